@@ -1,0 +1,193 @@
+//! The connector file (`connectors/<id>.toml`): where a feed is, how to read it, and how its
+//! columns map onto the canonical `Observation`. Pure data; loading and checking live in `load`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Feed;
+
+/// One feed's connector, as written in `connectors/<id>.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorSpec {
+    /// Connector id; defaults to the file stem. Used in record keys, links and logs.
+    #[serde(default)]
+    pub id: String,
+    /// Which government feed this is.
+    pub feed: Feed,
+    /// Free text shown to operators.
+    #[serde(default)]
+    pub description: String,
+    /// Set false to keep the file but skip the feed.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where the data comes from.
+    pub file: FileSource,
+    /// How a record is keyed, and whether rows are aggregated per employer.
+    #[serde(default)]
+    pub record: RecordSpec,
+    /// Canonical field → source column header(s). The first header present in a file wins.
+    pub columns: BTreeMap<String, Columns>,
+    /// Headers that hold personal data. They are never read; a mapping that names one is an error.
+    #[serde(default)]
+    pub personal_columns: Vec<String>,
+    /// Value-parsing options.
+    #[serde(default)]
+    pub values: ValueOptions,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One header, or several alternatives (the first one present in the file is used).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Columns {
+    One(String),
+    Any(Vec<String>),
+}
+
+impl Columns {
+    pub fn headers(&self) -> Vec<&str> {
+        match self {
+            Columns::One(h) => vec![h.as_str()],
+            Columns::Any(hs) => hs.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A file or a folder of dated exports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSource {
+    /// A file, or a folder. Relative paths are relative to the project root (the folder that
+    /// holds `config/` and `connectors/`).
+    pub path: PathBuf,
+    /// For a folder: a glob on file names (`*.csv`, `体检*.xlsx`). Default: every csv/xlsx/xls.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// For a folder: use the `newest` file (by the date in its name, else modification time)
+    /// or `all` of them (monthly exports that each hold one month).
+    #[serde(default)]
+    pub pick: Pick,
+    /// `auto` (by extension), `csv` or `xlsx`.
+    #[serde(default)]
+    pub format: Format,
+    /// `auto` (UTF-8 with or without BOM, else GB18030), `utf-8`, `gbk` or `gb18030`.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// CSV field delimiter (one character). Default `,`.
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// XLSX sheet name. Default: the first sheet.
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// 1-based row that holds the headers (exports often have a title row above). Default 1.
+    #[serde(default = "one")]
+    pub header_row: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    #[default]
+    Newest,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Auto,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    #[default]
+    Auto,
+    #[serde(rename = "utf-8", alias = "utf8", alias = "UTF-8")]
+    Utf8,
+    Gbk,
+    Gb18030,
+}
+
+/// Record identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSpec {
+    /// Headers whose values together key a record. Empty: `file name:data-row number`.
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Headers whose values group rows into one employer-level observation (exam feeds list one
+    /// row per worker). Empty: no aggregation.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+}
+
+/// How values are read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueOptions {
+    /// Characters that separate several hazard factors in one cell.
+    #[serde(default = "default_separators")]
+    pub list_separators: String,
+    /// Revenue unit in the feed: `yuan` or `wan` (万元). Stored as 万元.
+    #[serde(default)]
+    pub revenue_unit: RevenueUnit,
+}
+
+impl Default for ValueOptions {
+    fn default() -> Self {
+        ValueOptions {
+            list_separators: default_separators(),
+            revenue_unit: RevenueUnit::default(),
+        }
+    }
+}
+
+fn default_separators() -> String {
+    "、,，;；/|".to_string()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevenueUnit {
+    #[default]
+    Wan,
+    Yuan,
+}
+
+/// The canonical fields a connector may map, with what each holds (shown by `check`).
+pub const CANONICAL_FIELDS: &[(&str, &str)] = &[
+    ("uscc", "统一社会信用代码 (18 characters)"),
+    ("tax_id", "old 15-character tax number or 9-character organisation code"),
+    ("name", "employer name"),
+    ("address", "address (registered or workplace)"),
+    ("legal_rep", "legal representative"),
+    ("industry_code", "GB/T 4754-2017 code, `3011` or `C3011`"),
+    ("industry_name", "industry name"),
+    ("registry_status", "登记状态"),
+    ("registered_on", "registration date"),
+    ("tax_status", "纳税人状态"),
+    ("last_tax_date", "date of the last tax return"),
+    ("stats_status", "统计 运营状态"),
+    ("headcount", "number of workers"),
+    ("revenue", "revenue"),
+    ("region_code", "12-digit 统计用区划代码"),
+    ("evidence_date", "exam or testing date"),
+    ("hazard_factors", "hazard factors (a list in one cell)"),
+    ("exceedances", "posts over the exposure limit"),
+    ("declared_on", "declaration date"),
+    ("updated_on", "last annual update or change date"),
+];

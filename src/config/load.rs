@@ -1,0 +1,395 @@
+//! Loads `config/yingbao.toml`, every `connectors/*.toml` and the tables they name, and checks
+//! them all: the result is a ready `Config` or the complete list of problems.
+
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use super::connector::{ConnectorSpec, CANONICAL_FIELDS};
+use super::problem::{did_you_mean, Problem};
+use super::settings::Settings;
+use super::spanned::{load_typed, Seg, SpannedDoc};
+use crate::place::Gazetteer;
+use crate::screen::catalogue::{RiskCatalogue, RiskClass};
+
+/// A configuration that passed every check.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project root: relative paths in config files start here.
+    pub root: PathBuf,
+    pub config_file: PathBuf,
+    pub settings: Settings,
+    pub connectors: Vec<ConnectorSpec>,
+    pub catalogue: RiskCatalogue,
+    pub gazetteer: Gazetteer,
+}
+
+impl Config {
+    /// A path from a config file, made absolute against the project root.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        resolve(&self.root, p)
+    }
+
+    /// The database URL: the environment variable named by `database.url_env` if set, else
+    /// `database.url`; relative SQLite paths are made absolute against the project root.
+    pub fn database_url(&self) -> String {
+        let url = std::env::var(&self.settings.database.url_env)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| self.settings.database.url.clone());
+        match url.strip_prefix("sqlite://") {
+            Some(rest) if !rest.starts_with('/') && !rest.starts_with(':') => {
+                format!("sqlite://{}", self.root.join(rest).display())
+            }
+            _ => url,
+        }
+    }
+
+    pub fn timezone(&self) -> Tz {
+        self.settings.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+}
+
+fn resolve(root: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        root.join(p)
+    }
+}
+
+/// The project root for a config file at `<root>/config/yingbao.toml`.
+pub fn root_of(config_file: &Path) -> PathBuf {
+    let abs = std::fs::canonicalize(config_file).unwrap_or_else(|_| config_file.to_path_buf());
+    match abs.parent() {
+        Some(dir) if dir.file_name().is_some_and(|n| n == "config") => {
+            dir.parent().map(Path::to_path_buf).unwrap_or_default()
+        }
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    }
+}
+
+/// Loads and checks everything; returns every problem found, not just the first.
+pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
+    let root = root_of(config_file);
+    let mut problems = Vec::new();
+    let text = std::fs::read_to_string(config_file).map_err(|e| {
+        vec![Problem::new(config_file, format!("cannot read the configuration: {e}"))
+            .hint("run from the project root, or pass --config <path to yingbao.toml>")]
+    })?;
+    let loaded = load_typed::<Settings>(config_file, &text);
+    problems.extend(loaded.problems);
+    let settings = loaded.value;
+    if let (Some(s), Some(doc)) = (&settings, &loaded.doc) {
+        check_settings(config_file, doc, s, &mut problems);
+    }
+
+    let connectors = load_connectors(&root, &mut problems);
+
+    let (catalogue, gazetteer) = match &settings {
+        Some(s) => {
+            let catalogue = RiskCatalogue::load(&resolve(&root, &s.policy.risk_catalogue))
+                .map_err(|ps| problems.extend(ps))
+                .ok();
+            let aliases = s.county.aliases.as_ref().map(|a| resolve(&root, a));
+            let gazetteer = Gazetteer::load(
+                &s.county.code,
+                &resolve(&root, &s.county.townships),
+                &resolve(&root, &s.county.villages),
+                aliases.as_deref(),
+            )
+            .map_err(|ps| problems.extend(ps))
+            .ok();
+            (catalogue, gazetteer)
+        }
+        None => (None, None),
+    };
+
+    match (settings, catalogue, gazetteer) {
+        (Some(settings), Some(catalogue), Some(gazetteer)) if problems.is_empty() => Ok(Config {
+            root,
+            config_file: config_file.to_path_buf(),
+            settings,
+            connectors,
+            catalogue,
+            gazetteer,
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn key(path: &[&str]) -> Vec<Seg> {
+    path.iter().map(|k| Seg::Key(k.to_string())).collect()
+}
+
+fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>) {
+    let at = |path: &[Seg]| doc.line(path);
+    let code = &s.county.code;
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        out.push(
+            Problem::new(file, format!("`{code}` is not a county code"))
+                .at(at(&key(&["county", "code"])))
+                .key("county.code")
+                .hint("the 6-digit 统计用区划代码 of the county, e.g. 350583"),
+        );
+    }
+    if s.county.timezone.parse::<Tz>().is_err() {
+        out.push(
+            Problem::new(file, format!("`{}` is not a time zone", s.county.timezone))
+                .at(at(&key(&["county", "timezone"])))
+                .key("county.timezone")
+                .hint("an IANA name such as Asia/Shanghai or Asia/Urumqi"),
+        );
+    }
+    let url = &s.database.url;
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        out.push(
+            Problem::new(file, format!("`{url}` is not a database URL yingbao can use"))
+                .at(at(&key(&["database", "url"])))
+                .key("database.url")
+                .hint("sqlite://var/yingbao.db or postgres://user@host/db"),
+        );
+    }
+    if has_password(url) {
+        out.push(
+            Problem::new(file, "the database URL holds a password")
+                .at(at(&key(&["database", "url"])))
+                .key("database.url")
+                .hint(format!(
+                    "secrets never go in config files: put the whole URL in the environment variable `{}`",
+                    s.database.url_env
+                )),
+        );
+    }
+    let ratio = s.snapshot.min_ratio;
+    if !(ratio > 0.0 && ratio <= 1.0) {
+        out.push(
+            Problem::new(file, format!("{ratio} is not a share"))
+                .at(at(&key(&["snapshot", "min_ratio"])))
+                .key("snapshot.min_ratio")
+                .hint("a number above 0 and at most 1, e.g. 0.8"),
+        );
+    }
+    if s.policy.lapse_months == 0 {
+        out.push(
+            Problem::new(file, "must be at least 1")
+                .at(at(&key(&["policy", "lapse_months"])))
+                .key("policy.lapse_months")
+                .hint("13 under 原安监总局令第48号 (yearly update, late after 13 months)"),
+        );
+    }
+    let mut ids = std::collections::HashSet::new();
+    for (i, rule) in s.policy.lead_rules.iter().enumerate() {
+        let base = vec![
+            Seg::Key("policy".into()),
+            Seg::Key("lead_rules".into()),
+            Seg::Index(i),
+        ];
+        let with = |k: &str| {
+            let mut p = base.clone();
+            p.push(Seg::Key(k.into()));
+            p
+        };
+        if !ids.insert(rule.id.clone()) {
+            out.push(
+                Problem::new(file, format!("rule id `{}` is used twice", rule.id))
+                    .at(at(&with("id")))
+                    .key(format!("policy.lead_rules[{i}].id"))
+                    .hint("give each rule its own id"),
+            );
+        }
+        for class in &rule.risk_classes {
+            if RiskClass::parse(class).is_none() {
+                out.push(
+                    Problem::new(file, format!("`{class}` is not a risk class"))
+                        .at(at(&with("risk_classes")))
+                        .key(format!("policy.lead_rules[{i}].risk_classes"))
+                        .hint("严重 or 一般"),
+                );
+            }
+        }
+        if rule.reason.trim().is_empty() {
+            out.push(
+                Problem::new(file, "a lead rule needs a reason township staff can read")
+                    .at(at(&with("reason")))
+                    .key(format!("policy.lead_rules[{i}].reason"))
+                    .hint("Chinese text, e.g. 属职业病危害严重行业（{industry}），从业人数{workers}人"),
+            );
+        }
+        for placeholder in placeholders(&rule.reason) {
+            if !crate::screen::rules::PLACEHOLDERS.contains(&placeholder.as_str()) {
+                out.push(
+                    Problem::new(file, format!("unknown placeholder `{{{placeholder}}}` in the reason"))
+                        .at(at(&with("reason")))
+                        .key(format!("policy.lead_rules[{i}].reason"))
+                        .hint(format!(
+                            "placeholders: {}",
+                            crate::screen::rules::PLACEHOLDERS
+                                .iter()
+                                .map(|p| format!("{{{p}}}"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )),
+                );
+            }
+        }
+        if rule.risk_classes.is_empty() && rule.min_workers.is_none() && rule.evidence_within_months.is_none() {
+            out.push(
+                Problem::new(file, "this rule has no condition and would flag every operating employer")
+                    .at(at(&base))
+                    .key(format!("policy.lead_rules[{i}]"))
+                    .hint("set risk_classes, min_workers or evidence_within_months"),
+            );
+        }
+    }
+}
+
+fn placeholders(s: &str) -> Vec<String> {
+    s.split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(p, _)| p.to_string()))
+        .collect()
+}
+
+fn has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else { return false };
+    let authority = rest.split('/').next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
+}
+
+fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
+    let dir = root.join("connectors");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(e) => {
+            out.push(Problem::new(&dir, format!("cannot read the connectors folder: {e}")));
+            return Vec::new();
+        }
+    };
+    files.sort();
+    if files.is_empty() {
+        out.push(Problem::new(&dir, "no connector files").hint("one <id>.toml per feed"));
+    }
+    let mut specs: Vec<ConnectorSpec> = Vec::new();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                out.push(Problem::new(&file, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let loaded = load_typed::<ConnectorSpec>(&file, &text);
+        out.extend(loaded.problems);
+        let (Some(mut spec), Some(doc)) = (loaded.value, loaded.doc) else { continue };
+        let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        if spec.id.is_empty() {
+            spec.id = stem;
+        }
+        if specs.iter().any(|s| s.id == spec.id) {
+            out.push(
+                Problem::new(&file, format!("connector id `{}` is used by another file", spec.id))
+                    .at(doc.line(&key(&["id"])))
+                    .key("id"),
+            );
+        }
+        check_connector(root, &file, &doc, &spec, out);
+        specs.push(spec);
+    }
+    specs
+}
+
+fn check_connector(root: &Path, file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mut Vec<Problem>) {
+    let fields: Vec<&str> = CANONICAL_FIELDS.iter().map(|(f, _)| *f).collect();
+    for (field, cols) in &spec.columns {
+        let line = doc.line(&key(&["columns", field]));
+        if !fields.contains(&field.as_str()) {
+            let hint = match did_you_mean(field, fields.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? fields: {}", fields.join(", ")),
+                None => format!("fields: {}", fields.join(", ")),
+            };
+            out.push(
+                Problem::new(file, format!("`{field}` is not a canonical field"))
+                    .at(line)
+                    .key(format!("columns.{field}"))
+                    .hint(hint),
+            );
+        }
+        for header in cols.headers() {
+            if spec.personal_columns.iter().any(|p| p == header) {
+                out.push(
+                    Problem::new(file, format!("`{header}` is listed as personal data and cannot be mapped"))
+                        .at(line)
+                        .key(format!("columns.{field}"))
+                        .hint("personal columns are never read; map an employer-level column instead"),
+                );
+            }
+        }
+    }
+    if !spec.columns.contains_key("name") && !spec.columns.contains_key("uscc") {
+        out.push(
+            Problem::new(file, "the feed maps neither `name` nor `uscc`: nothing would identify an employer")
+                .at(doc.line(&key(&["columns"])))
+                .key("columns")
+                .hint("map at least the employer name column, e.g. name = \"企业名称\""),
+        );
+    }
+    if spec.enabled {
+        let path = resolve(root, &spec.file.path);
+        if !path.exists() {
+            out.push(
+                Problem::new(file, format!("`{}` does not exist", path.display()))
+                    .at(doc.line(&key(&["file", "path"])))
+                    .key("file.path")
+                    .hint("a file or a folder; relative paths start at the project root"),
+            );
+        }
+    }
+    if let Some(d) = &spec.file.delimiter {
+        if d.chars().count() != 1 || !d.is_ascii() {
+            out.push(
+                Problem::new(file, format!("`{d}` is not a one-character delimiter"))
+                    .at(doc.line(&key(&["file", "delimiter"])))
+                    .key("file.delimiter")
+                    .hint("`,`, `;`, `|` or a tab `\\t`"),
+            );
+        }
+    }
+    if spec.file.header_row == 0 {
+        out.push(
+            Problem::new(file, "rows are counted from 1")
+                .at(doc.line(&key(&["file", "header_row"])))
+                .key("file.header_row")
+                .hint("1 when the headers are on the first row"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_found() {
+        assert!(has_password("postgres://u:secret@host/db"));
+        assert!(!has_password("postgres://u@host/db"));
+        assert!(!has_password("sqlite://var/yingbao.db"));
+    }
+
+    #[test]
+    fn shipped_configuration_passes() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/yingbao.toml");
+        let cfg = load(&file).unwrap_or_else(|ps| {
+            panic!("{}", ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))
+        });
+        assert_eq!(cfg.connectors.len(), 6);
+        assert_eq!(cfg.gazetteer.townships.len(), 27);
+    }
+}

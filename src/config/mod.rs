@@ -1,0 +1,12 @@
+//! Configuration: `config/yingbao.toml` and one `connectors/*.toml` per feed.
+//! Loading collects every problem (file, line, key, what would be right) before reporting.
+
+pub mod connector;
+pub mod problem;
+pub mod settings;
+pub mod spanned;
+pub mod table;
+pub mod load;
+
+pub use load::{load, Config};
+pub use problem::Problem;

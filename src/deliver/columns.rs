@@ -1,0 +1,220 @@
+//! The columns of a lead list, defined once for both the Excel and the CSV file.
+//! Maps a [`LeadRow`] to its cell values in header order.
+
+use super::lead_row::LeadRow;
+
+/// Column headers, in file order. The last three are left empty for township staff.
+pub const HEADERS: [&str; 20] = [
+    "序号",
+    "线索编号",
+    "企业名称",
+    "统一社会信用代码",
+    "法定代表人",
+    "地址",
+    "所属乡镇",
+    "村（社区）",
+    "行业代码",
+    "行业名称",
+    "风险等级",
+    "从业人数",
+    "申报状态",
+    "最近申报日期",
+    "线索原因",
+    "数据来源",
+    "定位依据",
+    "核实情况",
+    "核实人",
+    "核实日期",
+];
+
+/// Number of columns.
+pub const COLUMN_COUNT: usize = HEADERS.len();
+
+/// Index of the first column township staff fill in (核实情况); the rest follow it.
+pub const FIRST_FILL_COLUMN: usize = 17;
+
+/// Accepted values of 核实情况, with what each means (shown on the 说明 sheet).
+/// `其他` must be followed by a reason, e.g. `其他：已迁至外县`.
+pub const DISPOSITIONS: [(&str, &str); 7] = [
+    (
+        "已督促申报",
+        "经核实应当申报，已告知并督促用人单位在职业病危害项目申报系统中申报。",
+    ),
+    (
+        "已申报",
+        "核实时用人单位已经完成申报（例如申报名称与登记名称不一致）；知道申报日期的请一并写明。",
+    ),
+    ("已注销或吊销", "用人单位已注销，或营业执照已被吊销。"),
+    ("停产停业超过6个月", "用人单位已连续停产停业超过6个月。"),
+    (
+        "无职业病危害因素",
+        "经现场核实，用人单位不存在职业病危害因素，无需申报。",
+    ),
+    (
+        "不在本辖区",
+        "用人单位实际不在本乡镇（街道）；请写明实际所在地，如“不在本辖区：实际在某某镇”。",
+    ),
+    (
+        "其他",
+        "以上均不适用。必须写明原因，格式为“其他：原因”。",
+    ),
+];
+
+/// Suffix appended to a USCC whose check character is wrong.
+pub const USCC_INVALID_SUFFIX: &str = "（校验位错误）";
+
+/// Separator between reasons in 线索原因.
+pub const REASON_SEPARATOR: &str = "；";
+
+/// One cell of a lead list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Ordinary text.
+    Text(String),
+    /// A code that must stay text in Excel (USCC, lead id, industry code): never a number.
+    Code(String),
+    /// A number (序号, 从业人数).
+    Number(f64),
+    /// Nothing (unknown headcount, or a column for township staff).
+    Empty,
+}
+
+impl Cell {
+    /// The cell as CSV text.
+    pub fn as_text(&self) -> String {
+        match self {
+            Cell::Text(s) | Cell::Code(s) => s.clone(),
+            Cell::Number(n) => format_number(*n),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+fn format_number(n: f64) -> String {
+    // Whole numbers (all our numbers) without a trailing ".0".
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Replaces control characters (line breaks, tabs …) by a space and trims: a stray line break
+/// in an address only makes rows hard to read, in Excel and in CSV alike.
+pub fn clean_text(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cleaned.trim().to_string()
+}
+
+/// The cells of `row`, in [`HEADERS`] order; `seq` is the 1-based 序号.
+pub fn row_cells(seq: usize, row: &LeadRow) -> [Cell; COLUMN_COUNT] {
+    let text = |s: &str| Cell::Text(clean_text(s));
+    let code = |s: &str| Cell::Code(clean_text(s));
+    let uscc = {
+        let value = clean_text(&row.uscc);
+        if row.uscc_valid || value.is_empty() {
+            Cell::Code(value)
+        } else {
+            Cell::Code(format!("{value}{USCC_INVALID_SUFFIX}"))
+        }
+    };
+    let reasons = row
+        .reasons
+        .iter()
+        .map(|r| clean_text(r))
+        .filter(|r| !r.is_empty())
+        .collect::<Vec<_>>()
+        .join(REASON_SEPARATOR);
+    [
+        Cell::Number(seq as f64),
+        code(&row.lead_id),
+        text(&row.name),
+        uscc,
+        text(&row.legal_rep),
+        text(&row.address),
+        text(&row.township),
+        text(&row.village),
+        code(&row.industry_code),
+        text(&row.industry_name),
+        text(&row.risk_class),
+        row.headcount
+            .map_or(Cell::Empty, |n| Cell::Number(f64::from(n))),
+        text(&row.filing_status),
+        code(&row.last_filed),
+        Cell::Text(reasons),
+        text(&row.sources),
+        text(&row.placement),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+    ]
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A lead row for tests.
+    pub(crate) fn sample_row(i: usize) -> LeadRow {
+        LeadRow {
+            lead_id: format!("L{i:06}"),
+            entity_id: format!("{i:06}"),
+            name: format!("某某五金制品有限公司{i}"),
+            uscc: "913301001234567890".to_string(),
+            uscc_valid: true,
+            legal_rep: "张三".to_string(),
+            address: "城关镇工业园区8号".to_string(),
+            township: "城关镇".to_string(),
+            village: "东门社区".to_string(),
+            industry_code: "3311".to_string(),
+            industry_name: "金属结构制造".to_string(),
+            risk_class: "严重".to_string(),
+            headcount: Some(45),
+            filing_status: "未申报".to_string(),
+            last_filed: String::new(),
+            reasons: vec![
+                "行业属于职业病危害严重类别".to_string(),
+                "职业健康检查发现接触粉尘劳动者".to_string(),
+            ],
+            sources: "市场监管登记、税务登记".to_string(),
+            placement: "统计区划代码（高）".to_string(),
+        }
+    }
+
+    #[test]
+    fn cells_follow_headers() {
+        let mut row = sample_row(1);
+        row.uscc_valid = false;
+        row.headcount = None;
+        row.address = "城关镇\r\n工业园区\t8号 ".to_string();
+        let cells = row_cells(3, &row);
+        assert_eq!(cells[0], Cell::Number(3.0));
+        assert_eq!(cells[0].as_text(), "3");
+        assert_eq!(
+            cells[3],
+            Cell::Code("913301001234567890（校验位错误）".to_string())
+        );
+        assert_eq!(cells[5].as_text(), "城关镇  工业园区 8号");
+        assert_eq!(cells[11], Cell::Empty);
+        assert_eq!(
+            cells[14].as_text(),
+            "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者"
+        );
+        assert_eq!(HEADERS[FIRST_FILL_COLUMN], "核实情况");
+        assert!(cells[FIRST_FILL_COLUMN..].iter().all(|c| *c == Cell::Empty));
+    }
+
+    #[test]
+    fn dispositions_fit_an_excel_dropdown() {
+        // Excel limits a literal validation list to 255 characters including commas.
+        let joined = DISPOSITIONS
+            .iter()
+            .map(|(v, _)| *v)
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(joined.chars().count() <= 255);
+    }
+}

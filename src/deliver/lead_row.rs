@@ -1,0 +1,35 @@
+//! One row of a township's lead list, as township staff read it (all text already in Chinese).
+//! Built by the pipeline from a lead, its master record and its placement.
+
+use serde::Serialize;
+
+/// A lead as it appears in the township's Excel and CSV files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadRow {
+    /// Stable lead id (`L` + entity id), for the township's reply.
+    pub lead_id: String,
+    pub entity_id: String,
+    pub name: String,
+    pub uscc: String,
+    /// `（校验位错误）` appended by the writer when the USCC failed its check.
+    pub uscc_valid: bool,
+    pub legal_rep: String,
+    pub address: String,
+    /// Township name (or `未能定位乡镇` for the county list).
+    pub township: String,
+    pub village: String,
+    pub industry_code: String,
+    pub industry_name: String,
+    /// 严重 / 一般 / empty.
+    pub risk_class: String,
+    pub headcount: Option<u32>,
+    /// 未申报 / 申报已逾期.
+    pub filing_status: String,
+    pub last_filed: String,
+    /// Reasons in Chinese, one per element.
+    pub reasons: Vec<String>,
+    /// Feeds that mention the employer, in Chinese (`市场监管登记、税务登记`).
+    pub sources: String,
+    /// How the township was found (`统计区划代码`, `地址中的乡镇名称` …) and its confidence.
+    pub placement: String,
+}

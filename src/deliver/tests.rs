@@ -1,0 +1,339 @@
+//! Round-trip tests: write real files into a temporary directory and read them back
+//! (the workbook with calamine, the CSV files with the csv crate).
+
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Data, Reader};
+
+use super::columns::tests::sample_row;
+use super::columns::{DISPOSITIONS, HEADERS};
+use super::csv_list::UTF8_BOM;
+use super::township_files::{file_stem, sanitize_file_part, INDEX_HEADERS};
+use super::workbook::{LIST_SHEET, NOTES_SHEET};
+use super::{write_township_lists, DeliverError, LeadRow, TownshipKey};
+
+const USCC: &str = "913301001234567890";
+
+fn key(code: Option<&str>, name: &str) -> TownshipKey {
+    TownshipKey {
+        code: code.map(str::to_string),
+        name: name.to_string(),
+    }
+}
+
+fn chengguan_rows() -> Vec<LeadRow> {
+    let first = sample_row(1);
+    let mut second = sample_row(2);
+    second.uscc = "91330100MA2XXXXX1Y".to_string();
+    second.uscc_valid = false;
+    second.headcount = None;
+    second.industry_code = "0511".to_string();
+    second.reasons = vec!["税务登记显示有从业人员".to_string()];
+    second.filing_status = "申报已逾期".to_string();
+    second.last_filed = "2021-06-30".to_string();
+    vec![first, second]
+}
+
+fn sample_lists() -> Vec<(TownshipKey, Vec<LeadRow>)> {
+    let mut unplaced = sample_row(3);
+    unplaced.township = "未能定位乡镇".to_string();
+    unplaced.village = String::new();
+    vec![
+        (key(Some("341122100000"), "城关镇"), chengguan_rows()),
+        (key(Some("341122101000"), "大柳/镇:*?\"<>|\\"), Vec::new()),
+        (key(None, "未能定位乡镇"), vec![unplaced]),
+    ]
+}
+
+fn read_sheet(path: &Path, sheet: &str) -> calamine::Range<Data> {
+    let mut workbook = open_workbook_auto(path).expect("open workbook");
+    workbook.worksheet_range(sheet).expect("read sheet")
+}
+
+fn cell(range: &calamine::Range<Data>, row: u32, col: u32) -> Data {
+    range.get_value((row, col)).cloned().unwrap_or(Data::Empty)
+}
+
+fn text(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
+    match cell(range, row, col) {
+        Data::String(s) => s,
+        other => panic!("cell ({row}, {col}) is not text: {other:?}"),
+    }
+}
+
+/// Reads a BOM-prefixed CSV file back: (raw bytes, header, records).
+fn read_csv(path: &Path) -> (Vec<u8>, Vec<String>, Vec<Vec<String>>) {
+    let bytes = std::fs::read(path).expect("read csv");
+    assert!(bytes.starts_with(UTF8_BOM), "{} lacks a BOM", path.display());
+    let mut reader = csv::Reader::from_reader(&bytes[UTF8_BOM.len()..]);
+    let headers = reader
+        .headers()
+        .expect("csv headers")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let records = reader
+        .records()
+        .map(|r| r.expect("csv record").iter().map(str::to_string).collect())
+        .collect();
+    (bytes, headers, records)
+}
+
+fn assert_crlf(bytes: &[u8]) {
+    assert!(bytes.ends_with(b"\r\n"));
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            assert!(i > 0 && bytes[i - 1] == b'\r', "bare LF at byte {i}");
+        }
+    }
+}
+
+#[test]
+fn writes_files_with_windows_safe_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("2025-03");
+    let written =
+        write_township_lists(&out, "某某县", "2025年3月", &sample_lists()).expect("write lists");
+
+    let names: Vec<(String, String)> = written
+        .iter()
+        .map(|w| {
+            (
+                w.xlsx.file_name().unwrap().to_string_lossy().into_owned(),
+                w.csv.file_name().unwrap().to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (
+                "341122100000_城关镇.xlsx".to_string(),
+                "341122100000_城关镇.csv".to_string()
+            ),
+            (
+                "341122101000_大柳镇.xlsx".to_string(),
+                "341122101000_大柳镇.csv".to_string()
+            ),
+            (
+                "county_未能定位乡镇.xlsx".to_string(),
+                "county_未能定位乡镇.csv".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        written.iter().map(|w| w.rows).collect::<Vec<_>>(),
+        vec![2, 0, 1]
+    );
+    assert_eq!(written[2].township, key(None, "未能定位乡镇"));
+    for w in &written {
+        assert!(w.xlsx.is_file() && w.csv.is_file());
+        assert_eq!(w.xlsx.parent(), Some(out.as_path()));
+    }
+    // Nothing but the lists, the index and no leftover temporary files.
+    let mut entries: Vec<String> = std::fs::read_dir(&out)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 7, "{entries:?}");
+    assert!(entries.iter().all(|e| !e.ends_with(".part")));
+}
+
+#[test]
+fn workbook_reads_back_with_text_codes_and_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let written = write_township_lists(dir.path(), "某某县", "2025年3月", &sample_lists())
+        .expect("write lists");
+    let path = &written[0].xlsx;
+
+    let workbook = open_workbook_auto(path).expect("open workbook");
+    assert_eq!(workbook.sheet_names(), vec![LIST_SHEET, NOTES_SHEET]);
+
+    let sheet = read_sheet(path, LIST_SHEET);
+    assert_eq!(
+        text(&sheet, 0, 0),
+        "某某县城关镇 职业病危害项目申报线索清单（2025年3月）"
+    );
+    let header: Vec<String> = (0..HEADERS.len() as u32).map(|c| text(&sheet, 1, c)).collect();
+    assert_eq!(header, HEADERS);
+    assert_eq!(sheet.end(), Some((3, HEADERS.len() as u32 - 1)));
+
+    // First lead.
+    assert_eq!(cell(&sheet, 2, 0), Data::Float(1.0));
+    assert_eq!(text(&sheet, 2, 1), "L000001");
+    assert_eq!(text(&sheet, 2, 2), "某某五金制品有限公司1");
+    let uscc = text(&sheet, 2, 3);
+    assert_eq!(uscc, USCC);
+    assert_eq!(uscc.len(), 18);
+    assert_eq!(text(&sheet, 2, 8), "3311");
+    assert_eq!(cell(&sheet, 2, 11), Data::Float(45.0));
+    assert_eq!(text(&sheet, 2, 12), "未申报");
+    assert_eq!(
+        text(&sheet, 2, 14),
+        "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者"
+    );
+    assert_eq!(text(&sheet, 2, 15), "市场监管登记、税务登记");
+    assert_eq!(text(&sheet, 2, 16), "统计区划代码（高）");
+    for col in 17..20 {
+        assert_eq!(cell(&sheet, 2, col), Data::Empty, "column {col} is for staff");
+    }
+
+    // Second lead: failed check digit, unknown headcount, leading-zero code.
+    assert_eq!(cell(&sheet, 3, 0), Data::Float(2.0));
+    assert_eq!(text(&sheet, 3, 3), "91330100MA2XXXXX1Y（校验位错误）");
+    assert_eq!(text(&sheet, 3, 8), "0511");
+    assert_eq!(cell(&sheet, 3, 11), Data::Empty);
+    assert_eq!(text(&sheet, 3, 13), "2021-06-30");
+    assert_eq!(text(&sheet, 3, 14), "税务登记显示有从业人员");
+
+    // The notes explain every column and every accepted disposition.
+    let notes = read_sheet(path, NOTES_SHEET);
+    let all_text: Vec<String> = notes
+        .used_cells()
+        .filter_map(|(_, _, d)| match d {
+            Data::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    for h in HEADERS {
+        assert!(all_text.iter().any(|t| t == h), "说明 lacks column {h}");
+    }
+    for (value, _) in DISPOSITIONS {
+        assert!(all_text.iter().any(|t| t == value), "说明 lacks {value}");
+    }
+}
+
+#[test]
+fn empty_and_county_lists_read_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let written = write_township_lists(dir.path(), "某某县", "2025年3月", &sample_lists())
+        .expect("write lists");
+
+    let empty = read_sheet(&written[1].xlsx, LIST_SHEET);
+    assert_eq!(
+        text(&empty, 0, 0),
+        "某某县大柳/镇:*?\"<>|\\ 职业病危害项目申报线索清单（2025年3月）"
+    );
+    assert_eq!(text(&empty, 1, 14), "线索原因");
+    assert_eq!(empty.end().map(|(r, _)| r), Some(1), "no lead rows");
+    let (_, headers, records) = read_csv(&written[1].csv);
+    assert_eq!(headers, HEADERS);
+    assert!(records.is_empty());
+
+    let county = read_sheet(&written[2].xlsx, LIST_SHEET);
+    assert_eq!(
+        text(&county, 0, 0),
+        "某某县未能定位乡镇 职业病危害项目申报线索清单（2025年3月）"
+    );
+    assert_eq!(text(&county, 2, 6), "未能定位乡镇");
+    assert_eq!(text(&county, 2, 3), USCC);
+}
+
+#[test]
+fn csv_reads_back_with_bom_crlf_and_same_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lists = sample_lists();
+    // A line break inside a value must not break the CRLF framing.
+    lists[0].1[0].address = "城关镇\n工业园区8号".to_string();
+    let written =
+        write_township_lists(dir.path(), "某某县", "2025年3月", &lists).expect("write lists");
+
+    let (bytes, headers, records) = read_csv(&written[0].csv);
+    assert_crlf(&bytes);
+    assert_eq!(headers, HEADERS);
+    assert_eq!(records.len(), 2);
+    let first = &records[0];
+    assert_eq!(first.len(), HEADERS.len());
+    assert_eq!(first[0], "1");
+    assert_eq!(first[1], "L000001");
+    assert_eq!(first[3], USCC);
+    assert_eq!(first[5], "城关镇 工业园区8号");
+    assert_eq!(first[11], "45");
+    assert_eq!(
+        first[14],
+        "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者"
+    );
+    assert_eq!(&first[17..], &["", "", ""]);
+    let second = &records[1];
+    assert_eq!(second[0], "2");
+    assert_eq!(second[3], "91330100MA2XXXXX1Y（校验位错误）");
+    assert_eq!(second[8], "0511");
+    assert_eq!(second[11], "");
+    assert_eq!(second[12], "申报已逾期");
+}
+
+#[test]
+fn index_lists_every_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_township_lists(dir.path(), "某某县", "2025年3月", &sample_lists()).expect("write lists");
+
+    let (bytes, headers, records) = read_csv(&dir.path().join("index.csv"));
+    assert_crlf(&bytes);
+    assert_eq!(headers, INDEX_HEADERS);
+    assert_eq!(
+        records,
+        vec![
+            vec![
+                "341122100000",
+                "城关镇",
+                "2",
+                "341122100000_城关镇.xlsx",
+                "341122100000_城关镇.csv"
+            ],
+            vec![
+                "341122101000",
+                "大柳/镇:*?\"<>|\\",
+                "0",
+                "341122101000_大柳镇.xlsx",
+                "341122101000_大柳镇.csv"
+            ],
+            vec![
+                "",
+                "未能定位乡镇",
+                "1",
+                "county_未能定位乡镇.xlsx",
+                "county_未能定位乡镇.csv"
+            ],
+        ]
+    );
+}
+
+#[test]
+fn clashing_file_names_are_refused_before_writing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let lists = vec![
+        (key(Some("A1"), "城关镇"), Vec::new()),
+        (key(Some("a1"), "城关镇?"), Vec::new()),
+    ];
+    match write_township_lists(&out, "某某县", "2025年3月", &lists) {
+        Err(DeliverError::DuplicateFile { path }) => {
+            assert!(path.ends_with("a1_城关镇.xlsx"), "{}", path.display());
+        }
+        other => panic!("expected a duplicate-file error, got {other:?}"),
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn errors_name_the_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").expect("write blocker");
+    let err = write_township_lists(&blocker, "某某县", "2025年3月", &sample_lists())
+        .expect_err("cannot write under a file");
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
+}
+
+#[test]
+fn file_names_are_windows_safe() {
+    assert_eq!(sanitize_file_part(" a/b\\c:d*e?f\"g<h>i|j\t. "), "abcdefghij");
+    assert_eq!(file_stem(&key(Some("341122100000"), "城关镇")), "341122100000_城关镇");
+    assert_eq!(file_stem(&key(None, "未能定位乡镇")), "county_未能定位乡镇");
+    assert_eq!(file_stem(&key(Some("12"), "???")), "12");
+    assert_eq!(file_stem(&key(Some("//"), "新城街道.")), "新城街道");
+    assert_eq!(file_stem(&key(Some(""), "|")), "未命名");
+    let long = "长".repeat(200);
+    assert_eq!(file_stem(&key(Some("1"), &long)).chars().count(), 62);
+}

@@ -1,0 +1,170 @@
+//! Measures a run against the generator's ground truth: lead precision and recall, placement
+//! accuracy, and entity purity. For tests and benchmarks; never used to tune the matcher.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::settings::Policy;
+use crate::config::table::read_table;
+use crate::config::Problem;
+use crate::domain::IndustryCode;
+use crate::resolve::MasterRecord;
+use crate::screen::catalogue::RiskCatalogue;
+use crate::screen::filing::FilingStatus;
+use crate::screen::rules::matching_rules;
+
+/// One true employer.
+#[derive(Debug, Clone)]
+pub struct TrueEmployer {
+    pub id: String,
+    pub industry_code: Option<IndustryCode>,
+    pub headcount: Option<u32>,
+    pub operating: bool,
+    pub township_code: String,
+    pub filing: FilingStatus,
+    pub last_evidence: Option<NaiveDate>,
+}
+
+/// The generator's truth: employers and which employer each source record belongs to.
+pub struct Truth {
+    pub employers: HashMap<String, TrueEmployer>,
+    pub records: HashMap<(String, String), String>,
+}
+
+impl Truth {
+    pub fn load(dir: &Path) -> Result<Truth, Problem> {
+        let mut employers = HashMap::new();
+        for r in read_table(&dir.join("employers.csv"), &["employer_id", "industry_code", "headcount", "operating", "township_code", "filing_status", "last_evidence"])? {
+            let id = r.get("employer_id").to_string();
+            employers.insert(
+                id.clone(),
+                TrueEmployer {
+                    id,
+                    industry_code: IndustryCode::parse(r.get("industry_code")),
+                    headcount: r.get("headcount").parse().ok(),
+                    operating: r.get("operating") == "true",
+                    township_code: r.get("township_code").to_string(),
+                    filing: FilingStatus::parse(r.get("filing_status")).unwrap_or(FilingStatus::Never),
+                    last_evidence: NaiveDate::parse_from_str(r.get("last_evidence"), "%Y-%m-%d").ok(),
+                },
+            );
+        }
+        let mut records = HashMap::new();
+        for r in read_table(&dir.join("records.csv"), &["connector_id", "record_key", "employer_id"])? {
+            records.insert(
+                (r.get("connector_id").to_string(), r.get("record_key").to_string()),
+                r.get("employer_id").to_string(),
+            );
+        }
+        Ok(Truth { employers, records })
+    }
+
+    /// Whether the policy makes this employer a lead, judged on its true facts.
+    pub fn is_true_lead(&self, e: &TrueEmployer, policy: &Policy, catalogue: &RiskCatalogue, as_of: NaiveDate) -> bool {
+        if !e.operating || e.filing == FilingStatus::Current {
+            return false;
+        }
+        let m = MasterRecord {
+            industry_code: e.industry_code.clone(),
+            headcount: e.headcount,
+            last_exam: e.last_evidence,
+            ..Default::default()
+        };
+        let class = e.industry_code.as_ref().and_then(|c| catalogue.class_of(c));
+        !matching_rules(&m, class, &policy.lead_rules, catalogue, as_of).is_empty()
+    }
+}
+
+/// Figures of one evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub true_leads: usize,
+    pub predicted_leads: usize,
+    pub true_positive: usize,
+    pub false_positive: usize,
+    pub false_negative: usize,
+    /// Predicted leads whose records map to an employer already counted (a split employer).
+    pub duplicate_leads: usize,
+    pub precision: f64,
+    pub recall: f64,
+    /// Of true-positive leads, the share placed in the right township.
+    pub placement_accuracy: f64,
+    pub unplaced_leads: usize,
+    /// Entities whose records belong to more than one true employer.
+    pub impure_entities: usize,
+    /// True employers whose records ended up in more than one entity.
+    pub split_employers: usize,
+}
+
+/// A run's entity links and leads, as the evaluation needs them.
+pub struct RunView<'a> {
+    /// (source, record key, entity id).
+    pub links: &'a [(String, String, String, String)],
+    /// (entity id, township code) of each lead.
+    pub leads: &'a [(String, Option<String>)],
+}
+
+pub fn evaluate(truth: &Truth, run: &RunView<'_>, policy: &Policy, catalogue: &RiskCatalogue, as_of: NaiveDate) -> EvalReport {
+    // Entity → employer votes.
+    let mut votes: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    let mut entities_of: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for (source, key, entity, _) in run.links {
+        if let Some(emp) = truth.records.get(&(source.clone(), key.clone())) {
+            *votes.entry(entity).or_default().entry(emp).or_default() += 1;
+            entities_of.entry(emp).or_default().insert(entity);
+        }
+    }
+    let majority: HashMap<&str, &str> = votes
+        .iter()
+        .filter_map(|(e, v)| {
+            v.iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(emp, _)| (*e, *emp))
+        })
+        .collect();
+    let true_leads: HashSet<&str> = truth
+        .employers
+        .values()
+        .filter(|e| truth.is_true_lead(e, policy, catalogue, as_of))
+        .map(|e| e.id.as_str())
+        .collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let (mut tp, mut fp, mut dup, mut placed_right, mut unplaced) = (0, 0, 0, 0, 0);
+    for (entity, township) in run.leads {
+        if township.is_none() {
+            unplaced += 1;
+        }
+        match majority.get(entity.as_str()) {
+            Some(emp) if true_leads.contains(emp) => {
+                if seen.insert(emp) {
+                    tp += 1;
+                    if township.as_deref() == truth.employers.get(*emp).map(|e| e.township_code.as_str()) {
+                        placed_right += 1;
+                    }
+                } else {
+                    dup += 1;
+                    fp += 1;
+                }
+            }
+            _ => fp += 1,
+        }
+    }
+    let predicted = run.leads.len();
+    EvalReport {
+        true_leads: true_leads.len(),
+        predicted_leads: predicted,
+        true_positive: tp,
+        false_positive: fp,
+        false_negative: true_leads.len() - tp,
+        duplicate_leads: dup,
+        precision: if predicted == 0 { 1.0 } else { tp as f64 / predicted as f64 },
+        recall: if true_leads.is_empty() { 1.0 } else { tp as f64 / true_leads.len() as f64 },
+        placement_accuracy: if tp == 0 { 1.0 } else { placed_right as f64 / tp as f64 },
+        unplaced_leads: unplaced,
+        impure_entities: votes.values().filter(|v| v.len() > 1).count(),
+        split_employers: entities_of.values().filter(|s| s.len() > 1).count(),
+    }
+}

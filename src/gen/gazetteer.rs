@@ -1,0 +1,109 @@
+//! The county's real townships and villages, read from `config/gazetteer/350583_*.csv`.
+//! Only reads; the generator places employers with it and never invents a place name.
+
+use std::path::Path;
+
+use super::GenError;
+
+/// A township (乡镇/街道), e.g. `350583118,官桥镇`.
+#[derive(Debug, Clone)]
+pub struct Township {
+    pub code: String,
+    pub name: String,
+    /// The name without 镇/乡/街道 (`官桥`), used in branch names.
+    pub short: String,
+    /// Indexes into `Gazetteer::villages`.
+    pub villages: Vec<usize>,
+}
+
+/// A village or community (村委会/社区居委会).
+#[derive(Debug, Clone)]
+pub struct Village {
+    /// 12-digit 统计用区划代码.
+    pub code: String,
+    /// The stem, `溪美`.
+    pub stem: String,
+    /// `村` or `社区` as written in addresses.
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Gazetteer {
+    pub townships: Vec<Township>,
+    pub villages: Vec<Village>,
+}
+
+impl Gazetteer {
+    /// Reads `<dir>/350583_townships.csv` and `<dir>/350583_villages.csv`.
+    pub fn load(dir: &Path) -> Result<Gazetteer, GenError> {
+        let mut townships = Vec::new();
+        for row in read_rows(&dir.join("350583_townships.csv"), 2)? {
+            let (code, name) = (row[0].clone(), row[1].clone());
+            let short = ["街道", "经济开发区", "镇", "乡"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(&name)
+                .to_string();
+            townships.push(Township {
+                code,
+                name,
+                short,
+                villages: Vec::new(),
+            });
+        }
+        let mut villages = Vec::new();
+        for row in read_rows(&dir.join("350583_villages.csv"), 3)? {
+            let Some(t) = townships.iter().position(|t| t.code == row[2]) else {
+                return Err(GenError::Gazetteer(format!(
+                    "village {} names unknown township {}",
+                    row[0], row[2]
+                )));
+            };
+            let name = &row[1];
+            let (stem, kind) = if let Some(s) = name.strip_suffix("社区居委会") {
+                (s.to_string(), "社区")
+            } else if let Some(s) = name.strip_suffix("村委会") {
+                (s.to_string(), "村")
+            } else if let Some(s) = name.strip_suffix("居委会") {
+                (s.to_string(), "社区")
+            } else {
+                // 管委会虚拟社区 and the like: no village part in addresses.
+                (String::new(), "")
+            };
+            townships[t].villages.push(villages.len());
+            villages.push(Village {
+                code: row[0].clone(),
+                stem,
+                kind,
+            });
+        }
+        if townships.is_empty() || townships.iter().any(|t| t.villages.is_empty()) {
+            return Err(GenError::Gazetteer(
+                "every township needs at least one village".into(),
+            ));
+        }
+        Ok(Gazetteer {
+            townships,
+            villages,
+        })
+    }
+}
+
+fn read_rows(path: &Path, columns: usize) -> Result<Vec<Vec<String>>, GenError> {
+    let io = |e: csv::Error| GenError::Gazetteer(format!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(io)?;
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(io)?;
+        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_string()).collect();
+        if cells.len() < columns || cells.iter().take(columns).any(String::is_empty) {
+            return Err(GenError::Gazetteer(format!(
+                "{}: short row {:?}",
+                path.display(),
+                cells
+            )));
+        }
+        rows.push(cells);
+    }
+    Ok(rows)
+}

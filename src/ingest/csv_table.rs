@@ -1,0 +1,247 @@
+//! A CSV table over decoded text: finds the header row, then streams data rows one at a time.
+//! Rows are numbered as a spreadsheet shows them; a row with the wrong field count is rejected.
+
+use csv::{ReaderBuilder, StringRecord};
+
+use super::table::{header_cells, Cell, ColumnMask, DataRow, TableItem};
+
+/// Why a CSV table could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvTableError {
+    #[error("header row {0} is missing or empty")]
+    NoHeader(usize),
+    #[error("CSV syntax: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Streams the data rows of one CSV text.
+pub struct CsvTable<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    headers: Vec<String>,
+    header_row: usize,
+    record: StringRecord,
+    text: &'a [u8],
+    /// Row number of the last record read, and the byte where its content ended.
+    last_row: usize,
+    last_end: usize,
+    mask: ColumnMask,
+}
+
+impl<'a> CsvTable<'a> {
+    /// Opens `text` and reads up to the header row (1-based, as a spreadsheet numbers rows).
+    pub fn open(text: &'a str, delimiter: u8, header_row: usize) -> Result<Self, CsvTableError> {
+        let reader = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        let mut table = CsvTable {
+            reader,
+            headers: Vec::new(),
+            header_row: header_row.max(1),
+            record: StringRecord::new(),
+            text: text.as_bytes(),
+            last_row: 0,
+            last_end: 0,
+            mask: ColumnMask::default(),
+        };
+        loop {
+            let Some(row) = table.read()? else {
+                return Err(CsvTableError::NoHeader(table.header_row));
+            };
+            if row < table.header_row {
+                continue;
+            }
+            if row > table.header_row || table.record.iter().all(|f| f.trim().is_empty()) {
+                return Err(CsvTableError::NoHeader(table.header_row));
+            }
+            table.headers = header_cells(table.record.iter());
+            return Ok(table);
+        }
+    }
+
+    /// Header cells, trimmed, in file order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Only these columns are turned into cells; the rest (personal, unmapped) stay `Empty`.
+    pub fn set_mask(&mut self, mask: ColumnMask) {
+        self.mask = mask;
+    }
+
+    /// Reads the next record into `self.record`; returns its row number.
+    ///
+    /// Rows are counted by the line breaks *between* records (blank lines count as rows,
+    /// line breaks inside quoted fields do not), since the csv crate skips empty lines and
+    /// its own line counter does not fit `\r\n` files.
+    fn read(&mut self) -> Result<Option<usize>, csv::Error> {
+        if !self.reader.read_record(&mut self.record)? {
+            return Ok(None);
+        }
+        let len = self.text.len();
+        let start = self
+            .record
+            .position()
+            .map_or(self.last_end, |p| p.byte() as usize)
+            .min(len);
+        let end = (self.reader.position().byte() as usize).clamp(start, len);
+        let is_break = |b: &u8| *b == b'\n' || *b == b'\r';
+        let content_start = self.text[start..end]
+            .iter()
+            .position(|b| !is_break(b))
+            .map_or(end, |p| start + p);
+        let content_end = self.text[content_start..end]
+            .iter()
+            .rposition(|b| !is_break(b))
+            .map_or(content_start, |p| content_start + p + 1);
+        let gap = &self.text[self.last_end.min(content_start)..content_start];
+        let row = if self.last_row == 0 {
+            1 + line_breaks(gap)
+        } else {
+            self.last_row + line_breaks(gap).max(1)
+        };
+        self.last_row = row;
+        self.last_end = content_end;
+        Ok(Some(row))
+    }
+
+    fn item(&self, number: usize) -> Option<TableItem> {
+        let record = &self.record;
+        if record.iter().all(|f| f.trim().is_empty()) {
+            return None;
+        }
+        let width = self.headers.len();
+        let extra_filled = record.iter().skip(width).any(|f| !f.trim().is_empty());
+        if record.len() < width || extra_filled {
+            return Some(TableItem::Malformed {
+                number,
+                reason: format!("row has {} fields, the header has {}", record.len(), width),
+            });
+        }
+        let cells = (0..width)
+            .map(|i| match record.get(i) {
+                Some(f) if self.mask.keeps(i) && !f.trim().is_empty() => Cell::Text(f.to_string()),
+                _ => Cell::Empty,
+            })
+            .collect();
+        Some(TableItem::Row(DataRow { number, cells }))
+    }
+}
+
+/// Line breaks in `bytes`, `\r\n` counting once.
+fn line_breaks(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let mut prev_cr = false;
+    for &b in bytes {
+        match b {
+            b'\n' if prev_cr => {}
+            b'\n' | b'\r' => n += 1,
+            _ => {}
+        }
+        prev_cr = b == b'\r';
+    }
+    n
+}
+
+impl Iterator for CsvTable<'_> {
+    type Item = Result<TableItem, csv::Error>;
+
+    /// The next non-blank data row (entirely blank rows are skipped silently).
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let number = match self.read() {
+                Ok(Some(n)) => n,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            };
+            if let Some(item) = self.item(number) {
+                return Some(Ok(item));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str, header_row: usize) -> (Vec<String>, Vec<TableItem>) {
+        let mut t = CsvTable::open(text, b',', header_row).expect("opens");
+        t.set_mask(ColumnMask::new(t.headers().len(), 0..t.headers().len()));
+        let headers = t.headers().to_vec();
+        let items = t.map(|r| r.expect("reads")).collect();
+        (headers, items)
+    }
+
+    #[test]
+    fn header_below_a_title_and_numbering_with_blank_and_multiline_rows() {
+        let text =
+            "企业名单（2025年6月）,,\n 名称 ,地址,人数\nA厂,\"一行\n两行\",3\n\n,,\nB厂,x,4\n";
+        let (headers, items) = rows(text, 2);
+        assert_eq!(headers, ["名称", "地址", "人数"]);
+        let numbers: Vec<usize> = items
+            .iter()
+            .map(|i| match i {
+                TableItem::Row(r) => r.number,
+                TableItem::Malformed { number, .. } => *number,
+            })
+            .collect();
+        // Row 3 spans two lines; rows 4 (empty line) and 5 (empty cells) are blank.
+        assert_eq!(numbers, [3, 6]);
+    }
+
+    #[test]
+    fn crlf_rows_are_numbered_like_lf_rows() {
+        let lf = "t\n\n名称,地址\nA,\"x\ny\"\n\nB,z\nC,w";
+        let crlf = lf.replace('\n', "\r\n");
+        for text in [lf.to_string(), crlf] {
+            let (_, items) = rows(&text, 3);
+            let numbers: Vec<usize> = items
+                .iter()
+                .filter_map(|i| match i {
+                    TableItem::Row(r) => Some(r.number),
+                    TableItem::Malformed { .. } => None,
+                })
+                .collect();
+            assert_eq!(numbers, [4, 6, 7], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn wrong_field_count_is_malformed_but_blank_trailing_fields_are_fine() {
+        let (headers, items) = rows("a,b,c,\n1,2\n1,2,3,\n1,2,3,4\n", 1);
+        assert_eq!(headers, ["a", "b", "c"]);
+        assert!(
+            matches!(&items[0], TableItem::Malformed { number: 2, reason } if reason.contains("2 fields"))
+        );
+        assert!(matches!(&items[1], TableItem::Row(r) if r.number == 3));
+        assert!(matches!(&items[2], TableItem::Malformed { number: 4, .. }));
+    }
+
+    #[test]
+    fn masked_columns_stay_empty() {
+        let mut t = CsvTable::open("名称,姓名\nA厂,张三\n", b',', 1).expect("opens");
+        t.set_mask(ColumnMask::new(2, [0]));
+        let item = t.next().expect("row").expect("ok");
+        assert_eq!(
+            item,
+            TableItem::Row(DataRow {
+                number: 2,
+                cells: vec![Cell::Text("A厂".into()), Cell::Empty]
+            })
+        );
+    }
+
+    #[test]
+    fn missing_header_row() {
+        assert!(matches!(
+            CsvTable::open("", b',', 1),
+            Err(CsvTableError::NoHeader(1))
+        ));
+        assert!(matches!(
+            CsvTable::open("title\n\na,b\n", b',', 2),
+            Err(CsvTableError::NoHeader(2))
+        ));
+    }
+}

@@ -1,0 +1,187 @@
+//! Bytes of a text export → UTF-8 text: UTF-8 (BOM stripped) or GBK/GB18030.
+//! Never fails: malformed sequences become U+FFFD and are counted, so the caller can warn.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use encoding_rs::{DecoderResult, GB18030, UTF_8};
+use serde::{Deserialize, Serialize};
+
+use crate::config::connector::Encoding;
+
+/// The encoding a file was read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextEncoding {
+    Utf8,
+    /// UTF-8 that started with a byte-order mark (stripped).
+    Utf8Bom,
+    /// GBK as configured, decoded with GB18030 (its superset).
+    Gbk,
+    Gb18030,
+}
+
+impl TextEncoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "utf-8",
+            TextEncoding::Utf8Bom => "utf-8-bom",
+            TextEncoding::Gbk => "gbk",
+            TextEncoding::Gb18030 => "gb18030",
+        }
+    }
+}
+
+impl fmt::Display for TextEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Decoded text, borrowed when the input already was valid UTF-8.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    pub text: Cow<'a, str>,
+    pub encoding: TextEncoding,
+    /// Malformed byte sequences replaced by U+FFFD (0 unless an encoding was forced wrongly).
+    pub malformed: usize,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Decodes `bytes` as `wanted` says. `Auto`: valid UTF-8 (with or without BOM) is UTF-8,
+/// anything else GB18030.
+pub fn decode(bytes: &[u8], wanted: Encoding) -> Decoded<'_> {
+    let (body, had_bom) = match bytes.strip_prefix(BOM) {
+        Some(rest) => (rest, true),
+        None => (bytes, false),
+    };
+    let utf8 = if had_bom {
+        TextEncoding::Utf8Bom
+    } else {
+        TextEncoding::Utf8
+    };
+    match wanted {
+        // A BOM says UTF-8 even if some bytes after it are broken.
+        Encoding::Auto if had_bom => decode(bytes, Encoding::Utf8),
+        Encoding::Auto => match std::str::from_utf8(body) {
+            Ok(text) => Decoded {
+                text: Cow::Borrowed(text),
+                encoding: utf8,
+                malformed: 0,
+            },
+            Err(_) => {
+                let (text, malformed) = decode_counting(bytes, GB18030);
+                Decoded {
+                    text: Cow::Owned(text),
+                    encoding: TextEncoding::Gb18030,
+                    malformed,
+                }
+            }
+        },
+        Encoding::Utf8 => match std::str::from_utf8(body) {
+            Ok(text) => Decoded {
+                text: Cow::Borrowed(text),
+                encoding: utf8,
+                malformed: 0,
+            },
+            Err(_) => {
+                let (text, malformed) = decode_counting(body, UTF_8);
+                Decoded {
+                    text: Cow::Owned(text),
+                    encoding: utf8,
+                    malformed,
+                }
+            }
+        },
+        Encoding::Gbk | Encoding::Gb18030 => {
+            let (text, malformed) = decode_counting(bytes, GB18030);
+            Decoded {
+                text: Cow::Owned(text),
+                encoding: if wanted == Encoding::Gbk {
+                    TextEncoding::Gbk
+                } else {
+                    TextEncoding::Gb18030
+                },
+                malformed,
+            }
+        }
+    }
+}
+
+/// Decodes without BOM sniffing, replacing and counting malformed sequences.
+fn decode_counting(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (String, usize) {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let cap = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len() * 3)
+        .saturating_add(16);
+    let mut out = String::with_capacity(cap);
+    let mut input = bytes;
+    let mut malformed = 0;
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(input, &mut out, true);
+        input = &input[read..];
+        match result {
+            DecoderResult::InputEmpty => break,
+            DecoderResult::OutputFull => out.reserve(input.len().saturating_mul(3).max(64)),
+            DecoderResult::Malformed(_, _) => {
+                malformed += 1;
+                out.push('\u{FFFD}');
+            }
+        }
+    }
+    (out, malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "统一社会信用代码,单位名称\n91350100M000100Y43,南安市华兴陶瓷有限公司\n";
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let d = decode(TEXT.as_bytes(), Encoding::Auto);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.malformed),
+            (TEXT, TextEncoding::Utf8, 0)
+        );
+        let mut bom = BOM.to_vec();
+        bom.extend_from_slice(TEXT.as_bytes());
+        let d = decode(&bom, Encoding::Auto);
+        assert_eq!((d.text.as_ref(), d.encoding), (TEXT, TextEncoding::Utf8Bom));
+        let d = decode(&bom, Encoding::Utf8);
+        assert_eq!((d.text.as_ref(), d.encoding), (TEXT, TextEncoding::Utf8Bom));
+    }
+
+    #[test]
+    fn gbk_and_gb18030() {
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(TEXT);
+        assert!(!unmappable);
+        let d = decode(&gbk, Encoding::Auto);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.malformed),
+            (TEXT, TextEncoding::Gb18030, 0)
+        );
+        let d = decode(&gbk, Encoding::Gbk);
+        assert_eq!((d.text.as_ref(), d.encoding), (TEXT, TextEncoding::Gbk));
+        // U+20BB7 exists only in GB18030 (a four-byte sequence).
+        let rare = "𠮷野家餐饮店,€";
+        let (bytes, _, unmappable) = GB18030.encode(rare);
+        assert!(!unmappable);
+        let d = decode(&bytes, Encoding::Auto);
+        assert_eq!((d.text.as_ref(), d.encoding), (rare, TextEncoding::Gb18030));
+    }
+
+    #[test]
+    fn forced_wrong_encoding_counts_malformed() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("南安市华兴陶瓷");
+        let d = decode(&gbk, Encoding::Utf8);
+        assert!(d.malformed > 0);
+        assert!(d.text.contains('\u{FFFD}'));
+        let d = decode(b"ok\xFF", Encoding::Gb18030);
+        assert_eq!(d.malformed, 1);
+        assert_eq!(d.text, "ok\u{FFFD}");
+    }
+}

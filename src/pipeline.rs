@@ -1,0 +1,389 @@
+//! One run of the whole job: ingest every feed into a snapshot, resolve, place, screen, write
+//! the township lists and save everything. I/O lives here; the stages it calls are pure.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::deliver::lead_row::LeadRow;
+use crate::deliver::township_files::{write_township_lists, TownshipKey};
+use crate::domain::{Feed, Observation};
+use crate::ingest::read_source;
+use crate::place::{Locator, Placement, PlacementMethod};
+use crate::resolve::{resolve, MasterRecord};
+use crate::screen::filing::FilingStatus;
+use crate::screen::{screen, Assessment};
+use crate::store::{EntityRow, LeadRecord, NewSnapshot, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing the township lists failed: {0}")]
+    Deliver(#[from] crate::deliver::DeliverError),
+    #[error("a worker thread failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("cannot encode results: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// What happened to one source this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceOutcome {
+    pub source: String,
+    pub feed: Feed,
+    /// `fresh` (new snapshot used), `held` (new snapshot distrusted, last good used),
+    /// `failed` (could not read; last good used) or `missing` (no usable snapshot at all).
+    pub status: String,
+    pub rows_read: usize,
+    pub quarantined: usize,
+    pub invalid_uscc: usize,
+    /// Records in the snapshot actually used.
+    pub records_used: usize,
+    pub note: Option<String>,
+}
+
+/// The time and memory one stage took.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTiming {
+    pub stage: String,
+    pub seconds: f64,
+    /// Peak resident memory of the process so far, MiB (VmHWM).
+    pub peak_mib: f64,
+}
+
+/// The result of one run, printed by `yingbao run`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub as_of: NaiveDate,
+    pub sources: Vec<SourceOutcome>,
+    pub entities: usize,
+    pub leads: usize,
+    /// (township code or empty for the county list, name, leads).
+    pub by_township: Vec<(String, String, usize)>,
+    pub unplaced: usize,
+    pub out_dir: PathBuf,
+    pub timings: Vec<StageTiming>,
+}
+
+/// Peak resident set size of this process in MiB (Linux), 0 elsewhere.
+pub fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct Clock {
+    start: Instant,
+    timings: Vec<StageTiming>,
+}
+
+impl Clock {
+    fn lap(&mut self, stage: &str) {
+        let seconds = self.start.elapsed().as_secs_f64();
+        tracing::info!(stage, seconds, peak_mib = peak_mib(), "stage done");
+        self.timings.push(StageTiming {
+            stage: stage.to_string(),
+            seconds,
+            peak_mib: peak_mib(),
+        });
+        self.start = Instant::now();
+    }
+}
+
+/// The date screening uses: the configured one, else today in the county's time zone.
+pub fn as_of(cfg: &Config) -> NaiveDate {
+    cfg.settings
+        .policy
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&cfg.timezone()).date_naive())
+}
+
+/// Runs the whole job once.
+pub async fn run(cfg: &Config, store: &Store) -> Result<RunSummary, PipelineError> {
+    let as_of = as_of(cfg);
+    let run_id = store.begin_run(as_of).await?;
+    match run_inner(cfg, store, run_id, as_of).await {
+        Ok(summary) => {
+            store
+                .finish_run(run_id, "succeeded", &serde_json::to_string(&summary)?)
+                .await?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let note = serde_json::json!({ "error": e.to_string() }).to_string();
+            if let Err(e2) = store.finish_run(run_id, "failed", &note).await {
+                tracing::error!(error = %e2, "could not record the failed run");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -> Result<RunSummary, PipelineError> {
+    let mut clock = Clock {
+        start: Instant::now(),
+        timings: Vec::new(),
+    };
+    let (observations, sources) = ingest_all(cfg, store, run_id).await?;
+    clock.lap("ingest");
+
+    let previous = store.previous_links().await?;
+    let region_words = cfg.settings.county.region_words.clone();
+    let resolution = tokio::task::spawn_blocking(move || resolve(&observations, &previous, &region_words)).await?;
+    clock.lap("resolve");
+
+    let locator = Locator::new(&cfg.gazetteer);
+    let placements: Vec<Placement> = resolution
+        .records
+        .iter()
+        .map(|m| locator.place(m.region_code.as_deref(), m.addresses.iter().map(String::as_str)))
+        .collect();
+    clock.lap("place");
+
+    let assessments = screen(&resolution.records, &cfg.settings.policy, &cfg.catalogue, as_of);
+    clock.lap("screen");
+
+    let rows = lead_rows(&resolution.records, &assessments, &placements, &locator);
+    let out_dir = cfg
+        .path(&cfg.settings.output.dir)
+        .join(format!("{as_of}-run{run_id}"));
+    let mut lists: BTreeMap<Option<String>, (String, Vec<LeadRow>)> = BTreeMap::new();
+    for t in &cfg.gazetteer.townships {
+        lists.insert(Some(t.code.clone()), (t.name.clone(), Vec::new()));
+    }
+    lists.insert(None, ("未能定位乡镇".to_string(), Vec::new()));
+    for (code, row, _) in &rows {
+        if let Some(list) = lists.get_mut(code) {
+            list.1.push(row.clone());
+        }
+    }
+    let lists: Vec<(TownshipKey, Vec<LeadRow>)> = lists
+        .into_iter()
+        .filter(|(code, (_, rows))| code.is_some() || !rows.is_empty())
+        .map(|(code, (name, mut rows))| {
+            rows.sort_by(|a, b| priority(b).cmp(&priority(a)).then(a.name.cmp(&b.name)));
+            (TownshipKey { code, name }, rows)
+        })
+        .collect();
+    let county = cfg.settings.county.name.clone();
+    let cycle = as_of.format("%Y年%m月").to_string();
+    let dir = out_dir.clone();
+    let lists_for_writer = lists.clone();
+    tokio::task::spawn_blocking(move || write_township_lists(&dir, &county, &cycle, &lists_for_writer)).await??;
+    clock.lap("write_lists");
+
+    let entity_rows = resolution
+        .records
+        .iter()
+        .zip(&assessments)
+        .zip(&placements)
+        .map(|((m, a), p)| {
+            Ok(EntityRow {
+                entity_id: m.entity_id.clone(),
+                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
+                name: m.name.clone(),
+                township_code: p.township_code.clone(),
+                data: serde_json::to_string(&serde_json::json!({ "record": m, "assessment": a, "placement": p }))?,
+            })
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    let lead_records = rows
+        .iter()
+        .map(|(code, r, rule_ids)| {
+            Ok(LeadRecord {
+                lead_id: r.lead_id.clone(),
+                entity_id: r.entity_id.clone(),
+                township_code: code.clone(),
+                rule_ids: rule_ids.clone(),
+                data: serde_json::to_string(r)?,
+            })
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    store
+        .save_results(run_id, &entity_rows, &resolution.links, &lead_records)
+        .await?;
+    clock.lap("save");
+
+    let by_township: Vec<(String, String, usize)> = lists
+        .iter()
+        .map(|(k, rows)| (k.code.clone().unwrap_or_default(), k.name.clone(), rows.len()))
+        .collect();
+    let unplaced = rows.iter().filter(|(c, _, _)| c.is_none()).count();
+    Ok(RunSummary {
+        run_id,
+        as_of,
+        sources,
+        entities: resolution.records.len(),
+        leads: rows.len(),
+        by_township,
+        unplaced,
+        out_dir,
+        timings: clock.timings,
+    })
+}
+
+/// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
+/// snapshot when it is trustworthy, else the last good one.
+async fn ingest_all(cfg: &Config, store: &Store, run_id: i64) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
+    let mut all = Vec::new();
+    let mut outcomes = Vec::new();
+    for spec in cfg.connectors.iter().filter(|s| s.enabled) {
+        let last = store.last_good_snapshot(&spec.id).await?;
+        let (spec_c, root) = (spec.clone(), cfg.root.clone());
+        let read = tokio::task::spawn_blocking(move || read_source(&spec_c, &root)).await?;
+        let mut outcome = SourceOutcome {
+            source: spec.id.clone(),
+            feed: spec.feed,
+            status: String::new(),
+            rows_read: 0,
+            quarantined: 0,
+            invalid_uscc: 0,
+            records_used: 0,
+            note: None,
+        };
+        let fallback = match read {
+            Err(e) => {
+                tracing::error!(source = %spec.id, error = %e, "feed could not be read; using its last good snapshot");
+                outcome.status = "failed".into();
+                outcome.note = Some(e.to_string());
+                true
+            }
+            Ok(batch) => {
+                outcome.rows_read = batch.observations.len();
+                outcome.quarantined = batch.rejects.len();
+                outcome.invalid_uscc = batch.invalid_uscc;
+                let n = batch.observations.len();
+                let min = last
+                    .as_ref()
+                    .map(|l| (l.records as f64 * cfg.settings.snapshot.min_ratio).ceil() as usize)
+                    .unwrap_or(1);
+                let held = n == 0 || n < min;
+                let note = held.then(|| match &last {
+                    Some(l) => format!(
+                        "{n} records against {} in the last good snapshot (minimum {min}): held",
+                        l.records
+                    ),
+                    None => "the feed returned no records: held".to_string(),
+                });
+                let files_json = serde_json::to_string(&batch.files)?;
+                store
+                    .save_snapshot(&NewSnapshot {
+                        run_id,
+                        source: &spec.id,
+                        feed: spec.feed,
+                        status: if held { "held" } else { "good" },
+                        note: note.clone(),
+                        files_json,
+                        observations: &batch.observations,
+                        rejects: &batch.rejects,
+                        invalid_uscc: batch.invalid_uscc,
+                    })
+                    .await?;
+                if held {
+                    tracing::warn!(source = %spec.id, note = note.as_deref().unwrap_or(""), "snapshot held");
+                    outcome.status = "held".into();
+                    outcome.note = note;
+                    true
+                } else {
+                    outcome.status = "fresh".into();
+                    outcome.records_used = n;
+                    all.extend(batch.observations);
+                    false
+                }
+            }
+        };
+        if fallback {
+            match &last {
+                Some(l) => {
+                    let obs = store.observations(l.id).await?;
+                    outcome.records_used = obs.len();
+                    all.extend(obs);
+                }
+                None => outcome.status = format!("{}; no earlier snapshot", outcome.status),
+            }
+        }
+        outcomes.push(outcome);
+    }
+    Ok((all, outcomes))
+}
+
+fn priority(r: &LeadRow) -> (bool, u32) {
+    (r.risk_class == "严重", r.headcount.unwrap_or(0))
+}
+
+fn placement_label(p: &Placement) -> String {
+    let how = match p.method {
+        PlacementMethod::RegionCode => "统计区划代码",
+        PlacementMethod::TownshipName => "地址中的乡镇名称",
+        PlacementMethod::Alias => "地址中的园区/别名",
+        PlacementMethod::VillageName => "地址中的村（社区）名称",
+        PlacementMethod::TownshipShortName => "地址中的乡镇简称",
+        PlacementMethod::VillageShortName => "地址中的村（社区）简称",
+        PlacementMethod::Unplaced => return "未能定位，请县级核实".to_string(),
+    };
+    format!("{how}（{}，可信度{:.0}%）", p.evidence, p.confidence * 100.0)
+}
+
+/// Lead rows for every assessment that is a lead, with township code and rule ids.
+fn lead_rows(
+    records: &[MasterRecord],
+    assessments: &[Assessment],
+    placements: &[Placement],
+    locator: &Locator,
+) -> Vec<(Option<String>, LeadRow, String)> {
+    records
+        .iter()
+        .zip(assessments)
+        .zip(placements)
+        .filter(|((_, a), _)| a.is_lead())
+        .map(|((m, a), p)| {
+            let township = p
+                .township_code
+                .as_deref()
+                .and_then(|c| locator.township_name(c))
+                .unwrap_or("未能定位乡镇")
+                .to_string();
+            let row = LeadRow {
+                lead_id: format!("L{}", m.entity_id.trim_start_matches('E')),
+                entity_id: m.entity_id.clone(),
+                name: m.name.clone(),
+                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()).unwrap_or_default(),
+                uscc_valid: m.uscc.as_ref().is_none_or(|u| u.is_valid()),
+                legal_rep: m.legal_rep.clone().unwrap_or_default(),
+                address: m.address.clone().unwrap_or_default(),
+                township,
+                village: p
+                    .village_code
+                    .as_deref()
+                    .and_then(|c| locator.village_name(c))
+                    .unwrap_or_default()
+                    .to_string(),
+                industry_code: m.industry_code.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+                industry_name: m.industry_name.clone().unwrap_or_default(),
+                risk_class: a.risk_class.map(|c| c.label_zh().to_string()).unwrap_or_default(),
+                headcount: m.headcount,
+                filing_status: a.filing.label_zh().to_string(),
+                last_filed: match a.filing {
+                    FilingStatus::Never => String::new(),
+                    _ => m.last_filed.map(|d| d.to_string()).unwrap_or_default(),
+                },
+                reasons: a.reasons.clone(),
+                sources: m.feeds.iter().map(|f| f.label_zh()).collect::<Vec<_>>().join("、"),
+                placement: placement_label(p),
+            };
+            (p.township_code.clone(), row, a.rule_ids.join(","))
+        })
+        .collect()
+}

@@ -1,0 +1,168 @@
+//! The county's townships and villages (统计用区划代码) with their short names and aliases.
+//! Loaded from `config/` tables; the matching of addresses against it lives in `place::locate`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::problem::Problem;
+use crate::config::table::read_table;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Township {
+    /// 9-digit code.
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Village {
+    /// 12-digit code.
+    pub code: String,
+    pub name: String,
+    pub township_code: String,
+}
+
+/// Townships, villages and operator aliases of one county.
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    pub county_code: String,
+    pub townships: Vec<Township>,
+    pub villages: Vec<Village>,
+    /// Alias (development zone, park, old name) → township code.
+    pub aliases: Vec<(String, String)>,
+    by_code: HashMap<String, usize>,
+}
+
+/// Suffixes dropped to form a short name: `官桥镇` → `官桥`, `溪美社区居委会` → `溪美`.
+const TOWNSHIP_SUFFIXES: &[&str] = &["街道办事处", "街道", "镇", "乡"];
+const VILLAGE_SUFFIXES: &[&str] = &[
+    "社区居民委员会",
+    "社区居委会",
+    "村民委员会",
+    "村委会",
+    "居委会",
+    "社区",
+    "村",
+];
+
+/// The short form of a township or village name, or the name itself when nothing is dropped.
+pub fn short_name(name: &str, township: bool) -> &str {
+    let suffixes = if township { TOWNSHIP_SUFFIXES } else { VILLAGE_SUFFIXES };
+    suffixes
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .filter(|rest| rest.chars().count() >= 2)
+        .unwrap_or(name)
+}
+
+impl Gazetteer {
+    pub fn new(
+        county_code: &str,
+        townships: Vec<Township>,
+        villages: Vec<Village>,
+        aliases: Vec<(String, String)>,
+    ) -> Gazetteer {
+        let by_code = townships
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.code.clone(), i))
+            .collect();
+        Gazetteer {
+            county_code: county_code.to_string(),
+            townships,
+            villages,
+            aliases,
+            by_code,
+        }
+    }
+
+    /// Loads the township, village and alias tables, reporting every bad row.
+    pub fn load(
+        county_code: &str,
+        townships: &Path,
+        villages: &Path,
+        aliases: Option<&Path>,
+    ) -> Result<Gazetteer, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut ts = Vec::new();
+        match read_table(townships, &["code", "name"]) {
+            Ok(rows) => {
+                for r in rows {
+                    let code = r.get("code");
+                    if code.len() != 9 || !code.starts_with(county_code) || r.get("name").is_empty() {
+                        problems.push(
+                            Problem::new(townships, format!("`{code}` is not a township of county {county_code}"))
+                                .at(Some(r.line))
+                                .key("code")
+                                .hint(format!("a 9-digit code starting with {county_code}, and a name")),
+                        );
+                        continue;
+                    }
+                    ts.push(Township {
+                        code: code.to_string(),
+                        name: r.get("name").to_string(),
+                    });
+                }
+            }
+            Err(p) => problems.push(p),
+        }
+        let known: std::collections::HashSet<String> = ts.iter().map(|t| t.code.clone()).collect();
+        let mut vs = Vec::new();
+        match read_table(villages, &["code", "name", "township_code"]) {
+            Ok(rows) => {
+                for r in rows {
+                    let code = r.get("code");
+                    let tc = r.get("township_code");
+                    if code.len() != 12 || !code.starts_with(tc) || !known.contains(tc) {
+                        problems.push(
+                            Problem::new(villages, format!("village `{code}` does not belong to a known township `{tc}`"))
+                                .at(Some(r.line))
+                                .hint("a 12-digit code whose first 9 digits are a township in the township table"),
+                        );
+                        continue;
+                    }
+                    vs.push(Village {
+                        code: code.to_string(),
+                        name: r.get("name").to_string(),
+                        township_code: tc.to_string(),
+                    });
+                }
+            }
+            Err(p) => problems.push(p),
+        }
+        let mut al = Vec::new();
+        if let Some(path) = aliases {
+            match read_table(path, &["alias", "township_code"]) {
+                Ok(rows) => {
+                    for r in rows {
+                        if !known.contains(r.get("township_code")) || r.get("alias").is_empty() {
+                            problems.push(
+                                Problem::new(path, format!("alias `{}` names unknown township `{}`", r.get("alias"), r.get("township_code")))
+                                    .at(Some(r.line))
+                                    .key("township_code")
+                                    .hint("use a 9-digit code from the township table"),
+                            );
+                            continue;
+                        }
+                        al.push((r.get("alias").to_string(), r.get("township_code").to_string()));
+                    }
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        if ts.is_empty() && problems.is_empty() {
+            problems.push(Problem::new(townships, "no townships listed").hint("import them with the county's code"));
+        }
+        if problems.is_empty() {
+            Ok(Gazetteer::new(county_code, ts, vs, al))
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn township(&self, code: &str) -> Option<&Township> {
+        self.by_code.get(code).map(|&i| &self.townships[i])
+    }
+}

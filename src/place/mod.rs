@@ -1,0 +1,8 @@
+//! Placement: which township (乡镇/街道) must visit an employer.
+//! The gazetteer is data in `config/`; `locate` is a pure function of a gazetteer and facts.
+
+pub mod gazetteer;
+pub mod locate;
+
+pub use gazetteer::{Gazetteer, Township, Village};
+pub use locate::{Locator, Placement, PlacementMethod};

@@ -1,0 +1,168 @@
+//! The master record: one employer's facts folded from every observation that joined it.
+//! Which feed wins for which fact is decided here, once, and nowhere else.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Feed, IndustryCode, Observation, Uscc};
+
+/// One employer in the master list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MasterRecord {
+    pub entity_id: String,
+    pub uscc: Option<Uscc>,
+    pub name: String,
+    pub address: Option<String>,
+    pub legal_rep: Option<String>,
+    pub industry_code: Option<IndustryCode>,
+    pub industry_name: Option<String>,
+    pub registry_status: Option<String>,
+    pub tax_status: Option<String>,
+    pub last_tax_date: Option<NaiveDate>,
+    pub stats_status: Option<String>,
+    pub headcount: Option<u32>,
+    pub region_code: Option<String>,
+    pub last_exam: Option<NaiveDate>,
+    pub last_test: Option<NaiveDate>,
+    pub exceedances: Option<u32>,
+    pub hazard_factors: Vec<String>,
+    /// Latest declaration or update date across the declaration register's records.
+    pub last_filed: Option<NaiveDate>,
+    /// Feeds that contributed, in `Feed` order, without repeats.
+    pub feeds: Vec<Feed>,
+    /// Every address any member gave (for placement).
+    pub addresses: Vec<String>,
+    pub members: usize,
+}
+
+/// Feeds in the order their word counts for identity facts (name, address, industry).
+const IDENTITY_ORDER: [Feed; 7] = [
+    Feed::Market,
+    Feed::Statistics,
+    Feed::Tax,
+    Feed::Declaration,
+    Feed::Testing,
+    Feed::Exam,
+    Feed::Other,
+];
+
+fn rank(feed: Feed, order: &[Feed]) -> usize {
+    order.iter().position(|f| *f == feed).unwrap_or(order.len())
+}
+
+/// The first value in `order` of feeds that any member has.
+fn pick<T: Clone>(members: &[&Observation], order: &[Feed], get: impl Fn(&Observation) -> Option<T>) -> Option<T> {
+    let mut best: Option<(usize, T)> = None;
+    for o in members {
+        if let Some(v) = get(o) {
+            let r = rank(o.feed, order);
+            if best.as_ref().is_none_or(|(br, _)| r < *br) {
+                best = Some((r, v));
+            }
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
+fn latest(members: &[&Observation], feed: Feed, get: impl Fn(&Observation) -> Option<NaiveDate>) -> Option<NaiveDate> {
+    members.iter().filter(|o| o.feed == feed).filter_map(|o| get(o)).max()
+}
+
+/// Folds the observations of one entity into its master record.
+pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
+    let uscc = pick(members, &IDENTITY_ORDER, |o| o.uscc.clone().filter(Uscc::is_valid))
+        .or_else(|| pick(members, &IDENTITY_ORDER, |o| o.uscc.clone()));
+    let headcount_order = [Feed::Statistics, Feed::Tax, Feed::Declaration, Feed::Market];
+    let headcount = pick(members, &headcount_order, |o| o.headcount);
+    // Workers examined is a floor for the number of workers.
+    let examined = members
+        .iter()
+        .filter(|o| o.feed == Feed::Exam)
+        .filter_map(|o| o.evidence_count)
+        .max();
+    let headcount = match (headcount, examined) {
+        (Some(h), Some(e)) => Some(h.max(e)),
+        (h, e) => h.or(e),
+    };
+    let mut feeds: Vec<Feed> = members.iter().map(|o| o.feed).collect();
+    feeds.sort();
+    feeds.dedup();
+    let mut factors: Vec<String> = Vec::new();
+    for o in members {
+        for f in &o.hazard_factors {
+            if !factors.contains(f) {
+                factors.push(f.clone());
+            }
+        }
+    }
+    let mut addresses: Vec<String> = Vec::new();
+    let mut by_rank: Vec<&&Observation> = members.iter().collect();
+    by_rank.sort_by_key(|o| rank(o.feed, &IDENTITY_ORDER));
+    for o in &by_rank {
+        if let Some(a) = &o.address {
+            if !addresses.contains(a) {
+                addresses.push(a.clone());
+            }
+        }
+    }
+    let industry_order = [Feed::Statistics, Feed::Market, Feed::Tax, Feed::Declaration];
+    MasterRecord {
+        entity_id: entity_id.to_string(),
+        uscc,
+        name: pick(members, &IDENTITY_ORDER, |o| o.name.clone()).unwrap_or_default(),
+        address: addresses.first().cloned(),
+        legal_rep: pick(members, &IDENTITY_ORDER, |o| o.legal_rep.clone()),
+        industry_code: pick(members, &industry_order, |o| o.industry_code.clone()),
+        industry_name: pick(members, &industry_order, |o| o.industry_name.clone()),
+        registry_status: pick(members, &[Feed::Market], |o| o.registry_status.clone()),
+        tax_status: pick(members, &[Feed::Tax], |o| o.tax_status.clone()),
+        last_tax_date: latest(members, Feed::Tax, |o| o.last_tax_date),
+        stats_status: pick(members, &[Feed::Statistics], |o| o.stats_status.clone()),
+        headcount,
+        region_code: pick(members, &[Feed::Statistics, Feed::Market, Feed::Tax], |o| o.region_code.clone()),
+        last_exam: latest(members, Feed::Exam, |o| o.evidence_date),
+        last_test: latest(members, Feed::Testing, |o| o.evidence_date),
+        exceedances: members.iter().filter_map(|o| o.exceedances).max(),
+        hazard_factors: factors,
+        last_filed: latest(members, Feed::Declaration, Observation::last_filed),
+        feeds,
+        addresses,
+        members: members.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(feed: Feed, name: &str) -> Observation {
+        Observation {
+            source: feed.as_str().into(),
+            feed,
+            record_key: name.into(),
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn market_name_wins_and_dates_take_the_latest() {
+        let mut exam = obs(Feed::Exam, "华兴石才");
+        exam.evidence_date = NaiveDate::from_ymd_opt(2025, 3, 1);
+        exam.evidence_count = Some(14);
+        let mut market = obs(Feed::Market, "南安市华兴石材有限公司");
+        market.registry_status = Some("存续".into());
+        let mut d1 = obs(Feed::Declaration, "华兴石材");
+        d1.declared_on = NaiveDate::from_ymd_opt(2023, 1, 1);
+        let mut d2 = obs(Feed::Declaration, "华兴石材");
+        d2.updated_on = NaiveDate::from_ymd_opt(2024, 2, 1);
+        let mut tax = obs(Feed::Tax, "华兴石材");
+        tax.headcount = Some(9);
+        let m = fold("E1", &[&exam, &market, &d1, &d2, &tax]);
+        assert_eq!(m.name, "南安市华兴石材有限公司");
+        assert_eq!(m.last_filed, NaiveDate::from_ymd_opt(2024, 2, 1));
+        assert_eq!(m.last_exam, NaiveDate::from_ymd_opt(2025, 3, 1));
+        assert_eq!(m.headcount, Some(14), "examined workers are a floor");
+        assert_eq!(m.feeds, vec![Feed::Market, Feed::Tax, Feed::Exam, Feed::Declaration]);
+    }
+}

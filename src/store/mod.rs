@@ -1,0 +1,486 @@
+//! Storage: one interface over two concrete sqlx pools (SQLite file by default, PostgreSQL by
+//! URL) with the same schema and behaviour. Every table family's SQL lives here.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Row, SqlitePool};
+
+use crate::domain::{Feed, Observation};
+use crate::ingest::quarantine::Reject;
+
+/// Rows per multi-row INSERT (well under both databases' bind-parameter limits).
+const CHUNK: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL `{0}` is neither sqlite:// nor postgres://")]
+    Url(String),
+    #[error("cannot create the folder for the SQLite file {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The database, whichever it is.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool and `DB` to its database type.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Sqlite;
+                $body
+            }
+            Store::Postgres($pool) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// A snapshot as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub id: i64,
+    pub run_id: i64,
+    pub source: String,
+    pub feed: String,
+    pub taken_at: String,
+    pub status: String,
+    pub records: i64,
+    pub rejects: i64,
+    pub invalid_uscc: i64,
+    pub note: Option<String>,
+}
+
+/// What a snapshot brings to be saved.
+pub struct NewSnapshot<'a> {
+    pub run_id: i64,
+    pub source: &'a str,
+    pub feed: Feed,
+    /// `good` or `held`.
+    pub status: &'a str,
+    pub note: Option<String>,
+    pub files_json: String,
+    pub observations: &'a [Observation],
+    pub rejects: &'a [Reject],
+    pub invalid_uscc: usize,
+}
+
+/// One stored entity, lead or link row for export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow {
+    pub key: String,
+    pub township_code: Option<String>,
+    pub data: String,
+}
+
+impl Store {
+    /// Opens (and creates and migrates) the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            if let Some(dir) = opts.get_filename().parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+            // One connection: SQLite has a single writer, and the pipeline writes in sequence.
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            Store::open_postgres(opts).await
+        } else {
+            Err(StoreError::Url(url.to_string()))
+        }
+    }
+
+    /// Opens PostgreSQL with explicit options (tests use them to pick a schema).
+    pub async fn open_postgres(opts: PgConnectOptions) -> Result<Store, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Store::Postgres(pool))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Starts a run and returns its id.
+    pub async fn begin_run(&self, as_of: NaiveDate) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let sql = "INSERT INTO runs (started_at, as_of, status) VALUES ($1, $2, 'running') RETURNING id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, i64>(sql)
+                .bind(now)
+                .bind(as_of.to_string())
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    pub async fn finish_run(&self, run_id: i64, status: &str, summary_json: &str) -> Result<(), StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let sql = "UPDATE runs SET finished_at = $1, status = $2, summary = $3 WHERE id = $4";
+        on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(now)
+                .bind(status)
+                .bind(summary_json)
+                .bind(run_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The newest succeeded run's id.
+    pub async fn last_run(&self) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT MAX(id) FROM runs WHERE status = 'succeeded'";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, Option<i64>>(sql).fetch_one(pool).await?
+        }))
+    }
+
+    /// Saves a snapshot with its observations and rejects in one transaction.
+    pub async fn save_snapshot(&self, s: &NewSnapshot<'_>) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let obs_json: Vec<String> = s
+            .observations
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<_, _>>()?;
+        let head = "INSERT INTO snapshots (run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, files) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar::<DB, i64>(head)
+                .bind(s.run_id)
+                .bind(s.source)
+                .bind(s.feed.as_str())
+                .bind(&now)
+                .bind(s.status)
+                .bind(s.observations.len() as i64)
+                .bind(s.rejects.len() as i64)
+                .bind(s.invalid_uscc as i64)
+                .bind(&s.note)
+                .bind(&s.files_json)
+                .fetch_one(&mut *tx)
+                .await?;
+            let rows: Vec<(usize, &Observation, &String)> = s
+                .observations
+                .iter()
+                .zip(&obs_json)
+                .enumerate()
+                .map(|(i, (o, j))| (i, o, j))
+                .collect();
+            for chunk in rows.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO observations (snapshot_id, seq, record_key, uscc, name, data) ",
+                );
+                qb.push_values(chunk, |mut b, (i, o, j)| {
+                    b.push_bind(id)
+                        .push_bind(*i as i64)
+                        .push_bind(o.record_key.clone())
+                        .push_bind(o.uscc.as_ref().map(|u| u.as_str().to_string()))
+                        .push_bind(o.name.clone())
+                        .push_bind((*j).clone());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in s.rejects.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(id)
+                        .push_bind(r.source.clone())
+                        .push_bind(r.file.clone())
+                        .push_bind(r.row as i64)
+                        .push_bind(r.column.clone())
+                        .push_bind(r.value.clone())
+                        .push_bind(r.reason.clone())
+                        .push_bind(r.action.as_str());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// The newest good snapshot of a source.
+    pub async fn last_good_snapshot(&self, source: &str) -> Result<Option<SnapshotInfo>, StoreError> {
+        let sql = "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+                   FROM snapshots WHERE source = $1 AND status = 'good' ORDER BY id DESC LIMIT 1";
+        let row = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql).bind(source).fetch_optional(pool).await?.map(|r| SnapshotInfo {
+                id: r.get(0),
+                run_id: r.get(1),
+                source: r.get(2),
+                feed: r.get(3),
+                taken_at: r.get(4),
+                status: r.get(5),
+                records: r.get(6),
+                rejects: r.get(7),
+                invalid_uscc: r.get(8),
+                note: r.get(9),
+            })
+        });
+        Ok(row)
+    }
+
+    /// Every snapshot of a run (for the run summary).
+    pub async fn snapshots_of_run(&self, run_id: i64) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let sql = "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+                   FROM snapshots WHERE run_id = $1 ORDER BY id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| SnapshotInfo {
+                    id: r.get(0),
+                    run_id: r.get(1),
+                    source: r.get(2),
+                    feed: r.get(3),
+                    taken_at: r.get(4),
+                    status: r.get(5),
+                    records: r.get(6),
+                    rejects: r.get(7),
+                    invalid_uscc: r.get(8),
+                    note: r.get(9),
+                })
+                .collect()
+        }))
+    }
+
+    /// The observations of a snapshot, in the order they were read.
+    pub async fn observations(&self, snapshot_id: i64) -> Result<Vec<Observation>, StoreError> {
+        let sql = "SELECT data FROM observations WHERE snapshot_id = $1 ORDER BY seq";
+        let rows: Vec<String> = on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, String>(sql).bind(snapshot_id).fetch_all(pool).await?
+        });
+        rows.iter()
+            .map(|j| serde_json::from_str(j).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Quarantined rows of a run: (source, reason, count), most frequent first.
+    pub async fn quarantine_counts(&self, run_id: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let sql = "SELECT q.source, q.reason, COUNT(*) FROM quarantine q JOIN snapshots s ON s.id = q.snapshot_id \
+                   WHERE s.run_id = $1 GROUP BY q.source, q.reason ORDER BY COUNT(*) DESC, q.source, q.reason";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect()
+        }))
+    }
+
+    /// `(source, record_key) → entity id` from the newest succeeded run.
+    pub async fn previous_links(&self) -> Result<HashMap<(String, String), String>, StoreError> {
+        let Some(run) = self.last_run().await? else {
+            return Ok(HashMap::new());
+        };
+        let sql = "SELECT source, record_key, entity_id FROM links WHERE run_id = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                .collect()
+        }))
+    }
+
+    /// Saves a run's entities, links and leads in one transaction.
+    pub async fn save_results(
+        &self,
+        run_id: i64,
+        entities: &[EntityRow],
+        links: &[crate::resolve::Link],
+        leads: &[LeadRecord],
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for chunk in entities.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ",
+                );
+                qb.push_values(chunk, |mut b, e| {
+                    b.push_bind(run_id)
+                        .push_bind(e.entity_id.clone())
+                        .push_bind(e.uscc.clone())
+                        .push_bind(e.name.clone())
+                        .push_bind(e.township_code.clone())
+                        .push_bind(e.data.clone());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in links.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO links (run_id, source, record_key, entity_id, method) ",
+                );
+                qb.push_values(chunk, |mut b, l| {
+                    b.push_bind(run_id)
+                        .push_bind(l.source.clone())
+                        .push_bind(l.record_key.clone())
+                        .push_bind(l.entity_id.clone())
+                        .push_bind(l.method.as_str());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in leads.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data) ",
+                );
+                qb.push_values(chunk, |mut b, l| {
+                    b.push_bind(run_id)
+                        .push_bind(l.lead_id.clone())
+                        .push_bind(l.entity_id.clone())
+                        .push_bind(l.township_code.clone())
+                        .push_bind(l.rule_ids.clone())
+                        .push_bind(l.data.clone());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A run's entities as stored (entity id, township, JSON), ordered by id.
+    pub async fn entities(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
+        let sql = "SELECT entity_id, township_code, data FROM entities WHERE run_id = $1 ORDER BY entity_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| StoredRow { key: r.get(0), township_code: r.get(1), data: r.get(2) })
+                .collect()
+        }))
+    }
+
+    /// A run's links: (source, record key, entity id, method), ordered.
+    pub async fn links(&self, run_id: i64) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let sql = "SELECT source, record_key, entity_id, method FROM links WHERE run_id = $1 \
+                   ORDER BY source, record_key";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect()
+        }))
+    }
+
+    /// A run's leads as stored (lead id, township, JSON).
+    pub async fn leads(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
+        let sql = "SELECT lead_id, township_code, data FROM leads WHERE run_id = $1 ORDER BY lead_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| StoredRow { key: r.get(0), township_code: r.get(1), data: r.get(2) })
+                .collect()
+        }))
+    }
+
+    /// Every text value stored anywhere, for the personal-data audit in tests and `check`.
+    pub async fn all_text(&self) -> Result<String, StoreError> {
+        let sqls = [
+            "SELECT data FROM observations",
+            "SELECT COALESCE(column_name,'') || ' ' || COALESCE(value,'') || ' ' || reason FROM quarantine",
+            "SELECT data FROM entities",
+            "SELECT data FROM leads",
+            "SELECT record_key FROM links",
+            "SELECT COALESCE(files,'') || COALESCE(note,'') FROM snapshots",
+        ];
+        let mut out = String::new();
+        for sql in sqls {
+            let rows: Vec<String> = on_pool!(self, pool => {
+                sqlx::query_scalar::<DB, String>(sql).fetch_all(pool).await?
+            });
+            for r in rows {
+                out.push_str(&r);
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An entity row to save.
+#[derive(Debug, Clone)]
+pub struct EntityRow {
+    pub entity_id: String,
+    pub uscc: Option<String>,
+    pub name: String,
+    pub township_code: Option<String>,
+    pub data: String,
+}
+
+/// A lead row to save.
+#[derive(Debug, Clone)]
+pub struct LeadRecord {
+    pub lead_id: String,
+    pub entity_id: String,
+    pub township_code: Option<String>,
+    pub rule_ids: String,
+    pub data: String,
+}
