@@ -17,7 +17,11 @@ use crate::pipeline::{self, peak_mib, RunSummary};
 use crate::store::Store;
 
 #[derive(Parser, Debug)]
-#[command(name = "yingbao", version, about = "应报: find employers that should file an occupational-hazard declaration and have not")]
+#[command(
+    name = "yingbao",
+    version,
+    about = "应报: find employers that should file an occupational-hazard declaration and have not"
+)]
 pub struct Cli {
     /// The main configuration file.
     #[arg(long, global = true, default_value = "config/yingbao.toml")]
@@ -103,7 +107,10 @@ pub enum ExportKind {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -127,7 +134,9 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("YINGBAO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match cli.log_format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -140,7 +149,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run { json } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;
-            let summary = pipeline::run(&cfg, &store).await.context("the run failed")?;
+            let summary = pipeline::run(&cfg, &store)
+                .await
+                .context("the run failed")?;
             let quarantine = store.quarantine_counts(summary.run_id).await?;
             store.close().await;
             if json {
@@ -150,7 +161,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Gen { employers, seed, as_of, out, gazetteer } => {
+        Command::Gen {
+            employers,
+            seed,
+            as_of,
+            out,
+            gazetteer,
+        } => {
             let started = Instant::now();
             let summary = generate(&GenOptions {
                 employers,
@@ -160,7 +177,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 gazetteer_dir: gazetteer,
             })
             .context("generation failed")?;
-            println!("generated {} employers into {} in {:.1} s", summary.employers, out.display(), started.elapsed().as_secs_f64());
+            println!(
+                "generated {} employers into {} in {:.1} s",
+                summary.employers,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
             for (feed, rows) in &summary.rows_per_feed {
                 println!("  {feed:<12} {rows:>9} rows");
             }
@@ -172,7 +194,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&cfg).await?;
             let run = resolve_run(&store, run).await?;
             let mut w: Box<dyn Write> = match &out {
-                Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                ),
                 None => Box::new(std::io::stdout().lock()),
             };
             export(&store, run, what, &mut w).await?;
@@ -188,7 +213,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { employers, seed, keep } => bench(&cli.config, employers, seed, keep).await,
+        Command::Bench {
+            employers,
+            seed,
+            keep,
+        } => bench(&cli.config, employers, seed, keep).await,
     }
 }
 
@@ -196,10 +225,23 @@ fn check(config_file: &Path) -> ExitCode {
     match config::load(config_file) {
         Ok(cfg) => {
             println!("configuration OK: {}", cfg.config_file.display());
-            println!("  county {} {} ({} townships, {} villages, {} aliases)", cfg.settings.county.code, cfg.settings.county.name, cfg.gazetteer.townships.len(), cfg.gazetteer.villages.len(), cfg.gazetteer.aliases.len());
+            println!(
+                "  county {} {} ({} townships, {} villages, {} aliases)",
+                cfg.settings.county.code,
+                cfg.settings.county.name,
+                cfg.gazetteer.townships.len(),
+                cfg.gazetteer.villages.len(),
+                cfg.gazetteer.aliases.len()
+            );
             println!("  risk catalogue: {} codes", cfg.catalogue.len());
             for c in &cfg.connectors {
-                println!("  connector {:<12} feed {:<12} {}{}", c.id, c.feed.as_str(), c.file.path.display(), if c.enabled { "" } else { " (disabled)" });
+                println!(
+                    "  connector {:<12} feed {:<12} {}{}",
+                    c.id,
+                    c.feed.as_str(),
+                    c.file.path.display(),
+                    if c.enabled { "" } else { " (disabled)" }
+                );
             }
             match cfg.settings.policy.as_of {
                 Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),
@@ -220,13 +262,19 @@ fn check(config_file: &Path) -> ExitCode {
 fn load(config_file: &Path) -> Result<Config> {
     config::load(config_file).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        anyhow::anyhow!("the configuration has {} problem(s):\n{}\n(run `yingbao check` after fixing them)", problems.len(), list.join("\n"))
+        anyhow::anyhow!(
+            "the configuration has {} problem(s):\n{}\n(run `yingbao check` after fixing them)",
+            problems.len(),
+            list.join("\n")
+        )
     })
 }
 
 async fn open_store(cfg: &Config) -> Result<Store> {
     let url = cfg.database_url();
-    Store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact(&url)))
+    Store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))
 }
 
 /// A URL without its password, for messages.
@@ -255,9 +303,15 @@ async fn resolve_run(store: &Store, run: Option<i64>) -> Result<i64> {
 
 fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String, i64)]) {
     println!("yingbao run {} (as of {})", s.run_id, s.as_of);
-    println!("{:<12} {:<8} {:>9} {:>11} {:>12} {:>9}", "source", "status", "rows read", "quarantined", "invalid USCC", "used");
+    println!(
+        "{:<12} {:<8} {:>9} {:>11} {:>12} {:>9}",
+        "source", "status", "rows read", "quarantined", "invalid USCC", "used"
+    );
     for o in &s.sources {
-        println!("{:<12} {:<8} {:>9} {:>11} {:>12} {:>9}", o.source, o.status, o.rows_read, o.quarantined, o.invalid_uscc, o.records_used);
+        println!(
+            "{:<12} {:<8} {:>9} {:>11} {:>12} {:>9}",
+            o.source, o.status, o.rows_read, o.quarantined, o.invalid_uscc, o.records_used
+        );
         if let Some(note) = &o.note {
             println!("             ! {note}");
         }
@@ -269,9 +323,16 @@ fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String, i6
         }
     }
     println!("entities (master list): {}", s.entities);
-    println!("leads: {} ({} could not be placed and are on the county list)", s.leads, s.unplaced);
+    println!(
+        "leads: {} ({} could not be placed and are on the county list)",
+        s.leads, s.unplaced
+    );
     for (code, name, n) in &s.by_township {
-        println!("  {:<10} {:<14} {n:>6}", if code.is_empty() { "county" } else { code }, name);
+        println!(
+            "  {:<10} {:<14} {n:>6}",
+            if code.is_empty() { "county" } else { code },
+            name
+        );
     }
     println!("township lists (xlsx + csv): {}", s.out_dir.display());
     println!("database: {}", redact(&cfg.database_url()));
@@ -288,8 +349,22 @@ async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write) ->
         }
         ExportKind::Master => {
             csv.write_record([
-                "entity_id", "name", "uscc", "uscc_valid", "address", "industry_code", "risk_class", "headcount",
-                "operating", "filing_status", "last_filed", "township_code", "placement_method", "is_lead", "feeds", "records",
+                "entity_id",
+                "name",
+                "uscc",
+                "uscc_valid",
+                "address",
+                "industry_code",
+                "risk_class",
+                "headcount",
+                "operating",
+                "filing_status",
+                "last_filed",
+                "township_code",
+                "placement_method",
+                "is_lead",
+                "feeds",
+                "records",
             ])?;
             for row in store.entities(run).await? {
                 let v: serde_json::Value = serde_json::from_str(&row.data)?;
@@ -314,7 +389,10 @@ async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write) ->
                     row.township_code.clone().unwrap_or_default(),
                     text(&p["method"]),
                     (!a["rule_ids"].as_array().is_none_or(|r| r.is_empty())).to_string(),
-                    m["feeds"].as_array().map(|f| f.iter().map(text).collect::<Vec<_>>().join("|")).unwrap_or_default(),
+                    m["feeds"]
+                        .as_array()
+                        .map(|f| f.iter().map(text).collect::<Vec<_>>().join("|"))
+                        .unwrap_or_default(),
                     text(&m["members"]),
                 ])?;
             }
@@ -324,7 +402,12 @@ async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write) ->
     Ok(())
 }
 
-async fn eval_run(cfg: &Config, store: &Store, run: i64, truth_dir: &Path) -> Result<crate::eval::EvalReport> {
+async fn eval_run(
+    cfg: &Config,
+    store: &Store,
+    run: i64,
+    truth_dir: &Path,
+) -> Result<crate::eval::EvalReport> {
     let truth = Truth::load(truth_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
     let links = store.links(run).await?;
     let leads: Vec<(String, Option<String>)> = store
@@ -333,15 +416,32 @@ async fn eval_run(cfg: &Config, store: &Store, run: i64, truth_dir: &Path) -> Re
         .into_iter()
         .map(|r| {
             let v: serde_json::Value = serde_json::from_str(&r.data).unwrap_or_default();
-            (v["entity_id"].as_str().unwrap_or_default().to_string(), r.township_code)
+            (
+                v["entity_id"].as_str().unwrap_or_default().to_string(),
+                r.township_code,
+            )
         })
         .collect();
-    Ok(evaluate(&truth, &RunView { links: &links, leads: &leads }, &cfg.settings.policy, &cfg.catalogue, pipeline::as_of(cfg)))
+    Ok(evaluate(
+        &truth,
+        &RunView {
+            links: &links,
+            leads: &leads,
+        },
+        &cfg.settings.policy,
+        &cfg.catalogue,
+        pipeline::as_of(cfg),
+    ))
 }
 
 /// Copies the project's config and connector files into `root`, generates a county into
 /// `root/connectors/sample`, runs the pipeline there and prints every stage's figures.
-async fn bench(config_file: &Path, employers: usize, seed: u64, keep: Option<PathBuf>) -> Result<ExitCode> {
+async fn bench(
+    config_file: &Path,
+    employers: usize,
+    seed: u64,
+    keep: Option<PathBuf>,
+) -> Result<ExitCode> {
     let src_root = config::load::root_of(config_file);
     let tmp;
     let root = match keep {
@@ -356,7 +456,10 @@ async fn bench(config_file: &Path, employers: usize, seed: u64, keep: Option<Pat
         for entry in std::fs::read_dir(src_root.join(sub))? {
             let path = entry?.path();
             if path.is_file() {
-                std::fs::copy(&path, root.join(sub).join(path.file_name().unwrap_or_default()))?;
+                std::fs::copy(
+                    &path,
+                    root.join(sub).join(path.file_name().unwrap_or_default()),
+                )?;
             }
         }
     }
@@ -373,7 +476,10 @@ async fn bench(config_file: &Path, employers: usize, seed: u64, keep: Option<Pat
         gazetteer_dir: root.join("config/gazetteer"),
     })?;
     let gen_secs = started.elapsed().as_secs_f64();
-    println!("bench: {employers} employers, seed {seed}, project {}", root.display());
+    println!(
+        "bench: {employers} employers, seed {seed}, project {}",
+        root.display()
+    );
     println!("{:<12} {:>9} {:>10}", "stage", "seconds", "peak MiB");
     println!("{:<12} {:>9.2} {:>10.0}", "gen", gen_secs, peak_mib());
     let cfg = load(&root.join("config/yingbao.toml"))?;
@@ -383,10 +489,24 @@ async fn bench(config_file: &Path, employers: usize, seed: u64, keep: Option<Pat
     for t in &summary.timings {
         println!("{:<12} {:>9.2} {:>10.0}", t.stage, t.seconds, t.peak_mib);
     }
-    println!("{:<12} {:>9.2} {:>10.0}", "run total", total.elapsed().as_secs_f64(), peak_mib());
+    println!(
+        "{:<12} {:>9.2} {:>10.0}",
+        "run total",
+        total.elapsed().as_secs_f64(),
+        peak_mib()
+    );
     let rows: usize = summary.sources.iter().map(|s| s.rows_read).sum();
-    println!("observations {rows}, entities {}, leads {}", summary.entities, summary.leads);
-    let report = eval_run(&cfg, &store, summary.run_id, &root.join("connectors/sample/truth")).await?;
+    println!(
+        "observations {rows}, entities {}, leads {}",
+        summary.entities, summary.leads
+    );
+    let report = eval_run(
+        &cfg,
+        &store,
+        summary.run_id,
+        &root.join("connectors/sample/truth"),
+    )
+    .await?;
     println!(
         "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}), placement accuracy {:.4}, unplaced {}",
         report.precision, report.recall, report.true_leads, report.predicted_leads, report.duplicate_leads, report.placement_accuracy, report.unplaced_leads

@@ -37,7 +37,18 @@ pub struct Truth {
 impl Truth {
     pub fn load(dir: &Path) -> Result<Truth, Problem> {
         let mut employers = HashMap::new();
-        for r in read_table(&dir.join("employers.csv"), &["employer_id", "industry_code", "headcount", "operating", "township_code", "filing_status", "last_evidence"])? {
+        for r in read_table(
+            &dir.join("employers.csv"),
+            &[
+                "employer_id",
+                "industry_code",
+                "headcount",
+                "operating",
+                "township_code",
+                "filing_status",
+                "last_evidence",
+            ],
+        )? {
             let id = r.get("employer_id").to_string();
             employers.insert(
                 id.clone(),
@@ -47,15 +58,23 @@ impl Truth {
                     headcount: r.get("headcount").parse().ok(),
                     operating: r.get("operating") == "true",
                     township_code: r.get("township_code").to_string(),
-                    filing: FilingStatus::parse(r.get("filing_status")).unwrap_or(FilingStatus::Never),
-                    last_evidence: NaiveDate::parse_from_str(r.get("last_evidence"), "%Y-%m-%d").ok(),
+                    filing: FilingStatus::parse(r.get("filing_status"))
+                        .unwrap_or(FilingStatus::Never),
+                    last_evidence: NaiveDate::parse_from_str(r.get("last_evidence"), "%Y-%m-%d")
+                        .ok(),
                 },
             );
         }
         let mut records = HashMap::new();
-        for r in read_table(&dir.join("records.csv"), &["connector_id", "record_key", "employer_id"])? {
+        for r in read_table(
+            &dir.join("records.csv"),
+            &["connector_id", "record_key", "employer_id"],
+        )? {
             records.insert(
-                (r.get("connector_id").to_string(), r.get("record_key").to_string()),
+                (
+                    r.get("connector_id").to_string(),
+                    r.get("record_key").to_string(),
+                ),
                 r.get("employer_id").to_string(),
             );
         }
@@ -63,7 +82,13 @@ impl Truth {
     }
 
     /// Whether the policy makes this employer a lead, judged on its true facts.
-    pub fn is_true_lead(&self, e: &TrueEmployer, policy: &Policy, catalogue: &RiskCatalogue, as_of: NaiveDate) -> bool {
+    pub fn is_true_lead(
+        &self,
+        e: &TrueEmployer,
+        policy: &Policy,
+        catalogue: &RiskCatalogue,
+        as_of: NaiveDate,
+    ) -> bool {
         if !e.operating || e.filing == FilingStatus::Current {
             return false;
         }
@@ -107,7 +132,13 @@ pub struct RunView<'a> {
     pub leads: &'a [(String, Option<String>)],
 }
 
-pub fn evaluate(truth: &Truth, run: &RunView<'_>, policy: &Policy, catalogue: &RiskCatalogue, as_of: NaiveDate) -> EvalReport {
+pub fn evaluate(
+    truth: &Truth,
+    run: &RunView<'_>,
+    policy: &Policy,
+    catalogue: &RiskCatalogue,
+    as_of: NaiveDate,
+) -> EvalReport {
     // Entity → employer votes.
     let mut votes: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
     let mut entities_of: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -141,7 +172,9 @@ pub fn evaluate(truth: &Truth, run: &RunView<'_>, policy: &Policy, catalogue: &R
             Some(emp) if true_leads.contains(emp) => {
                 if seen.insert(emp) {
                     tp += 1;
-                    if township.as_deref() == truth.employers.get(*emp).map(|e| e.township_code.as_str()) {
+                    if township.as_deref()
+                        == truth.employers.get(*emp).map(|e| e.township_code.as_str())
+                    {
                         placed_right += 1;
                     }
                 } else {
@@ -160,9 +193,21 @@ pub fn evaluate(truth: &Truth, run: &RunView<'_>, policy: &Policy, catalogue: &R
         false_positive: fp,
         false_negative: true_leads.len() - tp,
         duplicate_leads: dup,
-        precision: if predicted == 0 { 1.0 } else { tp as f64 / predicted as f64 },
-        recall: if true_leads.is_empty() { 1.0 } else { tp as f64 / true_leads.len() as f64 },
-        placement_accuracy: if tp == 0 { 1.0 } else { placed_right as f64 / tp as f64 },
+        precision: if predicted == 0 {
+            1.0
+        } else {
+            tp as f64 / predicted as f64
+        },
+        recall: if true_leads.is_empty() {
+            1.0
+        } else {
+            tp as f64 / true_leads.len() as f64
+        },
+        placement_accuracy: if tp == 0 {
+            1.0
+        } else {
+            placed_right as f64 / tp as f64
+        },
         unplaced_leads: unplaced,
         impure_entities: votes.values().filter(|v| v.len() > 1).count(),
         split_employers: entities_of.values().filter(|s| s.len() > 1).count(),

@@ -104,10 +104,11 @@ impl Clock {
 
 /// The date screening uses: the configured one, else today in the county's time zone.
 pub fn as_of(cfg: &Config) -> NaiveDate {
-    cfg.settings
-        .policy
-        .as_of
-        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&cfg.timezone()).date_naive())
+    cfg.settings.policy.as_of.unwrap_or_else(|| {
+        chrono::Utc::now()
+            .with_timezone(&cfg.timezone())
+            .date_naive()
+    })
 }
 
 /// Runs the whole job once.
@@ -131,7 +132,12 @@ pub async fn run(cfg: &Config, store: &Store) -> Result<RunSummary, PipelineErro
     }
 }
 
-async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -> Result<RunSummary, PipelineError> {
+async fn run_inner(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    as_of: NaiveDate,
+) -> Result<RunSummary, PipelineError> {
     let mut clock = Clock {
         start: Instant::now(),
         timings: Vec::new(),
@@ -141,18 +147,30 @@ async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -
 
     let previous = store.previous_links().await?;
     let region_words = cfg.settings.county.region_words.clone();
-    let resolution = tokio::task::spawn_blocking(move || resolve(&observations, &previous, &region_words)).await?;
+    let resolution =
+        tokio::task::spawn_blocking(move || resolve(&observations, &previous, &region_words))
+            .await?;
     clock.lap("resolve");
 
     let locator = Locator::new(&cfg.gazetteer);
     let placements: Vec<Placement> = resolution
         .records
         .iter()
-        .map(|m| locator.place(m.region_code.as_deref(), m.addresses.iter().map(String::as_str)))
+        .map(|m| {
+            locator.place(
+                m.region_code.as_deref(),
+                m.addresses.iter().map(String::as_str),
+            )
+        })
         .collect();
     clock.lap("place");
 
-    let assessments = screen(&resolution.records, &cfg.settings.policy, &cfg.catalogue, as_of);
+    let assessments = screen(
+        &resolution.records,
+        &cfg.settings.policy,
+        &cfg.catalogue,
+        as_of,
+    );
     clock.lap("screen");
 
     let rows = lead_rows(&resolution.records, &assessments, &placements, &locator);
@@ -181,7 +199,10 @@ async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -
     let cycle = as_of.format("%Y年%m月").to_string();
     let dir = out_dir.clone();
     let lists_for_writer = lists.clone();
-    tokio::task::spawn_blocking(move || write_township_lists(&dir, &county, &cycle, &lists_for_writer)).await??;
+    tokio::task::spawn_blocking(move || {
+        write_township_lists(&dir, &county, &cycle, &lists_for_writer)
+    })
+    .await??;
     clock.lap("write_lists");
 
     let entity_rows = resolution
@@ -195,7 +216,9 @@ async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -
                 uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
                 name: m.name.clone(),
                 township_code: p.township_code.clone(),
-                data: serde_json::to_string(&serde_json::json!({ "record": m, "assessment": a, "placement": p }))?,
+                data: serde_json::to_string(
+                    &serde_json::json!({ "record": m, "assessment": a, "placement": p }),
+                )?,
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
@@ -218,7 +241,13 @@ async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -
 
     let by_township: Vec<(String, String, usize)> = lists
         .iter()
-        .map(|(k, rows)| (k.code.clone().unwrap_or_default(), k.name.clone(), rows.len()))
+        .map(|(k, rows)| {
+            (
+                k.code.clone().unwrap_or_default(),
+                k.name.clone(),
+                rows.len(),
+            )
+        })
         .collect();
     let unplaced = rows.iter().filter(|(c, _, _)| c.is_none()).count();
     Ok(RunSummary {
@@ -236,7 +265,11 @@ async fn run_inner(cfg: &Config, store: &Store, run_id: i64, as_of: NaiveDate) -
 
 /// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
 /// snapshot when it is trustworthy, else the last good one.
-async fn ingest_all(cfg: &Config, store: &Store, run_id: i64) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
+async fn ingest_all(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
     let mut all = Vec::new();
     let mut outcomes = Vec::new();
     for spec in cfg.connectors.iter().filter(|s| s.enabled) {
@@ -333,7 +366,11 @@ fn placement_label(p: &Placement) -> String {
         PlacementMethod::VillageShortName => "地址中的村（社区）简称",
         PlacementMethod::Unplaced => return "未能定位，请县级核实".to_string(),
     };
-    format!("{how}（{}，可信度{:.0}%）", p.evidence, p.confidence * 100.0)
+    format!(
+        "{how}（{}，可信度{:.0}%）",
+        p.evidence,
+        p.confidence * 100.0
+    )
 }
 
 /// Lead rows for every assessment that is a lead, with township code and rule ids.
@@ -359,7 +396,11 @@ fn lead_rows(
                 lead_id: format!("L{}", m.entity_id.trim_start_matches('E')),
                 entity_id: m.entity_id.clone(),
                 name: m.name.clone(),
-                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()).unwrap_or_default(),
+                uscc: m
+                    .uscc
+                    .as_ref()
+                    .map(|u| u.as_str().to_string())
+                    .unwrap_or_default(),
                 uscc_valid: m.uscc.as_ref().is_none_or(|u| u.is_valid()),
                 legal_rep: m.legal_rep.clone().unwrap_or_default(),
                 address: m.address.clone().unwrap_or_default(),
@@ -370,9 +411,16 @@ fn lead_rows(
                     .and_then(|c| locator.village_name(c))
                     .unwrap_or_default()
                     .to_string(),
-                industry_code: m.industry_code.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+                industry_code: m
+                    .industry_code
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
                 industry_name: m.industry_name.clone().unwrap_or_default(),
-                risk_class: a.risk_class.map(|c| c.label_zh().to_string()).unwrap_or_default(),
+                risk_class: a
+                    .risk_class
+                    .map(|c| c.label_zh().to_string())
+                    .unwrap_or_default(),
                 headcount: m.headcount,
                 filing_status: a.filing.label_zh().to_string(),
                 last_filed: match a.filing {
@@ -380,7 +428,12 @@ fn lead_rows(
                     _ => m.last_filed.map(|d| d.to_string()).unwrap_or_default(),
                 },
                 reasons: a.reasons.clone(),
-                sources: m.feeds.iter().map(|f| f.label_zh()).collect::<Vec<_>>().join("、"),
+                sources: m
+                    .feeds
+                    .iter()
+                    .map(|f| f.label_zh())
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 placement: placement_label(p),
             };
             (p.township_code.clone(), row, a.rule_ids.join(","))

@@ -171,7 +171,10 @@ pub enum RevenueUnit {
 /// The canonical fields a connector may map, with what each holds (shown by `check`).
 pub const CANONICAL_FIELDS: &[(&str, &str)] = &[
     ("uscc", "统一社会信用代码 (18 characters)"),
-    ("tax_id", "old 15-character tax number or 9-character organisation code"),
+    (
+        "tax_id",
+        "old 15-character tax number or 9-character organisation code",
+    ),
     ("name", "employer name"),
     ("address", "address (registered or workplace)"),
     ("legal_rep", "legal representative"),

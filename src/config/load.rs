@@ -46,7 +46,11 @@ impl Config {
     }
 
     pub fn timezone(&self) -> Tz {
-        self.settings.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+        self.settings
+            .county
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai)
     }
 }
 
@@ -75,15 +79,20 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
     let root = root_of(config_file);
     let mut problems = Vec::new();
     let text = std::fs::read_to_string(config_file).map_err(|e| {
-        vec![Problem::new(config_file, format!("cannot read the configuration: {e}"))
-            .hint("run from the project root, or pass --config <path to yingbao.toml>")]
+        vec![
+            Problem::new(config_file, format!("cannot read the configuration: {e}"))
+                .hint("run from the project root, or pass --config <path to yingbao.toml>"),
+        ]
     })?;
     let loaded = load_typed::<Settings>(config_file, &text);
-    problems.extend(loaded.problems);
+    let structural = loaded.problems;
     let settings = loaded.value;
     if let (Some(s), Some(doc)) = (&settings, &loaded.doc) {
-        check_settings(config_file, doc, s, &mut problems);
+        let mut semantic = Vec::new();
+        check_settings(config_file, doc, s, &mut semantic);
+        problems.extend(not_already_reported(semantic, &structural));
     }
+    problems.extend(structural);
 
     let connectors = load_connectors(&root, &mut problems);
 
@@ -106,6 +115,7 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
         None => (None, None),
     };
 
+    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     match (settings, catalogue, gazetteer) {
         (Some(settings), Some(catalogue), Some(gazetteer)) if problems.is_empty() => Ok(Config {
             root,
@@ -117,6 +127,15 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
         }),
         _ => Err(problems),
     }
+}
+
+/// Semantic problems about keys whose value was already reported as malformed are dropped:
+/// they were judged on a stand-in value.
+fn not_already_reported(semantic: Vec<Problem>, structural: &[Problem]) -> Vec<Problem> {
+    semantic
+        .into_iter()
+        .filter(|p| !structural.iter().any(|s| s.key.is_some() && s.key == p.key))
+        .collect()
 }
 
 fn key(path: &[&str]) -> Vec<Seg> {
@@ -143,12 +162,18 @@ fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Pro
         );
     }
     let url = &s.database.url;
-    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
         out.push(
-            Problem::new(file, format!("`{url}` is not a database URL yingbao can use"))
-                .at(at(&key(&["database", "url"])))
-                .key("database.url")
-                .hint("sqlite://var/yingbao.db or postgres://user@host/db"),
+            Problem::new(
+                file,
+                format!("`{url}` is not a database URL yingbao can use"),
+            )
+            .at(at(&key(&["database", "url"])))
+            .key("database.url")
+            .hint("sqlite://var/yingbao.db or postgres://user@host/db"),
         );
     }
     if has_password(url) {
@@ -220,26 +245,35 @@ fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Pro
         for placeholder in placeholders(&rule.reason) {
             if !crate::screen::rules::PLACEHOLDERS.contains(&placeholder.as_str()) {
                 out.push(
-                    Problem::new(file, format!("unknown placeholder `{{{placeholder}}}` in the reason"))
-                        .at(at(&with("reason")))
-                        .key(format!("policy.lead_rules[{i}].reason"))
-                        .hint(format!(
-                            "placeholders: {}",
-                            crate::screen::rules::PLACEHOLDERS
-                                .iter()
-                                .map(|p| format!("{{{p}}}"))
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        )),
+                    Problem::new(
+                        file,
+                        format!("unknown placeholder `{{{placeholder}}}` in the reason"),
+                    )
+                    .at(at(&with("reason")))
+                    .key(format!("policy.lead_rules[{i}].reason"))
+                    .hint(format!(
+                        "placeholders: {}",
+                        crate::screen::rules::PLACEHOLDERS
+                            .iter()
+                            .map(|p| format!("{{{p}}}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )),
                 );
             }
         }
-        if rule.risk_classes.is_empty() && rule.min_workers.is_none() && rule.evidence_within_months.is_none() {
+        if rule.risk_classes.is_empty()
+            && rule.min_workers.is_none()
+            && rule.evidence_within_months.is_none()
+        {
             out.push(
-                Problem::new(file, "this rule has no condition and would flag every operating employer")
-                    .at(at(&base))
-                    .key(format!("policy.lead_rules[{i}]"))
-                    .hint("set risk_classes, min_workers or evidence_within_months"),
+                Problem::new(
+                    file,
+                    "this rule has no condition and would flag every operating employer",
+                )
+                .at(at(&base))
+                .key(format!("policy.lead_rules[{i}]"))
+                .hint("set risk_classes, min_workers or evidence_within_months"),
             );
         }
     }
@@ -253,7 +287,9 @@ fn placeholders(s: &str) -> Vec<String> {
 }
 
 fn has_password(url: &str) -> bool {
-    let Some((_, rest)) = url.split_once("://") else { return false };
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
     let authority = rest.split('/').next().unwrap_or("");
     authority
         .rsplit_once('@')
@@ -269,7 +305,10 @@ fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             .collect(),
         Err(e) => {
-            out.push(Problem::new(&dir, format!("cannot read the connectors folder: {e}")));
+            out.push(Problem::new(
+                &dir,
+                format!("cannot read the connectors folder: {e}"),
+            ));
             return Vec::new();
         }
     };
@@ -287,26 +326,44 @@ fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
             }
         };
         let loaded = load_typed::<ConnectorSpec>(&file, &text);
-        out.extend(loaded.problems);
-        let (Some(mut spec), Some(doc)) = (loaded.value, loaded.doc) else { continue };
-        let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let structural = loaded.problems;
+        let (Some(mut spec), Some(doc)) = (loaded.value, loaded.doc) else {
+            out.extend(structural);
+            continue;
+        };
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         if spec.id.is_empty() {
             spec.id = stem;
         }
         if specs.iter().any(|s| s.id == spec.id) {
             out.push(
-                Problem::new(&file, format!("connector id `{}` is used by another file", spec.id))
-                    .at(doc.line(&key(&["id"])))
-                    .key("id"),
+                Problem::new(
+                    &file,
+                    format!("connector id `{}` is used by another file", spec.id),
+                )
+                .at(doc.line(&key(&["id"])))
+                .key("id"),
             );
         }
-        check_connector(root, &file, &doc, &spec, out);
+        let mut semantic = Vec::new();
+        check_connector(root, &file, &doc, &spec, &mut semantic);
+        out.extend(not_already_reported(semantic, &structural));
+        out.extend(structural);
         specs.push(spec);
     }
     specs
 }
 
-fn check_connector(root: &Path, file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mut Vec<Problem>) {
+fn check_connector(
+    root: &Path,
+    file: &Path,
+    doc: &SpannedDoc,
+    spec: &ConnectorSpec,
+    out: &mut Vec<Problem>,
+) {
     let fields: Vec<&str> = CANONICAL_FIELDS.iter().map(|(f, _)| *f).collect();
     for (field, cols) in &spec.columns {
         let line = doc.line(&key(&["columns", field]));
@@ -325,20 +382,26 @@ fn check_connector(root: &Path, file: &Path, doc: &SpannedDoc, spec: &ConnectorS
         for header in cols.headers() {
             if spec.personal_columns.iter().any(|p| p == header) {
                 out.push(
-                    Problem::new(file, format!("`{header}` is listed as personal data and cannot be mapped"))
-                        .at(line)
-                        .key(format!("columns.{field}"))
-                        .hint("personal columns are never read; map an employer-level column instead"),
+                    Problem::new(
+                        file,
+                        format!("`{header}` is listed as personal data and cannot be mapped"),
+                    )
+                    .at(line)
+                    .key(format!("columns.{field}"))
+                    .hint("personal columns are never read; map an employer-level column instead"),
                 );
             }
         }
     }
     if !spec.columns.contains_key("name") && !spec.columns.contains_key("uscc") {
         out.push(
-            Problem::new(file, "the feed maps neither `name` nor `uscc`: nothing would identify an employer")
-                .at(doc.line(&key(&["columns"])))
-                .key("columns")
-                .hint("map at least the employer name column, e.g. name = \"企业名称\""),
+            Problem::new(
+                file,
+                "the feed maps neither `name` nor `uscc`: nothing would identify an employer",
+            )
+            .at(doc.line(&key(&["columns"])))
+            .key("columns")
+            .hint("map at least the employer name column, e.g. name = \"企业名称\""),
         );
     }
     if spec.enabled {
@@ -387,7 +450,13 @@ mod tests {
     fn shipped_configuration_passes() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/yingbao.toml");
         let cfg = load(&file).unwrap_or_else(|ps| {
-            panic!("{}", ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                ps.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         });
         assert_eq!(cfg.connectors.len(), 6);
         assert_eq!(cfg.gazetteer.townships.len(), 27);

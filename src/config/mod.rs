@@ -2,11 +2,11 @@
 //! Loading collects every problem (file, line, key, what would be right) before reporting.
 
 pub mod connector;
+pub mod load;
 pub mod problem;
 pub mod settings;
 pub mod spanned;
 pub mod table;
-pub mod load;
 
 pub use load::{load, Config};
 pub use problem::Problem;

@@ -62,7 +62,10 @@ impl fmt::Display for Problem {
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -89,7 +92,10 @@ mod tests {
 
     #[test]
     fn suggestion_only_when_close() {
-        assert_eq!(did_you_mean("lapse_month", ["lapse_months", "as_of"]), Some("lapse_months"));
+        assert_eq!(
+            did_you_mean("lapse_month", ["lapse_months", "as_of"]),
+            Some("lapse_months")
+        );
         assert_eq!(did_you_mean("zzz", ["lapse_months", "as_of"]), None);
     }
 }

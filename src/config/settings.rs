@@ -87,9 +87,7 @@ pub struct Output {
 
 impl Default for Output {
     fn default() -> Self {
-        Output {
-            dir: default_out(),
-        }
+        Output { dir: default_out() }
     }
 }
 
@@ -276,7 +274,11 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Naive
     let text = match toml::Value::deserialize(d)? {
         toml::Value::String(s) => s,
         toml::Value::Datetime(dt) => dt.to_string(),
-        other => return Err(D::Error::custom(format!("expected a date like 2025-06-30, found {other}"))),
+        other => {
+            return Err(D::Error::custom(format!(
+                "expected a date like 2025-06-30, found {other}"
+            )))
+        }
     };
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(Some)

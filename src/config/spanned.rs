@@ -48,9 +48,11 @@ impl SpannedDoc {
             }),
             Err(e) => {
                 let line = e.span().map(|s| line_of(text, s.start));
-                Err(Problem::new(file, format!("not valid TOML: {}", e.message()))
-                    .at(line)
-                    .hint("check quotes, brackets and `key = value` form"))
+                Err(
+                    Problem::new(file, format!("not valid TOML: {}", e.message()))
+                        .at(line)
+                        .hint("check quotes, brackets and `key = value` form"),
+                )
             }
         }
     }
@@ -124,7 +126,9 @@ fn covers(outer: &Option<Range<usize>>, inner: &Range<usize>) -> bool {
 fn walk(item: &Item, span: &Range<usize>, path: &mut Vec<Seg>) {
     if let Some(table) = item.as_table_like() {
         for (k, _) in table.iter() {
-            let Some((key, next)) = table.get_key_value(k) else { continue };
+            let Some((key, next)) = table.get_key_value(k) else {
+                continue;
+            };
             if covers(&key.span(), span) || covers(&next.span(), span) || contains(next, span) {
                 path.push(Seg::Key(k.to_string()));
                 walk(next, span, path);
@@ -222,7 +226,8 @@ fn remove_in_table(table: &mut toml_edit::Table, path: &[Seg]) -> bool {
     }
 }
 
-/// The result of a forgiving typed load: the value if it could be built, and every problem.
+/// The result of a forgiving typed load: every problem, and the value if one could be built
+/// (from the repaired text when there were problems: valid only when `problems` is empty).
 pub struct Loaded<T> {
     pub value: Option<T>,
     pub doc: Option<SpannedDoc>,
@@ -247,17 +252,22 @@ pub fn load_typed<T: DeserializeOwned>(file: &Path, text: &str) -> Loaded<T> {
     for _ in 0..64 {
         let err = match toml::from_str::<T>(&current) {
             Ok(v) => {
+                // With problems, `v` was built from the repaired text (unknown keys removed,
+                // wrong values stood in for) so that later checks can still look at the rest.
                 return Loaded {
-                    value: problems.is_empty().then_some(v),
+                    value: Some(v),
                     doc: Some(original),
                     problems,
-                }
+                };
             }
             Err(e) => e,
         };
-        let Ok(now) = SpannedDoc::parse(file, &current) else { break };
+        let Ok(now) = SpannedDoc::parse(file, &current) else {
+            break;
+        };
         let msg = err.message().to_string();
-        let whole = |s: &Range<usize>| s.start == 0 && (s.is_empty() || s.end >= current.trim_end().len());
+        let whole =
+            |s: &Range<usize>| s.start == 0 && (s.is_empty() || s.end >= current.trim_end().len());
         let path = match err.span() {
             Some(s) if !whole(&s) => now.path_at(&s),
             _ => Vec::new(),
@@ -281,17 +291,21 @@ pub fn load_typed<T: DeserializeOwned>(file: &Path, text: &str) -> Loaded<T> {
         if let Some(unknown) = between(&msg, "unknown field `", "`") {
             let expected = expected_list(&msg);
             problem.message = "unknown key".to_string();
-            problem.hint = Some(match did_you_mean(unknown, expected.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`? allowed here: {}", expected.join(", ")),
-                None => format!("allowed here: {}", expected.join(", ")),
-            });
+            problem.hint = Some(
+                match did_you_mean(unknown, expected.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`? allowed here: {}", expected.join(", ")),
+                    None => format!("allowed here: {}", expected.join(", ")),
+                },
+            );
         } else if let Some(variant) = between(&msg, "unknown variant `", "`") {
             let expected = expected_list(&msg);
             problem.message = format!("`{variant}` is not an accepted value");
-            problem.hint = Some(match did_you_mean(variant, expected.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`? accepted: {}", expected.join(", ")),
-                None => format!("accepted: {}", expected.join(", ")),
-            });
+            problem.hint = Some(
+                match did_you_mean(variant, expected.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`? accepted: {}", expected.join(", ")),
+                    None => format!("accepted: {}", expected.join(", ")),
+                },
+            );
         }
         problems.push(problem);
         let mut doc = now.doc.clone().into_mut();
@@ -350,7 +364,9 @@ fn replace_path(doc: &mut toml_edit::DocumentMut, path: &[Seg], value: Item) -> 
             [Seg::Index(i), rest @ ..] => match item {
                 Item::ArrayOfTables(a) => match a.get_mut(*i) {
                     Some(t) => {
-                        let Some((Seg::Key(k), rest)) = rest.split_first() else { return false };
+                        let Some((Seg::Key(k), rest)) = rest.split_first() else {
+                            return false;
+                        };
                         t.get_mut(k).is_some_and(|i| go(i, rest, value))
                     }
                     None => false,
@@ -382,7 +398,9 @@ fn first_sentence(msg: &str) -> String {
 }
 
 fn expected_list(msg: &str) -> Vec<String> {
-    let Some(idx) = msg.find("expected") else { return Vec::new() };
+    let Some(idx) = msg.find("expected") else {
+        return Vec::new();
+    };
     msg[idx..]
         .split('`')
         .enumerate()
@@ -419,16 +437,33 @@ mod tests {
     fn every_problem_is_reported_with_line_and_key() {
         let text = "name = \"x\"\ncolour = 1\n\n[inner]\nmonths = \"six\"\nwordz = []\n\n[[rules]]\nmonths = 3\n\n[[rules]]\nmonths = 4\nextra = true\n";
         let loaded = load_typed::<Outer>(Path::new("t.toml"), text);
-        assert!(loaded.value.is_none());
         let shown: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(loaded.problems.len(), 4, "{shown:#?}");
-        assert!(shown.iter().any(|s| s.starts_with("t.toml:2: `colour`: unknown key")), "{shown:#?}");
-        assert!(shown.iter().any(|s| s.starts_with("t.toml:5: `inner.months`")), "{shown:#?}");
         assert!(
-            shown.iter().any(|s| s.starts_with("t.toml:6: `inner.wordz`: unknown key (did you mean `words`?")),
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:2: `colour`: unknown key")),
             "{shown:#?}"
         );
-        assert!(shown.iter().any(|s| s.starts_with("t.toml:13: `rules[1].extra`")), "{shown:#?}");
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:5: `inner.months`")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s
+                    .starts_with("t.toml:6: `inner.wordz`: unknown key (did you mean `words`?")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:13: `rules[1].extra`")),
+            "{shown:#?}"
+        );
     }
 
     #[test]

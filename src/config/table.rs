@@ -74,7 +74,11 @@ mod tests {
     fn comments_are_skipped_and_lines_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.csv");
-        std::fs::write(&path, "# note\ncode,class\n# another\n3011,严重\n\n06,严重\n").expect("write");
+        std::fs::write(
+            &path,
+            "# note\ncode,class\n# another\n3011,严重\n\n06,严重\n",
+        )
+        .expect("write");
         let rows = read_table(&path, &["code", "class"]).expect("reads");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 4);

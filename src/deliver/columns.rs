@@ -54,10 +54,7 @@ pub const DISPOSITIONS: [(&str, &str); 7] = [
         "不在本辖区",
         "用人单位实际不在本乡镇（街道）；请写明实际所在地，如“不在本辖区：实际在某某镇”。",
     ),
-    (
-        "其他",
-        "以上均不适用。必须写明原因，格式为“其他：原因”。",
-    ),
+    ("其他", "以上均不适用。必须写明原因，格式为“其他：原因”。"),
 ];
 
 /// Suffix appended to a USCC whose check character is wrong.

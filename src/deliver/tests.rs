@@ -64,7 +64,11 @@ fn text(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
 /// Reads a BOM-prefixed CSV file back: (raw bytes, header, records).
 fn read_csv(path: &Path) -> (Vec<u8>, Vec<String>, Vec<Vec<String>>) {
     let bytes = std::fs::read(path).expect("read csv");
-    assert!(bytes.starts_with(UTF8_BOM), "{} lacks a BOM", path.display());
+    assert!(
+        bytes.starts_with(UTF8_BOM),
+        "{} lacks a BOM",
+        path.display()
+    );
     let mut reader = csv::Reader::from_reader(&bytes[UTF8_BOM.len()..]);
     let headers = reader
         .headers()
@@ -155,7 +159,9 @@ fn workbook_reads_back_with_text_codes_and_numbers() {
         text(&sheet, 0, 0),
         "某某县城关镇 职业病危害项目申报线索清单（2025年3月）"
     );
-    let header: Vec<String> = (0..HEADERS.len() as u32).map(|c| text(&sheet, 1, c)).collect();
+    let header: Vec<String> = (0..HEADERS.len() as u32)
+        .map(|c| text(&sheet, 1, c))
+        .collect();
     assert_eq!(header, HEADERS);
     assert_eq!(sheet.end(), Some((3, HEADERS.len() as u32 - 1)));
 
@@ -176,7 +182,11 @@ fn workbook_reads_back_with_text_codes_and_numbers() {
     assert_eq!(text(&sheet, 2, 15), "市场监管登记、税务登记");
     assert_eq!(text(&sheet, 2, 16), "统计区划代码（高）");
     for col in 17..20 {
-        assert_eq!(cell(&sheet, 2, col), Data::Empty, "column {col} is for staff");
+        assert_eq!(
+            cell(&sheet, 2, col),
+            Data::Empty,
+            "column {col} is for staff"
+        );
     }
 
     // Second lead: failed check digit, unknown headcount, leading-zero code.
@@ -328,8 +338,14 @@ fn errors_name_the_path() {
 
 #[test]
 fn file_names_are_windows_safe() {
-    assert_eq!(sanitize_file_part(" a/b\\c:d*e?f\"g<h>i|j\t. "), "abcdefghij");
-    assert_eq!(file_stem(&key(Some("341122100000"), "城关镇")), "341122100000_城关镇");
+    assert_eq!(
+        sanitize_file_part(" a/b\\c:d*e?f\"g<h>i|j\t. "),
+        "abcdefghij"
+    );
+    assert_eq!(
+        file_stem(&key(Some("341122100000"), "城关镇")),
+        "341122100000_城关镇"
+    );
     assert_eq!(file_stem(&key(None, "未能定位乡镇")), "county_未能定位乡镇");
     assert_eq!(file_stem(&key(Some("12"), "???")), "12");
     assert_eq!(file_stem(&key(Some("//"), "新城街道.")), "新城街道");

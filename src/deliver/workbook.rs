@@ -156,13 +156,21 @@ fn write_list_sheet(sheet: &mut Worksheet, title: &str, rows: &[LeadRow]) -> Res
         }
     }
 
-    let last_row = (FIRST_DATA_ROW + rows.len() as u32).saturating_sub(1).max(HEADER_ROW);
+    let last_row = (FIRST_DATA_ROW + rows.len() as u32)
+        .saturating_sub(1)
+        .max(HEADER_ROW);
     sheet.autofilter(HEADER_ROW, 0, last_row, last_col)?;
     sheet.set_freeze_panes(FIRST_DATA_ROW, FROZEN_COLUMNS)?;
 
     if !rows.is_empty() {
         let col = FIRST_FILL_COLUMN as u16;
-        sheet.add_data_validation(FIRST_DATA_ROW, col, last_row, col, &disposition_validation()?)?;
+        sheet.add_data_validation(
+            FIRST_DATA_ROW,
+            col,
+            last_row,
+            col,
+            &disposition_validation()?,
+        )?;
     }
 
     // Printing: landscape A4, one page wide, title and header on every page.

@@ -82,9 +82,18 @@ mod tests {
 
     #[test]
     fn letter_prefix_and_width_are_folded() {
-        assert_eq!(IndustryCode::parse("C3011").map(|c| c.0), Some("3011".into()));
-        assert_eq!(IndustryCode::parse("3011").map(|c| c.0), Some("3011".into()));
-        assert_eq!(IndustryCode::parse("ｃ ３０１").map(|c| c.0), Some("301".into()));
+        assert_eq!(
+            IndustryCode::parse("C3011").map(|c| c.0),
+            Some("3011".into())
+        );
+        assert_eq!(
+            IndustryCode::parse("3011").map(|c| c.0),
+            Some("3011".into())
+        );
+        assert_eq!(
+            IndustryCode::parse("ｃ ３０１").map(|c| c.0),
+            Some("301".into())
+        );
         assert_eq!(IndustryCode::parse("C"), None);
         assert_eq!(IndustryCode::parse("30111"), None);
         assert_eq!(IndustryCode::parse("水泥"), None);

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::{IndustryCode, Uscc};
 
 /// The kind of government feed a connector reads. It decides what the feed's facts mean.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Feed {
     /// 市场监管: market registration (企业登记).

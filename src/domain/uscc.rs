@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 /// The 31 characters a USCC may use; a character's value is its index.
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1–17 for the final check character.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 /// Weights of the organisation code's first 8 characters (GB 11714).
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
@@ -93,9 +95,7 @@ pub fn check_char(first17: &str) -> Option<char> {
 
 /// Whether a cleaned code has 18 characters from the charset and the right check character.
 pub fn is_valid(code: &str) -> bool {
-    code.len() == 18
-        && code.is_ascii()
-        && check_char(&code[..17]) == code[17..].chars().next()
+    code.len() == 18 && code.is_ascii() && check_char(&code[..17]) == code[17..].chars().next()
 }
 
 /// The check character (position 9) of an 8-character organisation code body (GB 11714).

@@ -49,7 +49,11 @@ const VILLAGE_SUFFIXES: &[&str] = &[
 
 /// The short form of a township or village name, or the name itself when nothing is dropped.
 pub fn short_name(name: &str, township: bool) -> &str {
-    let suffixes = if township { TOWNSHIP_SUFFIXES } else { VILLAGE_SUFFIXES };
+    let suffixes = if township {
+        TOWNSHIP_SUFFIXES
+    } else {
+        VILLAGE_SUFFIXES
+    };
     suffixes
         .iter()
         .find_map(|s| name.strip_suffix(s))
@@ -91,12 +95,18 @@ impl Gazetteer {
             Ok(rows) => {
                 for r in rows {
                     let code = r.get("code");
-                    if code.len() != 9 || !code.starts_with(county_code) || r.get("name").is_empty() {
+                    if code.len() != 9 || !code.starts_with(county_code) || r.get("name").is_empty()
+                    {
                         problems.push(
-                            Problem::new(townships, format!("`{code}` is not a township of county {county_code}"))
-                                .at(Some(r.line))
-                                .key("code")
-                                .hint(format!("a 9-digit code starting with {county_code}, and a name")),
+                            Problem::new(
+                                townships,
+                                format!("`{code}` is not a township of county {county_code}"),
+                            )
+                            .at(Some(r.line))
+                            .key("code")
+                            .hint(format!(
+                                "a 9-digit code starting with {county_code}, and a name"
+                            )),
                         );
                         continue;
                     }
@@ -139,21 +149,34 @@ impl Gazetteer {
                     for r in rows {
                         if !known.contains(r.get("township_code")) || r.get("alias").is_empty() {
                             problems.push(
-                                Problem::new(path, format!("alias `{}` names unknown township `{}`", r.get("alias"), r.get("township_code")))
-                                    .at(Some(r.line))
-                                    .key("township_code")
-                                    .hint("use a 9-digit code from the township table"),
+                                Problem::new(
+                                    path,
+                                    format!(
+                                        "alias `{}` names unknown township `{}`",
+                                        r.get("alias"),
+                                        r.get("township_code")
+                                    ),
+                                )
+                                .at(Some(r.line))
+                                .key("township_code")
+                                .hint("use a 9-digit code from the township table"),
                             );
                             continue;
                         }
-                        al.push((r.get("alias").to_string(), r.get("township_code").to_string()));
+                        al.push((
+                            r.get("alias").to_string(),
+                            r.get("township_code").to_string(),
+                        ));
                     }
                 }
                 Err(p) => problems.push(p),
             }
         }
         if ts.is_empty() && problems.is_empty() {
-            problems.push(Problem::new(townships, "no townships listed").hint("import them with the county's code"));
+            problems.push(
+                Problem::new(townships, "no townships listed")
+                    .hint("import them with the county's code"),
+            );
         }
         if problems.is_empty() {
             Ok(Gazetteer::new(county_code, ts, vs, al))

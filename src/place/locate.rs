@@ -123,17 +123,39 @@ impl Locator {
             *short_count.entry(short_name(&v.name, false)).or_default() += 1;
         }
         for v in &g.villages {
-            add(&v.name, &v.township_code, Some(&v.code), PlacementMethod::VillageName);
+            add(
+                &v.name,
+                &v.township_code,
+                Some(&v.code),
+                PlacementMethod::VillageName,
+            );
             let short = short_name(&v.name, false);
             if short != v.name && short_count.get(short) == Some(&1) {
-                add(short, &v.township_code, Some(&v.code), PlacementMethod::VillageShortName);
+                add(
+                    short,
+                    &v.township_code,
+                    Some(&v.code),
+                    PlacementMethod::VillageShortName,
+                );
             }
         }
         let automaton = AhoCorasick::new(&texts).ok();
         Locator {
-            townships: g.townships.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
-            villages: g.villages.iter().map(|v| (v.code.clone(), v.township_code.clone())).collect(),
-            village_names: g.villages.iter().map(|v| (v.code.clone(), v.name.clone())).collect(),
+            townships: g
+                .townships
+                .iter()
+                .map(|t| (t.code.clone(), t.name.clone()))
+                .collect(),
+            villages: g
+                .villages
+                .iter()
+                .map(|v| (v.code.clone(), v.township_code.clone()))
+                .collect(),
+            village_names: g
+                .villages
+                .iter()
+                .map(|v| (v.code.clone(), v.name.clone()))
+                .collect(),
             automaton,
             patterns,
             texts,
@@ -141,10 +163,15 @@ impl Locator {
     }
 
     /// Places by region code first, then by the best name found in any of the addresses.
-    pub fn place<'a>(&self, region_code: Option<&str>, addresses: impl IntoIterator<Item = &'a str>) -> Placement {
+    pub fn place<'a>(
+        &self,
+        region_code: Option<&str>,
+        addresses: impl IntoIterator<Item = &'a str>,
+    ) -> Placement {
         if let Some(code) = region_code {
             if code.len() >= 9 && self.townships.contains_key(&code[..9]) {
-                let village = (code.len() == 12 && self.villages.contains_key(code)).then(|| code.to_string());
+                let village = (code.len() == 12 && self.villages.contains_key(code))
+                    .then(|| code.to_string());
                 return Placement {
                     township_code: Some(code[..9].to_string()),
                     village_code: village,
@@ -163,7 +190,9 @@ impl Locator {
 
     /// The best placement one address supports.
     pub fn place_address(&self, address: &str) -> Placement {
-        let Some(ac) = &self.automaton else { return Placement::unplaced() };
+        let Some(ac) = &self.automaton else {
+            return Placement::unplaced();
+        };
         let text = fold(address);
         let mut best: Option<(PlacementMethod, usize, usize)> = None;
         for m in ac.find_overlapping_iter(&text) {
@@ -173,7 +202,9 @@ impl Locator {
                 best = Some(cand);
             }
         }
-        let Some((method, _, idx)) = best else { return Placement::unplaced() };
+        let Some((method, _, idx)) = best else {
+            return Placement::unplaced();
+        };
         let p = &self.patterns[idx];
         // A village named as well confirms the township and gives the village.
         let village = p.village.clone().or_else(|| {
@@ -213,15 +244,40 @@ mod tests {
         Gazetteer::new(
             "350583",
             vec![
-                Township { code: "350583118".into(), name: "官桥镇".into() },
-                Township { code: "350583119".into(), name: "水头镇".into() },
-                Township { code: "350583400".into(), name: "雪峰华侨经济开发区".into() },
+                Township {
+                    code: "350583118".into(),
+                    name: "官桥镇".into(),
+                },
+                Township {
+                    code: "350583119".into(),
+                    name: "水头镇".into(),
+                },
+                Township {
+                    code: "350583400".into(),
+                    name: "雪峰华侨经济开发区".into(),
+                },
             ],
             vec![
-                Village { code: "350583118201".into(), name: "内厝村委会".into(), township_code: "350583118".into() },
-                Village { code: "350583119201".into(), name: "康店村委会".into(), township_code: "350583119".into() },
-                Village { code: "350583119202".into(), name: "大盈村委会".into(), township_code: "350583119".into() },
-                Village { code: "350583118202".into(), name: "大盈村委会".into(), township_code: "350583118".into() },
+                Village {
+                    code: "350583118201".into(),
+                    name: "内厝村委会".into(),
+                    township_code: "350583118".into(),
+                },
+                Village {
+                    code: "350583119201".into(),
+                    name: "康店村委会".into(),
+                    township_code: "350583119".into(),
+                },
+                Village {
+                    code: "350583119202".into(),
+                    name: "大盈村委会".into(),
+                    township_code: "350583119".into(),
+                },
+                Village {
+                    code: "350583118202".into(),
+                    name: "大盈村委会".into(),
+                    township_code: "350583118".into(),
+                },
             ],
             vec![("雪峰开发区".into(), "350583400".into())],
         )
@@ -244,11 +300,20 @@ mod tests {
         assert_eq!(p.method, PlacementMethod::TownshipName);
         assert_eq!(p.village_code.as_deref(), Some("350583118201"));
         let p = l.place(None, ["南安市康店村委会12号"]);
-        assert_eq!((p.township_code.as_deref(), p.method), (Some("350583119"), PlacementMethod::VillageName));
+        assert_eq!(
+            (p.township_code.as_deref(), p.method),
+            (Some("350583119"), PlacementMethod::VillageName)
+        );
         let p = l.place(None, ["南安 水头 滨海路"]);
-        assert_eq!((p.township_code.as_deref(), p.method), (Some("350583119"), PlacementMethod::TownshipShortName));
+        assert_eq!(
+            (p.township_code.as_deref(), p.method),
+            (Some("350583119"), PlacementMethod::TownshipShortName)
+        );
         let p = l.place(None, ["南安市雪峰开发区光电路"]);
-        assert_eq!((p.township_code.as_deref(), p.method), (Some("350583400"), PlacementMethod::Alias));
+        assert_eq!(
+            (p.township_code.as_deref(), p.method),
+            (Some("350583400"), PlacementMethod::Alias)
+        );
     }
 
     #[test]

@@ -69,7 +69,12 @@ pub fn cluster(observations: &[Observation], region_words: &[String]) -> Vec<(us
     let n = observations.len();
     let valid: Vec<Option<String>> = observations
         .iter()
-        .map(|o| o.uscc.as_ref().filter(|u| u.is_valid()).map(|u| u.as_str().to_string()))
+        .map(|o| {
+            o.uscc
+                .as_ref()
+                .filter(|u| u.is_valid())
+                .map(|u| u.as_str().to_string())
+        })
         .collect();
     let mut c = Clusters {
         parent: (0..n).collect(),
@@ -103,7 +108,11 @@ pub fn cluster(observations: &[Observation], region_words: &[String]) -> Vec<(us
         if valid[i].is_some() {
             continue;
         }
-        let ids = o.tax_id.iter().map(String::as_str).chain(o.uscc.as_ref().map(|u| u.as_str()));
+        let ids = o
+            .tax_id
+            .iter()
+            .map(String::as_str)
+            .chain(o.uscc.as_ref().map(|u| u.as_str()));
         for id in ids {
             let org = org_code_of(id).filter(|org| id.len() != 18 || !org.is_empty());
             // An invalid 18-character code's org code is not trusted: the typo may be there.
@@ -120,7 +129,9 @@ pub fn cluster(observations: &[Observation], region_words: &[String]) -> Vec<(us
     // 3. Same normalised name.
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for (i, o) in observations.iter().enumerate() {
-        let Some(name) = o.name.as_deref() else { continue };
+        let Some(name) = o.name.as_deref() else {
+            continue;
+        };
         let key = name_key(name, region_words);
         if key.chars().count() < 2 {
             continue;

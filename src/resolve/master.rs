@@ -51,7 +51,11 @@ fn rank(feed: Feed, order: &[Feed]) -> usize {
 }
 
 /// The first value in `order` of feeds that any member has.
-fn pick<T: Clone>(members: &[&Observation], order: &[Feed], get: impl Fn(&Observation) -> Option<T>) -> Option<T> {
+fn pick<T: Clone>(
+    members: &[&Observation],
+    order: &[Feed],
+    get: impl Fn(&Observation) -> Option<T>,
+) -> Option<T> {
     let mut best: Option<(usize, T)> = None;
     for o in members {
         if let Some(v) = get(o) {
@@ -64,14 +68,24 @@ fn pick<T: Clone>(members: &[&Observation], order: &[Feed], get: impl Fn(&Observ
     best.map(|(_, v)| v)
 }
 
-fn latest(members: &[&Observation], feed: Feed, get: impl Fn(&Observation) -> Option<NaiveDate>) -> Option<NaiveDate> {
-    members.iter().filter(|o| o.feed == feed).filter_map(|o| get(o)).max()
+fn latest(
+    members: &[&Observation],
+    feed: Feed,
+    get: impl Fn(&Observation) -> Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    members
+        .iter()
+        .filter(|o| o.feed == feed)
+        .filter_map(|o| get(o))
+        .max()
 }
 
 /// Folds the observations of one entity into its master record.
 pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
-    let uscc = pick(members, &IDENTITY_ORDER, |o| o.uscc.clone().filter(Uscc::is_valid))
-        .or_else(|| pick(members, &IDENTITY_ORDER, |o| o.uscc.clone()));
+    let uscc = pick(members, &IDENTITY_ORDER, |o| {
+        o.uscc.clone().filter(Uscc::is_valid)
+    })
+    .or_else(|| pick(members, &IDENTITY_ORDER, |o| o.uscc.clone()));
     let headcount_order = [Feed::Statistics, Feed::Tax, Feed::Declaration, Feed::Market];
     let headcount = pick(members, &headcount_order, |o| o.headcount);
     // Workers examined is a floor for the number of workers.
@@ -119,7 +133,9 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
         last_tax_date: latest(members, Feed::Tax, |o| o.last_tax_date),
         stats_status: pick(members, &[Feed::Statistics], |o| o.stats_status.clone()),
         headcount,
-        region_code: pick(members, &[Feed::Statistics, Feed::Market, Feed::Tax], |o| o.region_code.clone()),
+        region_code: pick(members, &[Feed::Statistics, Feed::Market, Feed::Tax], |o| {
+            o.region_code.clone()
+        }),
         last_exam: latest(members, Feed::Exam, |o| o.evidence_date),
         last_test: latest(members, Feed::Testing, |o| o.evidence_date),
         exceedances: members.iter().filter_map(|o| o.exceedances).max(),
@@ -163,6 +179,9 @@ mod tests {
         assert_eq!(m.last_filed, NaiveDate::from_ymd_opt(2024, 2, 1));
         assert_eq!(m.last_exam, NaiveDate::from_ymd_opt(2025, 3, 1));
         assert_eq!(m.headcount, Some(14), "examined workers are a floor");
-        assert_eq!(m.feeds, vec![Feed::Market, Feed::Tax, Feed::Exam, Feed::Declaration]);
+        assert_eq!(
+            m.feeds,
+            vec![Feed::Market, Feed::Tax, Feed::Exam, Feed::Declaration]
+        );
     }
 }

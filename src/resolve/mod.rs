@@ -35,7 +35,11 @@ pub type PreviousLinks = HashMap<(String, String), String>;
 
 /// Resolves observations into entities. `previous` keeps ids stable: an entity keeps the id
 /// that most of its records had last run; a new entity's id is derived from its first record.
-pub fn resolve(observations: &[Observation], previous: &PreviousLinks, region_words: &[String]) -> Resolution {
+pub fn resolve(
+    observations: &[Observation],
+    previous: &PreviousLinks,
+    region_words: &[String],
+) -> Resolution {
     let joined = cluster::cluster(observations, region_words);
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, (root, _)) in joined.iter().enumerate() {
@@ -82,7 +86,11 @@ pub fn resolve(observations: &[Observation], previous: &PreviousLinks, region_wo
                 source: observations[i].source.clone(),
                 record_key: observations[i].record_key.clone(),
                 entity_id: id.clone(),
-                method: if i == members[0] { JoinMethod::Seed } else { joined[i].1 },
+                method: if i == members[0] {
+                    JoinMethod::Seed
+                } else {
+                    joined[i].1
+                },
             });
         }
     }

@@ -4,10 +4,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// Organisation-form synonyms, longest first: (as written, canonical).
-const FORMS: &[(&str, &str)] = &[
-    ("股份有限公司", "股份公司"),
-    ("有限责任公司", "有限公司"),
-];
+const FORMS: &[(&str, &str)] = &[("股份有限公司", "股份公司"), ("有限责任公司", "有限公司")];
 
 /// Folds a name into its comparison key. `region_words` are the county's own region names
 /// (`福建省`, `泉州市`, `南安市`, `南安`), removed as a prefix or as a bracketed insert.
@@ -19,7 +16,13 @@ pub fn name_key(name: &str, region_words: &[String]) -> String {
             '〕' | '】' | ']' | '}' => ')',
             c => c,
         })
-        .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '.' | '-' | '—' | '_' | '"' | '\'' | '“' | '”' | '、' | ','))
+        .filter(|c| {
+            !c.is_whitespace()
+                && !matches!(
+                    c,
+                    '·' | '.' | '-' | '—' | '_' | '"' | '\'' | '“' | '”' | '、' | ','
+                )
+        })
         .collect();
     // Bracketed inserts that are region words or 集团: `华兴(南安)石材` → `华兴石材`.
     for w in region_words.iter().map(String::as_str).chain(["集团"]) {
@@ -59,7 +62,10 @@ mod tests {
     use super::*;
 
     fn words() -> Vec<String> {
-        ["福建省", "泉州市", "南安市", "南安"].iter().map(|s| s.to_string()).collect()
+        ["福建省", "泉州市", "南安市", "南安"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     #[test]
@@ -81,7 +87,10 @@ mod tests {
     #[test]
     fn different_employers_stay_apart() {
         let w = words();
-        assert_ne!(name_key("南安市华兴石材有限公司", &w), name_key("南安市华星石材有限公司", &w));
+        assert_ne!(
+            name_key("南安市华兴石材有限公司", &w),
+            name_key("南安市华星石材有限公司", &w)
+        );
         assert_ne!(
             name_key("南安市华兴石材有限公司", &w),
             name_key("南安市华兴石材有限公司官桥分公司", &w)

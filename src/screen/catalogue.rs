@@ -155,7 +155,11 @@ mod tests {
     fn bad_rows_are_all_reported_with_lines() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("cat.csv");
-        std::fs::write(&path, "code,class,name\n3011,严重,水泥\nX9,严重,?\n3012,较重,?\n3011,一般,dup\n").expect("write");
+        std::fs::write(
+            &path,
+            "code,class,name\n3011,严重,水泥\nX9,严重,?\n3012,较重,?\n3011,一般,dup\n",
+        )
+        .expect("write");
         let problems = RiskCatalogue::load(&path).expect_err("bad rows");
         let lines: Vec<_> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![Some(3), Some(4), Some(5)]);

@@ -41,7 +41,11 @@ impl FilingStatus {
     }
 }
 
-pub fn filing_status(last_filed: Option<NaiveDate>, as_of: NaiveDate, lapse_months: u32) -> FilingStatus {
+pub fn filing_status(
+    last_filed: Option<NaiveDate>,
+    as_of: NaiveDate,
+    lapse_months: u32,
+) -> FilingStatus {
     match last_filed {
         None => FilingStatus::Never,
         Some(d) if within_months(d, as_of, lapse_months) => FilingStatus::Current,
@@ -58,7 +62,13 @@ mod tests {
         let as_of = NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
         assert_eq!(filing_status(None, as_of, 13), FilingStatus::Never);
-        assert_eq!(filing_status(d(2024, 5, 30), as_of, 13), FilingStatus::Current);
-        assert_eq!(filing_status(d(2024, 5, 29), as_of, 13), FilingStatus::Lapsed);
+        assert_eq!(
+            filing_status(d(2024, 5, 30), as_of, 13),
+            FilingStatus::Current
+        );
+        assert_eq!(
+            filing_status(d(2024, 5, 29), as_of, 13),
+            FilingStatus::Lapsed
+        );
     }
 }

@@ -35,7 +35,12 @@ impl Assessment {
 }
 
 /// Screens one employer.
-pub fn assess(m: &MasterRecord, policy: &Policy, catalogue: &RiskCatalogue, as_of: NaiveDate) -> Assessment {
+pub fn assess(
+    m: &MasterRecord,
+    policy: &Policy,
+    catalogue: &RiskCatalogue,
+    as_of: NaiveDate,
+) -> Assessment {
     let class = m.industry_code.as_ref().and_then(|c| catalogue.class_of(c));
     let op = operating::assess(m, &policy.operating, as_of);
     let filing = filing_status(m.last_filed, as_of, policy.lapse_months);
@@ -71,8 +76,16 @@ pub fn assess(m: &MasterRecord, policy: &Policy, catalogue: &RiskCatalogue, as_o
 }
 
 /// Screens every employer.
-pub fn screen(records: &[MasterRecord], policy: &Policy, catalogue: &RiskCatalogue, as_of: NaiveDate) -> Vec<Assessment> {
-    records.iter().map(|m| assess(m, policy, catalogue, as_of)).collect()
+pub fn screen(
+    records: &[MasterRecord],
+    policy: &Policy,
+    catalogue: &RiskCatalogue,
+    as_of: NaiveDate,
+) -> Vec<Assessment> {
+    records
+        .iter()
+        .map(|m| assess(m, policy, catalogue, as_of))
+        .collect()
 }
 
 #[cfg(test)]
@@ -108,7 +121,10 @@ mod tests {
         assert!(a.is_lead());
         assert_eq!(a.rule_ids, vec!["severe_industry"]);
         assert_eq!(a.reasons[0], "未查到职业病危害项目申报记录");
-        assert_eq!(a.reasons[1], "属职业病危害严重行业（3032 建筑用石加工），从业人数12人");
+        assert_eq!(
+            a.reasons[1],
+            "属职业病危害严重行业（3032 建筑用石加工），从业人数12人"
+        );
         assert!(!assess(&stone(9), &policy, &cat(), d(2025, 6, 30)).is_lead());
     }
 

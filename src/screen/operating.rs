@@ -14,13 +14,17 @@ pub struct Operating {
 }
 
 fn any_in(value: &Option<String>, words: &[String]) -> bool {
-    value
-        .as_deref()
-        .is_some_and(|v| words.iter().any(|w| !w.is_empty() && v.contains(w.as_str())))
+    value.as_deref().is_some_and(|v| {
+        words
+            .iter()
+            .any(|w| !w.is_empty() && v.contains(w.as_str()))
+    })
 }
 
 fn exact_in(value: &Option<String>, words: &[String]) -> bool {
-    value.as_deref().is_some_and(|v| words.iter().any(|w| v.trim() == w))
+    value
+        .as_deref()
+        .is_some_and(|v| words.iter().any(|w| v.trim() == w))
 }
 
 /// Whether `date` is no more than `months` months before `as_of`.
@@ -32,11 +36,17 @@ pub fn within_months(date: NaiveDate, as_of: NaiveDate, months: u32) -> bool {
 }
 
 fn yes(basis: String) -> Operating {
-    Operating { operating: true, basis }
+    Operating {
+        operating: true,
+        basis,
+    }
 }
 
 fn no(basis: String) -> Operating {
-    Operating { operating: false, basis }
+    Operating {
+        operating: false,
+        basis,
+    }
 }
 
 /// Decides whether `m` operates as of `as_of`.
@@ -104,11 +114,20 @@ mod tests {
             last_tax_date: Some(d(2025, 2, 1)),
             ..Default::default()
         };
-        assert!(assess(&m, &rules, as_of).operating, "stopped < 6 months ago still counts");
+        assert!(
+            assess(&m, &rules, as_of).operating,
+            "stopped < 6 months ago still counts"
+        );
         m.last_tax_date = Some(d(2024, 11, 30));
-        assert!(!assess(&m, &rules, as_of).operating, "stopped > 6 months ago");
+        assert!(
+            !assess(&m, &rules, as_of).operating,
+            "stopped > 6 months ago"
+        );
         m.last_exam = Some(d(2025, 1, 5));
-        assert!(assess(&m, &rules, as_of).operating, "recent exam proves operation");
+        assert!(
+            assess(&m, &rules, as_of).operating,
+            "recent exam proves operation"
+        );
         m.registry_status = Some("吊销，未注销".into());
         let r = assess(&m, &rules, as_of);
         assert!(!r.operating);

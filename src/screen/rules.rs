@@ -27,7 +27,7 @@ pub fn matching_rules<'r>(
             continue;
         }
         if let Some(min) = rule.min_workers {
-            if !m.headcount.is_some_and(|h| h >= min) {
+            if m.headcount.is_none_or(|h| h < min) {
                 continue;
             }
         }
@@ -78,7 +78,9 @@ pub fn matching_rules<'r>(
             .replace("{evidence}", &evidence)
             .replace(
                 "{months}",
-                &rule.evidence_within_months.map_or(String::new(), |m| m.to_string()),
+                &rule
+                    .evidence_within_months
+                    .map_or(String::new(), |m| m.to_string()),
             );
         out.push((rule, reason));
     }

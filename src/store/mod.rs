@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Row, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
 
 use crate::domain::{Feed, Observation};
 use crate::ingest::quarantine::Reject;
@@ -105,7 +105,9 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Bulk reads of a large county take seconds by design; not worth a warning.
+                .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(5));
             if let Some(dir) = opts.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
@@ -115,11 +117,15 @@ impl Store {
                 }
             }
             // One connection: SQLite has a single writer, and the pipeline writes in sequence.
-            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Ok(Store::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?;
+            let opts = PgConnectOptions::from_str(url)?
+                .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(5));
             Store::open_postgres(opts).await
         } else {
             Err(StoreError::Url(url.to_string()))
@@ -151,7 +157,8 @@ impl Store {
     /// Starts a run and returns its id.
     pub async fn begin_run(&self, as_of: NaiveDate) -> Result<i64, StoreError> {
         let now = Utc::now().to_rfc3339();
-        let sql = "INSERT INTO runs (started_at, as_of, status) VALUES ($1, $2, 'running') RETURNING id";
+        let sql =
+            "INSERT INTO runs (started_at, as_of, status) VALUES ($1, $2, 'running') RETURNING id";
         Ok(on_pool!(self, pool => {
             sqlx::query_scalar::<DB, i64>(sql)
                 .bind(now)
@@ -161,7 +168,12 @@ impl Store {
         }))
     }
 
-    pub async fn finish_run(&self, run_id: i64, status: &str, summary_json: &str) -> Result<(), StoreError> {
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        status: &str,
+        summary_json: &str,
+    ) -> Result<(), StoreError> {
         let now = Utc::now().to_rfc3339();
         let sql = "UPDATE runs SET finished_at = $1, status = $2, summary = $3 WHERE id = $4";
         on_pool!(self, pool => {
@@ -253,7 +265,10 @@ impl Store {
     }
 
     /// The newest good snapshot of a source.
-    pub async fn last_good_snapshot(&self, source: &str) -> Result<Option<SnapshotInfo>, StoreError> {
+    pub async fn last_good_snapshot(
+        &self,
+        source: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
         let sql = "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
                    FROM snapshots WHERE source = $1 AND status = 'good' ORDER BY id DESC LIMIT 1";
         let row = on_pool!(self, pool => {
@@ -311,7 +326,10 @@ impl Store {
     }
 
     /// Quarantined rows of a run: (source, reason, count), most frequent first.
-    pub async fn quarantine_counts(&self, run_id: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+    pub async fn quarantine_counts(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
         let sql = "SELECT q.source, q.reason, COUNT(*) FROM quarantine q JOIN snapshots s ON s.id = q.snapshot_id \
                    WHERE s.run_id = $1 GROUP BY q.source, q.reason ORDER BY COUNT(*) DESC, q.source, q.reason";
         Ok(on_pool!(self, pool => {
@@ -413,7 +431,10 @@ impl Store {
     }
 
     /// A run's links: (source, record key, entity id, method), ordered.
-    pub async fn links(&self, run_id: i64) -> Result<Vec<(String, String, String, String)>, StoreError> {
+    pub async fn links(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
         let sql = "SELECT source, record_key, entity_id, method FROM links WHERE run_id = $1 \
                    ORDER BY source, record_key";
         Ok(on_pool!(self, pool => {
@@ -429,7 +450,8 @@ impl Store {
 
     /// A run's leads as stored (lead id, township, JSON).
     pub async fn leads(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
-        let sql = "SELECT lead_id, township_code, data FROM leads WHERE run_id = $1 ORDER BY lead_id";
+        let sql =
+            "SELECT lead_id, township_code, data FROM leads WHERE run_id = $1 ORDER BY lead_id";
         Ok(on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .bind(run_id)

@@ -1,0 +1,116 @@
+//! `yingbao check` on broken configurations: every problem at once, each with file, line, key
+//! and what would be right; a non-zero exit; and a clean pass on the shipped files.
+
+mod common;
+
+use std::process::Command;
+
+use common::Project;
+
+fn check(project: &Project) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(project.config_file())
+        .arg("check")
+        .output()
+        .expect("run yingbao check");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn edit(path: &std::path::Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(text.contains(from), "{from} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+fn line_of(path: &std::path::Path, needle: &str) -> usize {
+    std::fs::read_to_string(path)
+        .expect("read")
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle present")
+        + 1
+}
+
+#[test]
+fn shipped_configuration_passes_check() {
+    let project = Project::new();
+    let (code, stdout, stderr) = check(&project);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("configuration OK"));
+    assert!(stdout.contains("connector exam"));
+}
+
+#[test]
+fn every_problem_is_listed_with_file_line_and_key() {
+    let project = Project::new();
+    let main = project.config_file();
+    edit(&main, "lapse_months = 13", "lapse_month = 13");
+    edit(&main, "min_ratio = 0.8", "min_ratio = \"most\"");
+    edit(
+        &main,
+        "url = \"sqlite://var/yingbao.db\"",
+        "url = \"postgres://county:hunter2@db/yingbao\"",
+    );
+    edit(
+        &main,
+        "min_workers = 10",
+        "min_workers = 10\nrisk_classes_x = []",
+    );
+    let exam = project.root().join("connectors/exam.toml");
+    edit(
+        &exam,
+        "evidence_date = \"体检日期\"",
+        "evidence_dat = \"体检日期\"\nlegal_rep = \"姓名\"",
+    );
+    edit(&exam, "pick = \"all\"", "pick = \"every\"");
+    let catalogue = project.root().join("config/risk_catalogue.csv");
+    edit(&catalogue, "3011,严重", "3011,较重");
+
+    let (code, _, stderr) = check(&project);
+    assert_eq!(code, 2, "{stderr}");
+    let main_s = main.display().to_string();
+    let exam_s = exam.display().to_string();
+    let expect = [
+        format!("{main_s}:{}: `policy.lapse_month`: unknown key (did you mean `lapse_months`?", line_of(&main, "lapse_month =")),
+        format!("{main_s}:{}: `snapshot.min_ratio`: invalid type", line_of(&main, "min_ratio =")),
+        format!("{main_s}:{}: `database.url`: the database URL holds a password", line_of(&main, "hunter2")),
+        format!("{main_s}:{}: `policy.lead_rules[0].risk_classes_x`: unknown key", line_of(&main, "risk_classes_x")),
+        format!("{exam_s}:{}: `columns.evidence_dat`: `evidence_dat` is not a canonical field (did you mean `evidence_date`?", line_of(&exam, "evidence_dat =")),
+        format!("{exam_s}:{}: `columns.legal_rep`: `姓名` is listed as personal data", line_of(&exam, "legal_rep =")),
+        format!("{exam_s}:{}: `file.pick`: `every` is not an accepted value (accepted: newest, all)", line_of(&exam, "pick =")),
+        format!("{}:{}: `class`: `较重` is not a risk class (write 严重 or 一般)", catalogue.display(), line_of(&catalogue, "3011,较重")),
+    ];
+    for e in &expect {
+        assert!(stderr.contains(e.as_str()), "missing:\n{e}\nin:\n{stderr}");
+    }
+    assert!(
+        stderr.contains(&format!("{} problem(s) found", expect.len())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "a secret was echoed: {stderr}");
+}
+
+#[test]
+fn run_refuses_a_broken_configuration() {
+    let project = Project::new();
+    edit(
+        &project.config_file(),
+        "code = \"350583\"",
+        "code = \"3505\"",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(project.config_file())
+        .arg("run")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`county.code`"), "{stderr}");
+    assert!(!project.root().join("var").exists(), "nothing was written");
+}

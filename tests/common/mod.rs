@@ -1,0 +1,96 @@
+//! Shared helpers for integration tests: a throwaway copy of the project (config, connectors
+//! and the bundled sample) with its own SQLite file, and the PostgreSQL test database if any.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use yingbao::config::{self, Config};
+use yingbao::store::Store;
+
+/// A copy of the project's config/ and connectors/ (with the sample) in a temp folder.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"));
+        copy_tree(&src.join("config"), &dir.path().join("config"));
+        copy_tree(&src.join("connectors"), &dir.path().join("connectors"));
+        Project { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.root().join("config/yingbao.toml")
+    }
+
+    /// Loads the copy's configuration; panics with every problem if it is wrong.
+    pub fn config(&self) -> Config {
+        config::load(&self.config_file()).unwrap_or_else(|ps| {
+            panic!(
+                "{}",
+                ps.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
+    }
+
+    pub async fn sqlite(&self) -> Store {
+        let url = format!("sqlite://{}", self.root().join("var/test.db").display());
+        Store::open(&url).await.expect("open sqlite")
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+/// The PostgreSQL test database from `YINGBAO_TEST_POSTGRES_URL`, in a fresh schema of its
+/// own; `None` (and a line saying why) when it is not set or not reachable.
+pub async fn postgres(test: &str) -> Option<Store> {
+    let Ok(url) = std::env::var("YINGBAO_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED {test}: PostgreSQL tests skipped: YINGBAO_TEST_POSTGRES_URL is not set (.ci/run sets it)");
+        return None;
+    };
+    let schema = format!("t_{}_{}", test, std::process::id());
+    let admin = match sqlx::PgPool::connect(&url).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "SKIPPED {test}: PostgreSQL at YINGBAO_TEST_POSTGRES_URL is not reachable: {e}"
+            );
+            return None;
+        }
+    };
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .expect("drop schema");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let opts = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .expect("url")
+        .options([("search_path", schema.as_str())]);
+    Some(Store::open_postgres(opts).await.expect("open postgres"))
+}

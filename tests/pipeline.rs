@@ -1,0 +1,305 @@
+//! The whole job on the bundled sample county, against a real SQLite file and (where
+//! available) a real PostgreSQL: township files, traceability, no personal data, stable ids.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use calamine::{open_workbook_auto, Reader};
+use common::Project;
+use yingbao::eval::{evaluate, RunView, Truth};
+use yingbao::pipeline::{self, RunSummary};
+use yingbao::store::Store;
+
+async fn run_sample(project: &Project, store: &Store) -> RunSummary {
+    let cfg = project.config();
+    pipeline::run(&cfg, store).await.expect("run succeeds")
+}
+
+/// Assertions shared by the SQLite and PostgreSQL runs.
+async fn check_sample_run(project: &Project, store: &Store) {
+    let summary = run_sample(project, store).await;
+    assert_eq!(summary.sources.len(), 6);
+    for s in &summary.sources {
+        assert_eq!(s.status, "fresh", "{}: {:?}", s.source, s.note);
+        assert!(s.records_used > 0, "{} used no records", s.source);
+    }
+    // Every deliberately bad row of the sample is quarantined, and the rest loaded.
+    let truth_bad =
+        std::fs::read_to_string(project.root().join("connectors/sample/truth/bad_rows.csv"))
+            .expect("bad rows");
+    let bad_rows = truth_bad
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    let quarantined: usize = summary.sources.iter().map(|s| s.quarantined).sum();
+    assert_eq!(quarantined, bad_rows);
+
+    // Every source record is traceable to exactly one entity.
+    let links = store.links(summary.run_id).await.expect("links");
+    let used: usize = summary.sources.iter().map(|s| s.records_used).sum();
+    assert_eq!(links.len(), used);
+    let truth = Truth::load(&project.root().join("connectors/sample/truth")).expect("truth");
+    for key in truth.records.keys() {
+        assert!(
+            links.iter().any(|(s, k, _, _)| (s, k) == (&key.0, &key.1)),
+            "record {key:?} has no link"
+        );
+    }
+
+    // One xlsx + csv per township and for the county list when it is not empty.
+    let cfg = project.config();
+    let xlsx: Vec<_> = std::fs::read_dir(&summary.out_dir)
+        .expect("out dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .collect();
+    let expected = cfg.gazetteer.townships.len() + usize::from(summary.unplaced > 0);
+    assert_eq!(xlsx.len(), expected);
+    let total_rows: usize = xlsx
+        .iter()
+        .map(|p| {
+            let mut wb = open_workbook_auto(p).expect("open xlsx");
+            let sheet = wb.worksheet_range("线索清单").expect("sheet");
+            let header: Vec<String> = sheet
+                .rows()
+                .nth(1)
+                .expect("header row")
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            assert_eq!(
+                &header[..4],
+                ["序号", "线索编号", "企业名称", "统一社会信用代码"]
+            );
+            assert!(
+                header.contains(&"线索原因".to_string())
+                    && header.contains(&"核实情况".to_string())
+            );
+            sheet
+                .rows()
+                .skip(2)
+                .filter(|r| !r[2].to_string().is_empty())
+                .count()
+        })
+        .sum();
+    assert_eq!(total_rows, summary.leads);
+    let stored = store.leads(summary.run_id).await.expect("leads");
+    assert_eq!(stored.len(), summary.leads);
+
+    // Lead quality on the sample stays above the first-version matcher's floor.
+    let leads: Vec<(String, Option<String>)> = stored
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.data).expect("json");
+            (
+                v["entity_id"].as_str().expect("entity").to_string(),
+                r.township_code.clone(),
+            )
+        })
+        .collect();
+    let report = evaluate(
+        &truth,
+        &RunView {
+            links: &links,
+            leads: &leads,
+        },
+        &cfg.settings.policy,
+        &cfg.catalogue,
+        summary.as_of,
+    );
+    assert!(report.recall >= 0.9, "{report:?}");
+    assert!(report.precision >= 0.7, "{report:?}");
+    assert_eq!(
+        report.impure_entities, 0,
+        "no entity mixes two true employers: {report:?}"
+    );
+    assert!(report.placement_accuracy >= 0.9, "{report:?}");
+}
+
+#[tokio::test]
+async fn sample_run_on_sqlite() {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    check_sample_run(&project, &store).await;
+    // A real SQLite file in WAL mode.
+    let db = project.root().join("var/test.db");
+    assert!(db.exists());
+    let Store::Sqlite(pool) = &store else {
+        panic!("sqlite expected")
+    };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn sample_run_on_postgres() {
+    let Some(store) = common::postgres("sample_run").await else {
+        return;
+    };
+    let project = Project::new();
+    check_sample_run(&project, &store).await;
+}
+
+/// Worker names and ID numbers from the exam feed, read straight from its GBK files.
+fn exam_personal_values(project: &Project) -> Vec<String> {
+    let mut values = Vec::new();
+    for entry in std::fs::read_dir(project.root().join("connectors/sample/exam")).expect("exam dir")
+    {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let headers = r.headers().expect("headers").clone();
+        let idx = |h: &str| headers.iter().position(|x| x == h).expect("column");
+        let (name, id) = (idx("姓名"), idx("身份证号"));
+        for rec in r.records().filter_map(Result::ok) {
+            for i in [name, id] {
+                if let Some(v) = rec.get(i).filter(|v| v.chars().count() >= 2) {
+                    values.push(v.to_string());
+                }
+            }
+        }
+    }
+    values
+}
+
+#[tokio::test]
+async fn no_worker_name_or_id_reaches_the_database() {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    run_sample(&project, &store).await;
+    let personal = exam_personal_values(&project);
+    assert!(personal.len() > 1000, "the sample has worker rows");
+    let stored = store.all_text().await.expect("dump");
+    assert!(stored.len() > 10_000);
+    // Every run of ID-number characters anywhere in the stored text.
+    let tokens: HashSet<&str> = stored
+        .split(|c: char| !(c.is_ascii_digit() || c == 'X' || c == 'x'))
+        .filter(|t| t.len() >= 15)
+        .collect();
+    let ids: Vec<&String> = personal.iter().filter(|v| v.len() >= 15).collect();
+    assert!(!ids.is_empty());
+    for v in &ids {
+        assert!(!tokens.contains(v.as_str()), "ID number {v} was stored");
+    }
+    // Every string value in the stored exam observations: no worker name among them.
+    // (Names may coincide with public registry data such as a legal representative elsewhere.)
+    fn strings(v: &serde_json::Value, out: &mut HashSet<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.insert(s.clone());
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut exam_values = HashSet::new();
+    for line in stored.lines().filter(|l| l.contains("\"feed\":\"exam\"")) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("observation json");
+        strings(&v, &mut exam_values);
+    }
+    assert!(exam_values.len() > 50);
+    for v in personal.iter().filter(|v| v.len() < 15) {
+        assert!(
+            !exam_values.contains(v.as_str()),
+            "worker name {v} stored in an exam observation"
+        );
+    }
+    // And the raw database file holds no ID number either (nothing outside the tables).
+    store.close().await;
+    let raw = std::fs::read(project.root().join("var/test.db")).expect("db file");
+    let raw = String::from_utf8_lossy(&raw);
+    let raw_tokens: HashSet<&str> = raw
+        .split(|c: char| !(c.is_ascii_digit() || c == 'X' || c == 'x'))
+        .filter(|t| t.len() >= 15)
+        .collect();
+    for v in &ids {
+        assert!(
+            !raw_tokens.contains(v.as_str()),
+            "ID number {v} in the database file"
+        );
+    }
+}
+
+#[tokio::test]
+async fn entity_ids_are_stable_across_runs() {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    let first = run_sample(&project, &store).await;
+    let second = run_sample(&project, &store).await;
+    let a: HashMap<(String, String), String> = store
+        .links(first.run_id)
+        .await
+        .expect("links")
+        .into_iter()
+        .map(|(s, k, e, _)| ((s, k), e))
+        .collect();
+    let b: HashMap<(String, String), String> = store
+        .links(second.run_id)
+        .await
+        .expect("links")
+        .into_iter()
+        .map(|(s, k, e, _)| ((s, k), e))
+        .collect();
+    assert_eq!(a, b);
+    assert_ne!(
+        first.out_dir, second.out_dir,
+        "each run writes its own folder"
+    );
+}
+
+#[tokio::test]
+async fn an_emptied_declaration_feed_is_held_and_causes_no_false_leads() {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    let first = run_sample(&project, &store).await;
+    // The declaration export comes back with its header only.
+    let dir = project.root().join("connectors/sample/declaration");
+    let newest = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .expect("a file");
+    let text = std::fs::read_to_string(&newest).expect("read");
+    let header = text.lines().next().expect("header").to_string();
+    std::fs::write(&newest, format!("{header}\n")).expect("truncate");
+    let second = run_sample(&project, &store).await;
+    let decl = second
+        .sources
+        .iter()
+        .find(|s| s.source == "declaration")
+        .expect("declaration");
+    assert_eq!(decl.status, "held");
+    assert!(decl.note.as_deref().is_some_and(|n| n.contains("held")));
+    assert_eq!(
+        decl.records_used,
+        first
+            .sources
+            .iter()
+            .find(|s| s.source == "declaration")
+            .expect("d")
+            .records_used
+    );
+    let leads = |run| {
+        let store = store.clone();
+        async move {
+            store
+                .leads(run)
+                .await
+                .expect("leads")
+                .into_iter()
+                .map(|r| r.key)
+                .collect::<HashSet<_>>()
+        }
+    };
+    assert_eq!(leads(first.run_id).await, leads(second.run_id).await);
+}
