@@ -304,13 +304,19 @@ async fn resolve_run(store: &Store, run: Option<i64>) -> Result<i64> {
 fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String, i64)]) {
     println!("yingbao run {} (as of {})", s.run_id, s.as_of);
     println!(
-        "{:<12} {:<8} {:>9} {:>11} {:>12} {:>9}",
-        "source", "status", "rows read", "quarantined", "invalid USCC", "used"
+        "{:<12} {:<8} {:>9} {:>9} {:>11} {:>12} {:>9}",
+        "source", "status", "rows read", "records", "quarantined", "invalid USCC", "used"
     );
     for o in &s.sources {
         println!(
-            "{:<12} {:<8} {:>9} {:>11} {:>12} {:>9}",
-            o.source, o.status, o.rows_read, o.quarantined, o.invalid_uscc, o.records_used
+            "{:<12} {:<8} {:>9} {:>9} {:>11} {:>12} {:>9}",
+            o.source,
+            o.status,
+            o.source_rows,
+            o.rows_read,
+            o.quarantined,
+            o.invalid_uscc,
+            o.records_used
         );
         if let Some(note) = &o.note {
             println!("             ! {note}");
@@ -495,9 +501,10 @@ async fn bench(
         total.elapsed().as_secs_f64(),
         peak_mib()
     );
-    let rows: usize = summary.sources.iter().map(|s| s.rows_read).sum();
+    let rows: usize = summary.sources.iter().map(|s| s.source_rows).sum();
+    let obs: usize = summary.sources.iter().map(|s| s.rows_read).sum();
     println!(
-        "observations {rows}, entities {}, leads {}",
+        "source rows {rows}, observations {obs}, entities {}, leads {}",
         summary.entities, summary.leads
     );
     let report = eval_run(

@@ -39,6 +39,9 @@ pub struct SourceOutcome {
     /// `fresh` (new snapshot used), `held` (new snapshot distrusted, last good used),
     /// `failed` (could not read; last good used) or `missing` (no usable snapshot at all).
     pub status: String,
+    /// Data rows in the files read (an exam feed has one per worker).
+    pub source_rows: usize,
+    /// Observations the rows made (after folding rows per employer, where configured).
     pub rows_read: usize,
     pub quarantined: usize,
     pub invalid_uscc: usize,
@@ -280,6 +283,7 @@ async fn ingest_all(
             source: spec.id.clone(),
             feed: spec.feed,
             status: String::new(),
+            source_rows: 0,
             rows_read: 0,
             quarantined: 0,
             invalid_uscc: 0,
@@ -294,6 +298,7 @@ async fn ingest_all(
                 true
             }
             Ok(batch) => {
+                outcome.source_rows = batch.files.iter().map(|f| f.rows).sum();
                 outcome.rows_read = batch.observations.len();
                 outcome.quarantined = batch.rejects.len();
                 outcome.invalid_uscc = batch.invalid_uscc;

@@ -97,38 +97,60 @@ pub struct Observation {
     /// Stable key of the record within its source (configured columns, or `file:row`).
     pub record_key: String,
     /// Keys of every source row folded into this observation (aggregated feeds), else empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub row_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uscc: Option<Uscc>,
     /// Another identifier: an old 15-character tax number or a 9-character organisation code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_rep: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry_code: Option<IndustryCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry_name: Option<String>,
     /// 登记状态 as the feed wrote it (存续, 吊销, 注销 …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_on: Option<NaiveDate>,
     /// 纳税人状态 as the feed wrote it (正常, 非正常, 注销 …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tax_date: Option<NaiveDate>,
     /// 统计 运营状态 as the feed wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headcount: Option<u32>,
     /// Revenue (营业收入) in 万元.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue: Option<f64>,
     /// 12-digit 统计用区划代码 (or a 9-digit township code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     /// Date of an exam or testing record (the latest, for aggregated rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_date: Option<NaiveDate>,
     /// Number of source rows (workers examined, reports) behind an evidence observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hazard_factors: Vec<String>,
     /// Posts over the exposure limit in a testing report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceedances: Option<u32>,
     /// Date of the declaration (申报日期).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_on: Option<NaiveDate>,
     /// Date of the last annual update or change declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_on: Option<NaiveDate>,
 }
 

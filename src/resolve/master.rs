@@ -10,27 +10,45 @@ use crate::domain::{Feed, IndustryCode, Observation, Uscc};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MasterRecord {
     pub entity_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uscc: Option<Uscc>,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_rep: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry_code: Option<IndustryCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tax_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headcount: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_exam: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_test: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceedances: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hazard_factors: Vec<String>,
     /// Latest declaration or update date across the declaration register's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_filed: Option<NaiveDate>,
     /// Feeds that contributed, in `Feed` order, without repeats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feeds: Vec<Feed>,
     /// Every address any member gave (for placement).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<String>,
     pub members: usize,
 }
