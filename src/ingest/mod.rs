@@ -6,6 +6,7 @@ pub mod csv_table;
 pub mod decode;
 pub mod files;
 pub mod mapping;
+pub mod observation_csv;
 pub mod quarantine;
 pub mod table;
 pub mod values;

@@ -325,6 +325,17 @@ impl Store {
             .collect()
     }
 
+    /// The observations of a run's good snapshots, in snapshot order.
+    pub async fn run_observations(&self, run_id: i64) -> Result<Vec<Observation>, StoreError> {
+        let mut all = Vec::new();
+        for s in self.snapshots_of_run(run_id).await? {
+            if s.status == "good" {
+                all.extend(self.observations(s.id).await?);
+            }
+        }
+        Ok(all)
+    }
+
     /// Quarantined rows of a run: (source, reason, count), most frequent first.
     pub async fn quarantine_counts(
         &self,
