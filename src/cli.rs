@@ -85,6 +85,9 @@ pub enum Command {
         observations: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// Also write every scored merge and review pair as JSON lines.
+        #[arg(long)]
+        evidence: Option<PathBuf>,
     },
     /// Score a run against a generator's ground truth (lead precision/recall, placement).
     Eval {
@@ -223,7 +226,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::ResolveCsv { observations, out } => {
+        Command::ResolveCsv {
+            observations,
+            out,
+            evidence,
+        } => {
             let cfg = load(&cli.config)?;
             let started = Instant::now();
             let file = std::fs::File::open(&observations)
@@ -231,11 +238,22 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let obs = crate::ingest::observation_csv::read(std::io::BufReader::new(file))?;
             let read_secs = started.elapsed().as_secs_f64();
             let started = Instant::now();
-            let resolution = crate::resolve::resolve(
-                &obs,
-                &Default::default(),
-                &cfg.settings.county.region_words,
-            );
+            let locator = crate::place::Locator::new(&cfg.gazetteer);
+            let ctx = crate::resolve::MatchContext {
+                region_words: cfg.settings.county.region_words.clone(),
+                place_words: cfg
+                    .gazetteer
+                    .townships
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect(),
+                locator: Some(&locator),
+            };
+            let opts = crate::resolve::ResolveOptions {
+                thresholds: cfg.settings.resolve,
+                ..Default::default()
+            };
+            let resolution = crate::resolve::resolve(&obs, &Default::default(), &ctx, &opts);
             let resolve_secs = started.elapsed().as_secs_f64();
             let mut w = csv::Writer::from_path(&out)?;
             w.write_record(["source", "record_key", "entity_id", "method"])?;
@@ -249,6 +267,19 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 resolution.records.len(),
                 peak_mib()
             );
+            println!("{}", serde_json::to_string(&resolution.stats)?);
+            if let Some(path) = evidence {
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                for (kind, list) in [
+                    ("merge", &resolution.merges),
+                    ("review", &resolution.review),
+                ] {
+                    for e in list {
+                        let line = serde_json::json!({ "decision": kind, "pair": e });
+                        writeln!(f, "{line}")?;
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

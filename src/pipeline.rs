@@ -14,7 +14,7 @@ use crate::deliver::township_files::{write_township_lists, TownshipKey};
 use crate::domain::{Feed, Observation};
 use crate::ingest::read_source;
 use crate::place::{Locator, Placement, PlacementMethod};
-use crate::resolve::{resolve, MasterRecord};
+use crate::resolve::{resolve, MasterRecord, MatchContext, ResolveOptions};
 use crate::screen::filing::FilingStatus;
 use crate::screen::{screen, Assessment};
 use crate::store::{EntityRow, LeadRecord, NewSnapshot, Store, StoreError};
@@ -149,13 +149,31 @@ async fn run_inner(
     clock.lap("ingest");
 
     let previous = store.previous_links().await?;
-    let region_words = cfg.settings.county.region_words.clone();
-    let resolution =
-        tokio::task::spawn_blocking(move || resolve(&observations, &previous, &region_words))
-            .await?;
+    let locator = std::sync::Arc::new(Locator::new(&cfg.gazetteer));
+    let (loc, region_words) = (locator.clone(), cfg.settings.county.region_words.clone());
+    let place_words: Vec<String> = cfg
+        .gazetteer
+        .townships
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    let opts = ResolveOptions {
+        thresholds: cfg.settings.resolve,
+        overrides: Vec::new(),
+        keep_compared: false,
+    };
+    let resolution = tokio::task::spawn_blocking(move || {
+        let ctx = MatchContext {
+            region_words,
+            place_words,
+            locator: Some(&loc),
+        };
+        resolve(&observations, &previous, &ctx, &opts)
+    })
+    .await?;
+    tracing::info!(stats = ?resolution.stats, "resolved");
     clock.lap("resolve");
 
-    let locator = Locator::new(&cfg.gazetteer);
     let placements: Vec<Placement> = resolution
         .records
         .iter()

@@ -19,6 +19,9 @@ pub struct Settings {
     pub snapshot: SnapshotPolicy,
     #[serde(default)]
     pub policy: Policy,
+    /// Entity-resolution thresholds.
+    #[serde(default)]
+    pub resolve: crate::resolve::Thresholds,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,18 +1,50 @@
 //! Entity resolution: observations from every feed → one entity per real employer, with every
-//! source record traceable to its entity and entity ids stable from run to run. No I/O.
+//! source record traceable to its entity, explainable, and ids stable from run to run. No I/O.
 
-pub mod cluster;
+pub mod blocking;
+pub mod compare;
+pub mod features;
 pub mod master;
+pub mod model;
+pub mod name;
 pub mod normalize;
+mod unionfind;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Serialize;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::Observation;
-pub use cluster::JoinMethod;
+pub use features::MatchContext;
 pub use master::MasterRecord;
+use model::{FieldWeight, Model};
+
+/// How a record came to join its entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinMethod {
+    /// The first record of its entity.
+    Seed,
+    /// The same valid USCC as the entity.
+    Uscc,
+    /// Scored above the merge threshold against a record of the entity.
+    Score,
+    /// An operator said "same".
+    Override,
+}
+
+impl JoinMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinMethod::Seed => "seed",
+            JoinMethod::Uscc => "uscc",
+            JoinMethod::Score => "score",
+            JoinMethod::Override => "override",
+        }
+    }
+}
 
 /// Which entity a source record joined, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,79 +55,388 @@ pub struct Link {
     pub method: JoinMethod,
 }
 
-/// The master list and the record → entity links.
+/// A scored pair kept for explanation: a merge, or a pair in the review band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairEvidence {
+    pub source: String,
+    pub record_key: String,
+    pub other_source: String,
+    pub other_key: String,
+    pub prior: f64,
+    pub fields: Vec<FieldWeight>,
+    pub weight: f64,
+    pub probability: f64,
+}
+
+/// Thresholds on the match probability of a record's best candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// At or above: merged automatically.
+    #[serde(default = "default_merge")]
+    pub merge_probability: f64,
+    /// At or above (and below merge): listed for review, not merged.
+    #[serde(default = "default_review")]
+    pub review_probability: f64,
+}
+
+fn default_merge() -> f64 {
+    0.95
+}
+
+fn default_review() -> f64 {
+    0.5
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            merge_probability: default_merge(),
+            review_probability: default_review(),
+        }
+    }
+}
+
+/// An operator's binding decision about two records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Override {
+    pub a: (String, String),
+    pub b: (String, String),
+    pub same: bool,
+}
+
+/// Figures of one resolution.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ResolveStats {
+    pub observations: usize,
+    /// Records without a valid USCC, which the matcher must place.
+    pub floating: usize,
+    pub pairs_compared: usize,
+    pub merged_by_score: usize,
+    pub review_pairs: usize,
+    pub lambda: f64,
+    pub em_iterations: usize,
+    /// Operator "same" decisions refused because they would join two valid USCCs.
+    pub overrides_refused: usize,
+}
+
+/// The master list, the record → entity links, and the evidence behind scored decisions.
 #[derive(Debug, Clone, Default)]
 pub struct Resolution {
     pub records: Vec<MasterRecord>,
     pub links: Vec<Link>,
+    pub merges: Vec<PairEvidence>,
+    pub review: Vec<PairEvidence>,
+    pub stats: ResolveStats,
+    /// Compared pairs (indexes into the observations), only when asked for (benchmarks).
+    pub compared: Vec<(u32, u32)>,
 }
 
 /// `(source, record_key) → entity id` of the previous run, for stable ids.
 pub type PreviousLinks = HashMap<(String, String), String>;
 
-/// Resolves observations into entities. `previous` keeps ids stable: an entity keeps the id
-/// that most of its records had last run; a new entity's id is derived from its first record.
+/// Options of one resolution.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    pub thresholds: Thresholds,
+    pub overrides: Vec<Override>,
+    /// Keep the list of compared pairs in the result (for measuring blocking).
+    pub keep_compared: bool,
+}
+
+fn key_of(o: &Observation) -> (String, String) {
+    (o.source.clone(), o.record_key.clone())
+}
+
+/// Resolves observations into entities.
 pub fn resolve(
     observations: &[Observation],
     previous: &PreviousLinks,
-    region_words: &[String],
+    ctx: &MatchContext<'_>,
+    opts: &ResolveOptions,
 ) -> Resolution {
-    let joined = cluster::cluster(observations, region_words);
+    let n = observations.len();
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| {
+        tracing::debug!(
+            what,
+            seconds = clock.elapsed().as_secs_f64(),
+            "resolve step"
+        )
+    };
+    let feats = compute_features(observations, ctx);
+    lap("features");
+    let mut stats = ResolveStats {
+        observations: n,
+        ..Default::default()
+    };
+
+    // 1. Records sharing a valid USCC are one employer.
+    let valid: Vec<Option<String>> = feats
+        .iter()
+        .map(|f| f.code.clone().filter(|_| f.code_valid))
+        .collect();
+    let mut uf = unionfind::Clusters::new(valid.clone());
+    let mut method = vec![JoinMethod::Seed; n];
+    let mut first_with: HashMap<&str, usize> = HashMap::new();
+    for (i, v) in valid.iter().enumerate() {
+        if let Some(code) = v {
+            match first_with.get(code.as_str()) {
+                Some(&j) => {
+                    uf.union(j, i);
+                    method[i] = JoinMethod::Uscc;
+                }
+                None => {
+                    first_with.insert(code, i);
+                }
+            }
+        }
+    }
+
+    // 2. Operator decisions.
+    let index: HashMap<(String, String), usize> = observations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (key_of(o), i))
+        .collect();
+    let mut not_same: HashSet<(usize, usize)> = HashSet::new();
+    for ov in &opts.overrides {
+        let (Some(&a), Some(&b)) = (index.get(&ov.a), index.get(&ov.b)) else {
+            continue;
+        };
+        if ov.same {
+            if uf.union(a, b) {
+                method[a.max(b)] = JoinMethod::Override;
+            } else {
+                stats.overrides_refused += 1;
+            }
+        } else {
+            not_same.insert((a.min(b), a.max(b)));
+        }
+    }
+
+    // 3. Candidate pairs for every record without a valid USCC.
+    let floating: Vec<usize> = (0..n).filter(|&i| !feats[i].code_valid).collect();
+    stats.floating = floating.len();
+    let blocker = blocking::Blocker::new(&feats, &floating);
+    lap("index");
+    let pairs: Vec<(u32, u32, compare::Gamma)> = parallel_chunks(&floating, |part| {
+        let mut out = Vec::new();
+        for &i in part {
+            let f = &feats[i];
+            for j in blocker.candidates(i, f) {
+                if !not_same.contains(&(i.min(j as usize), i.max(j as usize))) {
+                    out.push((i as u32, j, compare::compare(f, &feats[j as usize])));
+                }
+            }
+        }
+        out
+    });
+    stats.pairs_compared = pairs.len();
+    lap("candidates");
+
+    // 4. The model: u from random pairs, m by EM on the candidates.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4754);
+    let random: Vec<compare::Gamma> = if n >= 2 {
+        (0..100_000.min(n * 4))
+            .map(|_| {
+                let a = rng.gen_range(0..n);
+                let b = rng.gen_range(0..n);
+                compare::compare(&feats[a], &feats[b])
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let gammas: Vec<compare::Gamma> = pairs.iter().map(|p| p.2).collect();
+    let model = Model::estimate(&gammas, &random);
+    lap("model");
+    stats.lambda = model.lambda;
+    stats.em_iterations = model.iterations;
+
+    // Term frequencies of name cores, counted over employers (USCC groups), not records: one
+    // employer listed in five feeds does not make its name common.
+    let mut core_roots: HashMap<&str, HashSet<usize>> = HashMap::new();
+    for (i, f) in feats.iter().enumerate() {
+        if let Some(name) = &f.name {
+            core_roots
+                .entry(name.core.as_str())
+                .or_default()
+                .insert(uf.find(i));
+        }
+    }
+    let employers = (0..n).filter(|&i| uf.find(i) == i).count().max(1) as f64;
+    let core_count: HashMap<&str, usize> =
+        core_roots.into_iter().map(|(k, v)| (k, v.len())).collect();
+    let tf = |i: usize| {
+        feats[i]
+            .name
+            .as_ref()
+            .and_then(|nm| core_count.get(nm.core.as_str()))
+            .map(|&c| c as f64 / employers)
+    };
+
+    // 5. Each floating record joins its best candidate when the evidence is strong enough.
+    let mut best: HashMap<u32, (u32, Vec<FieldWeight>, f64, f64)> = HashMap::new();
+    for (i, j, g) in &pairs {
+        let weights = model.weights(g, tf(*i as usize));
+        let (w, p) = model.score(&weights);
+        let better = best
+            .get(i)
+            .is_none_or(|b| w > b.2 || (w == b.2 && *j < b.0));
+        if better {
+            best.insert(*i, (*j, weights, w, p));
+        }
+    }
+    let mut merges = Vec::new();
+    let mut review = Vec::new();
+    for &i in &floating {
+        let Some((j, fields, weight, probability)) = best.remove(&(i as u32)) else {
+            continue;
+        };
+        let (a, b) = (&observations[i], &observations[j as usize]);
+        let evidence = PairEvidence {
+            source: a.source.clone(),
+            record_key: a.record_key.clone(),
+            other_source: b.source.clone(),
+            other_key: b.record_key.clone(),
+            prior: model.prior_weight(),
+            fields,
+            weight,
+            probability,
+        };
+        if probability >= opts.thresholds.merge_probability {
+            if uf.union(i, j as usize) {
+                if method[i] == JoinMethod::Seed {
+                    method[i] = JoinMethod::Score;
+                }
+                stats.merged_by_score += 1;
+                merges.push(evidence);
+            }
+        } else if probability >= opts.thresholds.review_probability || needs_review(&evidence) {
+            review.push(evidence);
+        }
+    }
+    stats.review_pairs = review.len();
+    lap("decide");
+
+    // 6. Entities, stable ids, master records and links.
+    let roots: Vec<usize> = (0..n).map(|i| uf.find(i)).collect();
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, (root, _)) in joined.iter().enumerate() {
-        groups.entry(*root).or_default().push(i);
+    for (i, r) in roots.iter().enumerate() {
+        groups.entry(*r).or_default().push(i);
     }
-    // Larger groups choose their previous id first, so a split leaves the id with the majority.
-    let mut order: Vec<&Vec<usize>> = groups.values().collect();
-    order.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    let ids = assign_ids(observations, &groups, previous);
+    let mut records = Vec::with_capacity(groups.len());
+    let mut links = Vec::with_capacity(n);
+    for (root, members) in &groups {
+        let id = &ids[root];
+        let obs: Vec<&Observation> = members.iter().map(|&i| &observations[i]).collect();
+        records.push(master::fold(id, &obs));
+        for (k, &i) in members.iter().enumerate() {
+            links.push(Link {
+                source: observations[i].source.clone(),
+                record_key: observations[i].record_key.clone(),
+                entity_id: id.clone(),
+                method: if k == 0 { JoinMethod::Seed } else { method[i] },
+            });
+        }
+    }
+    records.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
+    Resolution {
+        records,
+        links,
+        merges,
+        review,
+        stats,
+        compared: if opts.keep_compared {
+            pairs.iter().map(|p| (p.0, p.1)).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// A near name with nothing else to go on, and nothing against it: a person must decide.
+fn needs_review(e: &PairEvidence) -> bool {
+    let level = |f: compare::Field| e.fields.iter().find(|w| w.field == f).and_then(|w| w.level);
+    level(compare::Field::Name) == Some(compare::NAME_UNCORROBORATED)
+        && e.fields
+            .iter()
+            .all(|w| w.weight >= 0.0 || w.level.is_none())
+}
+
+/// Runs `work` over chunks of `items` on every core and concatenates the results in order.
+fn parallel_chunks<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let work = &work;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || work(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Features for every observation, on every core.
+fn compute_features(
+    observations: &[Observation],
+    ctx: &MatchContext<'_>,
+) -> Vec<features::Features> {
+    let prefixes = ctx.prefixes();
+    parallel_chunks(observations, |part| {
+        part.iter()
+            .map(|o| features::features(o, ctx, &prefixes))
+            .collect()
+    })
+}
+
+/// Ids for every group: an entity keeps the id most of its records had last run (larger
+/// groups choose first); a new entity's id is derived from its smallest record identity.
+fn assign_ids(
+    observations: &[Observation],
+    groups: &BTreeMap<usize, Vec<usize>>,
+    previous: &PreviousLinks,
+) -> HashMap<usize, String> {
     let mut previous_sizes: HashMap<&str, usize> = HashMap::new();
-    for id in previous.values() {
+    let mut previous_by_ref: HashMap<(&str, &str), &str> = HashMap::with_capacity(previous.len());
+    for ((source, key), id) in previous {
         *previous_sizes.entry(id.as_str()).or_default() += 1;
+        previous_by_ref.insert((source.as_str(), key.as_str()), id.as_str());
     }
+    let mut order: Vec<(&usize, &Vec<usize>)> = groups.iter().collect();
+    order.sort_by_key(|(root, m)| (std::cmp::Reverse(m.len()), **root));
     let mut taken: HashSet<String> = HashSet::new();
-    let mut ids: HashMap<usize, String> = HashMap::new();
-    for members in &order {
+    let mut ids = HashMap::new();
+    for (root, members) in order {
         let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
-        for &i in members.iter() {
+        for &i in members {
             let o = &observations[i];
-            if let Some(id) = previous.get(&(o.source.clone(), o.record_key.clone())) {
-                *votes.entry(id.as_str()).or_default() += 1;
+            if let Some(id) = previous_by_ref.get(&(o.source.as_str(), o.record_key.as_str())) {
+                *votes.entry(id).or_default() += 1;
             }
         }
         let mut ranked: Vec<(&str, usize)> = votes.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let kept = ranked
             .iter()
-            .find(|(id, n)| {
+            .find(|(id, votes)| {
                 let before = previous_sizes.get(id).copied().unwrap_or(1);
-                *n * 2 > members.len().min(before) && !taken.contains(*id)
+                *votes * 2 > members.len().min(before) && !taken.contains(*id)
             })
             .map(|(id, _)| id.to_string());
         let id = kept.unwrap_or_else(|| fresh_id(observations, members, &taken));
         taken.insert(id.clone());
-        ids.insert(members[0], id);
+        ids.insert(*root, id);
     }
-    let mut records = Vec::with_capacity(groups.len());
-    let mut links = Vec::with_capacity(observations.len());
-    for members in groups.values() {
-        let id = &ids[&members[0]];
-        let obs: Vec<&Observation> = members.iter().map(|&i| &observations[i]).collect();
-        records.push(master::fold(id, &obs));
-        for &i in members {
-            links.push(Link {
-                source: observations[i].source.clone(),
-                record_key: observations[i].record_key.clone(),
-                entity_id: id.clone(),
-                method: if i == members[0] {
-                    JoinMethod::Seed
-                } else {
-                    joined[i].1
-                },
-            });
-        }
-    }
-    records.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
-    Resolution { records, links }
+    ids
 }
 
 /// A new id from the entity's smallest record identity: deterministic across runs.
@@ -109,10 +450,10 @@ fn fresh_id(observations: &[Observation], members: &[usize], taken: &HashSet<Str
     let digest = Sha256::digest(first.as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     let mut id = format!("E{hex}");
-    let mut n = 1;
+    let mut k = 1;
     while taken.contains(&id) {
-        n += 1;
-        id = format!("E{hex}-{n}");
+        k += 1;
+        id = format!("E{hex}-{k}");
     }
     id
 }

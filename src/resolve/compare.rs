@@ -1,0 +1,239 @@
+//! Per-field comparison levels (exact, close, far, missing) for a pair of observations.
+//! Address parts are one fact and give one level; a homophone name is "close" only when the
+//! rest of the evidence agrees.
+
+use serde::{Deserialize, Serialize};
+
+use super::features::Features;
+
+/// The compared fields, in waterfall order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Id,
+    Name,
+    Address,
+    Industry,
+    LegalRep,
+}
+
+pub const FIELDS: [Field; 5] = [
+    Field::Id,
+    Field::Name,
+    Field::Address,
+    Field::Industry,
+    Field::LegalRep,
+];
+
+impl Field {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Name => "name",
+            Field::Address => "address",
+            Field::Industry => "industry",
+            Field::LegalRep => "legal_rep",
+        }
+    }
+
+    /// Level names, best first; the last is plain disagreement.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Field::Id => &[
+                "same code or organisation code",
+                "one character apart",
+                "different",
+            ],
+            Field::Name => &[
+                "same name",
+                "same trade name and industry words",
+                "homophone",
+                "close",
+                "homophone or close, nothing else agrees",
+                "far",
+                "different",
+            ],
+            Field::Address => &[
+                "same street and number",
+                "same village",
+                "same township",
+                "different township",
+            ],
+            Field::Industry => &["same 小类", "same 大类", "different"],
+            Field::LegalRep => &["same", "different"],
+        }
+    }
+}
+
+/// Level per field; `None` = missing on either side (weight 0).
+pub type Gamma = [Option<u8>; 5];
+
+pub const NAME_EXACT: u8 = 0;
+pub const NAME_CORE: u8 = 1;
+pub const NAME_HOMOPHONE: u8 = 2;
+pub const NAME_CLOSE: u8 = 3;
+/// A homophone or close name with no other agreeing evidence: carries no weight (it is how
+/// two different employers one character apart look) and sends the pair to review.
+pub const NAME_UNCORROBORATED: u8 = 4;
+pub const NAME_FAR: u8 = 5;
+pub const NAME_DIFFERENT: u8 = 6;
+
+/// Compares two observations field by field.
+pub fn compare(a: &Features, b: &Features) -> Gamma {
+    let id = match (&a.code, &b.code) {
+        (Some(x), Some(y)) if x == y => Some(0),
+        _ => match (&a.org, &b.org) {
+            (Some(x), Some(y)) if x == y => Some(0),
+            _ => match (&a.code, &b.code) {
+                (Some(x), Some(y)) if x.len() == 18 && y.len() == 18 => {
+                    Some(if one_edit(x, y) { 1 } else { 2 })
+                }
+                (Some(_), Some(_)) => Some(2),
+                _ => None,
+            },
+        },
+    };
+    let address = match (&a.township, &b.township) {
+        (Some(x), Some(y)) if x != y => Some(3),
+        (Some(_), Some(_)) => {
+            let same_village = matches!((&a.village, &b.village), (Some(x), Some(y)) if x == y);
+            let same_street = matches!((&a.street, &b.street), (Some(x), Some(y)) if x == y);
+            Some(if same_village && same_street {
+                0
+            } else if same_village {
+                1
+            } else {
+                2
+            })
+        }
+        _ => match (&a.street, &b.street) {
+            (Some(x), Some(y)) if x == y && x.chars().count() >= 4 => Some(1),
+            _ => None,
+        },
+    };
+    let industry = match (&a.industry, &b.industry) {
+        (Some(x), Some(y)) if x == y => Some(0),
+        (Some(x), Some(y)) if x.get(..2) == y.get(..2) => Some(1),
+        (Some(_), Some(_)) => Some(2),
+        _ => None,
+    };
+    let legal_rep = match (&a.legal_rep, &b.legal_rep) {
+        (Some(x), Some(y)) => Some(u8::from(x != y)),
+        _ => None,
+    };
+    let mut name = match (&a.name, &b.name) {
+        (Some(x), Some(y)) => {
+            if x.branch != y.branch {
+                Some(NAME_DIFFERENT)
+            } else if x.key == y.key {
+                Some(NAME_EXACT)
+            } else if x.core == y.core {
+                Some(NAME_CORE)
+            } else if x.phonetic == y.phonetic {
+                Some(NAME_HOMOPHONE)
+            } else {
+                let sim = strsim::jaro_winkler(&x.core, &y.core);
+                Some(if sim >= 0.92 || one_edit(&x.core, &y.core) {
+                    NAME_CLOSE
+                } else if sim >= 0.8 {
+                    NAME_FAR
+                } else {
+                    NAME_DIFFERENT
+                })
+            }
+        }
+        _ => None,
+    };
+    // A near name is evidence only when something else agrees: homophone and look-alike
+    // employers one character apart are common, and a clinic's typo looks the same.
+    if matches!(name, Some(NAME_HOMOPHONE) | Some(NAME_CLOSE)) {
+        let corroborated = matches!(id, Some(0) | Some(1))
+            || matches!(address, Some(0) | Some(1))
+            || legal_rep == Some(0);
+        if !corroborated {
+            name = Some(NAME_UNCORROBORATED);
+        }
+    }
+    [id, name, address, industry, legal_rep]
+}
+
+/// Whether two strings differ by one substitution, insertion, deletion or adjacent swap.
+pub fn one_edit(a: &str, b: &str) -> bool {
+    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if x == y {
+        return false;
+    }
+    match x.len() as i64 - y.len() as i64 {
+        0 => {
+            let diff: Vec<usize> = (0..x.len()).filter(|&i| x[i] != y[i]).collect();
+            diff.len() == 1
+                || (diff.len() == 2
+                    && diff[1] == diff[0] + 1
+                    && x[diff[0]] == y[diff[1]]
+                    && x[diff[1]] == y[diff[0]])
+        }
+        1 | -1 => {
+            let (long, short) = if x.len() > y.len() {
+                (&x, &y)
+            } else {
+                (&y, &x)
+            };
+            let i = (0..short.len())
+                .find(|&i| long[i] != short[i])
+                .unwrap_or(short.len());
+            long[i + 1..] == short[i..]
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::name::parse;
+
+    fn f(name: &str, code: Option<&str>) -> Features {
+        Features {
+            name: Some(parse(name, &["南安市".to_string()], &[])),
+            code: code.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn one_edit_cases() {
+        assert!(one_edit("91350100M000100Y43", "91350100M000100Y44"));
+        assert!(one_edit("91350100M000100Y43", "91350100M000010Y43"));
+        assert!(!one_edit("abc", "abc"));
+        assert!(one_edit("华兴石材", "华兴石"));
+        assert!(!one_edit("华兴石材", "华星石才"));
+    }
+
+    #[test]
+    fn homophone_needs_corroboration() {
+        let a = f("南安市鑫达石材有限公司", None);
+        let mut b = f("新达石材有限公司", None);
+        assert_eq!(
+            compare(&a, &b)[1],
+            Some(NAME_UNCORROBORATED),
+            "alone it is not evidence"
+        );
+        b.legal_rep = Some("张三".into());
+        let mut a2 = a.clone();
+        a2.legal_rep = Some("张三".into());
+        assert_eq!(compare(&a2, &b)[1], Some(NAME_HOMOPHONE));
+    }
+
+    #[test]
+    fn branch_names_disagree_and_typo_codes_are_close() {
+        let a = f("华兴石材有限公司", Some("91350100M000100Y43"));
+        let b = f("华兴石材有限公司官桥分公司", Some("91350100M000100Y44"));
+        let g = compare(&a, &b);
+        assert_eq!(g[1], Some(NAME_DIFFERENT));
+        assert_eq!(g[0], Some(1));
+    }
+}

@@ -1,0 +1,219 @@
+//! What the matcher compares, computed once per observation: name parts, identifiers, the
+//! address as township + village + the rest (one fact), industry and legal representative.
+
+use crate::domain::uscc::{clean, org_code_of};
+use crate::domain::Observation;
+use crate::place::Locator;
+
+use super::name::{fold, parse_with, NameParts};
+
+/// Everything the county tells the matcher about names and places.
+pub struct MatchContext<'a> {
+    pub region_words: Vec<String>,
+    /// Township names (full), stripped from the front of names.
+    pub place_words: Vec<String>,
+    pub locator: Option<&'a Locator>,
+}
+
+impl MatchContext<'_> {
+    pub fn bare(region_words: &[String]) -> MatchContext<'static> {
+        MatchContext {
+            region_words: region_words.to_vec(),
+            place_words: Vec::new(),
+            locator: None,
+        }
+    }
+}
+
+/// One observation as the matcher sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub name: Option<NameParts>,
+    /// The cleaned USCC or tax number as written (valid or not).
+    pub code: Option<String>,
+    pub code_valid: bool,
+    /// Organisation code carried by a 15-character number, a 9-character code, or an invalid
+    /// 18-character code (may hold the typo).
+    pub org: Option<String>,
+    pub township: Option<String>,
+    pub village: Option<String>,
+    /// The address without province/city/county/township/village, numerals as digits.
+    pub street: Option<String>,
+    pub industry: Option<String>,
+    pub legal_rep: Option<String>,
+}
+
+impl MatchContext<'_> {
+    /// Region and place words, longest first, for name parsing.
+    pub fn prefixes(&self) -> Vec<&str> {
+        let mut p: Vec<&str> = self
+            .region_words
+            .iter()
+            .chain(self.place_words.iter())
+            .map(String::as_str)
+            .collect();
+        p.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        p
+    }
+}
+
+pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> Features {
+    let name = o
+        .name
+        .as_deref()
+        .map(|n| parse_with(n, &ctx.region_words, prefixes))
+        .filter(|p| p.core.chars().count() >= 2);
+    let (code, code_valid) = match &o.uscc {
+        Some(u) => (Some(u.as_str().to_string()), u.is_valid()),
+        None => (
+            o.tax_id.as_deref().map(clean).filter(|c| !c.is_empty()),
+            false,
+        ),
+    };
+    let org = if code_valid {
+        code.as_deref().and_then(org_code_of)
+    } else {
+        code.as_deref()
+            .and_then(org_code_of)
+            .or_else(|| o.tax_id.as_deref().and_then(org_code_of))
+    };
+    let (mut township, mut village) = (None, None);
+    if let Some(loc) = ctx.locator {
+        let p = loc.place(o.region_code.as_deref(), o.address.as_deref());
+        township = p.township_code;
+        village = p.village_code;
+    }
+    let street = o
+        .address
+        .as_deref()
+        .map(|a| street_part(a, ctx))
+        .filter(|s| !s.is_empty());
+    Features {
+        name,
+        code,
+        code_valid,
+        org,
+        township,
+        village,
+        street,
+        industry: o.industry_code.as_ref().map(|c| c.as_str().to_string()),
+        legal_rep: o.legal_rep.as_deref().map(fold).filter(|s| !s.is_empty()),
+    }
+}
+
+/// The part of an address after its places: `福建省泉州市南安市官桥镇内厝村委会滨江路二十八号`
+/// → `滨江路28号`.
+pub fn street_part(address: &str, ctx: &MatchContext<'_>) -> String {
+    let mut s = fold(address);
+    // Drop everything up to the last place marker (省 市 县 区 镇 乡 街道 村 社区 居委会 村委会).
+    for marker in [
+        "居委会",
+        "村委会",
+        "社区",
+        "街道",
+        "村",
+        "镇",
+        "乡",
+        "县",
+        "区",
+        "市",
+        "省",
+    ] {
+        if let Some(pos) = s.rfind(marker) {
+            let rest = &s[pos + marker.len()..];
+            if rest.chars().count() >= 2 {
+                s = rest.to_string();
+                break;
+            }
+        }
+    }
+    for w in &ctx.region_words {
+        s = s.replace(w.as_str(), "");
+    }
+    arabic_numerals(&s)
+}
+
+/// Chinese numerals to digits: `二十八号` → `28号`, `三百五十二` → `352`, `一〇三` → `103`.
+pub fn arabic_numerals(s: &str) -> String {
+    fn digit(c: char) -> Option<u64> {
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|p| p as u64)
+            .or(match c {
+                '〇' => Some(0),
+                '两' => Some(2),
+                _ => None,
+            })
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        while i < chars.len()
+            && (digit(chars[i]).is_some() || matches!(chars[i], '十' | '百' | '千'))
+        {
+            i += 1;
+        }
+        if i == start {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let run = &chars[start..i];
+        if run.iter().all(|c| digit(*c).is_some()) {
+            for c in run {
+                out.push_str(&digit(*c).unwrap_or(0).to_string());
+            }
+            continue;
+        }
+        let (mut total, mut current) = (0u64, 0u64);
+        for c in run {
+            match c {
+                '十' => {
+                    total += current.max(1) * 10;
+                    current = 0;
+                }
+                '百' => {
+                    total += current.max(1) * 100;
+                    current = 0;
+                }
+                '千' => {
+                    total += current.max(1) * 1000;
+                    current = 0;
+                }
+                d => current = digit(*d).unwrap_or(0),
+            }
+        }
+        out.push_str(&(total + current).to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numerals_become_digits() {
+        assert_eq!(arabic_numerals("二十八号"), "28号");
+        assert_eq!(arabic_numerals("三百五十二号"), "352号");
+        assert_eq!(arabic_numerals("十号"), "10号");
+        assert_eq!(arabic_numerals("一〇三室"), "103室");
+        assert_eq!(arabic_numerals("滨江路286号"), "滨江路286号");
+    }
+
+    #[test]
+    fn street_part_drops_places() {
+        let ctx = MatchContext::bare(&["南安市".to_string()]);
+        assert_eq!(
+            street_part("福建省泉州市南安市官桥镇内厝村委会滨江路二十八号", &ctx),
+            "滨江路28号"
+        );
+        assert_eq!(
+            street_part("南安市官桥镇内厝村滨江路28号", &ctx),
+            "滨江路28号"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! Union–find over record indexes that refuses to join two different valid USCCs.
+//! The one place the "never two USCCs in one entity" invariant is enforced.
+
+pub struct Clusters {
+    parent: Vec<usize>,
+    uscc: Vec<Option<String>>,
+}
+
+impl Clusters {
+    /// One singleton cluster per record, carrying the record's valid USCC (if any).
+    pub fn new(uscc: Vec<Option<String>>) -> Clusters {
+        Clusters {
+            parent: (0..uscc.len()).collect(),
+            uscc,
+        }
+    }
+
+    pub fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    /// Joins the clusters of `a` and `b`; false (and nothing changes) if they hold different
+    /// valid USCCs.
+    pub fn union(&mut self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return true;
+        }
+        if let (Some(x), Some(y)) = (&self.uscc[ra], &self.uscc[rb]) {
+            if x != y {
+                return false;
+            }
+        }
+        let (keep, gone) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[gone] = keep;
+        if self.uscc[keep].is_none() {
+            self.uscc[keep] = self.uscc[gone].take();
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_valid_codes_never_join() {
+        let mut c = Clusters::new(vec![Some("A".into()), None, Some("B".into())]);
+        assert!(c.union(0, 1));
+        assert!(!c.union(1, 2), "1 already carries A");
+        assert_ne!(c.find(0), c.find(2));
+        assert_eq!(c.find(0), c.find(1));
+    }
+}
