@@ -591,7 +591,21 @@ async fn bench(
     .await?;
     println!(
         "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}), placement accuracy {:.4}, unplaced {}",
-        report.precision, report.recall, report.true_leads, report.predicted_leads, report.duplicate_leads, report.placement_accuracy, report.unplaced_leads
+        report.precision,
+        report.recall,
+        report.true_leads,
+        report.predicted_leads,
+        report.duplicate_leads,
+        report.placement_accuracy,
+        report.unplaced_leads
+    );
+    println!(
+        "matching: pairwise precision {:.4}, recall {:.4}, F1 {:.4}; wrongly merged entities {}, wrongly split employers {}",
+        report.pairwise_precision,
+        report.pairwise_recall,
+        report.pairwise_f1,
+        report.impure_entities,
+        report.split_employers
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -122,6 +122,11 @@ pub struct EvalReport {
     pub impure_entities: usize,
     /// True employers whose records ended up in more than one entity.
     pub split_employers: usize,
+    /// Record pairs put in one entity that belong to one employer, over all pairs put together.
+    pub pairwise_precision: f64,
+    /// Record pairs of one employer that were put in one entity, over all such pairs.
+    pub pairwise_recall: f64,
+    pub pairwise_f1: f64,
 }
 
 /// A run's entity links and leads, as the evaluation needs them.
@@ -186,7 +191,38 @@ pub fn evaluate(
         }
     }
     let predicted = run.leads.len();
+    let pairs = |c: usize| (c * c.saturating_sub(1) / 2) as f64;
+    let together: f64 = votes
+        .values()
+        .flat_map(|v| v.values())
+        .map(|&c| pairs(c))
+        .sum();
+    let predicted_pairs: f64 = votes.values().map(|v| pairs(v.values().sum())).sum();
+    let mut per_employer: HashMap<&str, usize> = HashMap::new();
+    for v in votes.values() {
+        for (emp, c) in v {
+            *per_employer.entry(emp).or_default() += c;
+        }
+    }
+    let true_pairs: f64 = per_employer.values().map(|&c| pairs(c)).sum();
+    let pp = if predicted_pairs == 0.0 {
+        1.0
+    } else {
+        together / predicted_pairs
+    };
+    let pr = if true_pairs == 0.0 {
+        1.0
+    } else {
+        together / true_pairs
+    };
     EvalReport {
+        pairwise_precision: pp,
+        pairwise_recall: pr,
+        pairwise_f1: if pp + pr == 0.0 {
+            0.0
+        } else {
+            2.0 * pp * pr / (pp + pr)
+        },
         true_leads: true_leads.len(),
         predicted_leads: predicted,
         true_positive: tp,

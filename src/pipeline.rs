@@ -70,6 +70,9 @@ pub struct RunSummary {
     /// (township code or empty for the county list, name, leads).
     pub by_township: Vec<(String, String, usize)>,
     pub unplaced: usize,
+    /// Record pairs waiting for an operator's decision (`yingbao review`).
+    pub review_pairs: usize,
+    pub resolve: crate::resolve::ResolveStats,
     pub out_dir: PathBuf,
     pub timings: Vec<StageTiming>,
 }
@@ -159,7 +162,7 @@ async fn run_inner(
         .collect();
     let opts = ResolveOptions {
         thresholds: cfg.settings.resolve,
-        overrides: Vec::new(),
+        overrides: store.overrides().await?,
         keep_compared: false,
     };
     let resolution = tokio::task::spawn_blocking(move || {
@@ -258,6 +261,9 @@ async fn run_inner(
     store
         .save_results(run_id, &entity_rows, &resolution.links, &lead_records)
         .await?;
+    store
+        .save_pairs(run_id, &resolution.merges, &resolution.review)
+        .await?;
     clock.lap("save");
 
     let by_township: Vec<(String, String, usize)> = lists
@@ -279,6 +285,8 @@ async fn run_inner(
         leads: rows.len(),
         by_township,
         unplaced,
+        review_pairs: resolution.review.len(),
+        resolve: resolution.stats.clone(),
         out_dir,
         timings: clock.timings,
     })

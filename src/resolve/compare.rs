@@ -50,7 +50,7 @@ impl Field {
             ],
             Field::Name => &[
                 "same name",
-                "same trade name and industry words",
+                "same trade name and industry words, one form missing",
                 "homophone",
                 "close",
                 "homophone or close, nothing else agrees",
@@ -131,8 +131,12 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
                 Some(NAME_DIFFERENT)
             } else if x.key == y.key {
                 Some(NAME_EXACT)
-            } else if x.core == y.core {
+            } else if x.core == y.core && (x.form.is_none() || y.form.is_none()) {
                 Some(NAME_CORE)
+            } else if x.core == y.core {
+                // Same trade name, two different legal forms (有限公司 vs 股份公司): often two
+                // employers of one family; only close.
+                Some(NAME_CLOSE)
             } else if x.phonetic == y.phonetic {
                 Some(NAME_HOMOPHONE)
             } else {

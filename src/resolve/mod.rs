@@ -60,8 +60,12 @@ pub struct Link {
 pub struct PairEvidence {
     pub source: String,
     pub record_key: String,
+    #[serde(default)]
+    pub name: String,
     pub other_source: String,
     pub other_key: String,
+    #[serde(default)]
+    pub other_name: String,
     pub prior: f64,
     pub fields: Vec<FieldWeight>,
     pub weight: f64,
@@ -218,7 +222,12 @@ pub fn resolve(
     // 3. Candidate pairs for every record without a valid USCC.
     let floating: Vec<usize> = (0..n).filter(|&i| !feats[i].code_valid).collect();
     stats.floating = floating.len();
-    let blocker = blocking::Blocker::new(&feats, &floating);
+    // A spread sample of records with valid codes, whose blocked pairs train the model.
+    let anchored: Vec<usize> = (0..n).filter(|&i| feats[i].code_valid).collect();
+    let step = (anchored.len() / 20_000).max(1);
+    let sample: Vec<usize> = anchored.iter().copied().step_by(step).collect();
+    let queries: Vec<usize> = floating.iter().chain(&sample).copied().collect();
+    let blocker = blocking::Blocker::new(&feats, &queries);
     lap("index");
     let pairs: Vec<(u32, u32, compare::Gamma)> = parallel_chunks(&floating, |part| {
         let mut out = Vec::new();
@@ -235,21 +244,35 @@ pub fn resolve(
     stats.pairs_compared = pairs.len();
     lap("candidates");
 
-    // 4. The model: u from random pairs, m by EM on the candidates.
+    // 4. The model. Pairs that blocking brings together among records with valid USCCs are
+    // known without labels: the same code is the same employer, two codes are two employers.
+    // They give u (the non-match distribution *among candidates*, which random pairs do not
+    // show) and a starting m; EM then fits m and the prior on the undecided candidates.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4754);
-    let random: Vec<compare::Gamma> = if n >= 2 {
-        (0..100_000.min(n * 4))
-            .map(|_| {
-                let a = rng.gen_range(0..n);
-                let b = rng.gen_range(0..n);
-                compare::compare(&feats[a], &feats[b])
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut non_match: Vec<compare::Gamma> = Vec::new();
+    let mut known_match: Vec<compare::Gamma> = Vec::new();
+    for &s in &sample {
+        for j in blocker.candidates(s, &feats[s]) {
+            let j = j as usize;
+            if let (Some(a), Some(b)) = (&valid[s], &valid[j]) {
+                let g = compare::compare(&feats[s], &feats[j]);
+                if a == b {
+                    known_match.push(g);
+                } else {
+                    non_match.push(g);
+                }
+            }
+        }
+    }
+    if non_match.len() < 1000 && n >= 2 {
+        non_match.extend((0..20_000.min(n * 4)).map(|_| {
+            let a = rng.gen_range(0..n);
+            let b = rng.gen_range(0..n);
+            compare::compare(&feats[a], &feats[b])
+        }));
+    }
     let gammas: Vec<compare::Gamma> = pairs.iter().map(|p| p.2).collect();
-    let model = Model::estimate(&gammas, &random);
+    let model = Model::estimate(&gammas, &non_match, &known_match);
     lap("model");
     stats.lambda = model.lambda;
     stats.em_iterations = model.iterations;
@@ -298,8 +321,10 @@ pub fn resolve(
         let evidence = PairEvidence {
             source: a.source.clone(),
             record_key: a.record_key.clone(),
+            name: a.name.clone().unwrap_or_default(),
             other_source: b.source.clone(),
             other_key: b.record_key.clone(),
+            other_name: b.name.clone().unwrap_or_default(),
             prior: model.prior_weight(),
             fields,
             weight,

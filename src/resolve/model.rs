@@ -48,11 +48,12 @@ fn normalise(c: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 impl Model {
-    /// Estimates u from `random` pairs (almost all non-matches) and m and lambda by EM over the
-    /// `candidates` with u held fixed.
-    pub fn estimate(candidates: &[Gamma], random: &[Gamma]) -> Model {
-        let u = normalise(&counts(random, None));
-        // Start m where agreement is likely for matches: the best level gets most mass.
+    /// Estimates u from `non_match` pairs and m and lambda by EM over the `candidates` with u
+    /// held fixed, starting m from `known_match` pairs (or from a prior favouring agreement).
+    pub fn estimate(candidates: &[Gamma], non_match: &[Gamma], known_match: &[Gamma]) -> Model {
+        let u = normalise(&counts(non_match, None));
+        let start = normalise(&counts(known_match, None));
+        // Without known matches, start m where agreement is likely: the best level gets most.
         let mut m: Vec<Vec<f64>> = FIELDS
             .iter()
             .map(|f| {
@@ -63,6 +64,9 @@ impl Model {
                 v
             })
             .collect();
+        if known_match.len() >= 100 {
+            m = start;
+        }
         let mut lambda = 0.1;
         let mut iterations = 0;
         let mut posterior = vec![0.0; candidates.len()];
@@ -188,7 +192,7 @@ mod tests {
                 ]
             })
             .collect();
-        let model = Model::estimate(&cands, &random);
+        let model = Model::estimate(&cands, &random, &[]);
         assert!((model.lambda - 0.1).abs() < 0.03, "lambda {}", model.lambda);
         let agree = model.score(&model.weights(&cands[1], None));
         let disagree = model.score(&model.weights(&cands[500], None));

@@ -474,6 +474,131 @@ impl Store {
         }))
     }
 
+    /// Saves a run's scored merges and review pairs with their per-field weights.
+    pub async fn save_pairs(
+        &self,
+        run_id: i64,
+        merges: &[crate::resolve::PairEvidence],
+        review: &[crate::resolve::PairEvidence],
+    ) -> Result<(), StoreError> {
+        let mut rows = Vec::with_capacity(merges.len() + review.len());
+        for (decision, list) in [("merge", merges), ("review", review)] {
+            for e in list {
+                rows.push((decision, e, serde_json::to_string(e)?));
+            }
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for chunk in rows.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail) ",
+                );
+                qb.push_values(chunk, |mut b, (decision, e, detail)| {
+                    b.push_bind(run_id)
+                        .push_bind(*decision)
+                        .push_bind(e.source.clone())
+                        .push_bind(e.record_key.clone())
+                        .push_bind(e.other_source.clone())
+                        .push_bind(e.other_key.clone())
+                        .push_bind(e.probability)
+                        .push_bind(detail.clone());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Scored pairs of a run: (pair id, decision, evidence). `decision` filters when given;
+    /// `record` keeps pairs that involve that (source, record key).
+    pub async fn pairs(
+        &self,
+        run_id: i64,
+        decision: Option<&str>,
+        record: Option<(&str, &str)>,
+    ) -> Result<Vec<(i64, String, crate::resolve::PairEvidence)>, StoreError> {
+        let sql = "SELECT id, decision, detail FROM match_pairs WHERE run_id = $1 \
+                   AND ($2 = '' OR decision = $2) \
+                   AND ($3 = '' OR (source = $3 AND record_key = $4) OR (other_source = $3 AND other_key = $4)) \
+                   ORDER BY probability DESC, id";
+        let (src, key) = record.unwrap_or(("", ""));
+        let rows: Vec<(i64, String, String)> = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .bind(decision.unwrap_or(""))
+                .bind(src)
+                .bind(key)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect()
+        });
+        rows.into_iter()
+            .map(|(id, d, detail)| Ok((id, d, serde_json::from_str(&detail)?)))
+            .collect()
+    }
+
+    /// Records an operator's decision about two records.
+    pub async fn add_override(
+        &self,
+        o: &crate::resolve::Override,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let sql = "INSERT INTO overrides (source_a, key_a, source_b, key_b, same, decided_by, decided_at, note) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, i64>(sql)
+                .bind(&o.a.0)
+                .bind(&o.a.1)
+                .bind(&o.b.0)
+                .bind(&o.b.1)
+                .bind(i64::from(o.same))
+                .bind(by)
+                .bind(now)
+                .bind(note)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// Every operator decision, oldest first (a later decision about the same pair wins).
+    pub async fn overrides(&self) -> Result<Vec<crate::resolve::Override>, StoreError> {
+        let sql = "SELECT source_a, key_a, source_b, key_b, same FROM overrides ORDER BY id";
+        let rows: Vec<(String, String, String, String, i64)> = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+                .collect()
+        });
+        let mut latest: HashMap<((String, String), (String, String)), bool> = HashMap::new();
+        let mut order = Vec::new();
+        for (sa, ka, sb, kb, same) in rows {
+            let (a, b) = ((sa, ka), (sb, kb));
+            let k = if a <= b { (a, b) } else { (b, a) };
+            if !latest.contains_key(&k) {
+                order.push(k.clone());
+            }
+            latest.insert(k, same != 0);
+        }
+        Ok(order
+            .into_iter()
+            .map(|k| {
+                let same = latest[&k];
+                crate::resolve::Override {
+                    a: k.0,
+                    b: k.1,
+                    same,
+                }
+            })
+            .collect())
+    }
+
     /// Every text value stored anywhere, for the personal-data audit in tests and `check`.
     pub async fn all_text(&self) -> Result<String, StoreError> {
         let sqls = [
