@@ -576,7 +576,8 @@ impl Store {
                 .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
                 .collect()
         });
-        let mut latest: HashMap<((String, String), (String, String)), bool> = HashMap::new();
+        type RecordId = (String, String);
+        let mut latest: HashMap<(RecordId, RecordId), bool> = HashMap::new();
         let mut order = Vec::new();
         for (sa, ka, sb, kb, same) in rows {
             let (a, b) = ((sa, ka), (sb, kb));
