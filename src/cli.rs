@@ -89,6 +89,24 @@ pub enum Command {
         #[arg(long)]
         evidence: Option<PathBuf>,
     },
+    /// List record pairs the matcher was unsure about, or record an operator's decision.
+    Review {
+        #[command(subcommand)]
+        action: Option<ReviewAction>,
+        /// Run id (default: the newest succeeded run).
+        #[arg(long)]
+        run: Option<i64>,
+        /// Show at most this many pairs.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Explain an entity (`E…`) or a record (`source:record_key`): how its records joined,
+    /// with each scored pair's per-field weights.
+    Explain {
+        target: String,
+        #[arg(long)]
+        run: Option<i64>,
+    },
     /// Score a run against a generator's ground truth (lead precision/recall, placement).
     Eval {
         #[arg(long, default_value = "connectors/sample/truth")]
@@ -106,6 +124,27 @@ pub enum Command {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewAction {
+    /// Decide a review pair (by its number in `yingbao review`); binds every later run.
+    Decide {
+        pair: i64,
+        #[arg(value_enum)]
+        decision: Decision,
+        /// Who decided (kept with the decision).
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Decision {
+    Same,
+    Different,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -280,6 +319,111 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Review { action, run, limit } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let run = resolve_run(&store, run).await?;
+            match action {
+                None => {
+                    let decided = store.overrides().await?;
+                    let pairs = store.pairs(run, Some("review"), None).await?;
+                    let open: Vec<_> = pairs
+                        .iter()
+                        .filter(|(_, _, e)| {
+                            let (a, b) = (
+                                (e.source.clone(), e.record_key.clone()),
+                                (e.other_source.clone(), e.other_key.clone()),
+                            );
+                            !decided
+                                .iter()
+                                .any(|o| (o.a == a && o.b == b) || (o.a == b && o.b == a))
+                        })
+                        .collect();
+                    println!("run {run}: {} pair(s) waiting for a decision", open.len());
+                    for (id, _, e) in open.iter().take(limit) {
+                        println!(
+                            "#{id}  {:.1}% likely the same employer",
+                            e.probability * 100.0
+                        );
+                        print!("{}", crate::resolve::explain::waterfall(e));
+                    }
+                    if !open.is_empty() {
+                        println!("decide with: yingbao review decide <#> same|different --by <your name>");
+                    }
+                }
+                Some(ReviewAction::Decide {
+                    pair,
+                    decision,
+                    by,
+                    note,
+                }) => {
+                    let pairs = store.pairs(run, None, None).await?;
+                    let Some((_, _, e)) = pairs.iter().find(|(id, _, _)| *id == pair) else {
+                        bail!("no pair #{pair} in run {run}: list them with `yingbao review`");
+                    };
+                    let o = crate::resolve::Override {
+                        a: (e.source.clone(), e.record_key.clone()),
+                        b: (e.other_source.clone(), e.other_key.clone()),
+                        same: matches!(decision, Decision::Same),
+                    };
+                    let id = store.add_override(&o, &by, note.as_deref()).await?;
+                    println!(
+                        "decision {id} recorded: {}:{} and {}:{} are {} (applies from the next run)",
+                        o.a.0, o.a.1, o.b.0, o.b.1,
+                        if o.same { "the same employer" } else { "different employers" }
+                    );
+                }
+            }
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { target, run } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let run = resolve_run(&store, run).await?;
+            let links = store.links(run).await?;
+            let entity = if target.starts_with('E') && !target.contains(':') {
+                target.clone()
+            } else {
+                let Some((source, key)) = target.split_once(':') else {
+                    bail!("give an entity id (E…) or a record as source:record_key");
+                };
+                match links.iter().find(|(s, k, _, _)| s == source && k == key) {
+                    Some((_, _, e, _)) => e.clone(),
+                    None => bail!("record {target} is not in run {run}"),
+                }
+            };
+            let members: Vec<_> = links.iter().filter(|(_, _, e, _)| *e == entity).collect();
+            if members.is_empty() {
+                bail!("entity {entity} is not in run {run}");
+            }
+            println!("entity {entity} in run {run}: {} record(s)", members.len());
+            for (source, key, _, method) in &members {
+                println!("- {source}:{key}  joined by {method}");
+                if method == "score" || method == "seed" {
+                    for (_, decision, e) in
+                        store.pairs(run, Some("merge"), Some((source, key))).await?
+                    {
+                        if e.source == *source && e.record_key == *key {
+                            println!("  {decision}:");
+                            print!("{}", crate::resolve::explain::waterfall(&e));
+                        }
+                    }
+                }
+            }
+            let review = store.pairs(run, Some("review"), None).await?;
+            for (id, _, e) in review.iter().filter(|(_, _, e)| {
+                members.iter().any(|(s, k, _, _)| {
+                    (s == &e.source && k == &e.record_key)
+                        || (s == &e.other_source && k == &e.other_key)
+                })
+            }) {
+                println!("review pair #{id} (not merged):");
+                print!("{}", crate::resolve::explain::waterfall(e));
+            }
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -111,7 +111,9 @@ async fn check_sample_run(project: &Project, store: &Store) {
         summary.as_of,
     );
     assert!(report.recall >= 0.9, "{report:?}");
-    assert!(report.precision >= 0.7, "{report:?}");
+    assert!(report.precision >= 0.8, "{report:?}");
+    assert!(report.pairwise_precision >= 0.99, "{report:?}");
+    assert!(report.pairwise_recall >= 0.97, "{report:?}");
     assert_eq!(
         report.impure_entities, 0,
         "no entity mixes two true employers: {report:?}"

@@ -3,6 +3,7 @@
 
 pub mod blocking;
 pub mod compare;
+pub mod explain;
 pub mod features;
 pub mod master;
 pub mod model;
@@ -203,19 +204,28 @@ pub fn resolve(
         .enumerate()
         .map(|(i, o)| (key_of(o), i))
         .collect();
+    // "Different" first, so that a "same" cannot chain two records an operator kept apart.
     let mut not_same: HashSet<(usize, usize)> = HashSet::new();
-    for ov in &opts.overrides {
-        let (Some(&a), Some(&b)) = (index.get(&ov.a), index.get(&ov.b)) else {
-            continue;
-        };
-        if ov.same {
-            if uf.union(a, b) {
-                method[a.max(b)] = JoinMethod::Override;
-            } else {
-                stats.overrides_refused += 1;
-            }
+    let resolved = |ov: &Override| Some((*index.get(&ov.a)?, *index.get(&ov.b)?));
+    for (a, b) in opts
+        .overrides
+        .iter()
+        .filter(|o| !o.same)
+        .filter_map(resolved)
+    {
+        not_same.insert((a.min(b), a.max(b)));
+        uf.keep_apart(a, b);
+    }
+    for (a, b) in opts
+        .overrides
+        .iter()
+        .filter(|o| o.same)
+        .filter_map(resolved)
+    {
+        if uf.union(a, b) {
+            method[a.max(b)] = JoinMethod::Override;
         } else {
-            not_same.insert((a.min(b), a.max(b)));
+            stats.overrides_refused += 1;
         }
     }
 

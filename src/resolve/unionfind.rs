@@ -4,6 +4,8 @@
 pub struct Clusters {
     parent: Vec<usize>,
     uscc: Vec<Option<String>>,
+    /// Record pairs an operator said are different employers: never in one cluster.
+    apart: Vec<(usize, usize)>,
 }
 
 impl Clusters {
@@ -12,7 +14,13 @@ impl Clusters {
         Clusters {
             parent: (0..uscc.len()).collect(),
             uscc,
+            apart: Vec::new(),
         }
+    }
+
+    /// Keeps `a` and `b` in different clusters from now on.
+    pub fn keep_apart(&mut self, a: usize, b: usize) {
+        self.apart.push((a, b));
     }
 
     pub fn find(&mut self, mut i: usize) -> usize {
@@ -32,6 +40,13 @@ impl Clusters {
         }
         if let (Some(x), Some(y)) = (&self.uscc[ra], &self.uscc[rb]) {
             if x != y {
+                return false;
+            }
+        }
+        for k in 0..self.apart.len() {
+            let (x, y) = self.apart[k];
+            let (rx, ry) = (self.find(x), self.find(y));
+            if (rx == ra && ry == rb) || (rx == rb && ry == ra) {
                 return false;
             }
         }
@@ -55,5 +70,14 @@ mod tests {
         assert!(!c.union(1, 2), "1 already carries A");
         assert_ne!(c.find(0), c.find(2));
         assert_eq!(c.find(0), c.find(1));
+    }
+
+    #[test]
+    fn records_kept_apart_never_join_through_others() {
+        let mut c = Clusters::new(vec![None, None, None]);
+        c.keep_apart(0, 2);
+        assert!(c.union(0, 1));
+        assert!(!c.union(1, 2), "2 would join 0 through 1");
+        assert_ne!(c.find(0), c.find(2));
     }
 }
