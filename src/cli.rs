@@ -107,6 +107,13 @@ pub enum Command {
         #[arg(long)]
         run: Option<i64>,
     },
+    /// Link two lists with the matching engine (e.g. a township's finds against the master
+    /// list), as described by a comparison spec in TOML; writes one line per left record.
+    Link {
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Score a run against a generator's ground truth (lead precision/recall, placement).
     Eval {
         #[arg(long, default_value = "connectors/sample/truth")]
@@ -424,6 +431,124 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 print!("{}", crate::resolve::explain::waterfall(e));
             }
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Link { spec, out } => {
+            let cfg = load(&cli.config)?;
+            let text = std::fs::read_to_string(&spec)
+                .with_context(|| format!("cannot read {}", spec.display()))?;
+            let loaded = crate::config::spanned::load_typed::<crate::config::link_spec::LinkSpec>(
+                &spec, &text,
+            );
+            let mut problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+            let Some(link_spec) = loaded.value.filter(|_| problems.is_empty()) else {
+                bail!("{}", problems.join("\n"));
+            };
+            for (side, s) in [("left", &link_spec.left), ("right", &link_spec.right)] {
+                for field in s.columns.keys() {
+                    if !crate::config::link_spec::LINK_FIELDS.contains(&field.as_str()) {
+                        problems.push(format!(
+                            "{}: `{side}.columns.{field}` is not compared (fields: {})",
+                            spec.display(),
+                            crate::config::link_spec::LINK_FIELDS.join(", ")
+                        ));
+                    }
+                }
+                if s.master == s.path.is_some() {
+                    problems.push(format!(
+                        "{}: `{side}` needs either `path` or `master = true`",
+                        spec.display()
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                bail!("{}", problems.join("\n"));
+            }
+            let base = spec.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut sides = Vec::new();
+            for (id, s) in [("left", &link_spec.left), ("right", &link_spec.right)] {
+                if s.master {
+                    let store = open_store(&cfg).await?;
+                    let run = resolve_run(&store, None).await?;
+                    let mut obs = Vec::new();
+                    for row in store.entities(run).await? {
+                        let v: serde_json::Value = serde_json::from_str(&row.data)?;
+                        let m: crate::resolve::MasterRecord =
+                            serde_json::from_value(v["record"].clone())?;
+                        obs.push(crate::domain::Observation {
+                            source: "master".into(),
+                            record_key: m.entity_id.clone(),
+                            name: Some(m.name.clone()),
+                            uscc: m.uscc.clone(),
+                            address: m.address.clone(),
+                            industry_code: m.industry_code.clone(),
+                            legal_rep: m.legal_rep.clone(),
+                            region_code: m.region_code.clone(),
+                            ..Default::default()
+                        });
+                    }
+                    store.close().await;
+                    sides.push(obs);
+                } else if let Some(conn) = s.connector(id) {
+                    let batch = crate::ingest::read_source(&conn, &base)
+                        .with_context(|| format!("reading the {id} list"))?;
+                    for r in &batch.rejects {
+                        eprintln!("{id}: {} row {}: {}", r.file, r.row, r.reason);
+                    }
+                    sides.push(batch.observations);
+                }
+            }
+            let (left, right) = (&sides[0], &sides[1]);
+            let locator = crate::place::Locator::new(&cfg.gazetteer);
+            let ctx = crate::resolve::MatchContext {
+                region_words: cfg.settings.county.region_words.clone(),
+                place_words: cfg
+                    .gazetteer
+                    .townships
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect(),
+                locator: Some(&locator),
+            };
+            let results = crate::resolve::link::link(left, right, &ctx, &link_spec.thresholds);
+            let mut w = csv::Writer::from_path(&out)?;
+            w.write_record([
+                "left_key",
+                "left_name",
+                "decision",
+                "probability",
+                "right_key",
+                "right_name",
+                "evidence",
+            ])?;
+            let mut counts = std::collections::BTreeMap::new();
+            for r in &results {
+                *counts.entry(r.decision).or_insert(0usize) += 1;
+                let (p, rk, rn, ev) = match &r.best {
+                    Some(e) => (
+                        format!("{:.4}", e.probability),
+                        e.other_key.clone(),
+                        e.other_name.clone(),
+                        e.fields
+                            .iter()
+                            .filter(|f| f.level.is_some())
+                            .map(|f| format!("{} {:+.1}", f.field.as_str(), f.weight))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    None => Default::default(),
+                };
+                let name = r.best.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+                w.write_record([r.left_key.as_str(), &name, r.decision, &p, &rk, &rn, &ev])?;
+            }
+            w.flush()?;
+            println!(
+                "linked {} left records against {} right records: {:?}; written to {}",
+                left.len(),
+                right.len(),
+                counts,
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -10,3 +10,4 @@ pub mod table;
 
 pub use load::{load, Config};
 pub use problem::Problem;
+pub mod link_spec;

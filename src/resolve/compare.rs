@@ -59,9 +59,9 @@ impl Field {
             ],
             Field::Address => &[
                 "same street and number",
-                "same village",
+                "same village (or same street, place unknown)",
                 "same township",
-                "different township",
+                "different place",
             ],
             Field::Industry => &["same 小类", "same 大类", "different"],
             Field::LegalRep => &["same", "different"],
@@ -110,8 +110,10 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
                 2
             })
         }
+        // Without townships (no gazetteer, or unplaced), the street alone decides.
         _ => match (&a.street, &b.street) {
             (Some(x), Some(y)) if x == y && x.chars().count() >= 4 => Some(1),
+            (Some(_), Some(_)) => Some(3),
             _ => None,
         },
     };

@@ -89,7 +89,7 @@ mod tests {
         };
         let text = waterfall(&e);
         assert!(text.contains("same trade name and industry words, one form missing"));
-        assert!(text.contains("different township"));
+        assert!(text.contains("different place"));
         assert!(text.contains("missing on one side"));
         assert!(text.contains("(+9.50)"), "{text}");
         assert!(text.contains("(+7.00)"), "{text}");

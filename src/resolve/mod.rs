@@ -5,6 +5,7 @@ pub mod blocking;
 pub mod compare;
 pub mod explain;
 pub mod features;
+pub mod link;
 pub mod master;
 pub mod model;
 pub mod name;

@@ -51,7 +51,29 @@ impl Model {
     /// Estimates u from `non_match` pairs and m and lambda by EM over the `candidates` with u
     /// held fixed, starting m from `known_match` pairs (or from a prior favouring agreement).
     pub fn estimate(candidates: &[Gamma], non_match: &[Gamma], known_match: &[Gamma]) -> Model {
-        let u = normalise(&counts(non_match, None));
+        let observed = counts(non_match, None);
+        // A field never seen among non-matches says nothing about u: assume disagreement is
+        // what two different employers show (1% on each agreeing level).
+        let u: Vec<Vec<f64>> = normalise(&observed)
+            .into_iter()
+            .zip(&observed)
+            .map(|(u, seen)| {
+                if seen.iter().sum::<f64>() > 0.0 {
+                    u
+                } else {
+                    let k = u.len();
+                    (0..k)
+                        .map(|l| {
+                            if l + 1 == k {
+                                1.0 - 0.01 * (k - 1) as f64
+                            } else {
+                                0.01
+                            }
+                        })
+                        .collect()
+                }
+            })
+            .collect();
         let start = normalise(&counts(known_match, None));
         // Without known matches, start m where agreement is likely: the best level gets most.
         let mut m: Vec<Vec<f64>> = FIELDS
@@ -70,7 +92,7 @@ impl Model {
         let mut lambda = 0.1;
         let mut iterations = 0;
         let mut posterior = vec![0.0; candidates.len()];
-        for _ in 0..25 {
+        for _ in 0..if candidates.is_empty() { 0 } else { 25 } {
             iterations += 1;
             for (i, g) in candidates.iter().enumerate() {
                 let (mut pm, mut pu) = (lambda, 1.0 - lambda);
@@ -102,6 +124,15 @@ impl Model {
             u,
             iterations,
         }
+    }
+
+    /// Without enough pairs for EM: u from `non_match`, m from `known_match` or the prior that
+    /// favours agreement, and a given share of matches among candidates.
+    pub fn without_em(non_match: &[Gamma], known_match: &[Gamma], lambda: f64) -> Model {
+        let mut model = Model::estimate(&[], non_match, known_match);
+        model.lambda = lambda.clamp(1e-6, 0.5);
+        model.iterations = 0;
+        model
     }
 
     pub fn prior_weight(&self) -> f64 {
