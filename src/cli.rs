@@ -88,6 +88,9 @@ pub enum Command {
         /// Also write every scored merge and review pair as JSON lines.
         #[arg(long)]
         evidence: Option<PathBuf>,
+        /// A generator's truth/records.csv: report how many true pairs blocking kept.
+        #[arg(long)]
+        truth: Option<PathBuf>,
     },
     /// List record pairs the matcher was unsure about, or record an operator's decision.
     Review {
@@ -276,6 +279,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             observations,
             out,
             evidence,
+            truth,
         } => {
             let cfg = load(&cli.config)?;
             let started = Instant::now();
@@ -297,10 +301,17 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             };
             let opts = crate::resolve::ResolveOptions {
                 thresholds: cfg.settings.resolve,
+                keep_compared: truth.is_some(),
                 ..Default::default()
             };
             let resolution = crate::resolve::resolve(&obs, &Default::default(), &ctx, &opts);
             let resolve_secs = started.elapsed().as_secs_f64();
+            if let Some(truth) = &truth {
+                let t = Truth::load(truth).map_err(|p| anyhow::anyhow!("{p}"))?;
+                let b = crate::eval::blocking_recall(&t, &obs, &resolution.compared);
+                println!("{}", serde_json::to_string(&b)?);
+            }
+
             let mut w = csv::Writer::from_path(&out)?;
             w.write_record(["source", "record_key", "entity_id", "method"])?;
             for l in &resolution.links {

@@ -249,3 +249,66 @@ pub fn evaluate(
         split_employers: entities_of.values().filter(|s| s.len() > 1).count(),
     }
 }
+
+/// How well blocking kept true pairs for the records the matcher had to place.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockingReport {
+    pub pairs_compared: usize,
+    /// Records without a valid USCC whose true employer has other records.
+    pub floating_with_partner: usize,
+    /// Of those, the share that had at least one true partner among their candidates.
+    pub records_with_partner_compared: f64,
+    /// True (floating record, other record of its employer) pairs, and the share compared.
+    pub true_pairs: usize,
+    pub true_pairs_compared: f64,
+}
+
+pub fn blocking_recall(
+    truth: &Truth,
+    observations: &[crate::domain::Observation],
+    compared: &[(u32, u32)],
+) -> BlockingReport {
+    let employer: Vec<Option<&String>> = observations
+        .iter()
+        .map(|o| truth.records.get(&(o.source.clone(), o.record_key.clone())))
+        .collect();
+    let mut size: HashMap<&String, usize> = HashMap::new();
+    for e in employer.iter().flatten() {
+        *size.entry(e).or_default() += 1;
+    }
+    let mut true_compared: HashMap<u32, usize> = HashMap::new();
+    for &(i, j) in compared {
+        if let (Some(a), Some(b)) = (employer[i as usize], employer[j as usize]) {
+            if a == b {
+                *true_compared.entry(i).or_default() += 1;
+            }
+        }
+    }
+    let queried: HashSet<u32> = compared.iter().map(|p| p.0).collect();
+    let floating: Vec<usize> = observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.uscc.as_ref().is_some_and(|u| u.is_valid()))
+        .map(|(i, _)| i)
+        .filter(|&i| employer[i].is_some_and(|e| size[e] > 1))
+        .collect();
+    let true_pairs: usize = floating
+        .iter()
+        .map(|&i| employer[i].map_or(0, |e| size[e] - 1))
+        .sum();
+    let kept_pairs: usize = floating
+        .iter()
+        .map(|&i| true_compared.get(&(i as u32)).copied().unwrap_or(0))
+        .sum();
+    let with_partner = floating
+        .iter()
+        .filter(|&&i| queried.contains(&(i as u32)) && true_compared.contains_key(&(i as u32)))
+        .count();
+    BlockingReport {
+        pairs_compared: compared.len(),
+        floating_with_partner: floating.len(),
+        records_with_partner_compared: with_partner as f64 / floating.len().max(1) as f64,
+        true_pairs,
+        true_pairs_compared: kept_pairs as f64 / true_pairs.max(1) as f64,
+    }
+}

@@ -7,8 +7,10 @@ use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use super::features::Features;
 
-/// Blocks larger than this are skipped: a key shared by that many records says nothing.
+/// Identifier and place blocks larger than this are skipped: such a key says nothing.
 const MAX_BLOCK: usize = 300;
+/// Name grams shared by more records than this are too common to find candidates with.
+const MAX_GRAM_BLOCK: usize = 2000;
 /// Candidates kept per record from name grams, by number of shared rare grams.
 const MAX_NAME_CANDIDATES: usize = 24;
 
@@ -106,7 +108,7 @@ impl Blocker {
         }
         let mut shared: FxHashMap<u32, u32> = FxHashMap::default();
         for k in gram_keys(f) {
-            if let Some(ids) = self.grams.get(&k).filter(|ids| ids.len() <= MAX_BLOCK) {
+            if let Some(ids) = self.grams.get(&k).filter(|ids| ids.len() <= MAX_GRAM_BLOCK) {
                 for &j in ids {
                     if j != me {
                         *shared.entry(j).or_default() += 1;

@@ -235,7 +235,7 @@ pub fn resolve(
     stats.floating = floating.len();
     // A spread sample of records with valid codes, whose blocked pairs train the model.
     let anchored: Vec<usize> = (0..n).filter(|&i| feats[i].code_valid).collect();
-    let step = (anchored.len() / 20_000).max(1);
+    let step = (anchored.len() / 5_000).max(1);
     let sample: Vec<usize> = anchored.iter().copied().step_by(step).collect();
     let queries: Vec<usize> = floating.iter().chain(&sample).copied().collect();
     let blocker = blocking::Blocker::new(&feats, &queries);
@@ -260,21 +260,21 @@ pub fn resolve(
     // They give u (the non-match distribution *among candidates*, which random pairs do not
     // show) and a starting m; EM then fits m and the prior on the undecided candidates.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4754);
-    let mut non_match: Vec<compare::Gamma> = Vec::new();
-    let mut known_match: Vec<compare::Gamma> = Vec::new();
-    for &s in &sample {
-        for j in blocker.candidates(s, &feats[s]) {
-            let j = j as usize;
-            if let (Some(a), Some(b)) = (&valid[s], &valid[j]) {
-                let g = compare::compare(&feats[s], &feats[j]);
-                if a == b {
-                    known_match.push(g);
-                } else {
-                    non_match.push(g);
+    let labelled: Vec<(bool, compare::Gamma)> = parallel_chunks(&sample, |part| {
+        let mut out = Vec::new();
+        for &s in part {
+            for j in blocker.candidates(s, &feats[s]) {
+                let j = j as usize;
+                if let (Some(a), Some(b)) = (&valid[s], &valid[j]) {
+                    out.push((a == b, compare::compare(&feats[s], &feats[j])));
                 }
             }
         }
-    }
+        out
+    });
+    let known_match: Vec<compare::Gamma> = labelled.iter().filter(|l| l.0).map(|l| l.1).collect();
+    let mut non_match: Vec<compare::Gamma> =
+        labelled.iter().filter(|l| !l.0).map(|l| l.1).collect();
     if non_match.len() < 1000 && n >= 2 {
         non_match.extend((0..20_000.min(n * 4)).map(|_| {
             let a = rng.gen_range(0..n);
