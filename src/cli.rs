@@ -678,6 +678,12 @@ fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String, i6
         }
     }
     println!("entities (master list): {}", s.entities);
+    if s.review_pairs > 0 {
+        println!(
+            "uncertain record pairs: {} (not merged; decide them with `yingbao review`)",
+            s.review_pairs
+        );
+    }
     println!(
         "leads: {} ({} could not be placed and are on the county list)",
         s.leads, s.unplaced

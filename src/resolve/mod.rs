@@ -9,7 +9,6 @@ pub mod link;
 pub mod master;
 pub mod model;
 pub mod name;
-pub mod normalize;
 mod unionfind;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
