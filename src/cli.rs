@@ -289,16 +289,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let read_secs = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let locator = crate::place::Locator::new(&cfg.gazetteer);
-            let ctx = crate::resolve::MatchContext {
-                region_words: cfg.settings.county.region_words.clone(),
-                place_words: cfg
-                    .gazetteer
-                    .townships
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .collect(),
-                locator: Some(&locator),
-            };
+            let ctx = pipeline::match_context(&cfg, &locator);
             let opts = crate::resolve::ResolveOptions {
                 thresholds: cfg.settings.resolve,
                 keep_compared: truth.is_some(),
@@ -511,16 +502,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             let (left, right) = (&sides[0], &sides[1]);
             let locator = crate::place::Locator::new(&cfg.gazetteer);
-            let ctx = crate::resolve::MatchContext {
-                region_words: cfg.settings.county.region_words.clone(),
-                place_words: cfg
-                    .gazetteer
-                    .townships
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .collect(),
-                locator: Some(&locator),
-            };
+            let ctx = pipeline::match_context(&cfg, &locator);
             let results = crate::resolve::link::link(left, right, &ctx, &link_spec.thresholds);
             let mut w = csv::Writer::from_path(&out)?;
             w.write_record([

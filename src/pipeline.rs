@@ -108,6 +108,20 @@ impl Clock {
     }
 }
 
+/// What the matcher needs to know about the county: region words, township names, places.
+pub fn match_context<'a>(cfg: &Config, locator: &'a Locator) -> MatchContext<'a> {
+    MatchContext {
+        region_words: cfg.settings.county.region_words.clone(),
+        place_words: cfg
+            .gazetteer
+            .townships
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
+        locator: Some(locator),
+    }
+}
+
 /// The date screening uses: the configured one, else today in the county's time zone.
 pub fn as_of(cfg: &Config) -> NaiveDate {
     cfg.settings.policy.as_of.unwrap_or_else(|| {
@@ -153,24 +167,15 @@ async fn run_inner(
 
     let previous = store.previous_links().await?;
     let locator = std::sync::Arc::new(Locator::new(&cfg.gazetteer));
-    let (loc, region_words) = (locator.clone(), cfg.settings.county.region_words.clone());
-    let place_words: Vec<String> = cfg
-        .gazetteer
-        .townships
-        .iter()
-        .map(|t| t.name.clone())
-        .collect();
+    let loc = locator.clone();
+    let ctx_cfg = cfg.clone();
     let opts = ResolveOptions {
         thresholds: cfg.settings.resolve,
         overrides: store.overrides().await?,
         keep_compared: false,
     };
     let resolution = tokio::task::spawn_blocking(move || {
-        let ctx = MatchContext {
-            region_words,
-            place_words,
-            locator: Some(&loc),
-        };
+        let ctx = match_context(&ctx_cfg, &loc);
         resolve(&observations, &previous, &ctx, &opts)
     })
     .await?;

@@ -10,21 +10,7 @@ use common::Project;
 #[test]
 fn a_tip_list_links_to_the_master_list() {
     let project = Project::new();
-    let bin = env!("CARGO_BIN_EXE_yingbao");
-    let run = |args: &[&str]| {
-        let out = Command::new(bin)
-            .arg("--config")
-            .arg(project.config_file())
-            .args(args)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).to_string()
-    };
+    let run = |args: &[&str]| project.cli(args);
     run(&["run"]);
     let master = run(&["export", "master"]);
     let mut rows = csv::Reader::from_reader(master.as_bytes());
@@ -74,7 +60,7 @@ fn a_tip_list_links_to_the_master_list() {
 
     // A spec naming a field the matcher does not compare is refused with the allowed list.
     std::fs::write(dir.join("bad.toml"), "[left]\npath = \"tips.csv\"\n[left.columns]\nnmae = \"单位名称\"\n[right]\nmaster = true\n").expect("write");
-    let bad = Command::new(bin)
+    let bad = Command::new(env!("CARGO_BIN_EXE_yingbao"))
         .arg("--config")
         .arg(project.config_file())
         .args([

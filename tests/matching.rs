@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::Project;
 use yingbao::pipeline;
 use yingbao::resolve::Override;
@@ -107,21 +105,7 @@ async fn operator_decisions_bind_later_runs() {
 #[test]
 fn explain_and_review_print_waterfalls() {
     let project = Project::new();
-    let bin = env!("CARGO_BIN_EXE_yingbao");
-    let run = |args: &[&str]| {
-        let out = Command::new(bin)
-            .arg("--config")
-            .arg(project.config_file())
-            .args(args)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).to_string()
-    };
+    let run = |args: &[&str]| project.cli(args);
     run(&["run"]);
     let review = run(&["review"]);
     assert!(review.contains("waiting for a decision"));

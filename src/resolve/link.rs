@@ -93,18 +93,7 @@ pub fn link(
             *slot = Some((
                 *j,
                 weight,
-                PairEvidence {
-                    source: a.source.clone(),
-                    record_key: a.record_key.clone(),
-                    name: a.name.clone().unwrap_or_default(),
-                    other_source: b.source.clone(),
-                    other_key: b.record_key.clone(),
-                    other_name: b.name.clone().unwrap_or_default(),
-                    prior: model.prior_weight(),
-                    fields,
-                    weight,
-                    probability,
-                },
+                PairEvidence::new(a, b, model.prior_weight(), fields, weight, probability),
             ));
         }
     }

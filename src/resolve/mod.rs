@@ -73,6 +73,31 @@ pub struct PairEvidence {
     pub probability: f64,
 }
 
+impl PairEvidence {
+    /// The evidence for record `a` against record `b`.
+    pub fn new(
+        a: &Observation,
+        b: &Observation,
+        prior: f64,
+        fields: Vec<FieldWeight>,
+        weight: f64,
+        probability: f64,
+    ) -> PairEvidence {
+        PairEvidence {
+            source: a.source.clone(),
+            record_key: a.record_key.clone(),
+            name: a.name.clone().unwrap_or_default(),
+            other_source: b.source.clone(),
+            other_key: b.record_key.clone(),
+            other_name: b.name.clone().unwrap_or_default(),
+            prior,
+            fields,
+            weight,
+            probability,
+        }
+    }
+}
+
 /// Thresholds on the match probability of a record's best candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -328,18 +353,7 @@ pub fn resolve(
             continue;
         };
         let (a, b) = (&observations[i], &observations[j as usize]);
-        let evidence = PairEvidence {
-            source: a.source.clone(),
-            record_key: a.record_key.clone(),
-            name: a.name.clone().unwrap_or_default(),
-            other_source: b.source.clone(),
-            other_key: b.record_key.clone(),
-            other_name: b.name.clone().unwrap_or_default(),
-            prior: model.prior_weight(),
-            fields,
-            weight,
-            probability,
-        };
+        let evidence = PairEvidence::new(a, b, model.prior_weight(), fields, weight, probability);
         if probability >= opts.thresholds.merge_probability {
             if uf.union(i, j as usize) {
                 if method[i] == JoinMethod::Seed {

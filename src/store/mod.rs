@@ -59,6 +59,20 @@ macro_rules! on_pool {
     };
 }
 
+/// Inserts `$rows` in chunks of `CHUNK` with one multi-row INSERT each, inside `$tx`.
+/// `$bind` pushes one row's values onto the separated builder `$b`.
+macro_rules! insert_chunks {
+    ($tx:expr, $head:expr, $rows:expr, |$b:ident, $row:pat_param| $bind:expr) => {
+        for chunk in $rows.chunks(CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new($head);
+            qb.push_values(chunk, |mut $b, $row| {
+                $bind;
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
 /// A snapshot as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotInfo {
@@ -228,36 +242,24 @@ impl Store {
                 .enumerate()
                 .map(|(i, (o, j))| (i, o, j))
                 .collect();
-            for chunk in rows.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
-                    "INSERT INTO observations (snapshot_id, seq, record_key, uscc, name, data) ",
-                );
-                qb.push_values(chunk, |mut b, (i, o, j)| {
-                    b.push_bind(id)
-                        .push_bind(*i as i64)
-                        .push_bind(o.record_key.clone())
-                        .push_bind(o.uscc.as_ref().map(|u| u.as_str().to_string()))
-                        .push_bind(o.name.clone())
-                        .push_bind((*j).clone());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            for chunk in s.rejects.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
-                    "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(id)
-                        .push_bind(r.source.clone())
-                        .push_bind(r.file.clone())
-                        .push_bind(r.row as i64)
-                        .push_bind(r.column.clone())
-                        .push_bind(r.value.clone())
-                        .push_bind(r.reason.clone())
-                        .push_bind(r.action.as_str());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+            insert_chunks!(tx, "INSERT INTO observations (snapshot_id, seq, record_key, uscc, name, data) ", rows, |b, (i, o, j)| {
+                b.push_bind(id)
+                    .push_bind(*i as i64)
+                    .push_bind(o.record_key.clone())
+                    .push_bind(o.uscc.as_ref().map(|u| u.as_str().to_string()))
+                    .push_bind(o.name.clone())
+                    .push_bind((*j).clone())
+            });
+            insert_chunks!(tx, "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ", s.rejects, |b, r| {
+                b.push_bind(id)
+                    .push_bind(r.source.clone())
+                    .push_bind(r.file.clone())
+                    .push_bind(r.row as i64)
+                    .push_bind(r.column.clone())
+                    .push_bind(r.value.clone())
+                    .push_bind(r.reason.clone())
+                    .push_bind(r.action.as_str())
+            });
             tx.commit().await?;
             id
         });
@@ -381,47 +383,29 @@ impl Store {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for chunk in entities.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
-                    "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ",
-                );
-                qb.push_values(chunk, |mut b, e| {
-                    b.push_bind(run_id)
-                        .push_bind(e.entity_id.clone())
-                        .push_bind(e.uscc.clone())
-                        .push_bind(e.name.clone())
-                        .push_bind(e.township_code.clone())
-                        .push_bind(e.data.clone());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            for chunk in links.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
-                    "INSERT INTO links (run_id, source, record_key, entity_id, method) ",
-                );
-                qb.push_values(chunk, |mut b, l| {
-                    b.push_bind(run_id)
-                        .push_bind(l.source.clone())
-                        .push_bind(l.record_key.clone())
-                        .push_bind(l.entity_id.clone())
-                        .push_bind(l.method.as_str());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            for chunk in leads.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
-                    "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data) ",
-                );
-                qb.push_values(chunk, |mut b, l| {
-                    b.push_bind(run_id)
-                        .push_bind(l.lead_id.clone())
-                        .push_bind(l.entity_id.clone())
-                        .push_bind(l.township_code.clone())
-                        .push_bind(l.rule_ids.clone())
-                        .push_bind(l.data.clone());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+            insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ", entities, |b, e| {
+                b.push_bind(run_id)
+                    .push_bind(e.entity_id.clone())
+                    .push_bind(e.uscc.clone())
+                    .push_bind(e.name.clone())
+                    .push_bind(e.township_code.clone())
+                    .push_bind(e.data.clone())
+            });
+            insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", links, |b, l| {
+                b.push_bind(run_id)
+                    .push_bind(l.source.clone())
+                    .push_bind(l.record_key.clone())
+                    .push_bind(l.entity_id.clone())
+                    .push_bind(l.method.as_str())
+            });
+            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data) ", leads, |b, l| {
+                b.push_bind(run_id)
+                    .push_bind(l.lead_id.clone())
+                    .push_bind(l.entity_id.clone())
+                    .push_bind(l.township_code.clone())
+                    .push_bind(l.rule_ids.clone())
+                    .push_bind(l.data.clone())
+            });
             tx.commit().await?;
         });
         Ok(())
@@ -489,22 +473,16 @@ impl Store {
         }
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for chunk in rows.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
-                    "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail) ",
-                );
-                qb.push_values(chunk, |mut b, (decision, e, detail)| {
-                    b.push_bind(run_id)
-                        .push_bind(*decision)
-                        .push_bind(e.source.clone())
-                        .push_bind(e.record_key.clone())
-                        .push_bind(e.other_source.clone())
-                        .push_bind(e.other_key.clone())
-                        .push_bind(e.probability)
-                        .push_bind(detail.clone());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+            insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail) ", rows, |b, (decision, e, detail)| {
+                b.push_bind(run_id)
+                    .push_bind(*decision)
+                    .push_bind(e.source.clone())
+                    .push_bind(e.record_key.clone())
+                    .push_bind(e.other_source.clone())
+                    .push_bind(e.other_key.clone())
+                    .push_bind(e.probability)
+                    .push_bind(detail.clone())
+            });
             tx.commit().await?;
         });
         Ok(())

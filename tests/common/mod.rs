@@ -44,6 +44,22 @@ impl Project {
         })
     }
 
+    /// Runs the `yingbao` binary on this project; panics with its stderr unless it succeeds.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yingbao"))
+            .arg("--config")
+            .arg(self.config_file())
+            .args(args)
+            .output()
+            .expect("run yingbao");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
     pub async fn sqlite(&self) -> Store {
         let url = format!("sqlite://{}", self.root().join("var/test.db").display());
         Store::open(&url).await.expect("open sqlite")
