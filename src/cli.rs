@@ -167,6 +167,12 @@ pub enum ExportKind {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // Piped into `head` or `less`, stop quietly when the reader goes away, like other tools.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(&cli);
     let rt = match tokio::runtime::Builder::new_multi_thread()
