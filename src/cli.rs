@@ -580,6 +580,9 @@ fn check(config_file: &Path) -> ExitCode {
                     if c.enabled { "" } else { " (disabled)" }
                 );
             }
+            for w in cfg.warnings() {
+                println!("  warning: {w}");
+            }
             match cfg.settings.policy.as_of {
                 Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),
                 None => println!("  screening date: today in {}", cfg.settings.county.timezone),
@@ -664,6 +667,9 @@ fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String, i6
         for (source, reason, n) in quarantine {
             println!("  {n:>6}  {source}: {reason}");
         }
+    }
+    if s.register_missing {
+        println!("! the declaration register could not be read and has no earlier snapshot: no leads were written (every employer would look unfiled)");
     }
     println!("entities (master list): {}", s.entities);
     if s.review_pairs > 0 {

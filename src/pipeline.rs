@@ -70,6 +70,8 @@ pub struct RunSummary {
     /// (township code or empty for the county list, name, leads).
     pub by_township: Vec<(String, String, usize)>,
     pub unplaced: usize,
+    /// True when no declaration snapshot could be used: the run wrote no leads.
+    pub register_missing: bool,
     /// Record pairs waiting for an operator's decision (`yingbao review`).
     pub review_pairs: usize,
     pub resolve: crate::resolve::ResolveStats,
@@ -202,7 +204,18 @@ async fn run_inner(
     );
     clock.lap("screen");
 
-    let rows = lead_rows(&resolution.records, &assessments, &placements, &locator);
+    // Without the declaration register every employer looks unfiled: no leads at all then.
+    let register_missing = !sources
+        .iter()
+        .any(|s| s.feed == Feed::Declaration && s.records_used > 0);
+    let rows = if register_missing {
+        tracing::error!(
+            "the declaration register has no usable snapshot: no leads are written this run"
+        );
+        Vec::new()
+    } else {
+        lead_rows(&resolution.records, &assessments, &placements, &locator)
+    };
     let out_dir = cfg
         .path(&cfg.settings.output.dir)
         .join(format!("{as_of}-run{run_id}"));
@@ -290,6 +303,7 @@ async fn run_inner(
         leads: rows.len(),
         by_township,
         unplaced,
+        register_missing,
         review_pairs: resolution.review.len(),
         resolve: resolution.stats.clone(),
         out_dir,

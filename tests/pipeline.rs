@@ -305,3 +305,23 @@ async fn an_emptied_declaration_feed_is_held_and_causes_no_false_leads() {
     };
     assert_eq!(leads(first.run_id).await, leads(second.run_id).await);
 }
+
+#[tokio::test]
+async fn without_any_declaration_snapshot_no_leads_are_written() {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    let dir = project.root().join("connectors/sample/declaration");
+    std::fs::remove_dir_all(&dir).expect("remove the register");
+    std::fs::create_dir_all(&dir).expect("empty folder");
+    let summary = run_sample(&project, &store).await;
+    let decl = summary
+        .sources
+        .iter()
+        .find(|s| s.source == "declaration")
+        .expect("declaration");
+    assert!(decl.status.starts_with("failed"), "{decl:?}");
+    assert!(summary.register_missing);
+    assert!(summary.entities > 500, "the master list is still built");
+    assert_eq!(summary.leads, 0);
+    assert!(store.leads(summary.run_id).await.expect("leads").is_empty());
+}

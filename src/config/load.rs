@@ -45,6 +45,22 @@ impl Config {
         }
     }
 
+    /// Things that are not wrong in the configuration but will make a run fall back: a feed's
+    /// file or folder that is missing now (a share not mounted, an export not yet dropped).
+    /// A run treats such a feed as failed and uses its last good snapshot.
+    pub fn warnings(&self) -> Vec<Problem> {
+        self.connectors
+            .iter()
+            .filter(|c| c.enabled)
+            .filter(|c| !self.path(&c.file.path).exists())
+            .map(|c| {
+                Problem::new(self.root.join("connectors").join(format!("{}.toml", c.id)), format!("`{}` does not exist now", self.path(&c.file.path).display()))
+                    .key("file.path")
+                    .hint("a run will use this feed's last good snapshot; relative paths start at the project root")
+            })
+            .collect()
+    }
+
     pub fn timezone(&self) -> Tz {
         self.settings
             .county
@@ -349,7 +365,7 @@ fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
             );
         }
         let mut semantic = Vec::new();
-        check_connector(root, &file, &doc, &spec, &mut semantic);
+        check_connector(&file, &doc, &spec, &mut semantic);
         out.extend(not_already_reported(semantic, &structural));
         out.extend(structural);
         specs.push(spec);
@@ -357,13 +373,7 @@ fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
     specs
 }
 
-fn check_connector(
-    root: &Path,
-    file: &Path,
-    doc: &SpannedDoc,
-    spec: &ConnectorSpec,
-    out: &mut Vec<Problem>,
-) {
+fn check_connector(file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mut Vec<Problem>) {
     let fields: Vec<&str> = CANONICAL_FIELDS.iter().map(|(f, _)| *f).collect();
     for (field, cols) in &spec.columns {
         let line = doc.line(&key(&["columns", field]));
@@ -403,17 +413,6 @@ fn check_connector(
             .key("columns")
             .hint("map at least the employer name column, e.g. name = \"企业名称\""),
         );
-    }
-    if spec.enabled {
-        let path = resolve(root, &spec.file.path);
-        if !path.exists() {
-            out.push(
-                Problem::new(file, format!("`{}` does not exist", path.display()))
-                    .at(doc.line(&key(&["file", "path"])))
-                    .key("file.path")
-                    .hint("a file or a folder; relative paths start at the project root"),
-            );
-        }
     }
     if let Some(d) = &spec.file.delimiter {
         if d.chars().count() != 1 || !d.is_ascii() {
