@@ -1,0 +1,144 @@
+//! Measuring: a run scored against a generator's truth, and the benchmark that generates a
+//! county in a temporary project and times every stage.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::load;
+use crate::config::{self, Config};
+use crate::eval::{evaluate, RunView, Truth};
+use crate::gen::{generate, GenOptions};
+use crate::pipeline::{self, peak_mib};
+use crate::store::Store;
+
+pub async fn eval_run(
+    cfg: &Config,
+    store: &Store,
+    run: i64,
+    truth_dir: &Path,
+) -> Result<crate::eval::EvalReport> {
+    let truth = Truth::load(truth_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let links = store.links(run).await?;
+    let leads: Vec<(String, Option<String>)> = store
+        .leads(run)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.data).unwrap_or_default();
+            (
+                v["entity_id"].as_str().unwrap_or_default().to_string(),
+                r.township_code,
+            )
+        })
+        .collect();
+    Ok(evaluate(
+        &truth,
+        &RunView {
+            links: &links,
+            leads: &leads,
+        },
+        &cfg.settings.policy,
+        &cfg.catalogue,
+        pipeline::as_of(cfg),
+    ))
+}
+
+/// Copies the project's config and connector files into `root`, generates a county into
+/// `root/connectors/sample`, runs the pipeline there and prints every stage's figures.
+pub async fn bench(
+    config_file: &Path,
+    employers: usize,
+    seed: u64,
+    keep: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let src_root = config::load::root_of(config_file);
+    let tmp;
+    let root = match keep {
+        Some(p) => p,
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    for sub in ["config", "config/gazetteer", "connectors"] {
+        std::fs::create_dir_all(root.join(sub))?;
+        for entry in std::fs::read_dir(src_root.join(sub))? {
+            let path = entry?.path();
+            if path.is_file() {
+                std::fs::copy(
+                    &path,
+                    root.join(sub).join(path.file_name().unwrap_or_default()),
+                )?;
+            }
+        }
+    }
+    let as_of = config::load(config_file)
+        .ok()
+        .and_then(|c| c.settings.policy.as_of)
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default());
+    let started = Instant::now();
+    generate(&GenOptions {
+        employers,
+        seed,
+        out: root.join("connectors/sample"),
+        as_of,
+        gazetteer_dir: root.join("config/gazetteer"),
+    })?;
+    let gen_secs = started.elapsed().as_secs_f64();
+    println!(
+        "bench: {employers} employers, seed {seed}, project {}",
+        root.display()
+    );
+    println!("{:<12} {:>9} {:>10}", "stage", "seconds", "peak MiB");
+    println!("{:<12} {:>9.2} {:>10.0}", "gen", gen_secs, peak_mib());
+    let cfg = load(&root.join("config/yingbao.toml"))?;
+    let store = Store::open(&format!("sqlite://{}", root.join("var/bench.db").display())).await?;
+    let total = Instant::now();
+    let summary = pipeline::run(&cfg, &store).await?;
+    for t in &summary.timings {
+        println!("{:<12} {:>9.2} {:>10.0}", t.stage, t.seconds, t.peak_mib);
+    }
+    println!(
+        "{:<12} {:>9.2} {:>10.0}",
+        "run total",
+        total.elapsed().as_secs_f64(),
+        peak_mib()
+    );
+    let rows: usize = summary.sources.iter().map(|s| s.source_rows).sum();
+    let obs: usize = summary.sources.iter().map(|s| s.rows_read).sum();
+    println!(
+        "source rows {rows}, observations {obs}, entities {}, leads {}",
+        summary.entities, summary.leads
+    );
+    let report = eval_run(
+        &cfg,
+        &store,
+        summary.run_id,
+        &root.join("connectors/sample/truth"),
+    )
+    .await?;
+    println!(
+        "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}), placement accuracy {:.4}, unplaced {}",
+        report.precision,
+        report.recall,
+        report.true_leads,
+        report.predicted_leads,
+        report.duplicate_leads,
+        report.placement_accuracy,
+        report.unplaced_leads
+    );
+    println!(
+        "matching: pairwise precision {:.4}, recall {:.4}, F1 {:.4}; wrongly merged entities {}, wrongly split employers {}",
+        report.pairwise_precision,
+        report.pairwise_recall,
+        report.pairwise_f1,
+        report.impure_entities,
+        report.split_employers
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

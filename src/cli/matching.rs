@@ -1,0 +1,294 @@
+//! The operator's matching commands: review and decide uncertain pairs, explain an entity,
+//! link a list against another, and resolve a CSV of observations for benchmarks.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use super::{load, open_store, resolve_run, Decision, ReviewAction};
+use crate::eval::Truth;
+use crate::pipeline::{self, peak_mib};
+
+pub async fn resolve_csv(
+    config: &Path,
+    observations: PathBuf,
+    out: PathBuf,
+    evidence: Option<PathBuf>,
+    truth: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let started = Instant::now();
+    let file = std::fs::File::open(&observations)
+        .with_context(|| format!("cannot open {}", observations.display()))?;
+    let obs = crate::ingest::observation_csv::read(std::io::BufReader::new(file))?;
+    let read_secs = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let locator = crate::place::Locator::new(&cfg.gazetteer);
+    let ctx = pipeline::match_context(&cfg, &locator);
+    let opts = crate::resolve::ResolveOptions {
+        thresholds: cfg.settings.resolve,
+        keep_compared: truth.is_some(),
+        ..Default::default()
+    };
+    let resolution = crate::resolve::resolve(&obs, &Default::default(), &ctx, &opts);
+    let resolve_secs = started.elapsed().as_secs_f64();
+    if let Some(truth) = &truth {
+        let t = Truth::load(truth).map_err(|p| anyhow::anyhow!("{p}"))?;
+        let b = crate::eval::blocking_recall(&t, &obs, &resolution.compared);
+        println!("{}", serde_json::to_string(&b)?);
+    }
+
+    let mut w = csv::Writer::from_path(&out)?;
+    w.write_record(["source", "record_key", "entity_id", "method"])?;
+    for l in &resolution.links {
+        w.write_record([&l.source, &l.record_key, &l.entity_id, l.method.as_str()])?;
+    }
+    w.flush()?;
+    println!(
+        "records {}, entities {}, read {read_secs:.2} s, resolve {resolve_secs:.2} s, peak {:.0} MiB",
+        obs.len(),
+        resolution.records.len(),
+        peak_mib()
+    );
+    println!("{}", serde_json::to_string(&resolution.stats)?);
+    if let Some(path) = evidence {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for (kind, list) in [
+            ("merge", &resolution.merges),
+            ("review", &resolution.review),
+        ] {
+            for e in list {
+                let line = serde_json::json!({ "decision": kind, "pair": e });
+                writeln!(f, "{line}")?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn review(
+    config: &Path,
+    action: Option<ReviewAction>,
+    run: Option<i64>,
+    limit: usize,
+) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let run = resolve_run(&store, run).await?;
+    match action {
+        None => {
+            let decided = store.overrides().await?;
+            let pairs = store.pairs(run, Some("review"), None).await?;
+            let open: Vec<_> = pairs
+                .iter()
+                .filter(|(_, _, e)| {
+                    let (a, b) = (
+                        (e.source.clone(), e.record_key.clone()),
+                        (e.other_source.clone(), e.other_key.clone()),
+                    );
+                    !decided
+                        .iter()
+                        .any(|o| (o.a == a && o.b == b) || (o.a == b && o.b == a))
+                })
+                .collect();
+            println!("run {run}: {} pair(s) waiting for a decision", open.len());
+            for (id, _, e) in open.iter().take(limit) {
+                println!(
+                    "#{id}  {:.1}% likely the same employer",
+                    e.probability * 100.0
+                );
+                print!("{}", crate::resolve::explain::waterfall(e));
+            }
+            if !open.is_empty() {
+                println!("decide with: yingbao review decide <#> same|different --by <your name>");
+            }
+        }
+        Some(ReviewAction::Decide {
+            pair,
+            decision,
+            by,
+            note,
+        }) => {
+            let pairs = store.pairs(run, None, None).await?;
+            let Some((_, _, e)) = pairs.iter().find(|(id, _, _)| *id == pair) else {
+                bail!("no pair #{pair} in run {run}: list them with `yingbao review`");
+            };
+            let o = crate::resolve::Override {
+                a: (e.source.clone(), e.record_key.clone()),
+                b: (e.other_source.clone(), e.other_key.clone()),
+                same: matches!(decision, Decision::Same),
+            };
+            let id = store.add_override(&o, &by, note.as_deref()).await?;
+            println!(
+                "decision {id} recorded: {}:{} and {}:{} are {} (applies from the next run)",
+                o.a.0,
+                o.a.1,
+                o.b.0,
+                o.b.1,
+                if o.same {
+                    "the same employer"
+                } else {
+                    "different employers"
+                }
+            );
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn explain(config: &Path, target: String, run: Option<i64>) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let run = resolve_run(&store, run).await?;
+    let links = store.links(run).await?;
+    let entity = if target.starts_with('E') && !target.contains(':') {
+        target.clone()
+    } else {
+        let Some((source, key)) = target.split_once(':') else {
+            bail!("give an entity id (E…) or a record as source:record_key");
+        };
+        match links.iter().find(|(s, k, _, _)| s == source && k == key) {
+            Some((_, _, e, _)) => e.clone(),
+            None => bail!("record {target} is not in run {run}"),
+        }
+    };
+    let members: Vec<_> = links.iter().filter(|(_, _, e, _)| *e == entity).collect();
+    if members.is_empty() {
+        bail!("entity {entity} is not in run {run}");
+    }
+    println!("entity {entity} in run {run}: {} record(s)", members.len());
+    for (source, key, _, method) in &members {
+        println!("- {source}:{key}  joined by {method}");
+        if method == "score" || method == "seed" {
+            for (_, decision, e) in store.pairs(run, Some("merge"), Some((source, key))).await? {
+                if e.source == *source && e.record_key == *key {
+                    println!("  {decision}:");
+                    print!("{}", crate::resolve::explain::waterfall(&e));
+                }
+            }
+        }
+    }
+    let review = store.pairs(run, Some("review"), None).await?;
+    for (id, _, e) in review.iter().filter(|(_, _, e)| {
+        members.iter().any(|(s, k, _, _)| {
+            (s == &e.source && k == &e.record_key) || (s == &e.other_source && k == &e.other_key)
+        })
+    }) {
+        println!("review pair #{id} (not merged):");
+        print!("{}", crate::resolve::explain::waterfall(e));
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let text = std::fs::read_to_string(&spec)
+        .with_context(|| format!("cannot read {}", spec.display()))?;
+    let loaded =
+        crate::config::spanned::load_typed::<crate::config::link_spec::LinkSpec>(&spec, &text);
+    let mut problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+    let Some(link_spec) = loaded.value.filter(|_| problems.is_empty()) else {
+        bail!("{}", problems.join("\n"));
+    };
+    for (side, s) in [("left", &link_spec.left), ("right", &link_spec.right)] {
+        for field in s.columns.keys() {
+            if !crate::config::link_spec::LINK_FIELDS.contains(&field.as_str()) {
+                problems.push(format!(
+                    "{}: `{side}.columns.{field}` is not compared (fields: {})",
+                    spec.display(),
+                    crate::config::link_spec::LINK_FIELDS.join(", ")
+                ));
+            }
+        }
+        if s.master == s.path.is_some() {
+            problems.push(format!(
+                "{}: `{side}` needs either `path` or `master = true`",
+                spec.display()
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    let base = spec.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut sides = Vec::new();
+    for (id, s) in [("left", &link_spec.left), ("right", &link_spec.right)] {
+        if s.master {
+            let store = open_store(&cfg).await?;
+            let run = resolve_run(&store, None).await?;
+            let mut obs = Vec::new();
+            for row in store.entities(run).await? {
+                let v: serde_json::Value = serde_json::from_str(&row.data)?;
+                let m: crate::resolve::MasterRecord = serde_json::from_value(v["record"].clone())?;
+                obs.push(crate::domain::Observation {
+                    source: "master".into(),
+                    record_key: m.entity_id.clone(),
+                    name: Some(m.name.clone()),
+                    uscc: m.uscc.clone(),
+                    address: m.address.clone(),
+                    industry_code: m.industry_code.clone(),
+                    legal_rep: m.legal_rep.clone(),
+                    region_code: m.region_code.clone(),
+                    ..Default::default()
+                });
+            }
+            store.close().await;
+            sides.push(obs);
+        } else if let Some(conn) = s.connector(id) {
+            let batch = crate::ingest::read_source(&conn, &base)
+                .with_context(|| format!("reading the {id} list"))?;
+            for r in &batch.rejects {
+                eprintln!("{id}: {} row {}: {}", r.file, r.row, r.reason);
+            }
+            sides.push(batch.observations);
+        }
+    }
+    let (left, right) = (&sides[0], &sides[1]);
+    let locator = crate::place::Locator::new(&cfg.gazetteer);
+    let ctx = pipeline::match_context(&cfg, &locator);
+    let results = crate::resolve::link::link(left, right, &ctx, &link_spec.thresholds);
+    let mut w = csv::Writer::from_path(&out)?;
+    w.write_record([
+        "left_key",
+        "left_name",
+        "decision",
+        "probability",
+        "right_key",
+        "right_name",
+        "evidence",
+    ])?;
+    let mut counts = std::collections::BTreeMap::new();
+    for r in &results {
+        *counts.entry(r.decision).or_insert(0usize) += 1;
+        let (p, rk, rn, ev) = match &r.best {
+            Some(e) => (
+                format!("{:.4}", e.probability),
+                e.other_key.clone(),
+                e.other_name.clone(),
+                e.fields
+                    .iter()
+                    .filter(|f| f.level.is_some())
+                    .map(|f| format!("{} {:+.1}", f.field.as_str(), f.weight))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            None => Default::default(),
+        };
+        let name = r.best.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+        w.write_record([r.left_key.as_str(), &name, r.decision, &p, &rk, &rn, &ev])?;
+    }
+    w.flush()?;
+    println!(
+        "linked {} left records against {} right records: {:?}; written to {}",
+        left.len(),
+        right.len(),
+        counts,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

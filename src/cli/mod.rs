@@ -1,0 +1,387 @@
+//! The command line: parses arguments (clap), sets up logging, and calls the library.
+//! Errors are reported here with their whole context chain; nothing below prints.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod bench;
+mod matching;
+mod report;
+
+use crate::config::{self, Config};
+use crate::gen::{generate, GenOptions};
+use crate::pipeline;
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "yingbao",
+    version,
+    about = "应报: find employers that should file an occupational-hazard declaration and have not"
+)]
+pub struct Cli {
+    /// The main configuration file.
+    #[arg(long, global = true, default_value = "config/yingbao.toml")]
+    pub config: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// More log lines (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the whole job once: ingest, resolve, screen, place, write township lists.
+    Run {
+        /// Print the summary as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the configuration and connector files; list every problem; change nothing.
+    Check,
+    /// Write a synthetic county's six feeds and ground truth.
+    Gen {
+        #[arg(long, default_value_t = 600)]
+        employers: usize,
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// The export date of the synthetic feeds.
+        #[arg(long, default_value = "2025-06-30")]
+        as_of: NaiveDate,
+        #[arg(long, default_value = "connectors/sample")]
+        out: PathBuf,
+        /// Folder holding <county>_townships.csv and <county>_villages.csv.
+        #[arg(long, default_value = "config/gazetteer")]
+        gazetteer: PathBuf,
+    },
+    /// Export the master list or the record → entity links of a run as CSV.
+    Export {
+        #[arg(value_enum)]
+        what: ExportKind,
+        /// Run id (default: the newest succeeded run).
+        #[arg(long)]
+        run: Option<i64>,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Resolve observations from a CSV (`export observations`) and write links; prints time
+    /// and peak memory. For comparing the matcher with other record-linkage tools.
+    ResolveCsv {
+        #[arg(long)]
+        observations: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write every scored merge and review pair as JSON lines.
+        #[arg(long)]
+        evidence: Option<PathBuf>,
+        /// A generator's truth/records.csv: report how many true pairs blocking kept.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
+    /// List record pairs the matcher was unsure about, or record an operator's decision.
+    Review {
+        #[command(subcommand)]
+        action: Option<ReviewAction>,
+        /// Run id (default: the newest succeeded run).
+        #[arg(long)]
+        run: Option<i64>,
+        /// Show at most this many pairs.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Explain an entity (`E…`) or a record (`source:record_key`): how its records joined,
+    /// with each scored pair's per-field weights.
+    Explain {
+        target: String,
+        #[arg(long)]
+        run: Option<i64>,
+    },
+    /// Link two lists with the matching engine (e.g. a township's finds against the master
+    /// list), as described by a comparison spec in TOML; writes one line per left record.
+    Link {
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Score a run against a generator's ground truth (lead precision/recall, placement).
+    Eval {
+        #[arg(long, default_value = "connectors/sample/truth")]
+        truth: PathBuf,
+        #[arg(long)]
+        run: Option<i64>,
+    },
+    /// Generate a county of the given size in a temporary project and time every stage.
+    Bench {
+        #[arg(long, default_value_t = 200_000)]
+        employers: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Keep the generated project here instead of a temporary folder.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewAction {
+    /// Decide a review pair (by its number in `yingbao review`); binds every later run.
+    Decide {
+        pair: i64,
+        #[arg(value_enum)]
+        decision: Decision,
+        /// Who decided (kept with the decision).
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Decision {
+    Same,
+    Different,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportKind {
+    Master,
+    Links,
+    /// The observations a run read (identity fields), for benchmarks.
+    Observations,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    // Piped into `head` or `less`, stop quietly when the reader goes away, like other tools.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let default = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YINGBAO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check => Ok(check(&cli.config)),
+        Command::Run { json } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let summary = pipeline::run(&cfg, &store)
+                .await
+                .context("the run failed")?;
+            let quarantine = store.quarantine_counts(summary.run_id).await?;
+            store.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                report::print_summary(&cfg, &summary, &quarantine);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen {
+            employers,
+            seed,
+            as_of,
+            out,
+            gazetteer,
+        } => {
+            let started = Instant::now();
+            let summary = generate(&GenOptions {
+                employers,
+                seed,
+                out: out.clone(),
+                as_of,
+                gazetteer_dir: gazetteer,
+            })
+            .context("generation failed")?;
+            println!(
+                "generated {} employers into {} in {:.1} s",
+                summary.employers,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            for (feed, rows) in &summary.rows_per_feed {
+                println!("  {feed:<12} {rows:>9} rows");
+            }
+            println!("  ground truth in {}", out.join("truth").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what, run, out } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let run = resolve_run(&store, run).await?;
+            let mut w: Box<dyn Write> = match &out {
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            report::export(&store, run, what, &mut w).await?;
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { truth, run } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let run = resolve_run(&store, run).await?;
+            let report = bench::eval_run(&cfg, &store, run, &cfg.path(&truth)).await?;
+            store.close().await;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ResolveCsv {
+            observations,
+            out,
+            evidence,
+            truth,
+        } => matching::resolve_csv(&cli.config, observations, out, evidence, truth).await,
+        Command::Review { action, run, limit } => {
+            matching::review(&cli.config, action, run, limit).await
+        }
+        Command::Explain { target, run } => matching::explain(&cli.config, target, run).await,
+        Command::Link { spec, out } => matching::link(&cli.config, spec, out).await,
+        Command::Bench {
+            employers,
+            seed,
+            keep,
+        } => bench::bench(&cli.config, employers, seed, keep).await,
+    }
+}
+
+fn check(config_file: &Path) -> ExitCode {
+    match config::load(config_file) {
+        Ok(cfg) => {
+            println!("configuration OK: {}", cfg.config_file.display());
+            println!(
+                "  county {} {} ({} townships, {} villages, {} aliases)",
+                cfg.settings.county.code,
+                cfg.settings.county.name,
+                cfg.gazetteer.townships.len(),
+                cfg.gazetteer.villages.len(),
+                cfg.gazetteer.aliases.len()
+            );
+            println!("  risk catalogue: {} codes", cfg.catalogue.len());
+            for c in &cfg.connectors {
+                println!(
+                    "  connector {:<12} feed {:<12} {}{}",
+                    c.id,
+                    c.feed.as_str(),
+                    c.file.path.display(),
+                    if c.enabled { "" } else { " (disabled)" }
+                );
+            }
+            for w in cfg.warnings() {
+                println!("  warning: {w}");
+            }
+            match cfg.settings.policy.as_of {
+                Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),
+                None => println!("  screening date: today in {}", cfg.settings.county.timezone),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem(s) found; nothing was changed", problems.len());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(config_file: &Path) -> Result<Config> {
+    config::load(config_file).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::anyhow!(
+            "the configuration has {} problem(s):\n{}\n(run `yingbao check` after fixing them)",
+            problems.len(),
+            list.join("\n")
+        )
+    })
+}
+
+async fn open_store(cfg: &Config) -> Result<Store> {
+    let url = cfg.database_url();
+    Store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let auth = &url[s + 3..at];
+            match auth.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn resolve_run(store: &Store, run: Option<i64>) -> Result<i64> {
+    match run {
+        Some(r) => Ok(r),
+        None => match store.last_run().await? {
+            Some(r) => Ok(r),
+            None => bail!("no succeeded run yet: run `yingbao run` first"),
+        },
+    }
+}
