@@ -157,6 +157,8 @@ pub struct Resolution {
     pub links: Vec<Link>,
     pub merges: Vec<PairEvidence>,
     pub review: Vec<PairEvidence>,
+    /// Best candidates that were rejected, only with `keep_compared` (diagnostics).
+    pub rejected: Vec<PairEvidence>,
     pub stats: ResolveStats,
     /// Compared pairs (indexes into the observations), only when asked for (benchmarks).
     pub compared: Vec<(u32, u32)>,
@@ -348,6 +350,7 @@ pub fn resolve(
     }
     let mut merges = Vec::new();
     let mut review = Vec::new();
+    let mut rejected = Vec::new();
     for &i in &floating {
         let Some((j, fields, weight, probability)) = best.remove(&(i as u32)) else {
             continue;
@@ -364,6 +367,8 @@ pub fn resolve(
             }
         } else if probability >= opts.thresholds.review_probability || needs_review(&evidence) {
             review.push(evidence);
+        } else if opts.keep_compared {
+            rejected.push(evidence);
         }
     }
     stats.review_pairs = review.len();
@@ -397,6 +402,7 @@ pub fn resolve(
         links,
         merges,
         review,
+        rejected,
         stats,
         compared: if opts.keep_compared {
             pairs.iter().map(|p| (p.0, p.1)).collect()
