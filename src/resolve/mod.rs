@@ -512,3 +512,72 @@ fn fresh_id(observations: &[Observation], members: &[usize], taken: &HashSet<Str
     }
     id
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Feed, Uscc};
+
+    fn obs(source: &str, key: &str, name: &str, uscc: &str) -> Observation {
+        Observation {
+            source: source.into(),
+            feed: Feed::Other,
+            record_key: key.into(),
+            name: Some(name.into()),
+            uscc: Uscc::parse(uscc),
+            ..Default::default()
+        }
+    }
+
+    fn id_of(r: &Resolution, source: &str, key: &str) -> String {
+        r.links
+            .iter()
+            .find(|l| l.source == source && l.record_key == key)
+            .map(|l| l.entity_id.clone())
+            .expect("linked")
+    }
+
+    #[test]
+    fn an_entity_keeps_its_id_while_most_of_its_records_stay() {
+        let ctx = MatchContext::bare(&[]);
+        let opts = ResolveOptions::default();
+        let first = vec![
+            obs("market", "a", "华兴石材有限公司", "91350100M000100Y43"),
+            obs("tax", "a", "华兴石材有限公司", "91350100M000100Y43"),
+            obs("stats", "a", "华兴石材有限公司", "91350100M000100Y43"),
+            obs("market", "b", "宏达陶瓷有限公司", "91110108551385082Q"),
+        ];
+        let r1 = resolve(&first, &PreviousLinks::new(), &ctx, &opts);
+        let previous: PreviousLinks = r1
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    (l.source.clone(), l.record_key.clone()),
+                    l.entity_id.clone(),
+                )
+            })
+            .collect();
+        let huaxing = id_of(&r1, "market", "a");
+        let hongda = id_of(&r1, "market", "b");
+        // Next month: the statistics record now carries another employer's code, and a new
+        // employer appears. Hua Xing keeps its id (two of its three records stay); Hong Da too.
+        let mut second = first.clone();
+        second[2] = obs("stats", "a", "宏达陶瓷有限公司", "91110108551385082Q");
+        second.push(obs("market", "c", "永盛鞋业有限公司", "91440300708461136T"));
+        let r2 = resolve(&second, &previous, &ctx, &opts);
+        assert_eq!(id_of(&r2, "market", "a"), huaxing);
+        assert_eq!(id_of(&r2, "tax", "a"), huaxing);
+        assert_eq!(id_of(&r2, "market", "b"), hongda);
+        assert_eq!(
+            id_of(&r2, "stats", "a"),
+            hongda,
+            "the moved record follows its code"
+        );
+        let new = id_of(&r2, "market", "c");
+        assert!(new != huaxing && new != hongda);
+        // The same input twice gives the same ids.
+        let r3 = resolve(&second, &previous, &ctx, &opts);
+        assert_eq!(r2.links, r3.links);
+    }
+}
