@@ -90,16 +90,7 @@ async fn check_sample_run(project: &Project, store: &Store) {
     assert_eq!(stored.len(), summary.leads);
 
     // Lead quality on the sample stays above the first-version matcher's floor.
-    let leads: Vec<(String, Option<String>)> = stored
-        .iter()
-        .map(|r| {
-            let v: serde_json::Value = serde_json::from_str(&r.data).expect("json");
-            (
-                v["entity_id"].as_str().expect("entity").to_string(),
-                r.township_code.clone(),
-            )
-        })
-        .collect();
+    let leads = store.lead_entities(summary.run_id).await.expect("leads");
     let report = evaluate(
         &truth,
         &RunView {

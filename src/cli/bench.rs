@@ -23,18 +23,7 @@ pub async fn eval_run(
 ) -> Result<crate::eval::EvalReport> {
     let truth = Truth::load(truth_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
     let links = store.links(run).await?;
-    let leads: Vec<(String, Option<String>)> = store
-        .leads(run)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let v: serde_json::Value = serde_json::from_str(&r.data).unwrap_or_default();
-            (
-                v["entity_id"].as_str().unwrap_or_default().to_string(),
-                r.township_code,
-            )
-        })
-        .collect();
+    let leads = store.lead_entities(run).await?;
     Ok(evaluate(
         &truth,
         &RunView {

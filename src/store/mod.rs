@@ -578,6 +578,23 @@ impl Store {
             .collect())
     }
 
+    /// A run's leads as (entity id, township code), ordered by lead id.
+    pub async fn lead_entities(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let sql = "SELECT entity_id, township_code FROM leads WHERE run_id = $1 ORDER BY lead_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect()
+        }))
+    }
+
     /// Every text value stored anywhere, for the personal-data audit in tests and `check`.
     pub async fn all_text(&self) -> Result<String, StoreError> {
         let sqls = [
