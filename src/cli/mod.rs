@@ -94,6 +94,10 @@ pub enum Command {
         /// A generator's truth/records.csv: report how many true pairs blocking kept.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// Then change this share of the records (e.g. 0.01: a month) and time an
+        /// incremental re-resolution against a full one.
+        #[arg(long)]
+        month_change: Option<f64>,
     },
     /// List record pairs the matcher was unsure about, or record an operator's decision.
     Review {
@@ -289,7 +293,18 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             out,
             evidence,
             truth,
-        } => matching::resolve_csv(&cli.config, observations, out, evidence, truth).await,
+            month_change,
+        } => {
+            matching::resolve_csv(
+                &cli.config,
+                observations,
+                out,
+                evidence,
+                truth,
+                month_change,
+            )
+            .await
+        }
         Command::Review { action, run, limit } => {
             matching::review(&cli.config, action, run, limit).await
         }

@@ -11,6 +11,7 @@ mod employer;
 mod feeds;
 mod gazetteer;
 mod industry;
+pub mod month;
 mod names;
 mod population;
 mod rng;

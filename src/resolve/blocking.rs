@@ -18,7 +18,14 @@ const MAX_NAME_CANDIDATES: usize = 24;
 pub struct Blocker {
     exact: FxHashMap<u64, Vec<u32>>,
     grams: FxHashMap<u64, Vec<u32>>,
+    /// Removed records still listed under a key whose block is far too large to be used
+    /// (removing them at once would walk the whole block), and how many there are per key.
+    lazy: FxHashSet<u32>,
+    stale: FxHashMap<(bool, u64), usize>,
 }
+
+/// Blocks this many times their cap are pruned lazily.
+const LAZY_FACTOR: usize = 4;
 
 fn key<T: Hash + ?Sized>(tag: u8, parts: &[&T]) -> u64 {
     let mut h = FxHasher::default();
@@ -94,11 +101,113 @@ impl Blocker {
                 }
             }
         }
-        Blocker { exact, grams }
+        Blocker {
+            exact,
+            grams,
+            lazy: FxHashSet::default(),
+            stale: FxHashMap::default(),
+        }
+    }
+
+    /// Indexes every key of every live record (for incremental resolution, where any
+    /// record may become a query later).
+    pub fn full(features: &[Features], alive: &[bool]) -> Blocker {
+        let mut b = Blocker {
+            exact: FxHashMap::default(),
+            grams: FxHashMap::default(),
+            lazy: FxHashSet::default(),
+            stale: FxHashMap::default(),
+        };
+        for (i, f) in features.iter().enumerate() {
+            if alive[i] {
+                b.insert(i, f);
+            }
+        }
+        b
+    }
+
+    /// Adds record `i` under every key it has.
+    pub fn insert(&mut self, i: usize, f: &Features) {
+        for k in exact_keys(f) {
+            self.exact.entry(k).or_default().push(i as u32);
+        }
+        for k in gram_keys(f) {
+            self.grams.entry(k).or_default().push(i as u32);
+        }
+    }
+
+    /// Removes record `i` (indexed with features `f`).
+    pub fn remove(&mut self, i: usize, f: &Features) {
+        let me = i as u32;
+        let keys = Blocker::keys_of(f);
+        for key in keys {
+            let (map, cap) = if key.0 {
+                (&mut self.exact, MAX_BLOCK)
+            } else {
+                (&mut self.grams, MAX_GRAM_BLOCK)
+            };
+            let Some(ids) = map.get_mut(&key.1) else {
+                continue;
+            };
+            let stale = self.stale.entry(key).or_default();
+            if ids.len() - *stale > LAZY_FACTOR * cap {
+                *stale += 1;
+                self.lazy.insert(me);
+                continue;
+            }
+            if *stale > 0 {
+                let lazy = &self.lazy;
+                ids.retain(|j| !lazy.contains(j));
+                *stale = 0;
+            }
+            if let Some(pos) = ids.iter().position(|&j| j == me) {
+                ids.swap_remove(pos);
+            }
+            if ids.is_empty() {
+                map.remove(&key.1);
+            }
+            if self.stale.get(&key) == Some(&0) {
+                self.stale.remove(&key);
+            }
+        }
+    }
+
+    /// Records listed under `key`, removed ones not counted.
+    fn block_len(&self, key: (bool, u64)) -> usize {
+        let map = if key.0 { &self.exact } else { &self.grams };
+        let listed = map.get(&key.1).map_or(0, Vec::len);
+        listed - self.stale.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every key of `f` as (is an identifier/place key, key), for finding the records whose
+    /// candidates a change can affect.
+    pub fn keys_of(f: &Features) -> Vec<(bool, u64)> {
+        let mut keys: Vec<(bool, u64)> = exact_keys(f).into_iter().map(|k| (true, k)).collect();
+        keys.extend(gram_keys(f).into_iter().map(|k| (false, k)));
+        keys
+    }
+
+    /// The records under a key (possibly with removed ones, in a block far over its cap),
+    /// its size, and the size above which the key is not used.
+    pub fn holders(&self, key: (bool, u64)) -> (&[u32], usize, usize) {
+        let (map, cap) = if key.0 {
+            (&self.exact, MAX_BLOCK)
+        } else {
+            (&self.grams, MAX_GRAM_BLOCK)
+        };
+        let ids = map.get(&key.1).map_or(&[][..], Vec::as_slice);
+        (ids, self.block_len(key), cap)
     }
 
     /// Candidates for record `i` (never `i` itself), sorted.
     pub fn candidates(&self, i: usize, f: &Features) -> Vec<u32> {
+        self.candidates_with_floor(i, f).0
+    }
+
+    /// Candidates for record `i`, and the number of rare name grams a record must share with
+    /// `i` to enter its name candidates now (0: any shared gram is enough). A record added
+    /// later (a higher index) needs more than the floor, since ties go to lower indexes.
+    pub fn candidates_with_floor(&self, i: usize, f: &Features) -> (Vec<u32>, u32) {
         let me = i as u32;
         let mut out: Vec<u32> = Vec::new();
         for k in exact_keys(f) {
@@ -118,9 +227,49 @@ impl Blocker {
         }
         let mut ranked: Vec<(u32, u32)> = shared.into_iter().collect();
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let floor = if ranked.len() >= MAX_NAME_CANDIDATES {
+            ranked[MAX_NAME_CANDIDATES - 1].1
+        } else {
+            0
+        };
         out.extend(ranked.into_iter().take(MAX_NAME_CANDIDATES).map(|(j, _)| j));
         out.sort_unstable();
         out.dedup();
+        (out, floor)
+    }
+
+    /// For a record `f` at index `i`: every record of this index under one of its keys that
+    /// is usable in `full` (the index of all records, whose block sizes decide), with whether
+    /// they share an identifier or place key, and how many usable name grams.
+    pub fn neighbours_within(
+        &self,
+        full: &Blocker,
+        i: usize,
+        f: &Features,
+    ) -> FxHashMap<u32, (bool, u32)> {
+        let me = i as u32;
+        let usable = |exact: bool, k: &u64, cap: usize| full.block_len((exact, *k)) <= cap;
+        let mut out: FxHashMap<u32, (bool, u32)> = FxHashMap::default();
+        for k in exact_keys(f) {
+            if !usable(true, &k, MAX_BLOCK) {
+                continue;
+            }
+            if let Some(ids) = self.exact.get(&k) {
+                for &j in ids.iter().filter(|&&j| j != me) {
+                    out.entry(j).or_default().0 = true;
+                }
+            }
+        }
+        for k in gram_keys(f) {
+            if !usable(false, &k, MAX_GRAM_BLOCK) {
+                continue;
+            }
+            if let Some(ids) = self.grams.get(&k) {
+                for &j in ids.iter().filter(|&&j| j != me) {
+                    out.entry(j).or_default().1 += 1;
+                }
+            }
+        }
         out
     }
 }

@@ -5,6 +5,7 @@ pub mod blocking;
 pub mod compare;
 pub mod explain;
 pub mod features;
+pub mod incremental;
 pub mod link;
 pub mod master;
 pub mod model;
@@ -187,6 +188,285 @@ pub fn resolve(
     ctx: &MatchContext<'_>,
     opts: &ResolveOptions,
 ) -> Resolution {
+    resolve_core(observations, previous, ctx, opts).0
+}
+
+/// What a full resolution learnt that an incremental one reuses.
+pub(crate) struct Core {
+    pub codes: Codes,
+    pub code: Vec<Option<u32>>,
+    pub feats: Vec<features::Features>,
+    pub model: Model,
+    pub name_tf: NameFrequencies,
+    /// Best candidate of every floating record that has one, by record index.
+    pub best: HashMap<u32, Best>,
+    /// Entity id → its record indexes, ascending.
+    pub groups: Vec<(String, Vec<u32>)>,
+}
+
+/// A floating record's best-scoring candidate.
+#[derive(Debug, Clone)]
+pub(crate) struct Best {
+    pub j: u32,
+    pub fields: Vec<FieldWeight>,
+    pub weight: f64,
+    pub probability: f64,
+}
+
+impl Best {
+    /// Whether candidate `(j, weight)` beats this one (ties go to the smaller index).
+    fn beaten_by(&self, j: u32, weight: f64) -> bool {
+        weight > self.weight || (weight == self.weight && j < self.j)
+    }
+}
+
+/// Share of employers (USCC groups) carrying each name core.
+pub(crate) struct NameFrequencies {
+    shares: HashMap<String, f64>,
+}
+
+impl NameFrequencies {
+    /// Counts name cores over employers, not records: one employer listed in five feeds does
+    /// not make its name common.
+    fn count(feats: &[features::Features], uf: &mut unionfind::Clusters, alive: &[bool]) -> Self {
+        let mut core_roots: HashMap<&str, HashSet<usize>> = HashMap::new();
+        let mut employers = 0usize;
+        for (i, f) in feats.iter().enumerate() {
+            if !alive[i] {
+                continue;
+            }
+            let root = uf.find(i);
+            if root == i {
+                employers += 1;
+            }
+            if let Some(name) = &f.name {
+                core_roots
+                    .entry(name.core.as_str())
+                    .or_default()
+                    .insert(root);
+            }
+        }
+        let employers = employers.max(1) as f64;
+        NameFrequencies {
+            shares: core_roots
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.len() as f64 / employers))
+                .collect(),
+        }
+    }
+
+    fn of(&self, f: &features::Features) -> Option<f64> {
+        f.name
+            .as_ref()
+            .and_then(|nm| self.shares.get(nm.core.as_str()))
+            .copied()
+    }
+}
+
+/// Operator decisions as record-index pairs.
+struct Decided {
+    same: Vec<(usize, usize)>,
+    apart: HashSet<(usize, usize)>,
+}
+
+impl Decided {
+    fn new(overrides: &[Override], index_of: impl Fn(&(String, String)) -> Option<usize>) -> Self {
+        let pair = |ov: &Override| Some((index_of(&ov.a)?, index_of(&ov.b)?));
+        Decided {
+            same: overrides
+                .iter()
+                .filter(|o| o.same)
+                .filter_map(pair)
+                .collect(),
+            apart: overrides
+                .iter()
+                .filter(|o| !o.same)
+                .filter_map(pair)
+                .map(|(a, b)| (a.min(b), a.max(b)))
+                .collect(),
+        }
+    }
+
+    fn kept_apart(&self, a: usize, b: usize) -> bool {
+        self.apart.contains(&(a.min(b), a.max(b)))
+    }
+}
+
+/// Valid USCCs interned as numbers (records without one: `None`).
+#[derive(Default)]
+pub(crate) struct Codes {
+    ids: HashMap<String, u32>,
+}
+
+impl Codes {
+    pub fn of(&mut self, f: &features::Features) -> Option<u32> {
+        let code = f.code.as_deref().filter(|_| f.code_valid)?;
+        if let Some(&id) = self.ids.get(code) {
+            return Some(id);
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(code.to_string(), id);
+        Some(id)
+    }
+}
+
+/// Steps 1–2: records sharing a valid USCC are one employer; then the operators' decisions
+/// ("different" first, so that a "same" cannot chain two records an operator kept apart).
+fn anchor(
+    codes: &[Option<u32>],
+    alive: &[bool],
+    decided: &Decided,
+    stats: &mut ResolveStats,
+) -> (unionfind::Clusters, Vec<JoinMethod>) {
+    let n = codes.len();
+    let live: Vec<Option<u32>> = codes
+        .iter()
+        .zip(alive)
+        .map(|(c, &a)| c.filter(|_| a))
+        .collect();
+    let mut uf = unionfind::Clusters::new(live.clone());
+    let mut method = vec![JoinMethod::Seed; n];
+    let mut first_with: HashMap<u32, usize> = HashMap::new();
+    for (i, code) in live.iter().enumerate() {
+        let Some(code) = code else {
+            continue;
+        };
+        match first_with.get(code) {
+            Some(&j) => {
+                uf.union(j, i);
+                method[i] = JoinMethod::Uscc;
+            }
+            None => {
+                first_with.insert(*code, i);
+            }
+        }
+    }
+    for &(a, b) in &decided.apart {
+        uf.keep_apart(a, b);
+    }
+    for &(a, b) in &decided.same {
+        if uf.union(a, b) {
+            method[a.max(b)] = JoinMethod::Override;
+        } else {
+            stats.overrides_refused += 1;
+        }
+    }
+    (uf, method)
+}
+
+/// The best of `candidates` for floating record `i`.
+fn best_of(
+    i: usize,
+    candidates: &[u32],
+    feats: &[features::Features],
+    model: &Model,
+    tf: &NameFrequencies,
+    decided: &Decided,
+) -> Option<Best> {
+    let f = &feats[i];
+    let mut best: Option<Best> = None;
+    for &j in candidates {
+        if decided.kept_apart(i, j as usize) {
+            continue;
+        }
+        let weights = model.weights(&compare::compare(f, &feats[j as usize]), tf.of(f));
+        let (w, p) = model.score(&weights);
+        if best.as_ref().is_none_or(|b| b.beaten_by(j, w)) {
+            best = Some(Best {
+                j,
+                fields: weights,
+                weight: w,
+                probability: p,
+            });
+        }
+    }
+    best
+}
+
+/// Step 5: each floating record (in the given order) joins its best candidate when the
+/// evidence is strong enough; review and (optionally) rejected pairs are kept.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    observations: &[Observation],
+    floating: &[usize],
+    best: impl Fn(usize) -> Option<Best>,
+    uf: &mut unionfind::Clusters,
+    method: &mut [JoinMethod],
+    prior: f64,
+    opts: &ResolveOptions,
+    stats: &mut ResolveStats,
+) -> (Vec<PairEvidence>, Vec<PairEvidence>, Vec<PairEvidence>) {
+    let mut merges = Vec::new();
+    let mut review = Vec::new();
+    let mut rejected = Vec::new();
+    for &i in floating {
+        let Some(Best {
+            j,
+            fields,
+            weight,
+            probability,
+        }) = best(i)
+        else {
+            continue;
+        };
+        let (a, b) = (&observations[i], &observations[j as usize]);
+        let evidence = PairEvidence::new(a, b, prior, fields, weight, probability);
+        if probability >= opts.thresholds.merge_probability {
+            if uf.union(i, j as usize) {
+                if method[i] == JoinMethod::Seed {
+                    method[i] = JoinMethod::Score;
+                }
+                stats.merged_by_score += 1;
+                merges.push(evidence);
+            }
+        } else if probability >= opts.thresholds.review_probability || needs_review(&evidence) {
+            review.push(evidence);
+        } else if opts.keep_compared {
+            rejected.push(evidence);
+        }
+    }
+    stats.review_pairs = review.len();
+    (merges, review, rejected)
+}
+
+/// Clusters of live records: root → members, ascending.
+fn clusters_of(uf: &mut unionfind::Clusters, alive: &[bool]) -> BTreeMap<usize, Vec<usize>> {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, &a) in alive.iter().enumerate() {
+        if a {
+            groups.entry(uf.find(i)).or_default().push(i);
+        }
+    }
+    groups
+}
+
+/// One entity's master record and its records' links.
+fn entity(
+    id: &str,
+    members: &[usize],
+    observations: &[Observation],
+    method: &[JoinMethod],
+    links: &mut Vec<Link>,
+) -> MasterRecord {
+    let obs: Vec<&Observation> = members.iter().map(|&i| &observations[i]).collect();
+    for (k, &i) in members.iter().enumerate() {
+        links.push(Link {
+            source: observations[i].source.clone(),
+            record_key: observations[i].record_key.clone(),
+            entity_id: id.to_string(),
+            method: if k == 0 { JoinMethod::Seed } else { method[i] },
+        });
+    }
+    master::fold(id, &obs)
+}
+
+/// The full resolution, and what an incremental one reuses.
+pub(crate) fn resolve_core(
+    observations: &[Observation],
+    previous: &PreviousLinks,
+    ctx: &MatchContext<'_>,
+    opts: &ResolveOptions,
+) -> (Resolution, Core) {
     let n = observations.len();
     let clock = std::time::Instant::now();
     let lap = |what: &str| {
@@ -202,59 +482,17 @@ pub fn resolve(
         observations: n,
         ..Default::default()
     };
-
-    // 1. Records sharing a valid USCC are one employer.
-    let valid: Vec<Option<String>> = feats
-        .iter()
-        .map(|f| f.code.clone().filter(|_| f.code_valid))
-        .collect();
-    let mut uf = unionfind::Clusters::new(valid.clone());
-    let mut method = vec![JoinMethod::Seed; n];
-    let mut first_with: HashMap<&str, usize> = HashMap::new();
-    for (i, v) in valid.iter().enumerate() {
-        if let Some(code) = v {
-            match first_with.get(code.as_str()) {
-                Some(&j) => {
-                    uf.union(j, i);
-                    method[i] = JoinMethod::Uscc;
-                }
-                None => {
-                    first_with.insert(code, i);
-                }
-            }
-        }
-    }
-
-    // 2. Operator decisions.
+    let alive = vec![true; n];
     let index: HashMap<(String, String), usize> = observations
         .iter()
         .enumerate()
         .map(|(i, o)| (key_of(o), i))
         .collect();
-    // "Different" first, so that a "same" cannot chain two records an operator kept apart.
-    let mut not_same: HashSet<(usize, usize)> = HashSet::new();
-    let resolved = |ov: &Override| Some((*index.get(&ov.a)?, *index.get(&ov.b)?));
-    for (a, b) in opts
-        .overrides
-        .iter()
-        .filter(|o| !o.same)
-        .filter_map(resolved)
-    {
-        not_same.insert((a.min(b), a.max(b)));
-        uf.keep_apart(a, b);
-    }
-    for (a, b) in opts
-        .overrides
-        .iter()
-        .filter(|o| o.same)
-        .filter_map(resolved)
-    {
-        if uf.union(a, b) {
-            method[a.max(b)] = JoinMethod::Override;
-        } else {
-            stats.overrides_refused += 1;
-        }
-    }
+    let decided = Decided::new(&opts.overrides, |k| index.get(k).copied());
+    drop(index);
+    let mut codes = Codes::default();
+    let code: Vec<Option<u32>> = feats.iter().map(|f| codes.of(f)).collect();
+    let (mut uf, mut method) = anchor(&code, &alive, &decided, &mut stats);
 
     // 3. Candidate pairs for every record without a valid USCC.
     let floating: Vec<usize> = (0..n).filter(|&i| !feats[i].code_valid).collect();
@@ -271,7 +509,7 @@ pub fn resolve(
         for &i in part {
             let f = &feats[i];
             for j in blocker.candidates(i, f) {
-                if !not_same.contains(&(i.min(j as usize), i.max(j as usize))) {
+                if !decided.kept_apart(i, j as usize) {
                     out.push((i as u32, j, compare::compare(f, &feats[j as usize])));
                 }
             }
@@ -290,14 +528,15 @@ pub fn resolve(
         let mut out = Vec::new();
         for &s in part {
             for j in blocker.candidates(s, &feats[s]) {
-                let j = j as usize;
-                if let (Some(a), Some(b)) = (&valid[s], &valid[j]) {
-                    out.push((a == b, compare::compare(&feats[s], &feats[j])));
+                let (a, b) = (&feats[s], &feats[j as usize]);
+                if b.code_valid {
+                    out.push((a.code == b.code, compare::compare(a, b)));
                 }
             }
         }
         out
     });
+    drop(blocker);
     let known_match: Vec<compare::Gamma> = labelled.iter().filter(|l| l.0).map(|l| l.1).collect();
     let mut non_match: Vec<compare::Gamma> =
         labelled.iter().filter(|l| !l.0).map(|l| l.1).collect();
@@ -310,94 +549,67 @@ pub fn resolve(
     }
     let gammas: Vec<compare::Gamma> = pairs.iter().map(|p| p.2).collect();
     let model = Model::estimate(&gammas, &non_match, &known_match);
+    drop(gammas);
     lap("model");
     stats.lambda = model.lambda;
     stats.em_iterations = model.iterations;
-
-    // Term frequencies of name cores, counted over employers (USCC groups), not records: one
-    // employer listed in five feeds does not make its name common.
-    let mut core_roots: HashMap<&str, HashSet<usize>> = HashMap::new();
-    for (i, f) in feats.iter().enumerate() {
-        if let Some(name) = &f.name {
-            core_roots
-                .entry(name.core.as_str())
-                .or_default()
-                .insert(uf.find(i));
-        }
-    }
-    let employers = (0..n).filter(|&i| uf.find(i) == i).count().max(1) as f64;
-    let core_count: HashMap<&str, usize> =
-        core_roots.into_iter().map(|(k, v)| (k, v.len())).collect();
-    let tf = |i: usize| {
-        feats[i]
-            .name
-            .as_ref()
-            .and_then(|nm| core_count.get(nm.core.as_str()))
-            .map(|&c| c as f64 / employers)
-    };
+    let name_tf = NameFrequencies::count(&feats, &mut uf, &alive);
 
     // 5. Each floating record joins its best candidate when the evidence is strong enough.
-    let mut best: HashMap<u32, (u32, Vec<FieldWeight>, f64, f64)> = HashMap::new();
+    let mut best: HashMap<u32, Best> = HashMap::new();
     for (i, j, g) in &pairs {
-        let weights = model.weights(g, tf(*i as usize));
+        let weights = model.weights(g, name_tf.of(&feats[*i as usize]));
         let (w, p) = model.score(&weights);
-        let better = best
-            .get(i)
-            .is_none_or(|b| w > b.2 || (w == b.2 && *j < b.0));
-        if better {
-            best.insert(*i, (*j, weights, w, p));
+        if best.get(i).is_none_or(|b| b.beaten_by(*j, w)) {
+            best.insert(
+                *i,
+                Best {
+                    j: *j,
+                    fields: weights,
+                    weight: w,
+                    probability: p,
+                },
+            );
         }
     }
-    let mut merges = Vec::new();
-    let mut review = Vec::new();
-    let mut rejected = Vec::new();
-    for &i in &floating {
-        let Some((j, fields, weight, probability)) = best.remove(&(i as u32)) else {
-            continue;
-        };
-        let (a, b) = (&observations[i], &observations[j as usize]);
-        let evidence = PairEvidence::new(a, b, model.prior_weight(), fields, weight, probability);
-        if probability >= opts.thresholds.merge_probability {
-            if uf.union(i, j as usize) {
-                if method[i] == JoinMethod::Seed {
-                    method[i] = JoinMethod::Score;
-                }
-                stats.merged_by_score += 1;
-                merges.push(evidence);
-            }
-        } else if probability >= opts.thresholds.review_probability || needs_review(&evidence) {
-            review.push(evidence);
-        } else if opts.keep_compared {
-            rejected.push(evidence);
-        }
-    }
-    stats.review_pairs = review.len();
+    let (merges, review, rejected) = decide(
+        observations,
+        &floating,
+        |i| best.get(&(i as u32)).cloned(),
+        &mut uf,
+        &mut method,
+        model.prior_weight(),
+        opts,
+        &mut stats,
+    );
     lap("decide");
 
     // 6. Entities, stable ids, master records and links.
-    let roots: Vec<usize> = (0..n).map(|i| uf.find(i)).collect();
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, r) in roots.iter().enumerate() {
-        groups.entry(*r).or_default().push(i);
-    }
-    let ids = assign_ids(observations, &groups, previous);
+    let groups = clusters_of(&mut uf, &alive);
+    let previous_of = previous_lookup(previous);
+    let ids = assign_ids(
+        observations,
+        &groups,
+        |i| {
+            let o = &observations[i];
+            previous_of
+                .by_ref
+                .get(&(o.source.as_str(), o.record_key.as_str()))
+                .copied()
+        },
+        &previous_of.sizes,
+        HashSet::new(),
+    );
     let mut records = Vec::with_capacity(groups.len());
     let mut links = Vec::with_capacity(n);
+    let mut kept_groups = Vec::with_capacity(groups.len());
     for (root, members) in &groups {
         let id = &ids[root];
-        let obs: Vec<&Observation> = members.iter().map(|&i| &observations[i]).collect();
-        records.push(master::fold(id, &obs));
-        for (k, &i) in members.iter().enumerate() {
-            links.push(Link {
-                source: observations[i].source.clone(),
-                record_key: observations[i].record_key.clone(),
-                entity_id: id.clone(),
-                method: if k == 0 { JoinMethod::Seed } else { method[i] },
-            });
-        }
+        records.push(entity(id, members, observations, &method, &mut links));
+        kept_groups.push((id.clone(), members.iter().map(|&i| i as u32).collect()));
     }
     records.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
-    Resolution {
+    let resolution = Resolution {
         records,
         links,
         merges,
@@ -409,7 +621,33 @@ pub fn resolve(
         } else {
             Vec::new()
         },
+    };
+    let core = Core {
+        codes,
+        code,
+        feats,
+        model,
+        name_tf,
+        best,
+        groups: kept_groups,
+    };
+    (resolution, core)
+}
+
+/// The previous run's links, borrowed for lookups by record identity.
+struct PreviousLookup<'a> {
+    by_ref: HashMap<(&'a str, &'a str), &'a str>,
+    sizes: HashMap<&'a str, usize>,
+}
+
+fn previous_lookup(previous: &PreviousLinks) -> PreviousLookup<'_> {
+    let mut sizes: HashMap<&str, usize> = HashMap::new();
+    let mut by_ref = HashMap::with_capacity(previous.len());
+    for ((source, key), id) in previous {
+        *sizes.entry(id.as_str()).or_default() += 1;
+        by_ref.insert((source.as_str(), key.as_str()), id.as_str());
     }
+    PreviousLookup { by_ref, sizes }
 }
 
 /// A near name with nothing else to go on, and nothing against it: a person must decide.
@@ -455,26 +693,22 @@ fn compute_features(
 
 /// Ids for every group: an entity keeps the id most of its records had last run (larger
 /// groups choose first); a new entity's id is derived from its smallest record identity.
-fn assign_ids(
+/// `previous_of(i)` is record `i`'s entity last run, `sizes` the record count of each such
+/// entity, `taken` ids already given out.
+fn assign_ids<'p>(
     observations: &[Observation],
     groups: &BTreeMap<usize, Vec<usize>>,
-    previous: &PreviousLinks,
+    previous_of: impl Fn(usize) -> Option<&'p str>,
+    sizes: &HashMap<&str, usize>,
+    mut taken: HashSet<String>,
 ) -> HashMap<usize, String> {
-    let mut previous_sizes: HashMap<&str, usize> = HashMap::new();
-    let mut previous_by_ref: HashMap<(&str, &str), &str> = HashMap::with_capacity(previous.len());
-    for ((source, key), id) in previous {
-        *previous_sizes.entry(id.as_str()).or_default() += 1;
-        previous_by_ref.insert((source.as_str(), key.as_str()), id.as_str());
-    }
     let mut order: Vec<(&usize, &Vec<usize>)> = groups.iter().collect();
     order.sort_by_key(|(root, m)| (std::cmp::Reverse(m.len()), **root));
-    let mut taken: HashSet<String> = HashSet::new();
     let mut ids = HashMap::new();
     for (root, members) in order {
         let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
         for &i in members {
-            let o = &observations[i];
-            if let Some(id) = previous_by_ref.get(&(o.source.as_str(), o.record_key.as_str())) {
+            if let Some(id) = previous_of(i) {
                 *votes.entry(id).or_default() += 1;
             }
         }
@@ -483,7 +717,7 @@ fn assign_ids(
         let kept = ranked
             .iter()
             .find(|(id, votes)| {
-                let before = previous_sizes.get(id).copied().unwrap_or(1);
+                let before = sizes.get(id).copied().unwrap_or(1);
                 *votes * 2 > members.len().min(before) && !taken.contains(*id)
             })
             .map(|(id, _)| id.to_string());

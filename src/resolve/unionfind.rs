@@ -3,14 +3,15 @@
 
 pub struct Clusters {
     parent: Vec<usize>,
-    uscc: Vec<Option<String>>,
+    /// Each cluster root's valid USCC, interned as a number.
+    uscc: Vec<Option<u32>>,
     /// Record pairs an operator said are different employers: never in one cluster.
     apart: Vec<(usize, usize)>,
 }
 
 impl Clusters {
     /// One singleton cluster per record, carrying the record's valid USCC (if any).
-    pub fn new(uscc: Vec<Option<String>>) -> Clusters {
+    pub fn new(uscc: Vec<Option<u32>>) -> Clusters {
         Clusters {
             parent: (0..uscc.len()).collect(),
             uscc,
@@ -65,7 +66,7 @@ mod tests {
 
     #[test]
     fn two_valid_codes_never_join() {
-        let mut c = Clusters::new(vec![Some("A".into()), None, Some("B".into())]);
+        let mut c = Clusters::new(vec![Some(1), None, Some(2)]);
         assert!(c.union(0, 1));
         assert!(!c.union(1, 2), "1 already carries A");
         assert_ne!(c.find(0), c.find(2));
