@@ -72,6 +72,9 @@ pub struct RunSummary {
     pub unplaced: usize,
     /// True when no declaration snapshot could be used: the run wrote no leads.
     pub register_missing: bool,
+    /// Why the township lists were not written this run (the declaration register is stale:
+    /// its feed failed or was held, so "not filed" cannot be trusted). `None`: written.
+    pub push_blocked: Option<String>,
     /// Record pairs waiting for an operator's decision (`yingbao review`).
     pub review_pairs: usize,
     pub resolve: crate::resolve::ResolveStats,
@@ -216,6 +219,23 @@ async fn run_inner(
     } else {
         lead_rows(&resolution.records, &assessments, &placements, &locator)
     };
+    // A stale register would turn every recent filing into a false lead: keep the leads for
+    // the operator, but hand nothing to the townships until the register is fresh again.
+    let push_blocked = sources
+        .iter()
+        .filter(|s| s.feed == Feed::Declaration && s.status != "fresh")
+        .map(|s| {
+            format!(
+                "declaration source `{}` is {}: {}",
+                s.source,
+                s.status,
+                s.note.as_deref().unwrap_or("no reason recorded")
+            )
+        })
+        .next();
+    if let Some(why) = &push_blocked {
+        tracing::error!(reason = %why, "township lists are not written this run");
+    }
     let out_dir = cfg
         .path(&cfg.settings.output.dir)
         .join(format!("{as_of}-run{run_id}"));
@@ -241,10 +261,12 @@ async fn run_inner(
     let cycle = as_of.format("%Y年%m月").to_string();
     let dir = out_dir.clone();
     let lists_for_writer = lists.clone();
-    tokio::task::spawn_blocking(move || {
-        write_township_lists(&dir, &county, &cycle, &lists_for_writer)
-    })
-    .await??;
+    if push_blocked.is_none() {
+        tokio::task::spawn_blocking(move || {
+            write_township_lists(&dir, &county, &cycle, &lists_for_writer)
+        })
+        .await??;
+    }
     clock.lap("write_lists");
 
     let entity_rows = resolution
@@ -304,6 +326,7 @@ async fn run_inner(
         by_township,
         unplaced,
         register_missing,
+        push_blocked,
         review_pairs: resolution.review.len(),
         resolve: resolution.stats.clone(),
         out_dir,
@@ -322,8 +345,12 @@ async fn ingest_all(
     let mut outcomes = Vec::new();
     for spec in cfg.connectors.iter().filter(|s| s.enabled) {
         let last = store.last_good_snapshot(&spec.id).await?;
-        let (spec_c, root) = (spec.clone(), cfg.root.clone());
-        let read = tokio::task::spawn_blocking(move || read_source(&spec_c, &root)).await?;
+        let read = if spec.http.is_some() || spec.sql.is_some() {
+            crate::ingest::read_remote(spec, &crate::ingest::process_env).await
+        } else {
+            let (spec_c, root) = (spec.clone(), cfg.root.clone());
+            tokio::task::spawn_blocking(move || read_source(&spec_c, &root)).await?
+        };
         let mut outcome = SourceOutcome {
             source: spec.id.clone(),
             feed: spec.feed,
@@ -340,6 +367,19 @@ async fn ingest_all(
                 tracing::error!(source = %spec.id, error = %e, "feed could not be read; using its last good snapshot");
                 outcome.status = "failed".into();
                 outcome.note = Some(e.to_string());
+                store
+                    .save_snapshot(&NewSnapshot {
+                        run_id,
+                        source: &spec.id,
+                        feed: spec.feed,
+                        status: "failed",
+                        note: outcome.note.clone(),
+                        files_json: "[]".into(),
+                        observations: &[],
+                        rejects: &[],
+                        invalid_uscc: 0,
+                    })
+                    .await?;
                 true
             }
             Ok(batch) => {
@@ -354,6 +394,10 @@ async fn ingest_all(
                     .unwrap_or(1);
                 let held = n == 0 || n < min;
                 let note = held.then(|| match &last {
+                    Some(l) if n == 0 => format!(
+                        "the feed returned no records (the last good snapshot has {}): held",
+                        l.records
+                    ),
                     Some(l) => format!(
                         "{n} records against {} in the last good snapshot (minimum {min}): held",
                         l.records

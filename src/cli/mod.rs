@@ -124,6 +124,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Show every source: where it is read from, its last snapshot (fresh, held or failed,
+    /// and why), and how old its last good snapshot is.
+    Sources,
     /// Score a run against a generator's ground truth (lead precision/recall, placement).
     Eval {
         #[arg(long, default_value = "connectors/sample/truth")]
@@ -279,6 +282,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sources => report::sources(&cli.config).await,
         Command::Eval { truth, run } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;
@@ -336,7 +340,7 @@ fn check(config_file: &Path) -> ExitCode {
                     "  connector {:<12} feed {:<12} {}{}",
                     c.id,
                     c.feed.as_str(),
-                    c.file.path.display(),
+                    c.location(),
                     if c.enabled { "" } else { " (disabled)" }
                 );
             }

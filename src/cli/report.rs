@@ -58,7 +58,12 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
             name
         );
     }
-    println!("township lists (xlsx + csv): {}", s.out_dir.display());
+    match &s.push_blocked {
+        Some(why) => println!(
+            "! township lists were NOT written: {why}. Leads are kept in the database; fix the feed and run again."
+        ),
+        None => println!("township lists (xlsx + csv): {}", s.out_dir.display()),
+    }
     println!("database: {}", redact(&cfg.database_url()));
 }
 
@@ -130,4 +135,74 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
     }
     csv.flush()?;
     Ok(())
+}
+
+/// `yingbao sources`: each configured source's last snapshot and the age of its last good one.
+pub async fn sources(config: &std::path::Path) -> Result<std::process::ExitCode> {
+    let cfg = super::load(config)?;
+    let store = super::open_store(&cfg).await?;
+    let now = chrono::Utc::now().naive_utc();
+    println!(
+        "{:<12} {:<12} {:<8} {:>9} {:<20} {:>9} {:<20} {:>8}",
+        "source",
+        "feed",
+        "last",
+        "records",
+        "taken at (UTC)",
+        "good recs",
+        "last good (UTC)",
+        "age"
+    );
+    let mut stale = 0;
+    for c in &cfg.connectors {
+        let last = store.latest_snapshot(&c.id, false).await?;
+        let good = store.latest_snapshot(&c.id, true).await?;
+        let age = good
+            .as_ref()
+            .and_then(|g| chrono::DateTime::parse_from_rfc3339(&g.taken_at).ok())
+            .map(|t| {
+                let t = t.naive_utc();
+                let d = now - t;
+                if d.num_days() > 0 {
+                    format!("{}d", d.num_days())
+                } else {
+                    format!("{}h", d.num_hours())
+                }
+            })
+            .unwrap_or_else(|| "-".into());
+        let status = match (&last, c.enabled) {
+            (_, false) => "disabled".to_string(),
+            (Some(l), _) => l.status.clone(),
+            (None, _) => "never".to_string(),
+        };
+        if status != "good" && status != "disabled" {
+            stale += 1;
+        }
+        println!(
+            "{:<12} {:<12} {:<8} {:>9} {:<20} {:>9} {:<20} {:>8}",
+            c.id,
+            c.feed.as_str(),
+            status,
+            last.as_ref().map_or(0, |l| l.records),
+            last.as_ref()
+                .map_or("-".into(), |l| short_time(&l.taken_at)),
+            good.as_ref().map_or(0, |g| g.records),
+            good.as_ref()
+                .map_or("-".into(), |g| short_time(&g.taken_at)),
+            age
+        );
+        println!("             from {}", c.location());
+        if let Some(note) = last.as_ref().and_then(|l| l.note.as_deref()) {
+            println!("             ! {note}");
+        }
+    }
+    if stale > 0 {
+        println!("{stale} source(s) are not fresh: their last good snapshot is used, and a stale declaration register stops township lists");
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `2026-12-01T13:44:29.123+00:00` → `2026-12-01 13:44:29`.
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
 }

@@ -23,8 +23,14 @@ pub struct ConnectorSpec {
     /// Set false to keep the file but skip the feed.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Where the data comes from.
+    /// Where the data comes from: exactly one of `[file]` (CSV/XLSX exports), `[http]` (a
+    /// paged JSON API) or `[sql]` (a read-only query on a front-end database).
+    #[serde(default, skip_serializing_if = "FileSource::is_unset")]
     pub file: FileSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<crate::ingest::http::HttpSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<crate::ingest::sql::SqlSource>,
     /// How a record is keyed, and whether rows are aggregated per employer.
     #[serde(default)]
     pub record: RecordSpec,
@@ -92,6 +98,64 @@ pub struct FileSource {
 
 fn one() -> usize {
     1
+}
+
+impl Default for FileSource {
+    fn default() -> Self {
+        FileSource {
+            path: PathBuf::new(),
+            pattern: None,
+            pick: Pick::default(),
+            format: Format::default(),
+            encoding: Encoding::default(),
+            delimiter: None,
+            sheet: None,
+            header_row: 1,
+        }
+    }
+}
+
+impl FileSource {
+    /// No `[file]` table was written.
+    pub fn is_unset(&self) -> bool {
+        self.path.as_os_str().is_empty()
+    }
+}
+
+/// Where a connector's data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    File,
+    Http,
+    Sql,
+}
+
+impl ConnectorSpec {
+    /// The kinds of source this connector names (a valid connector names exactly one).
+    pub fn source_kinds(&self) -> Vec<SourceKind> {
+        let mut kinds = Vec::new();
+        if !self.file.is_unset() {
+            kinds.push(SourceKind::File);
+        }
+        if self.http.is_some() {
+            kinds.push(SourceKind::Http);
+        }
+        if self.sql.is_some() {
+            kinds.push(SourceKind::Sql);
+        }
+        kinds
+    }
+
+    /// Where the data comes from, for operators: a path, a URL, or the database variable.
+    pub fn location(&self) -> String {
+        if let Some(h) = &self.http {
+            h.url.clone()
+        } else if let Some(q) = &self.sql {
+            format!("SQL via ${}", q.url_env)
+        } else {
+            self.file.path.display().to_string()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

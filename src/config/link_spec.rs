@@ -72,6 +72,8 @@ impl LinkSide {
             feed: Feed::Other,
             description: String::new(),
             enabled: true,
+            http: None,
+            sql: None,
             file: FileSource {
                 path,
                 pattern: None,

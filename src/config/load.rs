@@ -52,7 +52,7 @@ impl Config {
         self.connectors
             .iter()
             .filter(|c| c.enabled)
-            .filter(|c| !self.path(&c.file.path).exists())
+            .filter(|c| !c.file.is_unset() && !self.path(&c.file.path).exists())
             .map(|c| {
                 Problem::new(self.root.join("connectors").join(format!("{}.toml", c.id)), format!("`{}` does not exist now", self.path(&c.file.path).display()))
                     .key("file.path")
@@ -413,6 +413,42 @@ fn check_connector(file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mu
             .key("columns")
             .hint("map at least the employer name column, e.g. name = \"企业名称\""),
         );
+    }
+    let kinds = spec.source_kinds();
+    if kinds.len() != 1 {
+        out.push(
+            Problem::new(
+                file,
+                if kinds.is_empty() {
+                    "the connector says nowhere to read from".to_string()
+                } else {
+                    format!("the connector names {} sources; it must name one", kinds.len())
+                },
+            )
+            .key("file | http | sql")
+            .hint("write exactly one of [file] (path = \"…\"), [http] (url = \"…\") or [sql] (url_env, query)"),
+        );
+    }
+    if let Some(h) = &spec.http {
+        if let Err(e) = h.validate() {
+            out.push(
+                Problem::new(file, e.to_string())
+                    .at(doc.line(&key(&["http"])))
+                    .key("http"),
+            );
+        }
+    }
+    if let Some(q) = &spec.sql {
+        if let Err(e) =
+            crate::ingest::sql::check_query(&q.query, crate::ingest::sql::DbKind::Postgres)
+        {
+            out.push(
+                Problem::new(file, e.to_string())
+                    .at(doc.line(&key(&["sql", "query"])))
+                    .key("sql.query")
+                    .hint("one SELECT (or WITH … SELECT) statement; yingbao only reads"),
+            );
+        }
     }
     if let Some(d) = &spec.file.delimiter {
         if d.chars().count() != 1 || !d.is_ascii() {

@@ -5,9 +5,12 @@ pub mod aggregate;
 pub mod csv_table;
 pub mod decode;
 pub mod files;
+pub mod http;
 pub mod mapping;
 pub mod observation_csv;
 pub mod quarantine;
+pub mod remote;
+pub mod sql;
 pub mod table;
 pub mod values;
 pub mod xlsx_table;
@@ -28,6 +31,7 @@ pub use decode::{decode, Decoded, TextEncoding};
 pub use files::FilesError;
 pub use mapping::{MappingError, Plan};
 pub use quarantine::{Reject, RejectAction, RejectContext};
+pub use remote::{process_env, read_remote};
 pub use table::{Cell, DataRow, TableItem};
 pub use values::ValueError;
 pub use xlsx_table::{XlsxTable, XlsxTableError};
@@ -82,6 +86,12 @@ pub enum IngestError {
         connector: String,
         source: MappingError,
     },
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error(transparent)]
+    Sql(#[from] sql::SqlError),
+    #[error("connector `{0}` has no [http] or [sql] source")]
+    NotRemote(String),
     #[error("connector `{connector}`: delimiter must be one ASCII character or `tab`, got `{delimiter}`")]
     Delimiter {
         connector: String,

@@ -29,6 +29,8 @@ fn spec(id: &str, feed: Feed, path: &Path, columns: &[(&str, &[&str])]) -> Conne
         feed,
         description: String::new(),
         enabled: true,
+        http: None,
+        sql: None,
         file: FileSource {
             path: path.to_path_buf(),
             pattern: None,

@@ -93,7 +93,7 @@ pub struct NewSnapshot<'a> {
     pub run_id: i64,
     pub source: &'a str,
     pub feed: Feed,
-    /// `good` or `held`.
+    /// `good`, `held` (read but distrusted) or `failed` (could not be read; no records).
     pub status: &'a str,
     pub note: Option<String>,
     pub files_json: String,
@@ -271,8 +271,22 @@ impl Store {
         &self,
         source: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        let sql = "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
-                   FROM snapshots WHERE source = $1 AND status = 'good' ORDER BY id DESC LIMIT 1";
+        self.latest_snapshot(source, true).await
+    }
+
+    /// The newest snapshot of a source (good, held or failed), or the newest good one.
+    pub async fn latest_snapshot(
+        &self,
+        source: &str,
+        good_only: bool,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        let sql = if good_only {
+            "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+             FROM snapshots WHERE source = $1 AND status = 'good' ORDER BY id DESC LIMIT 1"
+        } else {
+            "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+             FROM snapshots WHERE source = $1 ORDER BY id DESC LIMIT 1"
+        };
         let row = on_pool!(self, pool => {
             sqlx::query::<DB>(sql).bind(source).fetch_optional(pool).await?.map(|r| SnapshotInfo {
                 id: r.get(0),

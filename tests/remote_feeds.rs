@@ -1,0 +1,205 @@
+//! The declaration register served over HTTP by a real server on 127.0.0.1: a full feed gives
+//! the same leads as the file; an empty or truncated feed is held or failed, its last good
+//! snapshot is used (no false leads), township lists are not written, and `yingbao sources`
+//! says why.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use common::Project;
+use serde_json::{json, Map, Value};
+use yingbao::pipeline;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Full,
+    Empty,
+    Truncated,
+}
+
+#[derive(Clone)]
+struct Feed {
+    rows: Arc<Vec<Map<String, Value>>>,
+    mode: Arc<Mutex<Mode>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Page {
+    page: usize,
+    size: usize,
+}
+
+async fn declarations(State(feed): State<Feed>, Query(p): Query<Page>) -> Json<Value> {
+    let mode = *feed.mode.lock().expect("mode");
+    let total = feed.rows.len();
+    let served = match mode {
+        Mode::Full => total,
+        Mode::Empty => 0,
+        Mode::Truncated => total / 2,
+    };
+    let start = (p.page.saturating_sub(1) * p.size).min(served);
+    let end = (start + p.size).min(served);
+    let declared = if mode == Mode::Empty { 0 } else { total };
+    Json(json!({
+        "code": "0",
+        "msg": "成功",
+        "data": { "total": declared, "rows": &feed.rows[start..end] }
+    }))
+}
+
+/// The sample's newest declaration export as JSON records keyed by its headers.
+fn sample_rows(project: &Project) -> Vec<Map<String, Value>> {
+    let path = project
+        .root()
+        .join("connectors/sample/declaration/申报数据_20250630.csv");
+    let mut reader = csv::Reader::from_path(path).expect("sample declaration file");
+    let headers = reader.headers().expect("headers").clone();
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter(|r| r.len() == headers.len())
+        .map(|r| {
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_empty_or_truncated_register_never_makes_leads_or_lists() {
+    // Baseline: the same data read from the file.
+    let baseline = Project::new();
+    let base_store = baseline.sqlite().await;
+    let base = pipeline::run(&baseline.config(), &base_store)
+        .await
+        .expect("file run");
+
+    let project = Project::new();
+    let rows = sample_rows(&project);
+    assert!(rows.len() > 250);
+    let mode = Arc::new(Mutex::new(Mode::Full));
+    let app = Router::new()
+        .route("/api/declarations", get(declarations))
+        .with_state(Feed {
+            rows: Arc::new(rows),
+            mode: mode.clone(),
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    std::fs::write(
+        project.root().join("connectors/declaration.toml"),
+        format!(
+            r#"feed = "declaration"
+description = "申报系统 over HTTP (test)"
+
+[http]
+url = "http://{addr}/api/declarations"
+records_path = "data.rows"
+timeout_secs = 5
+
+[http.paging]
+kind = "page"
+page_param = "page"
+size_param = "size"
+page_size = 40
+total_path = "data.total"
+
+[http.error]
+code_path = "code"
+ok_values = ["0"]
+message_path = "msg"
+
+[http.retry]
+max_attempts = 2
+base_ms = 10
+
+[record]
+key = ["申报编号"]
+
+[columns]
+name = "用人单位名称"
+uscc = "统一社会信用代码"
+address = "工作场所地址"
+industry_code = "行业代码"
+headcount = "劳动者总人数"
+declared_on = "申报日期"
+hazard_factors = "危害因素"
+"#
+        ),
+    )
+    .expect("write connector");
+    let check = project.cli(&["check"]);
+    assert!(
+        check.contains(&format!("http://{addr}/api/declarations")),
+        "{check}"
+    );
+    let cfg = project.config();
+    // The database the configuration names, so that `yingbao sources` reads the same one.
+    let store = yingbao::store::Store::open(&cfg.database_url())
+        .await
+        .expect("open store");
+
+    // 1. The full feed: the same leads as from the file; lists written.
+    let first = pipeline::run(&cfg, &store).await.expect("first run");
+    let decl = |s: &pipeline::RunSummary| {
+        s.sources
+            .iter()
+            .find(|o| o.source == "declaration")
+            .expect("declaration source")
+            .clone()
+    };
+    assert_eq!(decl(&first).status, "fresh");
+    let file_decl = decl(&base);
+    assert_eq!(decl(&first).records_used, file_decl.records_used);
+    assert_eq!(first.leads, base.leads);
+    assert!(first.push_blocked.is_none());
+    assert!(first.out_dir.join("index.csv").exists());
+
+    // 2. The feed comes back empty: held, last good used, no lists.
+    *mode.lock().expect("mode") = Mode::Empty;
+    let second = pipeline::run(&cfg, &store).await.expect("second run");
+    assert_eq!(decl(&second).status, "held");
+    assert_eq!(decl(&second).records_used, file_decl.records_used);
+    assert_eq!(second.leads, first.leads, "no lead from a missing register");
+    let why = second.push_blocked.clone().expect("push blocked");
+    assert!(why.contains("held"), "{why}");
+    assert!(!second.out_dir.exists(), "no township list written");
+    let sources = project.cli(&["sources"]);
+    assert!(sources.contains("held"), "{sources}");
+    assert!(
+        sources.contains("the feed returned no records"),
+        "{sources}"
+    );
+
+    // 3. The feed stops half-way through its declared total: failed, the run says why.
+    *mode.lock().expect("mode") = Mode::Truncated;
+    let third = pipeline::run(&cfg, &store).await.expect("third run");
+    assert_eq!(decl(&third).status, "failed");
+    let note = decl(&third).note.unwrap_or_default();
+    assert!(
+        note.contains("truncated") || note.contains("declared"),
+        "{note}"
+    );
+    assert_eq!(third.leads, first.leads);
+    assert!(third.push_blocked.is_some());
+    assert!(!third.out_dir.exists());
+    let sources = project.cli(&["sources"]);
+    assert!(sources.contains("failed"), "{sources}");
+
+    // 4. Back to normal: fresh again, lists written.
+    *mode.lock().expect("mode") = Mode::Full;
+    let fourth = pipeline::run(&cfg, &store).await.expect("fourth run");
+    assert_eq!(decl(&fourth).status, "fresh");
+    assert!(fourth.push_blocked.is_none());
+    assert!(fourth.out_dir.join("index.csv").exists());
+}
