@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::config::connector::ConnectorSpec;
 use crate::config::Config;
 use crate::deliver::lead_row::LeadRow;
 use crate::deliver::township_files::{write_township_lists, TownshipKey};
@@ -136,11 +137,20 @@ pub fn as_of(cfg: &Config) -> NaiveDate {
     })
 }
 
-/// Runs the whole job once.
+/// Runs the whole job once, reading every source now.
 pub async fn run(cfg: &Config, store: &Store) -> Result<RunSummary, PipelineError> {
+    run_with(cfg, store, Sources::Read).await
+}
+
+/// Runs the whole job once, reading the sources as `mode` says.
+pub async fn run_with(
+    cfg: &Config,
+    store: &Store,
+    mode: Sources,
+) -> Result<RunSummary, PipelineError> {
     let as_of = as_of(cfg);
     let run_id = store.begin_run(as_of).await?;
-    match run_inner(cfg, store, run_id, as_of).await {
+    match run_inner(cfg, store, run_id, as_of, mode).await {
         Ok(summary) => {
             store
                 .finish_run(run_id, "succeeded", &serde_json::to_string(&summary)?)
@@ -162,12 +172,13 @@ async fn run_inner(
     store: &Store,
     run_id: i64,
     as_of: NaiveDate,
+    mode: Sources,
 ) -> Result<RunSummary, PipelineError> {
     let mut clock = Clock {
         start: Instant::now(),
         timings: Vec::new(),
     };
-    let (observations, sources) = ingest_all(cfg, store, run_id).await?;
+    let (observations, sources) = ingest_all(cfg, store, run_id, mode).await?;
     clock.lap("ingest");
 
     let previous = store.previous_links().await?;
@@ -340,18 +351,82 @@ async fn ingest_all(
     cfg: &Config,
     store: &Store,
     run_id: i64,
+    mode: Sources,
 ) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
     let mut all = Vec::new();
     let mut outcomes = Vec::new();
     for spec in cfg.connectors.iter().filter(|s| s.enabled) {
-        let last = store.last_good_snapshot(&spec.id).await?;
-        let read = if spec.http.is_some() || spec.sql.is_some() {
-            crate::ingest::read_remote(spec, &crate::ingest::process_env).await
-        } else {
-            let (spec_c, root) = (spec.clone(), cfg.root.clone());
-            tokio::task::spawn_blocking(move || read_source(&spec_c, &root)).await?
+        let (obs, outcome) = match mode {
+            Sources::Read => pull_source(cfg, store, run_id, spec).await?,
+            Sources::Snapshots => from_snapshots(store, spec).await?,
         };
-        let mut outcome = SourceOutcome {
+        all.extend(obs);
+        outcomes.push(outcome);
+    }
+    Ok((all, outcomes))
+}
+
+/// Where a run's observations come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// Read every source now (`yingbao run`).
+    Read,
+    /// Use each source's last good snapshot, as the daemon's pulls left them.
+    Snapshots,
+}
+
+/// A source as its snapshots stand: the last good one is used; its status is the newest's.
+async fn from_snapshots(
+    store: &Store,
+    spec: &ConnectorSpec,
+) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let latest = store.latest_snapshot(&spec.id, false).await?;
+    let good = store.last_good_snapshot(&spec.id).await?;
+    let mut outcome = SourceOutcome::new(spec);
+    outcome.status = match latest.as_ref().map(|l| l.status.as_str()) {
+        Some("good") => "fresh".into(),
+        Some(other) => other.into(),
+        None => "missing".into(),
+    };
+    outcome.note = latest.as_ref().and_then(|l| l.note.clone());
+    if let Some(l) = &latest {
+        outcome.rows_read = l.records as usize;
+        outcome.quarantined = l.rejects as usize;
+        outcome.invalid_uscc = l.invalid_uscc as usize;
+    }
+    let obs = match &good {
+        Some(g) => store.observations(g.id).await?,
+        None => Vec::new(),
+    };
+    outcome.records_used = obs.len();
+    Ok((obs, outcome))
+}
+
+/// Pulls one source on its own (the daemon's per-connector schedule): a run of its own that
+/// leaves a good, held or failed snapshot.
+pub async fn pull(
+    cfg: &Config,
+    store: &Store,
+    spec: &ConnectorSpec,
+) -> Result<SourceOutcome, PipelineError> {
+    let run_id = store.begin_run(as_of(cfg)).await?;
+    let result = pull_source(cfg, store, run_id, spec).await;
+    let (status, summary) = match &result {
+        Ok((_, o)) => ("succeeded", serde_json::json!({ "pull": o })),
+        Err(e) => (
+            "failed",
+            serde_json::json!({ "pull": spec.id, "error": e.to_string() }),
+        ),
+    };
+    store
+        .finish_run(run_id, status, &summary.to_string())
+        .await?;
+    result.map(|(_, o)| o)
+}
+
+impl SourceOutcome {
+    fn new(spec: &ConnectorSpec) -> SourceOutcome {
+        SourceOutcome {
             source: spec.id.clone(),
             feed: spec.feed,
             status: String::new(),
@@ -361,39 +436,106 @@ async fn ingest_all(
             invalid_uscc: 0,
             records_used: 0,
             note: None,
-        };
-        let fallback = match read {
-            Err(e) => {
-                tracing::error!(source = %spec.id, error = %e, "feed could not be read; using its last good snapshot");
-                outcome.status = "failed".into();
-                outcome.note = Some(e.to_string());
-                store
-                    .save_snapshot(&NewSnapshot {
-                        run_id,
-                        source: &spec.id,
-                        feed: spec.feed,
-                        status: "failed",
-                        note: outcome.note.clone(),
-                        files_json: "[]".into(),
-                        observations: &[],
-                        rejects: &[],
-                        invalid_uscc: 0,
-                    })
-                    .await?;
-                true
+        }
+    }
+}
+
+/// Reads one source and stores its snapshot: `good` (used), `held` (empty or shrunk past
+/// `snapshot.min_ratio`: distrusted) or `failed` (could not be read). For held and failed the
+/// last good snapshot is used. An incremental remote source brings only what changed since
+/// its cursor, applied over its last good snapshot; the new cursor is committed with the good
+/// snapshot and never moves on a held or failed pull.
+async fn pull_source(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    spec: &ConnectorSpec,
+) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let last = store.last_good_snapshot(&spec.id).await?;
+    let remote = spec.http.is_some() || spec.sql.is_some();
+    let state = store.connector_state(&spec.id).await?.unwrap_or_default();
+    let now = chrono::Utc::now();
+    let full_due = state
+        .full_refresh_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_none_or(|t| {
+            now.signed_duration_since(t)
+                >= chrono::Duration::days(spec.pull.full_refresh_days.into())
+        });
+    let since = (remote && crate::ingest::is_incremental(spec) && !full_due && last.is_some())
+        .then(|| state.cursor.clone())
+        .flatten();
+    let read = if remote {
+        crate::ingest::read_remote(spec, &crate::ingest::process_env, since.as_deref())
+            .await
+            .map(|r| (r.batch, r.max_cursor))
+    } else {
+        let (spec_c, root) = (spec.clone(), cfg.root.clone());
+        tokio::task::spawn_blocking(move || read_source(&spec_c, &root))
+            .await?
+            .map(|b| (b, None))
+    };
+    let mut outcome = SourceOutcome::new(spec);
+    let mut used = Vec::new();
+    let fallback = match read {
+        Err(e) => {
+            tracing::error!(source = %spec.id, error = %e, "feed could not be read; using its last good snapshot");
+            outcome.status = "failed".into();
+            outcome.note = Some(e.to_string());
+            store
+                .save_snapshot(&NewSnapshot {
+                    run_id,
+                    source: &spec.id,
+                    feed: spec.feed,
+                    status: "failed",
+                    note: outcome.note.clone(),
+                    files_json: "[]".into(),
+                    observations: &[],
+                    rejects: &[],
+                    invalid_uscc: 0,
+                    state: None,
+                })
+                .await?;
+            true
+        }
+        Ok((mut batch, max_cursor)) => {
+            outcome.source_rows = batch.files.iter().map(|f| f.rows).sum();
+            outcome.rows_read = batch.observations.len();
+            outcome.quarantined = batch.rejects.len();
+            outcome.invalid_uscc = batch.invalid_uscc;
+            let mut note = None;
+            if let (Some(cursor), Some(l)) = (&since, &last) {
+                // A delta: records changed since the cursor replace their old versions.
+                let delta = std::mem::take(&mut batch.observations);
+                let changed: std::collections::HashSet<String> =
+                    delta.iter().map(|o| o.record_key.clone()).collect();
+                let mut merged: Vec<Observation> = store
+                    .observations(l.id)
+                    .await?
+                    .into_iter()
+                    .filter(|o| !changed.contains(&o.record_key))
+                    .collect();
+                merged.extend(delta);
+                note = Some(format!(
+                    "incremental: {} new or changed records since {cursor}",
+                    changed.len()
+                ));
+                batch.observations = merged;
+                batch.invalid_uscc = batch
+                    .observations
+                    .iter()
+                    .filter(|o| o.uscc.as_ref().is_some_and(|u| !u.is_valid()))
+                    .count();
             }
-            Ok(batch) => {
-                outcome.source_rows = batch.files.iter().map(|f| f.rows).sum();
-                outcome.rows_read = batch.observations.len();
-                outcome.quarantined = batch.rejects.len();
-                outcome.invalid_uscc = batch.invalid_uscc;
-                let n = batch.observations.len();
-                let min = last
-                    .as_ref()
-                    .map(|l| (l.records as f64 * cfg.settings.snapshot.min_ratio).ceil() as usize)
-                    .unwrap_or(1);
-                let held = n == 0 || n < min;
-                let note = held.then(|| match &last {
+            let n = batch.observations.len();
+            let min = last
+                .as_ref()
+                .map(|l| (l.records as f64 * cfg.settings.snapshot.min_ratio).ceil() as usize)
+                .unwrap_or(1);
+            let held = n == 0 || n < min;
+            if held {
+                note = Some(match &last {
                     Some(l) if n == 0 => format!(
                         "the feed returned no records (the last good snapshot has {}): held",
                         l.records
@@ -404,46 +546,56 @@ async fn ingest_all(
                     ),
                     None => "the feed returned no records: held".to_string(),
                 });
-                let files_json = serde_json::to_string(&batch.files)?;
-                store
-                    .save_snapshot(&NewSnapshot {
-                        run_id,
-                        source: &spec.id,
-                        feed: spec.feed,
-                        status: if held { "held" } else { "good" },
-                        note: note.clone(),
-                        files_json,
-                        observations: &batch.observations,
-                        rejects: &batch.rejects,
-                        invalid_uscc: batch.invalid_uscc,
-                    })
-                    .await?;
-                if held {
-                    tracing::warn!(source = %spec.id, note = note.as_deref().unwrap_or(""), "snapshot held");
-                    outcome.status = "held".into();
-                    outcome.note = note;
-                    true
-                } else {
-                    outcome.status = "fresh".into();
-                    outcome.records_used = n;
-                    all.extend(batch.observations);
-                    false
-                }
             }
-        };
-        if fallback {
-            match &last {
-                Some(l) => {
-                    let obs = store.observations(l.id).await?;
-                    outcome.records_used = obs.len();
-                    all.extend(obs);
-                }
-                None => outcome.status = format!("{}; no earlier snapshot", outcome.status),
+            let new_state = (!held && remote).then(|| crate::store::ConnectorState {
+                cursor: max_cursor
+                    .into_iter()
+                    .chain(state.cursor.clone().filter(|_| since.is_some()))
+                    .max(),
+                full_refresh_at: if since.is_some() {
+                    state.full_refresh_at.clone()
+                } else {
+                    Some(now.to_rfc3339())
+                },
+            });
+            let files_json = serde_json::to_string(&batch.files)?;
+            store
+                .save_snapshot(&NewSnapshot {
+                    run_id,
+                    source: &spec.id,
+                    feed: spec.feed,
+                    status: if held { "held" } else { "good" },
+                    note: note.clone(),
+                    files_json,
+                    observations: &batch.observations,
+                    rejects: &batch.rejects,
+                    invalid_uscc: batch.invalid_uscc,
+                    state: new_state,
+                })
+                .await?;
+            outcome.note = note;
+            if held {
+                tracing::warn!(source = %spec.id, note = outcome.note.as_deref().unwrap_or(""), "snapshot held");
+                outcome.status = "held".into();
+                true
+            } else {
+                outcome.status = "fresh".into();
+                outcome.records_used = n;
+                used = batch.observations;
+                false
             }
         }
-        outcomes.push(outcome);
+    };
+    if fallback {
+        match &last {
+            Some(l) => {
+                used = store.observations(l.id).await?;
+                outcome.records_used = used.len();
+            }
+            None => outcome.status = format!("{}; no earlier snapshot", outcome.status),
+        }
     }
-    Ok((all, outcomes))
+    Ok((used, outcome))
 }
 
 fn priority(r: &LeadRow) -> (bool, u32) {

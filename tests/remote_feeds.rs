@@ -203,3 +203,129 @@ hazard_factors = "危害因素"
     assert!(fourth.push_blocked.is_none());
     assert!(fourth.out_dir.join("index.csv").exists());
 }
+
+/// An incremental `[sql]` feed (a real SQLite front-end database file): the first pull is
+/// whole, later pulls bring only rows changed since the cursor; the cursor moves only with a
+/// good snapshot, never on a failed or held pull.
+#[tokio::test]
+async fn incremental_sql_pulls_keep_their_cursor_with_the_snapshot() {
+    let project = Project::new();
+    let db = project.root().join("var/frontdb.sqlite");
+    std::fs::create_dir_all(db.parent().expect("parent")).expect("mkdir");
+    let src = yingbao::store::Store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("front-end db");
+    let yingbao::store::Store::Sqlite(pool) = &src else {
+        panic!("sqlite")
+    };
+    let exec = |sql: &'static str| async move {
+        sqlx::query(sql).execute(pool).await.expect(sql);
+    };
+    exec("CREATE TABLE qy (tyxydm TEXT, qymc TEXT, dz TEXT, gxsj TEXT)").await;
+    exec("INSERT INTO qy VALUES ('91350583MA2XN4TP0E', '南安市华兴石材有限公司', '水头镇朴里村', '2025-05-01 10:00:00'), \
+          ('', '南安市宏达陶瓷厂', '官桥镇仁宅村', '2025-05-02 09:00:00'), \
+          ('', '南安市永盛鞋业有限公司', '溪美街道', '2025-05-03 08:00:00')")
+        .await;
+    let var = "YINGBAO_TEST_FRONTDB_URL_INCREMENTAL";
+    std::env::set_var(var, format!("sqlite://{}", db.display()));
+    std::fs::write(
+        project.root().join("connectors/frontdb.toml"),
+        format!(
+            r#"feed = "market"
+description = "前置库 企业表 (test)"
+
+[sql]
+url_env = "{var}"
+query = "SELECT tyxydm, qymc, dz, gxsj FROM qy"
+cursor_column = "gxsj"
+
+[pull]
+full_refresh_days = 30
+
+[record]
+key = ["qymc"]
+
+[columns]
+uscc = "tyxydm"
+name = "qymc"
+address = "dz"
+"#
+        ),
+    )
+    .expect("connector");
+    let cfg = project.config();
+    let spec = cfg
+        .connectors
+        .iter()
+        .find(|c| c.id == "frontdb")
+        .expect("connector loaded")
+        .clone();
+    let store = project.sqlite().await;
+
+    // 1. First pull: whole.
+    let first = pipeline::pull(&cfg, &store, &spec).await.expect("pull 1");
+    assert_eq!((first.status.as_str(), first.records_used), ("fresh", 3));
+    let state = store
+        .connector_state("frontdb")
+        .await
+        .expect("state")
+        .expect("some");
+    assert_eq!(state.cursor.as_deref(), Some("2025-05-03 08:00:00"));
+    assert!(state.full_refresh_at.is_some());
+
+    // 2. One row changed, one new: only those two come, over the last snapshot.
+    exec("UPDATE qy SET dz = '官桥镇仁宅村工业区', gxsj = '2025-06-01 09:00:00' WHERE qymc = '南安市宏达陶瓷厂'").await;
+    exec("INSERT INTO qy VALUES ('', '南安市新丰石材有限公司', '石井镇', '2025-06-02 10:00:00')")
+        .await;
+    let second = pipeline::pull(&cfg, &store, &spec).await.expect("pull 2");
+    assert_eq!(second.status, "fresh");
+    assert_eq!(
+        second.rows_read, 2,
+        "only the changed and the new row were read"
+    );
+    assert_eq!(second.records_used, 4);
+    assert!(second.note.as_deref().unwrap_or("").contains("incremental"));
+    let snap = store
+        .last_good_snapshot("frontdb")
+        .await
+        .expect("q")
+        .expect("good");
+    let obs = store.observations(snap.id).await.expect("obs");
+    let hongda = obs
+        .iter()
+        .find(|o| o.record_key == "南安市宏达陶瓷厂")
+        .expect("hongda");
+    assert_eq!(hongda.address.as_deref(), Some("官桥镇仁宅村工业区"));
+    let state2 = store
+        .connector_state("frontdb")
+        .await
+        .expect("state")
+        .expect("some");
+    assert_eq!(state2.cursor.as_deref(), Some("2025-06-02 10:00:00"));
+    assert_eq!(
+        state2.full_refresh_at, state.full_refresh_at,
+        "a delta is not a full pull"
+    );
+
+    // 3. The source breaks: failed, cursor unchanged, last good snapshot used.
+    exec("ALTER TABLE qy RENAME TO qy_old").await;
+    let third = pipeline::pull(&cfg, &store, &spec).await.expect("pull 3");
+    assert_eq!(third.status, "failed");
+    assert_eq!(third.records_used, 4);
+    assert_eq!(
+        store.connector_state("frontdb").await.expect("state"),
+        Some(state2.clone())
+    );
+
+    // 4. A full refresh that comes back shrunk (2 of 4 rows) is held: cursor unchanged.
+    exec("CREATE TABLE qy AS SELECT * FROM qy_old LIMIT 2").await;
+    let mut full = spec.clone();
+    full.pull.full_refresh_days = 0;
+    let fourth = pipeline::pull(&cfg, &store, &full).await.expect("pull 4");
+    assert_eq!(fourth.status, "held");
+    assert_eq!(fourth.records_used, 4);
+    assert_eq!(
+        store.connector_state("frontdb").await.expect("state"),
+        Some(state2)
+    );
+}

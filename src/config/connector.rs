@@ -42,6 +42,36 @@ pub struct ConnectorSpec {
     /// Value-parsing options.
     #[serde(default)]
     pub values: ValueOptions,
+    /// When the daemon pulls this feed, and how often an incremental feed is pulled whole.
+    #[serde(default)]
+    pub pull: PullSpec,
+}
+
+/// The `[pull]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSpec {
+    /// A crontab line (`m h dom mon dow`, the county's time zone) for `yingbao serve`. Empty:
+    /// the feed is pulled at the start of every pipeline run.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// For an incremental `[http]`/`[sql]` feed: pull the whole feed again after this many
+    /// days (records deleted at the source only disappear on a full pull). Default 30.
+    #[serde(default = "thirty")]
+    pub full_refresh_days: u32,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+impl Default for PullSpec {
+    fn default() -> Self {
+        PullSpec {
+            schedule: None,
+            full_refresh_days: thirty(),
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -73,6 +73,7 @@ impl LinkSide {
             description: String::new(),
             enabled: true,
             http: None,
+            pull: Default::default(),
             sql: None,
             file: FileSource {
                 path,

@@ -16,6 +16,14 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// What a remote pull brought: the mapped batch, and the greatest cursor value seen (for an
+/// incremental connector; pass it as `since` next time).
+#[derive(Debug, Default)]
+pub struct RemoteBatch {
+    pub batch: SourceBatch,
+    pub max_cursor: Option<String>,
+}
+
 /// Rows fetched from a remote source, before mapping.
 struct Fetched {
     /// Shown as the "file" of a reject: the URL or `sql`.
@@ -25,10 +33,21 @@ struct Fetched {
     bytes: u64,
 }
 
-/// Fetches and maps a remote source. Only `[http]` and `[sql]` connectors are remote.
-pub async fn read_remote(spec: &ConnectorSpec, env: Env<'_>) -> Result<SourceBatch, IngestError> {
-    let fetched = if let Some(http) = &spec.http {
-        let got = super::http::fetch(http, env, None).await?;
+/// Whether the connector can pull only what changed since a cursor.
+pub fn is_incremental(spec: &ConnectorSpec) -> bool {
+    spec.http.as_ref().is_some_and(|h| h.incremental.is_some())
+        || spec.sql.as_ref().is_some_and(|q| q.cursor_column.is_some())
+}
+
+/// Fetches and maps a remote source (only `[http]` and `[sql]` connectors are remote); with
+/// `since`, an incremental connector brings only records changed after that cursor.
+pub async fn read_remote(
+    spec: &ConnectorSpec,
+    env: Env<'_>,
+    since: Option<&str>,
+) -> Result<RemoteBatch, IngestError> {
+    let (fetched, max_cursor) = if let Some(http) = &spec.http {
+        let got = super::http::fetch(http, env, since).await?;
         let mut headers: Vec<String> = Vec::new();
         let mut position: std::collections::HashMap<String, usize> = Default::default();
         let mut rows = Vec::with_capacity(got.records.len());
@@ -48,30 +67,35 @@ pub async fn read_remote(spec: &ConnectorSpec, env: Env<'_>) -> Result<SourceBat
             }
             rows.push(row);
         }
-        Fetched {
+        let fetched = Fetched {
             origin: http.url.clone(),
             headers,
             rows,
             bytes,
-        }
+        };
+        (fetched, got.max_cursor)
     } else if let Some(sql) = &spec.sql {
-        let got = super::sql::fetch(sql, env, None).await?;
+        let got = super::sql::fetch(sql, env, since).await?;
         let bytes = got
             .rows
             .iter()
             .flatten()
             .map(|c| c.as_ref().map_or(0, |s| s.len() as u64))
             .sum();
-        Fetched {
+        let fetched = Fetched {
             origin: "sql".into(),
             headers: got.headers,
             rows: got.rows,
             bytes,
-        }
+        };
+        (fetched, got.max_cursor)
     } else {
         return Err(IngestError::NotRemote(spec.id.clone()));
     };
-    map_rows(spec, fetched)
+    Ok(RemoteBatch {
+        batch: map_rows(spec, fetched)?,
+        max_cursor,
+    })
 }
 
 fn map_rows(spec: &ConnectorSpec, fetched: Fetched) -> Result<SourceBatch, IngestError> {

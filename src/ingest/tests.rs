@@ -30,6 +30,7 @@ fn spec(id: &str, feed: Feed, path: &Path, columns: &[(&str, &[&str])]) -> Conne
         description: String::new(),
         enabled: true,
         http: None,
+        pull: Default::default(),
         sql: None,
         file: FileSource {
             path: path.to_path_buf(),

@@ -100,6 +100,17 @@ pub struct NewSnapshot<'a> {
     pub observations: &'a [Observation],
     pub rejects: &'a [Reject],
     pub invalid_uscc: usize,
+    /// Connector state to commit with this (good) snapshot: a remote pull's new cursor.
+    pub state: Option<ConnectorState>,
+}
+
+/// What an incremental connector remembers between pulls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectorState {
+    /// The greatest cursor value pulled so far (passed as `since` next time).
+    pub cursor: Option<String>,
+    /// When the last full pull was taken (RFC 3339).
+    pub full_refresh_at: Option<String>,
 }
 
 /// One stored entity, lead or link row for export.
@@ -250,6 +261,18 @@ impl Store {
                     .push_bind(o.name.clone())
                     .push_bind((*j).clone())
             });
+            if let Some(state) = &s.state {
+                let upsert = "INSERT INTO connector_state (source, cursor, full_refresh_at, updated_at) VALUES ($1, $2, $3, $4) \
+                              ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, \
+                              full_refresh_at = excluded.full_refresh_at, updated_at = excluded.updated_at";
+                sqlx::query::<DB>(upsert)
+                    .bind(s.source)
+                    .bind(&state.cursor)
+                    .bind(&state.full_refresh_at)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             insert_chunks!(tx, "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ", s.rejects, |b, r| {
                 b.push_bind(id)
                     .push_bind(r.source.clone())
@@ -264,6 +287,21 @@ impl Store {
             id
         });
         Ok(id)
+    }
+
+    /// A connector's incremental state (none before its first good pull).
+    pub async fn connector_state(
+        &self,
+        source: &str,
+    ) -> Result<Option<ConnectorState>, StoreError> {
+        let sql = "SELECT cursor, full_refresh_at FROM connector_state WHERE source = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(source)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| ConnectorState { cursor: r.get(0), full_refresh_at: r.get(1) })
+        }))
     }
 
     /// The newest good snapshot of a source.
