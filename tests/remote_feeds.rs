@@ -72,7 +72,8 @@ fn sample_rows(project: &Project) -> Vec<Map<String, Value>> {
         .collect()
 }
 
-#[tokio::test]
+// Multi-threaded: the `yingbao` subprocesses call the server while this test waits on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_or_truncated_register_never_makes_leads_or_lists() {
     // Baseline: the same data read from the file.
     let baseline = Project::new();
@@ -164,6 +165,15 @@ hazard_factors = "危害因素"
     assert_eq!(first.leads, base.leads);
     assert!(first.push_blocked.is_none());
     assert!(first.out_dir.join("index.csv").exists());
+    let preview = project.cli(&["preview", "declaration", "--rows", "2"]);
+    assert!(
+        preview.contains("name             ← 用人单位名称"),
+        "{preview}"
+    );
+    assert!(preview.contains("record 2"), "{preview}");
+    assert!(!preview.contains("record 3"), "{preview}");
+    let connect = project.cli(&["check", "--connect"]);
+    assert!(connect.contains("connect declaration  ok"), "{connect}");
 
     // 2. The feed comes back empty: held, last good used, no lists.
     *mode.lock().expect("mode") = Mode::Empty;
@@ -195,6 +205,18 @@ hazard_factors = "危害因素"
     assert!(!third.out_dir.exists());
     let sources = project.cli(&["sources"]);
     assert!(sources.contains("failed"), "{sources}");
+    // `check --connect` reaches the feed (its first page is fine) but a wrong address fails.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .args([
+            "--config",
+            project.config_file().to_str().expect("utf-8"),
+            "preview",
+            "nosuch",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("declaration"));
 
     // 4. Back to normal: fresh again, lists written.
     *mode.lock().expect("mode") = Mode::Full;

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod matching;
+mod probe;
 mod report;
 
 use crate::config::{self, Config};
@@ -54,7 +55,18 @@ pub enum Command {
         json: bool,
     },
     /// Check the configuration and connector files; list every problem; change nothing.
-    Check,
+    Check {
+        /// Also reach every enabled source (one page or one row each); moves no data.
+        #[arg(long)]
+        connect: bool,
+    },
+    /// Fetch a connector's first records and show each mapped field and every reject with
+    /// its reason (for tuning a mapping). Stores nothing.
+    Preview {
+        connector: String,
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+    },
     /// Write a synthetic county's six feeds and ground truth.
     Gen {
         #[arg(long, default_value_t = 600)]
@@ -223,7 +235,15 @@ fn init_logging(cli: &Cli) {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Check => Ok(check(&cli.config)),
+        Command::Check { connect } => {
+            let code = check(&cli.config);
+            if !connect || code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+            let cfg = load(&cli.config)?;
+            Ok(probe::connect_all(&cfg).await)
+        }
+        Command::Preview { connector, rows } => probe::preview(&cli.config, &connector, rows).await,
         Command::Run { json } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;

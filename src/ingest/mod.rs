@@ -31,7 +31,7 @@ pub use decode::{decode, Decoded, TextEncoding};
 pub use files::FilesError;
 pub use mapping::{MappingError, Plan};
 pub use quarantine::{Reject, RejectAction, RejectContext};
-pub use remote::{is_incremental, process_env, read_remote, RemoteBatch};
+pub use remote::{is_incremental, preview_remote, process_env, read_remote, RemoteBatch};
 pub use table::{Cell, DataRow, TableItem};
 pub use values::ValueError;
 pub use xlsx_table::{XlsxTable, XlsxTableError};

@@ -48,47 +48,11 @@ pub async fn read_remote(
 ) -> Result<RemoteBatch, IngestError> {
     let (fetched, max_cursor) = if let Some(http) = &spec.http {
         let got = super::http::fetch(http, env, since).await?;
-        let mut headers: Vec<String> = Vec::new();
-        let mut position: std::collections::HashMap<String, usize> = Default::default();
-        let mut rows = Vec::with_capacity(got.records.len());
-        let mut bytes = 0u64;
-        for record in &got.records {
-            let mut row: Vec<Option<String>> = vec![None; headers.len()];
-            for (key, value) in super::http::flatten(record) {
-                bytes += (key.len() + value.len()) as u64;
-                let at = *position.entry(key.clone()).or_insert_with(|| {
-                    headers.push(key);
-                    headers.len() - 1
-                });
-                if row.len() <= at {
-                    row.resize(at + 1, None);
-                }
-                row[at] = Some(value);
-            }
-            rows.push(row);
-        }
-        let fetched = Fetched {
-            origin: http.url.clone(),
-            headers,
-            rows,
-            bytes,
-        };
-        (fetched, got.max_cursor)
+        (from_json(&http.url, &got.records), got.max_cursor)
     } else if let Some(sql) = &spec.sql {
         let got = super::sql::fetch(sql, env, since).await?;
-        let bytes = got
-            .rows
-            .iter()
-            .flatten()
-            .map(|c| c.as_ref().map_or(0, |s| s.len() as u64))
-            .sum();
-        let fetched = Fetched {
-            origin: "sql".into(),
-            headers: got.headers,
-            rows: got.rows,
-            bytes,
-        };
-        (fetched, got.max_cursor)
+        let max_cursor = got.max_cursor.clone();
+        (from_sql(got), max_cursor)
     } else {
         return Err(IngestError::NotRemote(spec.id.clone()));
     };
@@ -96,6 +60,67 @@ pub async fn read_remote(
         batch: map_rows(spec, fetched)?,
         max_cursor,
     })
+}
+
+/// The first `n` records of a remote source, mapped (`yingbao preview`, `check --connect`):
+/// one page or one `LIMIT n` query, nothing stored.
+pub async fn preview_remote(
+    spec: &ConnectorSpec,
+    env: Env<'_>,
+    n: usize,
+) -> Result<SourceBatch, IngestError> {
+    let fetched = if let Some(http) = &spec.http {
+        from_json(&http.url, &super::http::preview(http, env, n).await?)
+    } else if let Some(sql) = &spec.sql {
+        from_sql(super::sql::preview(sql, env, n).await?)
+    } else {
+        return Err(IngestError::NotRemote(spec.id.clone()));
+    };
+    map_rows(spec, fetched)
+}
+
+/// JSON records as rows: every field name (nested ones dotted) is a header.
+fn from_json(url: &str, records: &[serde_json::Map<String, serde_json::Value>]) -> Fetched {
+    let mut headers: Vec<String> = Vec::new();
+    let mut position: std::collections::HashMap<String, usize> = Default::default();
+    let mut rows = Vec::with_capacity(records.len());
+    let mut bytes = 0u64;
+    for record in records {
+        let mut row: Vec<Option<String>> = vec![None; headers.len()];
+        for (key, value) in super::http::flatten(record) {
+            bytes += (key.len() + value.len()) as u64;
+            let at = *position.entry(key.clone()).or_insert_with(|| {
+                headers.push(key);
+                headers.len() - 1
+            });
+            if row.len() <= at {
+                row.resize(at + 1, None);
+            }
+            row[at] = Some(value);
+        }
+        rows.push(row);
+    }
+    Fetched {
+        origin: url.to_string(),
+        headers,
+        rows,
+        bytes,
+    }
+}
+
+fn from_sql(got: super::sql::SqlFetch) -> Fetched {
+    let bytes = got
+        .rows
+        .iter()
+        .flatten()
+        .map(|c| c.as_ref().map_or(0, |s| s.len() as u64))
+        .sum();
+    Fetched {
+        origin: "sql".into(),
+        headers: got.headers,
+        rows: got.rows,
+        bytes,
+    }
 }
 
 fn map_rows(spec: &ConnectorSpec, fetched: Fetched) -> Result<SourceBatch, IngestError> {
