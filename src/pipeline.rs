@@ -1,7 +1,7 @@
 //! One run of the whole job: ingest every feed into a snapshot, resolve, place, screen, write
 //! the township lists and save everything. I/O lives here; the stages it calls are pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -68,6 +68,8 @@ pub struct RunSummary {
     pub sources: Vec<SourceOutcome>,
     pub entities: usize,
     pub leads: usize,
+    /// New leads kept out of the township lists because a feed they rest on is stale.
+    pub withheld: usize,
     /// (township code or empty for the county list, name, leads).
     pub by_township: Vec<(String, String, usize)>,
     pub unplaced: usize,
@@ -255,7 +257,38 @@ async fn run_inner(
         lists.insert(Some(t.code.clone()), (t.name.clone(), Vec::new()));
     }
     lists.insert(None, ("未能定位乡镇".to_string(), Vec::new()));
+    // A new lead that rests on a stale feed (held or failed: its last good snapshot may be
+    // out of date) is kept for the operator but not handed out until that feed is fresh.
+    let stale: HashSet<&str> = sources
+        .iter()
+        .filter(|s| s.feed != Feed::Declaration && s.status != "fresh")
+        .map(|s| s.source.as_str())
+        .collect();
+    let withheld = if stale.is_empty() || rows.is_empty() {
+        HashSet::new()
+    } else {
+        let before: HashSet<String> = match store.last_run().await? {
+            Some(prev) => store
+                .lead_entities(prev)
+                .await?
+                .into_iter()
+                .map(|(entity, _)| entity)
+                .collect(),
+            None => HashSet::new(),
+        };
+        withheld_leads(&rows, &resolution.links, &before, &stale)
+    };
+    if !withheld.is_empty() {
+        tracing::warn!(
+            leads = withheld.len(),
+            stale = ?stale,
+            "new leads resting on a stale feed are not handed out this run"
+        );
+    }
     for (code, row, _) in &rows {
+        if withheld.contains(row.lead_id.as_str()) {
+            continue;
+        }
         if let Some(list) = lists.get_mut(code) {
             list.1.push(row.clone());
         }
@@ -334,6 +367,7 @@ async fn run_inner(
         sources,
         entities: resolution.records.len(),
         leads: rows.len(),
+        withheld: withheld.len(),
         by_township,
         unplaced,
         register_missing,
@@ -598,6 +632,26 @@ async fn pull_source(
     Ok((used, outcome))
 }
 
+/// Lead ids that are new (their entity had no lead last run) and whose entity has a record
+/// from one of the `stale` sources.
+fn withheld_leads<'r>(
+    rows: &'r [(Option<String>, LeadRow, String)],
+    links: &[crate::resolve::Link],
+    before: &HashSet<String>,
+    stale: &HashSet<&str>,
+) -> HashSet<&'r str> {
+    let resting: HashSet<&str> = links
+        .iter()
+        .filter(|l| stale.contains(l.source.as_str()))
+        .map(|l| l.entity_id.as_str())
+        .collect();
+    rows.iter()
+        .map(|(_, r, _)| r)
+        .filter(|r| !before.contains(&r.entity_id) && resting.contains(r.entity_id.as_str()))
+        .map(|r| r.lead_id.as_str())
+        .collect()
+}
+
 fn priority(r: &LeadRow) -> (bool, u32) {
     (r.risk_class == "严重", r.headcount.unwrap_or(0))
 }
@@ -685,4 +739,47 @@ fn lead_rows(
             (p.township_code.clone(), row, a.rule_ids.join(","))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::{JoinMethod, Link};
+
+    fn link(source: &str, key: &str, entity: &str) -> Link {
+        Link {
+            source: source.into(),
+            record_key: key.into(),
+            entity_id: entity.into(),
+            method: JoinMethod::Seed,
+        }
+    }
+
+    fn row(entity: &str) -> (Option<String>, LeadRow, String) {
+        let r = LeadRow {
+            lead_id: format!("L{entity}"),
+            entity_id: entity.into(),
+            ..Default::default()
+        };
+        (None, r, String::new())
+    }
+
+    #[test]
+    fn only_new_leads_resting_on_a_stale_feed_are_withheld() {
+        let rows = vec![row("E1"), row("E2"), row("E3"), row("E4")];
+        let links = vec![
+            link("market", "1", "E1"),
+            link("exam", "1", "E1"),
+            link("market", "2", "E2"),
+            link("exam", "3", "E3"),
+            link("market", "4", "E4"),
+        ];
+        // E3 was already a lead last run; E1 and E2 are new; exam is stale.
+        let before: HashSet<String> = ["E3".to_string()].into();
+        let stale: HashSet<&str> = ["exam"].into();
+        let withheld = withheld_leads(&rows, &links, &before, &stale);
+        assert_eq!(withheld, ["LE1"].into());
+        // Nothing is stale: nothing withheld.
+        assert!(withheld_leads(&rows, &links, &before, &HashSet::new()).is_empty());
+    }
 }

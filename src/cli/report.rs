@@ -51,6 +51,12 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
         "leads: {} ({} could not be placed and are on the county list)",
         s.leads, s.unplaced
     );
+    if s.withheld > 0 {
+        println!(
+            "! {} new lead(s) rest on a feed that is not fresh (see `yingbao sources`): kept in the database, left out of the township lists",
+            s.withheld
+        );
+    }
     for (code, name, n) in &s.by_township {
         println!(
             "  {:<10} {:<14} {n:>6}",

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// A lead as it appears in the township's Excel and CSV files.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LeadRow {
     /// Stable lead id (`L` + entity id), for the township's reply.
     pub lead_id: String,
