@@ -392,7 +392,10 @@ async fn ingest_all(
     for spec in cfg.connectors.iter().filter(|s| s.enabled) {
         let (obs, outcome) = match mode {
             Sources::Read => pull_source(cfg, store, run_id, spec).await?,
-            Sources::Snapshots => from_snapshots(store, spec).await?,
+            Sources::Scheduled if spec.pull.schedule.is_some() => {
+                from_snapshots(store, spec).await?
+            }
+            Sources::Scheduled => pull_source(cfg, store, run_id, spec).await?,
         };
         all.extend(obs);
         outcomes.push(outcome);
@@ -405,8 +408,9 @@ async fn ingest_all(
 pub enum Sources {
     /// Read every source now (`yingbao run`).
     Read,
-    /// Use each source's last good snapshot, as the daemon's pulls left them.
-    Snapshots,
+    /// The daemon's run: sources with their own `[pull] schedule` as their last pull left
+    /// them (last good snapshot, status of the newest), the others read now.
+    Scheduled,
 }
 
 /// A source as its snapshots stand: the last good one is used; its status is the newest's.

@@ -60,6 +60,9 @@ pub enum Command {
         #[arg(long)]
         connect: bool,
     },
+    /// Run unattended: pull and run on the configured schedules, answer /healthz, /readyz and
+    /// /metrics, reload on SIGHUP or a changed config, stop cleanly on SIGTERM.
+    Serve,
     /// Fetch a connector's first records and show each mapped field and every reject with
     /// its reason (for tuning a mapping). Stores nothing.
     Preview {
@@ -243,6 +246,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let cfg = load(&cli.config)?;
             Ok(probe::connect_all(&cfg).await)
         }
+        Command::Serve => {
+            crate::daemon::service::serve(&cli.config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Preview { connector, rows } => probe::preview(&cli.config, &connector, rows).await,
         Command::Run { json } => {
             let cfg = load(&cli.config)?;
@@ -366,6 +373,26 @@ fn check(config_file: &Path) -> ExitCode {
             }
             for w in cfg.warnings() {
                 println!("  warning: {w}");
+            }
+            let tz = cfg.timezone();
+            let mut schedules = vec![("run".to_string(), cfg.settings.daemon.run.clone())];
+            for c in cfg.connectors.iter().filter(|c| c.enabled) {
+                if let Some(line) = &c.pull.schedule {
+                    schedules.push((format!("pull:{}", c.id), line.clone()));
+                }
+            }
+            for (job, line) in schedules {
+                if let Ok(s) = crate::daemon::Schedule::parse(&line, tz) {
+                    let next: Vec<String> = s
+                        .upcoming(chrono::Utc::now(), 3)
+                        .iter()
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .collect();
+                    println!(
+                        "  serve: {job:<16} `{line}` next {} ({tz})",
+                        next.join(", ")
+                    );
+                }
             }
             match cfg.settings.policy.as_of {
                 Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),

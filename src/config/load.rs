@@ -203,6 +203,26 @@ fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Pro
                 )),
         );
     }
+    let tz = crate::daemon::parse_tz(&s.county.timezone).unwrap_or(crate::daemon::DEFAULT_TZ);
+    if let Err(e) = crate::daemon::Schedule::parse(&s.daemon.run, tz) {
+        out.push(
+            Problem::new(file, e.to_string())
+                .at(at(&key(&["daemon", "run"])))
+                .key("daemon.run")
+                .hint("a five-field crontab line, e.g. \"0 3 1 * *\" (03:00 on the 1st of each month)"),
+        );
+    }
+    if s.daemon.listen.parse::<std::net::SocketAddr>().is_err() {
+        out.push(
+            Problem::new(
+                file,
+                format!("`{}` is not an address and port", s.daemon.listen),
+            )
+            .at(at(&key(&["daemon", "listen"])))
+            .key("daemon.listen")
+            .hint("e.g. \"127.0.0.1:9477\""),
+        );
+    }
     let ratio = s.snapshot.min_ratio;
     if !(ratio > 0.0 && ratio <= 1.0) {
         out.push(
@@ -413,6 +433,17 @@ fn check_connector(file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mu
             .key("columns")
             .hint("map at least the employer name column, e.g. name = \"企业名称\""),
         );
+    }
+    if let Some(line) = &spec.pull.schedule {
+        // The county's zone is checked with the settings; the line's fields are checked here.
+        if let Err(e) = crate::daemon::Schedule::parse(line, crate::daemon::DEFAULT_TZ) {
+            out.push(
+                Problem::new(file, e.to_string())
+                    .at(doc.line(&key(&["pull", "schedule"])))
+                    .key("pull.schedule")
+                    .hint("a five-field crontab line, e.g. \"30 2 * * *\" (02:30 every day)"),
+            );
+        }
     }
     let kinds = spec.source_kinds();
     if kinds.len() != 1 {

@@ -22,6 +22,49 @@ pub struct Settings {
     /// Entity-resolution thresholds.
     #[serde(default)]
     pub resolve: crate::resolve::Thresholds,
+    /// When `yingbao serve` runs the job, and where it answers health and metrics requests.
+    #[serde(default)]
+    pub daemon: Daemon,
+}
+
+/// The `[daemon]` table: schedules are ordinary five-field crontab lines in the county's
+/// time zone (`30 2 * * *` = 02:30 every day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Daemon {
+    /// The whole job (resolve, screen, write township lists). Sources with their own
+    /// `[pull] schedule` are used as their last pull left them; the others are read then.
+    #[serde(default = "default_run_schedule")]
+    pub run: String,
+    /// Address for `/healthz`, `/readyz` and `/metrics`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Seconds between checks of the configuration files for changes (reloaded when they
+    /// pass `check`, like SIGHUP). 0: only on SIGHUP.
+    #[serde(default = "default_watch")]
+    pub watch_secs: u64,
+}
+
+fn default_run_schedule() -> String {
+    "0 3 1 * *".to_string()
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9477".to_string()
+}
+
+fn default_watch() -> u64 {
+    30
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        Daemon {
+            run: default_run_schedule(),
+            listen: default_listen(),
+            watch_secs: default_watch(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -289,6 +289,31 @@ impl Store {
         Ok(id)
     }
 
+    /// When a daemon job last started (none: never).
+    pub async fn job_last_started(&self, job: &str) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT last_started FROM daemon_jobs WHERE job = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, String>(sql).bind(job).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Records that a daemon job started (`outcome` None) or finished.
+    pub async fn save_job(
+        &self,
+        job: &str,
+        started: &str,
+        outcome: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO daemon_jobs (job, last_started, last_outcome, last_error) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (job) DO UPDATE SET last_started = excluded.last_started, \
+                   last_outcome = excluded.last_outcome, last_error = excluded.last_error";
+        on_pool!(self, pool => {
+            sqlx::query::<DB>(sql).bind(job).bind(started).bind(outcome).bind(error).execute(pool).await?;
+        });
+        Ok(())
+    }
+
     /// A connector's incremental state (none before its first good pull).
     pub async fn connector_state(
         &self,

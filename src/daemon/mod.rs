@@ -1,0 +1,16 @@
+//! The long-running side of `yingbao serve`: crontab schedules, a one-at-a-time job
+//! scheduler, Prometheus metrics and the `/healthz`, `/readyz`, `/metrics` endpoints.
+
+pub mod health;
+pub mod metrics;
+pub mod schedule;
+pub mod scheduler;
+pub mod service;
+
+pub use health::{router, serve, serve_on, HealthError, HealthState, Readiness};
+pub use metrics::{Metrics, Outcome};
+pub use schedule::{parse_tz, Schedule, ScheduleError, DEFAULT_TZ};
+pub use scheduler::{
+    Clock, Control, Job, JobAction, JobFuture, RunReason, Scheduler, SchedulerError,
+    SchedulerEvent, SchedulerExit, SchedulerHandle, SystemClock, TokioClock,
+};

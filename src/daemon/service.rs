@@ -1,0 +1,313 @@
+//! `yingbao serve`: the county server's daemon. Builds the scheduled jobs from the config,
+//! runs them one at a time, keeps metrics and readiness, reloads and shuts down on signals.
+//!
+//! Jobs: `run` (the whole job, `[daemon] run`) and `pull:<connector>` for every connector
+//! with its own `[pull] schedule`. When each job last started is kept in the database, so a
+//! run missed while the server was down is caught up once after a restart. SIGHUP, or a
+//! changed configuration file, reloads a configuration that passes `check` and keeps the
+//! old one otherwise. SIGTERM/SIGINT let the current job finish, then the daemon exits.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+
+use super::{Job, Metrics, Readiness, Schedule, Scheduler, SchedulerEvent, SchedulerHandle};
+use crate::config::{self, Config};
+use crate::pipeline::{self, SourceOutcome, Sources};
+use crate::store::Store;
+
+/// Why the daemon could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("the configuration has problems:\n{0}")]
+    Config(String),
+    #[error("`{line}` in {what}: {source}")]
+    Schedule {
+        what: String,
+        line: String,
+        source: Box<super::ScheduleError>,
+    },
+    #[error("[daemon] listen = `{0}` is not an address like 127.0.0.1:9477")]
+    Listen(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Health(#[from] super::HealthError),
+    #[error(transparent)]
+    Scheduler(#[from] super::SchedulerError),
+    #[error("cannot listen for signals: {0}")]
+    Signal(std::io::Error),
+}
+
+fn load(config_file: &Path) -> Result<Config, ServeError> {
+    config::load(config_file).map_err(|problems| {
+        ServeError::Config(
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
+}
+
+/// The jobs a configuration asks for, each with when it last started.
+async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec<Job>, ServeError> {
+    let tz = cfg.timezone();
+    let parse = |line: &str, what: String| {
+        Schedule::parse(line, tz).map_err(|source| ServeError::Schedule {
+            what,
+            line: line.to_string(),
+            source: Box::new(source),
+        })
+    };
+    let last = |s: Option<String>| {
+        s.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut out = Vec::new();
+    let schedule = parse(&cfg.settings.daemon.run, "[daemon] run".into())?;
+    let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
+    let run = Job::new("run", schedule, move || {
+        let (c, st, m) = (c.clone(), st.clone(), m.clone());
+        async move {
+            let summary = pipeline::run_with(&c, &st, Sources::Scheduled)
+                .await
+                .map_err(|e| e.to_string())?;
+            for o in &summary.sources {
+                observe_source(&m, &st, o).await;
+            }
+            m.set_push_blocked(summary.push_blocked.is_some());
+            tracing::info!(
+                run = summary.run_id,
+                leads = summary.leads,
+                withheld = summary.withheld,
+                push_blocked = summary.push_blocked.as_deref().unwrap_or(""),
+                "run finished"
+            );
+            Ok(())
+        }
+    })
+    .with_last_run(last(store.job_last_started("run").await?));
+    metrics.init_job("run");
+    out.push(run);
+    for spec in cfg.connectors.iter().filter(|c| c.enabled) {
+        let Some(line) = &spec.pull.schedule else {
+            continue;
+        };
+        let name = format!("pull:{}", spec.id);
+        let schedule = parse(line, format!("connectors/{}.toml [pull] schedule", spec.id))?;
+        let (c, st, m, sp) = (cfg.clone(), store.clone(), metrics.clone(), spec.clone());
+        let job = Job::new(name.clone(), schedule, move || {
+            let (c, st, m, sp) = (c.clone(), st.clone(), m.clone(), sp.clone());
+            async move {
+                let outcome = pipeline::pull(&c, &st, &sp)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                observe_source(&m, &st, &outcome).await;
+                match outcome.status.as_str() {
+                    "fresh" => Ok(()),
+                    _ => Err(format!(
+                        "{} {}: {}",
+                        sp.id,
+                        outcome.status,
+                        outcome.note.unwrap_or_default()
+                    )),
+                }
+            }
+        })
+        .with_last_run(last(store.job_last_started(&name).await?));
+        metrics.init_job(&name);
+        metrics.init_source(&spec.id);
+        out.push(job);
+    }
+    Ok(out)
+}
+
+/// Records a source's outcome in the metrics.
+async fn observe_source(m: &Metrics, store: &Store, o: &SourceOutcome) {
+    m.add_records_read(&o.source, o.rows_read as u64);
+    m.add_records_rejected(&o.source, o.quarantined as u64);
+    m.set_source_stale(&o.source, o.status != "fresh");
+    if let Ok(Some(good)) = store.last_good_snapshot(&o.source).await {
+        if let Ok(t) = DateTime::parse_from_rfc3339(&good.taken_at) {
+            m.set_source_last_good(&o.source, t.with_timezone(&Utc));
+        }
+    }
+}
+
+/// The newest modification time among the configuration and connector files.
+fn config_stamp(cfg: &Config) -> Option<SystemTime> {
+    let mut files: Vec<PathBuf> = vec![cfg.config_file.clone()];
+    if let Ok(dir) = std::fs::read_dir(cfg.root.join("connectors")) {
+        files.extend(dir.filter_map(|e| e.ok()).map(|e| e.path()));
+    }
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .max()
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
+    use tokio::signal::unix::{signal, SignalKind};
+
+    let cfg = Arc::new(load(config_file)?);
+    let store = Store::open(&cfg.database_url()).await?;
+    let metrics = Metrics::new();
+    let readiness = Arc::new(Readiness::new());
+    readiness.set_config_loaded(true);
+    readiness.set_database(
+        store
+            .last_run()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    let addr: SocketAddr = cfg
+        .settings
+        .daemon
+        .listen
+        .parse()
+        .map_err(|_| ServeError::Listen(cfg.settings.daemon.listen.clone()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Health(super::HealthError::Bind { addr, source: e }))?;
+    let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
+    let health = super::HealthState::new(metrics.clone(), readiness.clone());
+    let http = tokio::spawn(super::serve_on(listener, health, async move {
+        let _ = stop_http_rx.await;
+    }));
+    tracing::info!(%addr, "health and metrics endpoints listening");
+
+    let scheduler = Scheduler::system();
+    let mut events = scheduler.subscribe();
+    let (handle, controls) = SchedulerHandle::channel();
+    let first = jobs(&cfg, &store, &metrics).await?;
+    for j in &first {
+        match j.schedule().upcoming(Utc::now(), 1).first() {
+            Some(t) => tracing::info!(job = j.name(), next = %t, "scheduled"),
+            None => tracing::warn!(job = j.name(), "never fires"),
+        }
+    }
+    let runner = tokio::spawn(scheduler.run(first, controls));
+
+    // Every start and finish goes to the metrics and the database.
+    let (ev_store, ev_metrics) = (store.clone(), metrics.clone());
+    let recorder = tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(ev) => {
+                    ev_metrics.observe(&ev);
+                    let saved = match &ev {
+                        SchedulerEvent::Started { job, at, reason } => {
+                            tracing::info!(job, ?reason, "job started");
+                            ev_store.save_job(job, &at.to_rfc3339(), None, None).await
+                        }
+                        SchedulerEvent::Finished {
+                            job,
+                            started,
+                            ok,
+                            error,
+                            ..
+                        } => {
+                            if *ok {
+                                tracing::info!(job, "job finished");
+                            } else {
+                                tracing::error!(
+                                    job,
+                                    error = error.as_deref().unwrap_or(""),
+                                    "job failed"
+                                );
+                            }
+                            let outcome = if *ok { "ok" } else { "failed" };
+                            ev_store
+                                .save_job(
+                                    job,
+                                    &started.to_rfc3339(),
+                                    Some(outcome),
+                                    error.as_deref(),
+                                )
+                                .await
+                        }
+                    };
+                    if let Err(e) = saved {
+                        tracing::error!(error = %e, "cannot record the job in the database");
+                    }
+                }
+                Err(RecvError::Lagged(n)) => tracing::warn!(n, "missed scheduler events"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+
+    let mut term = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(ServeError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(ServeError::Signal)?;
+    let watch = cfg.settings.daemon.watch_secs;
+    let mut ticker = tokio::time::interval(Duration::from_secs(watch.max(1)));
+    let mut stamp = config_stamp(&cfg);
+    let mut current = cfg;
+    loop {
+        let reload = tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading the configuration");
+                true
+            }
+            _ = ticker.tick() => {
+                readiness.set_database(store.last_run().await.map(|_| ()).map_err(|e| e.to_string()));
+                let now = config_stamp(&current);
+                let changed = watch > 0 && now != stamp;
+                if changed {
+                    tracing::info!("configuration files changed: reloading");
+                }
+                changed
+            }
+        };
+        if !reload {
+            continue;
+        }
+        stamp = config_stamp(&current);
+        match load(config_file) {
+            Ok(cfg) => {
+                let cfg = Arc::new(cfg);
+                match jobs(&cfg, &store, &metrics).await {
+                    Ok(new_jobs) => {
+                        handle.reload(new_jobs)?;
+                        tracing::info!("configuration reloaded");
+                        current = cfg;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "new configuration refused; keeping the old one")
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "new configuration refused; keeping the old one")
+            }
+        }
+    }
+    tracing::info!("stopping: the current job (if any) finishes first");
+    readiness.set_shutting_down();
+    handle.shutdown()?;
+    match runner.await {
+        Ok(r) => {
+            r?;
+        }
+        Err(e) => tracing::error!(error = %e, "scheduler task ended abnormally"),
+    }
+    recorder.abort();
+    let _ = stop_http_tx.send(());
+    if let Ok(Err(e)) = http.await {
+        tracing::error!(error = %e, "health endpoint stopped with an error");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! `yingbao serve` as a county server runs it: a real process on the sample project. On first
+//! start each job catches up once (never run before), jobs never overlap, /readyz and /metrics
+//! answer, a changed config is reloaded only when it passes `check`, SIGTERM stops it cleanly,
+//! and after a restart nothing is caught up that already ran.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Project;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn start(project: &Project, log: &std::path::Path) -> Child {
+    let log = std::fs::File::create(log).expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(project.config_file())
+        .args(["-v", "serve"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start yingbao serve")
+}
+
+fn read(path: &std::path::Path) -> String {
+    let mut s = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = f.read_to_string(&mut s);
+    }
+    s
+}
+
+async fn get(url: &str) -> Option<(u16, String)> {
+    let r = reqwest::get(url).await.ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.text().await.ok()?))
+}
+
+/// Waits until `check` holds, up to `secs`.
+async fn wait_for(what: &str, secs: u64, mut check: impl AsyncFnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < until, "serve did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
+    let project = Project::new();
+    let port = free_port();
+    let config = project.config_file();
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text
+        .replace(
+            "listen = \"127.0.0.1:9477\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        )
+        .replace("watch_secs = 30", "watch_secs = 1");
+    assert!(text.contains(&format!("127.0.0.1:{port}")));
+    std::fs::write(&config, text).expect("write config");
+    let testing = project.root().join("connectors/testing.toml");
+    let connector = std::fs::read_to_string(&testing).expect("testing.toml");
+    std::fs::write(
+        &testing,
+        format!("{connector}\n[pull]\nschedule = \"0 4 * * *\"\n"),
+    )
+    .expect("write");
+    let base = format!("http://127.0.0.1:{port}");
+    let log = project.root().join("serve.log");
+
+    // 1. First start: never ran before, so each job catches up once.
+    let mut child = start(&project, &log);
+    wait_for("/readyz", 60, async || {
+        matches!(get(&format!("{base}/readyz")).await, Some((200, _)))
+    })
+    .await;
+    assert!(matches!(
+        get(&format!("{base}/healthz")).await,
+        Some((200, _))
+    ));
+    let ok_run = "yingbao_runs_total{job=\"run\",outcome=\"ok\"}";
+    let ok_pull = "yingbao_runs_total{job=\"pull:testing\",outcome=\"ok\"}";
+    wait_for("both catch-up runs", 180, async || {
+        let Some((_, m)) = get(&format!("{base}/metrics")).await else {
+            return false;
+        };
+        metric(&m, ok_run) == Some(1.0) && metric(&m, ok_pull) == Some(1.0)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, m) = get(&format!("{base}/metrics")).await.expect("metrics");
+    assert_eq!(
+        metric(&m, ok_run),
+        Some(1.0),
+        "caught up once, not more:\n{m}"
+    );
+    assert_eq!(metric(&m, ok_pull), Some(1.0), "{m}");
+    assert_eq!(metric(&m, "yingbao_run_running"), Some(0.0));
+    assert_eq!(metric(&m, "yingbao_push_blocked"), Some(0.0));
+    assert_eq!(
+        metric(&m, "yingbao_source_stale{source=\"declaration\"}"),
+        Some(0.0)
+    );
+    assert!(metric(&m, "yingbao_records_read_total{source=\"tax\"}").unwrap_or(0.0) > 400.0);
+
+    // The two jobs never ran at the same time (their runs' intervals are disjoint).
+    let store = yingbao::store::Store::open(&project.config().database_url())
+        .await
+        .expect("store");
+    let yingbao::store::Store::Sqlite(pool) = &store else {
+        panic!("sqlite")
+    };
+    let runs: Vec<(String, String)> =
+        sqlx::query_as("SELECT started_at, finished_at FROM runs ORDER BY started_at")
+            .fetch_all(pool)
+            .await
+            .expect("runs");
+    assert_eq!(runs.len(), 2, "one pull and one run");
+    assert!(runs[0].1 <= runs[1].0, "runs overlapped: {runs:?}");
+
+    // 2. A broken change is refused and the old config kept; a good one is reloaded.
+    std::fs::write(
+        &testing,
+        format!("{connector}\n[pull]\nschedule = \"61 * * * *\"\n"),
+    )
+    .expect("write");
+    wait_for("the refusal", 30, async || {
+        read(&log).contains("keeping the old one")
+    })
+    .await;
+    std::fs::write(
+        &testing,
+        format!("{connector}\n[pull]\nschedule = \"30 5 * * *\"\n"),
+    )
+    .expect("write");
+    wait_for("the reload", 30, async || {
+        read(&log).contains("configuration reloaded")
+    })
+    .await;
+    // SIGHUP reloads too.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGHUP);
+    }
+    wait_for("SIGHUP", 30, async || {
+        read(&log).contains("SIGHUP: reloading")
+    })
+    .await;
+    let (_, m) = get(&format!("{base}/metrics")).await.expect("metrics");
+    assert_eq!(
+        metric(&m, ok_run),
+        Some(1.0),
+        "a reload never runs a job:\n{m}"
+    );
+
+    // 3. SIGTERM: a clean stop.
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status {status:?}\n{}", read(&log));
+    assert!(read(&log).contains("stopped"));
+
+    // 4. Restart: the jobs ran already and no fire time has passed since, so nothing runs.
+    let log2 = project.root().join("serve2.log");
+    let mut child = start(&project, &log2);
+    wait_for("/readyz after restart", 60, async || {
+        matches!(get(&format!("{base}/readyz")).await, Some((200, _)))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, m) = get(&format!("{base}/metrics")).await.expect("metrics");
+    assert_eq!(
+        metric(&m, ok_run),
+        Some(0.0),
+        "no catch-up after a restart:\n{m}"
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "yingbao_runs_total{job=\"pull:testing\",outcome=\"ok\"}"
+        ),
+        Some(0.0)
+    );
+    let status = terminate(&mut child);
+    assert!(status.success());
+    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!(runs, 2);
+}
