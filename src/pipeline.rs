@@ -49,6 +49,11 @@ pub struct SourceOutcome {
     /// Records in the snapshot actually used.
     pub records_used: usize,
     pub note: Option<String>,
+    /// What was read: bytes of the files (or of the fields received), how (`xlsx`,
+    /// `csv GB18030`, `http`, `sql`), and the seconds reading and mapping took.
+    pub bytes: u64,
+    pub format: String,
+    pub read_seconds: f64,
 }
 
 /// The time and memory one stage took.
@@ -474,6 +479,9 @@ impl SourceOutcome {
             invalid_uscc: 0,
             records_used: 0,
             note: None,
+            bytes: 0,
+            format: String::new(),
+            read_seconds: 0.0,
         }
     }
 }
@@ -504,6 +512,7 @@ async fn pull_source(
     let since = (remote && crate::ingest::is_incremental(spec) && !full_due && last.is_some())
         .then(|| state.cursor.clone())
         .flatten();
+    let started = Instant::now();
     let read = if remote {
         crate::ingest::read_remote(spec, &crate::ingest::process_env, since.as_deref())
             .await
@@ -515,6 +524,7 @@ async fn pull_source(
             .map(|b| (b, None))
     };
     let mut outcome = SourceOutcome::new(spec);
+    outcome.read_seconds = started.elapsed().as_secs_f64();
     let mut used = Vec::new();
     let fallback = match read {
         Err(e) => {
@@ -539,6 +549,17 @@ async fn pull_source(
         }
         Ok((mut batch, max_cursor)) => {
             outcome.source_rows = batch.files.iter().map(|f| f.rows).sum();
+            outcome.bytes = batch.files.iter().map(|f| f.bytes).sum();
+            outcome.format = if spec.http.is_some() {
+                "http".into()
+            } else if spec.sql.is_some() {
+                "sql".into()
+            } else {
+                match batch.files.first().and_then(|f| f.encoding) {
+                    Some(e) => format!("csv {e:?}"),
+                    None => "xlsx".into(),
+                }
+            };
             outcome.rows_read = batch.observations.len();
             outcome.quarantined = batch.rejects.len();
             outcome.invalid_uscc = batch.invalid_uscc;

@@ -103,6 +103,24 @@ pub async fn bench(
         "source rows {rows}, observations {obs}, entities {}, leads {}",
         summary.entities, summary.leads
     );
+    println!(
+        "{:<12} {:<14} {:>9} {:>10} {:>8} {:>8} {:>10}",
+        "ingest", "format", "MB", "rows", "seconds", "MB/s", "rows/s"
+    );
+    for s in &summary.sources {
+        let mb = s.bytes as f64 / 1e6;
+        let secs = s.read_seconds.max(1e-9);
+        println!(
+            "{:<12} {:<14} {:>9.1} {:>10} {:>8.2} {:>8.1} {:>10.0}",
+            s.source,
+            s.format,
+            mb,
+            s.source_rows,
+            s.read_seconds,
+            mb / secs,
+            s.source_rows as f64 / secs
+        );
+    }
     let report = eval_run(
         &cfg,
         &store,
