@@ -103,15 +103,17 @@ pub fn peak_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-struct Clock {
+struct Clock<'p> {
     start: Instant,
     timings: Vec<StageTiming>,
+    progress: Progress<'p>,
 }
 
-impl Clock {
+impl Clock<'_> {
     fn lap(&mut self, stage: &str) {
         let seconds = self.start.elapsed().as_secs_f64();
         tracing::info!(stage, seconds, peak_mib = peak_mib(), "stage done");
+        (self.progress)(&format!("{stage} done ({seconds:.1} s)"));
         self.timings.push(StageTiming {
             stage: stage.to_string(),
             seconds,
@@ -155,9 +157,22 @@ pub async fn run_with(
     store: &Store,
     mode: Sources,
 ) -> Result<RunSummary, PipelineError> {
+    run_observed(cfg, store, mode, &|_| {}).await
+}
+
+/// Where a run reports each step as it goes (an interactive progress line; logs always).
+pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
+/// `run_with`, telling `progress` what it is doing.
+pub async fn run_observed(
+    cfg: &Config,
+    store: &Store,
+    mode: Sources,
+    progress: Progress<'_>,
+) -> Result<RunSummary, PipelineError> {
     let as_of = as_of(cfg);
     let run_id = store.begin_run(as_of).await?;
-    match run_inner(cfg, store, run_id, as_of, mode).await {
+    match run_inner(cfg, store, run_id, as_of, mode, progress).await {
         Ok(summary) => {
             store
                 .finish_run(run_id, "succeeded", &serde_json::to_string(&summary)?)
@@ -180,12 +195,14 @@ async fn run_inner(
     run_id: i64,
     as_of: NaiveDate,
     mode: Sources,
+    progress: Progress<'_>,
 ) -> Result<RunSummary, PipelineError> {
     let mut clock = Clock {
         start: Instant::now(),
         timings: Vec::new(),
+        progress,
     };
-    let (observations, sources) = ingest_all(cfg, store, run_id, mode).await?;
+    let (observations, sources) = ingest_all(cfg, store, run_id, mode, progress).await?;
     clock.lap("ingest");
 
     let previous = store.previous_links().await?;
@@ -391,10 +408,12 @@ async fn ingest_all(
     store: &Store,
     run_id: i64,
     mode: Sources,
+    progress: Progress<'_>,
 ) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
     let mut all = Vec::new();
     let mut outcomes = Vec::new();
     for spec in cfg.connectors.iter().filter(|s| s.enabled) {
+        progress(&format!("reading {} ({})", spec.id, spec.location()));
         let (obs, outcome) = match mode {
             Sources::Read => pull_source(cfg, store, run_id, spec).await?,
             Sources::Scheduled if spec.pull.schedule.is_some() => {
@@ -402,9 +421,18 @@ async fn ingest_all(
             }
             Sources::Scheduled => pull_source(cfg, store, run_id, spec).await?,
         };
+        tracing::info!(
+            source = %outcome.source,
+            status = %outcome.status,
+            rows = outcome.source_rows,
+            records = outcome.records_used,
+            seconds = outcome.read_seconds,
+            "source read"
+        );
         all.extend(obs);
         outcomes.push(outcome);
     }
+    progress("resolving");
     Ok((all, outcomes))
 }
 

@@ -254,7 +254,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run { json } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;
-            let summary = pipeline::run(&cfg, &store)
+            let summary = run_with_progress(&cfg, &store)
                 .await
                 .context("the run failed")?;
             let quarantine = store.quarantine_counts(summary.run_id).await?;
@@ -450,4 +450,19 @@ async fn resolve_run(store: &Store, run: Option<i64>) -> Result<i64> {
             None => bail!("no succeeded run yet: run `yingbao run` first"),
         },
     }
+}
+
+/// `yingbao run`: a progress line on a terminal; otherwise the log lines say the same.
+async fn run_with_progress(cfg: &Config, store: &Store) -> Result<pipeline::RunSummary> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return Ok(pipeline::run(cfg, store).await?);
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let shown = bar.clone();
+    let report = move |step: &str| shown.set_message(step.to_string());
+    let result = pipeline::run_observed(cfg, store, pipeline::Sources::Read, &report).await;
+    bar.finish_and_clear();
+    Ok(result?)
 }
