@@ -15,7 +15,8 @@ pub struct MonthChange {
 }
 
 /// Changes `share` of the records (half of them changed, a quarter added, a quarter removed):
-/// a changed record has a new headcount and last tax date; an added record is an exam record
+/// a changed record has a new headcount and last tax date (a third of them a longer address
+/// too); an added record is an exam record
 /// for an existing employer, carrying its name and address but no code (the hard kind); a
 /// removed record is dropped. Deterministic for a given seed.
 pub fn next_month(
@@ -33,12 +34,18 @@ pub fn next_month(
     let mut out: Vec<Observation> = observations.to_vec();
     let mut change = MonthChange::default();
     let identity = |o: &Observation| (o.source.clone(), o.record_key.clone());
-    for &i in order.iter().take(changed) {
+    for (k, &i) in order.iter().take(changed).enumerate() {
         let o = &mut out[i];
         o.headcount = Some(o.headcount.unwrap_or(5) + rng.gen_range(1..20));
         o.last_tax_date = o
             .last_tax_date
             .and_then(|d| d.checked_add_signed(chrono::Duration::days(30)));
+        if k % 3 == 0 {
+            // A third of them also move within their village (the address changes).
+            if let Some(a) = &mut o.address {
+                a.push_str("二号厂房");
+            }
+        }
         change.changed.push(identity(o));
     }
     let gone: std::collections::HashSet<usize> =

@@ -26,7 +26,7 @@ impl MatchContext<'_> {
 }
 
 /// One observation as the matcher sees it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Features {
     pub name: Option<NameParts>,
     /// The cleaned USCC or tax number as written (valid or not).

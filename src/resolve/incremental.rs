@@ -10,7 +10,7 @@
 //! when operators' decisions or thresholds change, or once a quarter of the records held
 //! have been replaced. Link methods of unchanged entities are kept as they were.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -202,22 +202,29 @@ impl Resolver {
             tracing::debug!(what, seconds = clock.elapsed().as_secs_f64(), "update step")
         };
 
-        // 1. What changed.
+        // 1. What changed. Looked up on every core: most records are unchanged.
+        let found: Vec<(Option<usize>, bool)> = parallel_chunks(observations, |part| {
+            part.iter()
+                .map(|o| match self.slot_of(&o.source, &o.record_key) {
+                    Some(s) => (Some(s), self.slots[s] == *o),
+                    None => (None, false),
+                })
+                .collect()
+        });
         let mut seen = vec![false; old_len];
         let mut fresh: Vec<Observation> = Vec::new();
         let mut fresh_previous: Vec<u32> = Vec::new();
         let mut killed: Vec<usize> = Vec::new();
-        for o in observations {
-            match self.slot_of(&o.source, &o.record_key) {
-                Some(s) if !seen[s] && self.slots[s] == *o => {
+        let mut rewritten: Vec<(usize, &Observation)> = Vec::new();
+        for (o, (slot, same)) in observations.iter().zip(found) {
+            match slot {
+                Some(s) if !seen[s] && same => {
                     seen[s] = true;
                     stats.unchanged += 1;
                 }
                 Some(s) if !seen[s] => {
                     seen[s] = true;
-                    killed.push(s);
-                    fresh_previous.push(self.entity_of[s]);
-                    fresh.push(o.clone());
+                    rewritten.push((s, o));
                     stats.changed += 1;
                 }
                 _ => {
@@ -225,6 +232,24 @@ impl Resolver {
                     fresh.push(o.clone());
                     stats.added += 1;
                 }
+            }
+        }
+        // A changed record whose matching features are as before (a new headcount, a later
+        // tax date) keeps its place: no candidate or decision changes, only its entity's
+        // master record is folded again.
+        let new_feats = {
+            let changed: Vec<Observation> = rewritten.iter().map(|(_, o)| (*o).clone()).collect();
+            compute_features(&changed, ctx)
+        };
+        let mut refold = vec![false; old_len];
+        for ((s, o), f) in rewritten.into_iter().zip(new_feats) {
+            if f == self.feats[s] {
+                self.slots[s] = o.clone();
+                refold[s] = true;
+            } else {
+                killed.push(s);
+                fresh_previous.push(self.entity_of[s]);
+                fresh.push(o.clone());
             }
         }
         for (s, was_seen) in seen.iter().enumerate() {
@@ -463,7 +488,9 @@ impl Resolver {
             let same = self.entities.get(e as usize).is_some_and(|k| {
                 k.members.len() == group.len()
                     && k.members.iter().zip(group).all(|(a, b)| *a == b.1)
-            });
+            }) && group
+                .iter()
+                .all(|m| !refold.get(m.1 as usize).copied().unwrap_or(false));
             if same {
                 taken.insert(self.entities[e as usize].id.clone());
                 reused.push(e);
@@ -476,7 +503,7 @@ impl Resolver {
         stats.entities_reused = reused.len();
         stats.entities_rebuilt = rebuilt.len();
         lap("groups");
-        let sizes: HashMap<&str, usize> = self
+        let sizes: FxHashMap<&str, usize> = self
             .entities
             .iter()
             .map(|k| (k.id.as_str(), k.members.len()))

@@ -326,18 +326,18 @@ fn anchor(
         .collect();
     let mut uf = unionfind::Clusters::new(live.clone());
     let mut method = vec![JoinMethod::Seed; n];
-    let mut first_with: HashMap<u32, usize> = HashMap::new();
+    // Codes are numbered densely from 0: the first record with each is found by index.
+    let codes_seen = live.iter().flatten().max().map_or(0, |&c| c as usize + 1);
+    let mut first_with: Vec<usize> = vec![usize::MAX; codes_seen];
     for (i, code) in live.iter().enumerate() {
         let Some(code) = code else {
             continue;
         };
-        match first_with.get(code) {
-            Some(&j) => {
+        match first_with[*code as usize] {
+            usize::MAX => first_with[*code as usize] = i,
+            j => {
                 uf.union(j, i);
                 method[i] = JoinMethod::Uscc;
-            }
-            None => {
-                first_with.insert(*code, i);
             }
         }
     }
@@ -637,11 +637,11 @@ pub(crate) fn resolve_core(
 /// The previous run's links, borrowed for lookups by record identity.
 struct PreviousLookup<'a> {
     by_ref: HashMap<(&'a str, &'a str), &'a str>,
-    sizes: HashMap<&'a str, usize>,
+    sizes: rustc_hash::FxHashMap<&'a str, usize>,
 }
 
 fn previous_lookup(previous: &PreviousLinks) -> PreviousLookup<'_> {
-    let mut sizes: HashMap<&str, usize> = HashMap::new();
+    let mut sizes: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let mut by_ref = HashMap::with_capacity(previous.len());
     for ((source, key), id) in previous {
         *sizes.entry(id.as_str()).or_default() += 1;
@@ -699,7 +699,7 @@ fn assign_ids<'p>(
     observations: &[Observation],
     groups: &BTreeMap<usize, Vec<usize>>,
     previous_of: impl Fn(usize) -> Option<&'p str>,
-    sizes: &HashMap<&str, usize>,
+    sizes: &rustc_hash::FxHashMap<&str, usize>,
     mut taken: HashSet<String>,
 ) -> HashMap<usize, String> {
     let mut order: Vec<(&usize, &Vec<usize>)> = groups.iter().collect();
