@@ -60,6 +60,7 @@ pub async fn resolve_csv(
         for (kind, list) in [
             ("merge", &resolution.merges),
             ("review", &resolution.review),
+            ("rejected", &resolution.rejected),
         ] {
             for e in list {
                 let line = serde_json::json!({ "decision": kind, "pair": e });

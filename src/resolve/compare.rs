@@ -130,7 +130,20 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
     let mut name = match (&a.name, &b.name) {
         (Some(x), Some(y)) => {
             if x.branch != y.branch {
-                Some(NAME_DIFFERENT)
+                // A branch written without its parent's form (`X石材梅山分公司` for
+                // `X石材有限公司梅山分公司`) has its place in the core: the same words in the
+                // same order are the same branch.
+                let whole = |n: &super::name::NameParts| {
+                    n.branch.as_ref().map(|b| format!("{}{b}", n.core))
+                };
+                match (whole(x), whole(y)) {
+                    (Some(p), Some(q)) if p == q => Some(if x.form.is_none() || y.form.is_none() {
+                        NAME_CORE
+                    } else {
+                        NAME_CLOSE
+                    }),
+                    _ => Some(NAME_DIFFERENT),
+                }
             } else if x.key == y.key {
                 Some(NAME_EXACT)
             } else if x.core == y.core && (x.form.is_none() || y.form.is_none()) {
@@ -232,6 +245,17 @@ mod tests {
         let mut a2 = a.clone();
         a2.legal_rep = Some("张三".into());
         assert_eq!(compare(&a2, &b)[1], Some(NAME_HOMOPHONE));
+    }
+
+    #[test]
+    fn a_branch_written_without_its_parent_form_is_the_same_branch() {
+        let full = f("南安市誉博精密铸造有限公司梅山分公司", None);
+        let short = f("南安市誉博精密铸造梅山分公司", None);
+        assert_eq!(compare(&full, &short)[1], Some(NAME_CORE));
+        let other = f("南安市誉博精密铸造有限公司官桥分公司", None);
+        assert_eq!(compare(&other, &short)[1], Some(NAME_DIFFERENT));
+        let parent = f("南安市誉博精密铸造有限公司", None);
+        assert_eq!(compare(&parent, &short)[1], Some(NAME_DIFFERENT));
     }
 
     #[test]

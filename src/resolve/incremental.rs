@@ -1,10 +1,10 @@
 //! Incremental resolution for the daemon: keeps the last full resolution's features, blocking
 //! index, model, decisions and result in memory, and redoes only what a change can affect.
 //!
-//! A floating record's decision (its best candidate) depends on its own features and on its
-//! candidates. When records arrive, change or go, a floating record is re-scored only if a
-//! new record would beat its best candidate or push one out of its candidates, or if a
-//! record it had as a candidate went. Clustering is redone from the kept decisions (cheap);
+//! A floating record's decision (its picks: its best candidate, and its best candidate with a
+//! valid USCC) depends on its own features and on its candidates. When records arrive, change
+//! or go, a floating record is re-scored only if a new record would beat one of its picks or
+//! push one out of its candidates, or if a record it had as a candidate went. Clustering is redone from the kept decisions (cheap);
 //! entities whose records are exactly those of last time keep their id and master record.
 //! The model and name frequencies stay those of the last full resolution, which is redone
 //! when operators' decisions or thresholds change, or once a quarter of the records held
@@ -20,7 +20,7 @@ use super::features::Features;
 use super::model::Model;
 use super::{
     anchor, assign_ids, best_of, compare, compute_features, decide, master, parallel_chunks,
-    resolve_core, Best, Codes, Decided, JoinMethod, Link, MatchContext, NameFrequencies,
+    resolve_core, Codes, Decided, JoinMethod, Link, MatchContext, NameFrequencies, Picks,
     PreviousLinks, Resolution, ResolveOptions, ResolveStats,
 };
 use crate::domain::Observation;
@@ -28,7 +28,7 @@ use crate::domain::Observation;
 const NONE: u32 = u32::MAX;
 
 /// A re-scored record: index, candidates, name floor, best candidate, pairs compared.
-type Rescored = (usize, Vec<u32>, u32, Option<Best>, usize);
+type Rescored = (usize, Vec<u32>, u32, Option<Picks>, usize);
 
 /// One entity as last resolved: its id and record slots (ascending).
 #[derive(Default)]
@@ -68,7 +68,7 @@ pub struct Resolver {
     floating_index: Blocker,
     model: Model,
     name_tf: NameFrequencies,
-    best: Vec<Option<Best>>,
+    best: Vec<Option<Picks>>,
     /// Each floating record's candidates (sorted) and name-candidate floor, as last scored.
     cands: Vec<Vec<u32>>,
     floor: Vec<u32>,
@@ -341,7 +341,7 @@ impl Resolver {
                 let Ok(pos) = self.cands[h].binary_search(&(d as u32)) else {
                     continue;
                 };
-                let was_best = self.best[h].as_ref().is_some_and(|b| b.j as usize == d);
+                let was_best = self.best[h].as_ref().is_some_and(|b| b.mentions(d as u32));
                 // Sharing fewer name grams than the last name candidate, it was a candidate by
                 // an identifier or place key only, and its going lets no other record in.
                 let was_name_candidate = self.floor[h] > 0 && grams >= self.floor[h];
@@ -384,9 +384,10 @@ impl Resolver {
                     .model
                     .weights(&compare::compare(f, &self.feats[d]), self.name_tf.of(f));
                 let (w, _) = self.model.score(&weights);
+                let anchored = self.feats[d].code_valid;
                 if self.best[h]
                     .as_ref()
-                    .is_none_or(|b| b.beaten_by(d as u32, w))
+                    .is_none_or(|b| b.beaten_by(d as u32, w, anchored))
                 {
                     why[4] += 1;
                     affected[h] = true;
@@ -408,9 +409,10 @@ impl Resolver {
             part.iter()
                 .map(|&i| {
                     let (cands, floor) = self.index.candidates_with_floor(i, &self.feats[i]);
-                    let kept = self.best[i]
-                        .as_ref()
-                        .filter(|b| cands.binary_search(&b.j).is_ok());
+                    let present = |j: u32| cands.binary_search(&j).is_ok();
+                    let kept = self.best[i].as_ref().filter(|b| {
+                        present(b.top.j) && b.anchored.as_ref().is_none_or(|a| present(a.j))
+                    });
                     let (best, compared) = match kept {
                         Some(kept) => {
                             let old = &self.cands[i];
@@ -421,11 +423,7 @@ impl Resolver {
                                 .collect();
                             let challenger =
                                 best_of(i, &new, &self.feats, &self.model, &self.name_tf, &decided);
-                            let best = match challenger {
-                                Some(c) if kept.beaten_by(c.j, c.weight) => c,
-                                _ => kept.clone(),
-                            };
-                            (Some(best), new.len())
+                            (Picks::join(Some(kept.clone()), challenger), new.len())
                         }
                         None => {
                             let best = best_of(

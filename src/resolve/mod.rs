@@ -198,8 +198,8 @@ pub(crate) struct Core {
     pub feats: Vec<features::Features>,
     pub model: Model,
     pub name_tf: NameFrequencies,
-    /// Best candidate of every floating record that has one, by record index.
-    pub best: HashMap<u32, Best>,
+    /// Picks of every floating record that has a candidate, by record index.
+    pub best: HashMap<u32, Picks>,
     /// Entity id → its record indexes, ascending.
     pub groups: Vec<(String, Vec<u32>)>,
 }
@@ -217,6 +217,78 @@ impl Best {
     /// Whether candidate `(j, weight)` beats this one (ties go to the smaller index).
     fn beaten_by(&self, j: u32, weight: f64) -> bool {
         weight > self.weight || (weight == self.weight && j < self.j)
+    }
+}
+
+/// What a floating record may join: its best candidate, and its best candidate that carries
+/// a valid USCC (an anchored employer). The two differ when another floating record (a copy
+/// in a second feed, with the same typo or the same missing fields) looks more like it than
+/// the employer's own records do; joining only the best would leave such copies in a
+/// cluster of their own, beside the employer they all belong to.
+#[derive(Debug, Clone)]
+pub(crate) struct Picks {
+    pub top: Best,
+    /// The best candidate with a valid USCC (may be `top` itself).
+    pub anchored: Option<Best>,
+}
+
+impl Picks {
+    fn new(b: Best, anchored: bool) -> Picks {
+        Picks {
+            anchored: anchored.then(|| b.clone()),
+            top: b,
+        }
+    }
+
+    /// Offers candidate `b` (`anchored`: it carries a valid USCC).
+    fn offer(&mut self, b: Best, anchored: bool) {
+        if anchored
+            && self
+                .anchored
+                .as_ref()
+                .is_none_or(|a| a.beaten_by(b.j, b.weight))
+        {
+            self.anchored = Some(b.clone());
+        }
+        if self.top.beaten_by(b.j, b.weight) {
+            self.top = b;
+        }
+    }
+
+    /// Offers candidate `b` to `slot`, which may have no picks yet.
+    fn offer_to(slot: &mut Option<Picks>, b: Best, anchored: bool) {
+        match slot {
+            None => *slot = Some(Picks::new(b, anchored)),
+            Some(p) => p.offer(b, anchored),
+        }
+    }
+
+    /// The better picks of two sets of candidates.
+    fn join(a: Option<Picks>, b: Option<Picks>) -> Option<Picks> {
+        let (mut out, other) = match (a, b) {
+            (None, x) | (x, None) => return x,
+            (Some(a), Some(b)) => (Some(a), b),
+        };
+        if let Some(x) = other.anchored {
+            Picks::offer_to(&mut out, x, true);
+        }
+        Picks::offer_to(&mut out, other.top, false);
+        out
+    }
+
+    /// Whether record `j` is one of the picks.
+    fn mentions(&self, j: u32) -> bool {
+        self.top.j == j || self.anchored.as_ref().is_some_and(|a| a.j == j)
+    }
+
+    /// Whether candidate `(j, weight)` (`anchored`: with a valid USCC) would change the picks.
+    fn beaten_by(&self, j: u32, weight: f64, anchored: bool) -> bool {
+        self.top.beaten_by(j, weight)
+            || (anchored
+                && self
+                    .anchored
+                    .as_ref()
+                    .is_none_or(|a| a.beaten_by(j, weight)))
     }
 }
 
@@ -354,7 +426,7 @@ fn anchor(
     (uf, method)
 }
 
-/// The best of `candidates` for floating record `i`.
+/// The picks among `candidates` for floating record `i`.
 fn best_of(
     i: usize,
     candidates: &[u32],
@@ -362,34 +434,40 @@ fn best_of(
     model: &Model,
     tf: &NameFrequencies,
     decided: &Decided,
-) -> Option<Best> {
+) -> Option<Picks> {
     let f = &feats[i];
-    let mut best: Option<Best> = None;
+    let mut picks: Option<Picks> = None;
     for &j in candidates {
         if decided.kept_apart(i, j as usize) {
             continue;
         }
         let weights = model.weights(&compare::compare(f, &feats[j as usize]), tf.of(f));
         let (w, p) = model.score(&weights);
-        if best.as_ref().is_none_or(|b| b.beaten_by(j, w)) {
-            best = Some(Best {
-                j,
-                fields: weights,
-                weight: w,
-                probability: p,
-            });
+        let anchored = feats[j as usize].code_valid;
+        if picks.as_ref().is_none_or(|b| b.beaten_by(j, w, anchored)) {
+            Picks::offer_to(
+                &mut picks,
+                Best {
+                    j,
+                    fields: weights,
+                    weight: w,
+                    probability: p,
+                },
+                anchored,
+            );
         }
     }
-    best
+    picks
 }
 
 /// Step 5: each floating record (in the given order) joins its best candidate when the
-/// evidence is strong enough; review and (optionally) rejected pairs are kept.
+/// evidence is strong enough, and its best candidate with a valid USCC when that evidence is
+/// strong enough too; review and (optionally) rejected pairs are kept.
 #[allow(clippy::too_many_arguments)]
 fn decide(
     observations: &[Observation],
     floating: &[usize],
-    best: impl Fn(usize) -> Option<Best>,
+    best: impl Fn(usize) -> Option<Picks>,
     uf: &mut unionfind::Clusters,
     method: &mut [JoinMethod],
     prior: f64,
@@ -400,15 +478,34 @@ fn decide(
     let mut review = Vec::new();
     let mut rejected = Vec::new();
     for &i in floating {
-        let Some(Best {
+        let Some(Picks { top, anchored }) = best(i) else {
+            continue;
+        };
+        if let Some(x) =
+            anchored.filter(|x| x.j != top.j && x.probability >= opts.thresholds.merge_probability)
+        {
+            if uf.union(i, x.j as usize) {
+                if method[i] == JoinMethod::Seed {
+                    method[i] = JoinMethod::Score;
+                }
+                stats.merged_by_score += 1;
+                let (a, b) = (&observations[i], &observations[x.j as usize]);
+                merges.push(PairEvidence::new(
+                    a,
+                    b,
+                    prior,
+                    x.fields,
+                    x.weight,
+                    x.probability,
+                ));
+            }
+        }
+        let Best {
             j,
             fields,
             weight,
             probability,
-        }) = best(i)
-        else {
-            continue;
-        };
+        } = top;
         let (a, b) = (&observations[i], &observations[j as usize]);
         let evidence = PairEvidence::new(a, b, prior, fields, weight, probability);
         if probability >= opts.thresholds.merge_probability {
@@ -556,20 +653,26 @@ pub(crate) fn resolve_core(
     let name_tf = NameFrequencies::count(&feats, &mut uf, &alive);
 
     // 5. Each floating record joins its best candidate when the evidence is strong enough.
-    let mut best: HashMap<u32, Best> = HashMap::new();
+    let mut best: HashMap<u32, Picks> = HashMap::new();
     for (i, j, g) in &pairs {
         let weights = model.weights(g, name_tf.of(&feats[*i as usize]));
         let (w, p) = model.score(&weights);
-        if best.get(i).is_none_or(|b| b.beaten_by(*j, w)) {
-            best.insert(
-                *i,
-                Best {
-                    j: *j,
-                    fields: weights,
-                    weight: w,
-                    probability: p,
-                },
-            );
+        let anchored = feats[*j as usize].code_valid;
+        let b = Best {
+            j: *j,
+            fields: weights,
+            weight: w,
+            probability: p,
+        };
+        match best.entry(*i) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Picks::new(b, anchored));
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if o.get().beaten_by(*j, w, anchored) {
+                    o.get_mut().offer(b, anchored);
+                }
+            }
         }
     }
     let (merges, review, rejected) = decide(
@@ -769,6 +872,35 @@ mod tests {
             .find(|l| l.source == source && l.record_key == key)
             .map(|l| l.entity_id.clone())
             .expect("linked")
+    }
+
+    fn best(j: u32, weight: f64) -> Best {
+        Best {
+            j,
+            fields: Vec::new(),
+            weight,
+            probability: model::probability(weight),
+        }
+    }
+
+    #[test]
+    fn picks_keep_the_best_candidate_and_the_best_anchored_one() {
+        let mut p = Picks::new(best(5, 3.0), false);
+        assert!(p.anchored.is_none());
+        // An anchored candidate below the best is kept beside it.
+        assert!(p.beaten_by(7, 2.0, true));
+        p.offer(best(7, 2.0), true);
+        assert_eq!((p.top.j, p.anchored.as_ref().map(|a| a.j)), (5, Some(7)));
+        // A weaker floating one changes nothing; a stronger anchored one takes both places.
+        assert!(!p.beaten_by(8, 2.5, false));
+        p.offer(best(9, 4.0), true);
+        assert_eq!((p.top.j, p.anchored.as_ref().map(|a| a.j)), (9, Some(9)));
+        assert!(p.mentions(9) && !p.mentions(5));
+        // Joining the picks of two candidate sets is picking over their union.
+        let a = Some(Picks::new(best(1, 1.0), true));
+        let b = Some(Picks::new(best(2, 6.0), false));
+        let j = Picks::join(a, b).expect("picks");
+        assert_eq!((j.top.j, j.anchored.as_ref().map(|a| a.j)), (2, Some(1)));
     }
 
     #[test]
