@@ -374,6 +374,20 @@ fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
         if spec.id.is_empty() {
             spec.id = stem;
         }
+        // A CA file is named relative to the project root, like every other path.
+        if let Some(ca) = spec.http.as_mut().and_then(|h| h.ca_file.as_mut()) {
+            if ca.is_relative() {
+                *ca = root.join(&*ca);
+            }
+            if !ca.exists() {
+                out.push(
+                    Problem::new(&file, format!("ca_file {} does not exist", ca.display()))
+                        .at(doc.line(&key(&["http", "ca_file"])))
+                        .key("http.ca_file")
+                        .hint("the PEM file of the platform's CA, relative to the project root"),
+                );
+            }
+        }
         if specs.iter().any(|s| s.id == spec.id) {
             out.push(
                 Problem::new(
