@@ -87,7 +87,7 @@ impl Resolver {
         ctx: &MatchContext<'_>,
         opts: &ResolveOptions,
     ) -> Resolver {
-        let (resolution, core) = resolve_core(&observations, previous, ctx, opts);
+        let (resolution, core) = resolve_core(&observations, previous, ctx, opts, true);
         let n = observations.len();
         let alive = vec![true; n];
         let index = Blocker::full(&core.feats, &alive);

@@ -188,7 +188,7 @@ pub fn resolve(
     ctx: &MatchContext<'_>,
     opts: &ResolveOptions,
 ) -> Resolution {
-    resolve_core(observations, previous, ctx, opts).0
+    resolve_core(observations, previous, ctx, opts, false).0
 }
 
 /// What a full resolution learnt that an incremental one reuses.
@@ -558,11 +558,14 @@ fn entity(
 }
 
 /// The full resolution, and what an incremental one reuses.
+/// `keep_core`: keep the features and decisions for an incremental resolver (otherwise they
+/// are freed before the entities are built, which lowers the peak memory).
 pub(crate) fn resolve_core(
     observations: &[Observation],
     previous: &PreviousLinks,
     ctx: &MatchContext<'_>,
     opts: &ResolveOptions,
+    keep_core: bool,
 ) -> (Resolution, Core) {
     let n = observations.len();
     let clock = std::time::Instant::now();
@@ -570,6 +573,7 @@ pub(crate) fn resolve_core(
         tracing::debug!(
             what,
             seconds = clock.elapsed().as_secs_f64(),
+            peak_mib = crate::pipeline::peak_mib(),
             "resolve step"
         )
     };
@@ -686,6 +690,17 @@ pub(crate) fn resolve_core(
         &mut stats,
     );
     lap("decide");
+    let (feats, best) = if keep_core {
+        (feats, best)
+    } else {
+        (Vec::new(), HashMap::new())
+    };
+    let compared: Vec<(u32, u32)> = if opts.keep_compared {
+        pairs.iter().map(|p| (p.0, p.1)).collect()
+    } else {
+        Vec::new()
+    };
+    drop(pairs);
 
     // 6. Entities, stable ids, master records and links.
     let groups = clusters_of(&mut uf, &alive);
@@ -719,11 +734,7 @@ pub(crate) fn resolve_core(
         review,
         rejected,
         stats,
-        compared: if opts.keep_compared {
-            pairs.iter().map(|p| (p.0, p.1)).collect()
-        } else {
-            Vec::new()
-        },
+        compared,
     };
     let core = Core {
         codes,
