@@ -114,3 +114,68 @@ fn run_refuses_a_broken_configuration() {
     assert!(stderr.contains("`county.code`"), "{stderr}");
     assert!(!project.root().join("var").exists(), "nothing was written");
 }
+
+/// `yingbao gazetteer import` builds another county's tables from china-division files, and
+/// a configuration pointing at them passes `check`.
+#[test]
+fn a_county_is_set_up_from_china_division_files() {
+    let project = Project::new();
+    let from = project.root().join("division");
+    std::fs::create_dir_all(&from).expect("mkdir");
+    std::fs::write(
+        from.join("areas.csv"),
+        "code,name,cityCode,provinceCode\n350583,\"南安市\",3505,35\n500106,\"沙坪坝区\",5001,50\n",
+    )
+    .expect("areas");
+    std::fs::write(
+        from.join("streets.csv"),
+        "code,name,areaCode,provinceCode,cityCode\n500106001,\"小龙坎街道\",500106,50,5001\n\
+         500106002,\"沙坪坝街道\",500106,50,5001\n350583001,\"溪美街道\",350583,35,3505\n",
+    )
+    .expect("streets");
+    std::fs::write(
+        from.join("villages_500106.csv"),
+        "code,name,streetCode,provinceCode,cityCode,areaCode\n\
+         500106001001,\"小龙坎社区居委会\",500106001,50,5001,500106\n",
+    )
+    .expect("villages");
+    let out = project.cli(&[
+        "gazetteer",
+        "import",
+        "--from",
+        from.to_str().expect("utf-8"),
+        "--county",
+        "500106",
+    ]);
+    assert!(
+        out.contains("500106 沙坪坝区: 2 townships, 1 villages"),
+        "{out}"
+    );
+    let towns = project.root().join("config/gazetteer/500106_townships.csv");
+    assert_eq!(
+        std::fs::read_to_string(&towns).expect("townships"),
+        "code,name\n500106001,小龙坎街道\n500106002,沙坪坝街道\n"
+    );
+    let config = project.config_file();
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace(
+            "gazetteer/350583_townships.csv",
+            "gazetteer/500106_townships.csv",
+        )
+        .replace(
+            "gazetteer/350583_villages.csv",
+            "gazetteer/500106_villages.csv",
+        )
+        .replace("gazetteer/aliases.csv", "gazetteer/500106_aliases.csv")
+        .replace("code = \"350583\"", "code = \"500106\"")
+        .replace("name = \"南安市\"", "name = \"沙坪坝区\"");
+    std::fs::write(
+        project.root().join("config/gazetteer/500106_aliases.csv"),
+        "alias,township_code,note\n",
+    )
+    .expect("aliases");
+    std::fs::write(&config, text).expect("write");
+    let check = project.cli(&["check"]);
+    assert!(check.contains("2 townships, 1 villages"), "{check}");
+}

@@ -63,6 +63,11 @@ pub enum Command {
     /// Run unattended: pull and run on the configured schedules, answer /healthz, /readyz and
     /// /metrics, reload on SIGHUP or a changed config, stop cleanly on SIGTERM.
     Serve,
+    /// Build the township and village tables of a county from the china-division CSV files.
+    Gazetteer {
+        #[command(subcommand)]
+        action: GazetteerAction,
+    },
     /// Fetch a connector's first records and show each mapped field and every reject with
     /// its reason (for tuning a mapping). Stores nothing.
     Preview {
@@ -250,6 +255,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             crate::daemon::service::serve(&cli.config).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Gazetteer {
+            action: GazetteerAction::Import { from, county, out },
+        } => gazetteer_import(&cli.config, &from, &county, out),
         Command::Preview { connector, rows } => probe::preview(&cli.config, &connector, rows).await,
         Command::Run { json } => {
             let cfg = load(&cli.config)?;
@@ -465,4 +473,56 @@ async fn run_with_progress(cfg: &Config, store: &Store) -> Result<pipeline::RunS
     let result = pipeline::run_observed(cfg, store, pipeline::Sources::Read, &report).await;
     bar.finish_and_clear();
     Ok(result?)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GazetteerAction {
+    /// Write `<county>_townships.csv` and `<county>_villages.csv` from the china-division
+    /// folder (areas.csv, streets.csv, villages*.csv).
+    Import {
+        /// The china-division folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// The county's 6-digit code, e.g. 350583.
+        #[arg(long)]
+        county: String,
+        /// Where to write (default: `config/gazetteer` of the project).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn gazetteer_import(
+    config_file: &Path,
+    from: &Path,
+    county: &str,
+    out: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let tables = crate::place::import::import(from, county)?;
+    let out = out.unwrap_or_else(|| config::load::root_of(config_file).join("config/gazetteer"));
+    let (towns, villages) = crate::place::import::write(&tables, &out)?;
+    println!(
+        "{} {}: {} townships, {} villages",
+        tables.county.0,
+        tables.county.1,
+        tables.townships.len(),
+        tables.villages.len()
+    );
+    println!("wrote {}", towns.display());
+    println!("wrote {}", villages.display());
+    if tables.villages.is_empty() {
+        println!("! no villages for this county in {}/villages*.csv: placement will use township names only", from.display());
+    }
+    println!("set in config/yingbao.toml under [county]:");
+    println!("  code = \"{}\"", tables.county.0);
+    println!("  name = \"{}\"", tables.county.1);
+    println!(
+        "  townships = \"config/gazetteer/{}_townships.csv\"",
+        tables.county.0
+    );
+    println!(
+        "  villages = \"config/gazetteer/{}_villages.csv\"",
+        tables.county.0
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! The gazetteer is data in `config/`; `locate` is a pure function of a gazetteer and facts.
 
 pub mod gazetteer;
+pub mod import;
 pub mod locate;
 
 pub use gazetteer::{Gazetteer, Township, Village};
