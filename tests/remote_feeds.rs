@@ -351,3 +351,37 @@ address = "dz"
         Some(state2)
     );
 }
+
+/// `check --connect` names the source it cannot reach, with the cause, and exits 2.
+#[test]
+fn check_connect_reports_an_unreachable_source() {
+    let project = Project::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port"); // closed again when the listener drops
+    std::fs::write(
+        project.root().join("connectors/platform.toml"),
+        format!(
+            "feed = \"market\"\n\n[http]\nurl = \"http://127.0.0.1:{port}/api\"\nconnect_timeout_secs = 2\n\n[http.retry]\nmax_attempts = 1\n\n[columns]\nname = \"qymc\"\n"
+        ),
+    )
+    .expect("connector");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .args([
+            "--config",
+            project.config_file().to_str().expect("utf-8"),
+            "check",
+            "--connect",
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("connect platform     FAILED"), "{stdout}");
+    assert!(stdout.contains("connect declaration  ok"), "{stdout}");
+    assert!(
+        stdout.contains("1 source(s) could not be reached"),
+        "{stdout}"
+    );
+}
