@@ -482,8 +482,10 @@ pub async fn pull(
 ) -> Result<SourceOutcome, PipelineError> {
     let run_id = store.begin_run(as_of(cfg)).await?;
     let result = pull_source(cfg, store, run_id, spec).await;
+    // `pulled`, not `succeeded`: a pull has no entities or leads, and "the last run" (for
+    // stable ids, exports and reviews) must stay the last full run.
     let (status, summary) = match &result {
-        Ok((_, o)) => ("succeeded", serde_json::json!({ "pull": o })),
+        Ok((_, o)) => ("pulled", serde_json::json!({ "pull": o })),
         Err(e) => (
             "failed",
             serde_json::json!({ "pull": spec.id, "error": e.to_string() }),

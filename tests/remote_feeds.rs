@@ -284,8 +284,10 @@ address = "dz"
         .clone();
     let store = project.sqlite().await;
 
-    // 1. First pull: whole.
+    // 1. First pull: whole. A pull is not a run of the whole job: "the last run" stays put.
+    let last_run = store.last_run().await.expect("last run");
     let first = pipeline::pull(&cfg, &store, &spec).await.expect("pull 1");
+    assert_eq!(store.last_run().await.expect("last run"), last_run);
     assert_eq!((first.status.as_str(), first.records_used), ("fresh", 3));
     let state = store
         .connector_state("frontdb")
