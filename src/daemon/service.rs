@@ -78,7 +78,16 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                 .await
                 .map_err(|e| e.to_string())?;
             for o in &summary.sources {
-                observe_source(&m, &st, o).await;
+                // A source with its own pull job was counted when it was pulled.
+                let pulled_alone = c
+                    .connectors
+                    .iter()
+                    .any(|s| s.id == o.source && s.pull.schedule.is_some());
+                if pulled_alone {
+                    m.set_source_stale(&o.source, o.status != "fresh");
+                } else {
+                    observe_source(&m, &st, o).await;
+                }
             }
             m.set_push_blocked(summary.push_blocked.is_some());
             tracing::info!(
