@@ -31,6 +31,9 @@ pub struct MasterRecord {
     pub stats_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headcount: Option<u32>,
+    /// 营业收入, 万元 (statistics first, then tax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,6 +154,9 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
         last_tax_date: latest(members, Feed::Tax, |o| o.last_tax_date),
         stats_status: pick(members, &[Feed::Statistics], |o| o.stats_status.clone()),
         headcount,
+        revenue: pick(members, &[Feed::Statistics, Feed::Tax], |o| {
+            o.revenue.filter(|r| r.is_finite() && *r >= 0.0)
+        }),
         region_code: pick(members, &[Feed::Statistics, Feed::Market, Feed::Tax], |o| {
             o.region_code.clone()
         }),

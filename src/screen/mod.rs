@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod filing;
 pub mod operating;
 pub mod rules;
+pub mod size_class;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,14 @@ pub struct Assessment {
     pub rule_ids: Vec<String>,
     /// Reasons for township staff, in Chinese; the filing situation comes first.
     pub reasons: Vec<String>,
+    /// 大中小微 size class (统计上大中小微型企业划分办法 2017), when anything is known to
+    /// decide it with.
+    #[serde(default)]
+    pub size: Option<size_class::SizeResult>,
+    /// A candidate for the 中小微企业职业健康帮扶 action: small or micro, and in mining,
+    /// building materials, metallurgy or chemicals, or with exam or testing evidence.
+    #[serde(default)]
+    pub sme_assistance: bool,
 }
 
 impl Assessment {
@@ -44,6 +53,14 @@ pub fn assess(
     let class = m.industry_code.as_ref().and_then(|c| catalogue.class_of(c));
     let op = operating::assess(m, &policy.operating, as_of);
     let filing = filing_status(m.last_filed, as_of, policy.lapse_months);
+    let code = m.industry_code.as_ref().map(|c| c.as_str());
+    let size = size_class::classify(&size_class::SizeInput {
+        industry_code: code,
+        headcount: m.headcount,
+        revenue_wan: m.revenue,
+        assets_wan: None,
+    });
+    let evidence = m.last_exam.is_some() || m.last_test.is_some();
     let mut a = Assessment {
         entity_id: m.entity_id.clone(),
         risk_class: class,
@@ -52,6 +69,8 @@ pub fn assess(
         filing,
         rule_ids: Vec::new(),
         reasons: Vec::new(),
+        size,
+        sme_assistance: size_class::sme_assistance_candidate(size.as_ref(), code, evidence),
     };
     if !op.operating || filing == FilingStatus::Current {
         return a;
@@ -112,6 +131,31 @@ mod tests {
             tax_status: Some("正常".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn every_employer_gets_a_size_class_and_the_sme_flag() {
+        let policy = Policy::default();
+        let as_of = d(2025, 6, 30);
+        // A stone works (building materials) with 15 workers: micro, an assistance candidate.
+        let small = assess(&stone(15), &policy, &cat(), as_of);
+        let size = small.size.expect("size from headcount");
+        assert_eq!(size.class, size_class::SizeClass::Micro);
+        assert!(size.estimated, "revenue unknown");
+        assert!(small.sme_assistance);
+        // 400 workers and 5000万 revenue: medium, not a candidate.
+        let mut big = stone(400);
+        big.revenue = Some(5000.0);
+        let medium = assess(&big, &policy, &cat(), as_of);
+        let size = medium.size.expect("size");
+        assert_eq!(size.class, size_class::SizeClass::Medium);
+        assert!(!size.estimated);
+        assert!(!medium.sme_assistance);
+        // Nothing to decide with: no size, no flag.
+        let mut unknown = stone(1);
+        unknown.headcount = None;
+        let a = assess(&unknown, &policy, &cat(), as_of);
+        assert!(a.size.is_none() && !a.sme_assistance);
     }
 
     #[test]
