@@ -611,11 +611,7 @@ async fn pull_source(
                     changed.len()
                 ));
                 batch.observations = merged;
-                batch.invalid_uscc = batch
-                    .observations
-                    .iter()
-                    .filter(|o| o.uscc.as_ref().is_some_and(|u| !u.is_valid()))
-                    .count();
+                batch.invalid_uscc = crate::ingest::count_invalid(&batch.observations);
             }
             let n = batch.observations.len();
             let min = last

@@ -33,18 +33,6 @@ fn partition(r: &Resolution) -> HashMap<Key, Vec<Key>> {
     out
 }
 
-fn ids(r: &Resolution) -> HashMap<Key, String> {
-    r.links
-        .iter()
-        .map(|l| {
-            (
-                (l.source.clone(), l.record_key.clone()),
-                l.entity_id.clone(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_months_change_resolves_incrementally_like_a_full_run() {
     let project = Project::new();
@@ -83,7 +71,7 @@ async fn a_months_change_resolves_incrementally_like_a_full_run() {
     );
 
     // The update agrees with a full resolution of the new month.
-    let previous: PreviousLinks = ids(&first).into_iter().collect();
+    let previous: PreviousLinks = first.previous_links().into_iter().collect();
     let full = resolve(&month, &previous, &ctx, &opts);
     let (inc_p, full_p) = (partition(&update), partition(&full));
     assert_eq!(inc_p.len(), month.len());
@@ -101,7 +89,7 @@ async fn a_months_change_resolves_incrementally_like_a_full_run() {
         .chain(&change.added)
         .collect();
     let before = partition(&first);
-    let (old_ids, new_ids) = (ids(&first), ids(&update));
+    let (old_ids, new_ids) = (first.previous_links(), update.previous_links());
     let mut untouched = 0;
     for (key, members) in &before {
         if members.iter().any(|m| touched.contains(m)) {
@@ -115,5 +103,5 @@ async fn a_months_change_resolves_incrementally_like_a_full_run() {
     }
     assert!(untouched > observations.len() * 9 / 10);
     // And the full run with previous links gives the same ids.
-    assert_eq!(ids(&full), new_ids);
+    assert_eq!(full.previous_links(), new_ids);
 }

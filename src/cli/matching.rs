@@ -84,7 +84,6 @@ fn incremental_figures(
     opts: &crate::resolve::ResolveOptions,
 ) {
     use crate::resolve::incremental::Resolver;
-    use std::collections::HashMap;
     let opts = crate::resolve::ResolveOptions {
         keep_compared: false,
         ..opts.clone()
@@ -93,27 +92,16 @@ fn incremental_figures(
     let started = Instant::now();
     let mut resolver = Resolver::build(obs, &Default::default(), ctx, &opts);
     let build_secs = started.elapsed().as_secs_f64();
-    let ids = |r: &crate::resolve::Resolution| -> HashMap<(String, String), String> {
-        r.links
-            .iter()
-            .map(|l| {
-                (
-                    (l.source.clone(), l.record_key.clone()),
-                    l.entity_id.clone(),
-                )
-            })
-            .collect()
-    };
-    let previous = ids(resolver.resolution());
+    let previous = resolver.resolution().previous_links();
     let started = Instant::now();
     let (update, stats) = resolver.update(&month, ctx, &opts);
     let update_secs = started.elapsed().as_secs_f64();
-    let inc_ids = ids(update);
+    let inc_ids = update.previous_links();
     drop(resolver);
     let started = Instant::now();
     let full = crate::resolve::resolve(&month, &previous, ctx, &opts);
     let full_secs = started.elapsed().as_secs_f64();
-    let full_ids = ids(&full);
+    let full_ids = full.previous_links();
     let touched: std::collections::HashSet<&(String, String)> =
         change.changed.iter().chain(&change.added).collect();
     let untouched: Vec<&(String, String)> = inc_ids

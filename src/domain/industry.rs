@@ -44,30 +44,37 @@ impl IndustryCode {
 
     /// The 门类 letter implied by the 大类, per GB/T 4754-2017.
     pub fn section(&self) -> char {
-        let d: u32 = self.0[..2].parse().unwrap_or(0);
-        match d {
-            1..=5 => 'A',
-            6..=12 => 'B',
-            13..=43 => 'C',
-            44..=46 => 'D',
-            47..=50 => 'E',
-            51..=52 => 'F',
-            53..=60 => 'G',
-            61..=62 => 'H',
-            63..=65 => 'I',
-            66..=69 => 'J',
-            70 => 'K',
-            71..=72 => 'L',
-            73..=75 => 'M',
-            76..=79 => 'N',
-            80..=82 => 'O',
-            83 => 'P',
-            84..=85 => 'Q',
-            86..=90 => 'R',
-            91..=96 => 'S',
-            _ => 'T',
-        }
+        let d: u8 = self.0[..2].parse().unwrap_or(0);
+        section_of_division(d).unwrap_or('T')
     }
+}
+
+/// 门类 of a 大类 (01–97) in GB/T 4754-2017; `None` outside 01–97.
+pub fn section_of_division(division: u8) -> Option<char> {
+    let section = match division {
+        1..=5 => 'A',
+        6..=12 => 'B',
+        13..=43 => 'C',
+        44..=46 => 'D',
+        47..=50 => 'E',
+        51..=52 => 'F',
+        53..=60 => 'G',
+        61..=62 => 'H',
+        63..=65 => 'I',
+        66..=69 => 'J',
+        70 => 'K',
+        71..=72 => 'L',
+        73..=75 => 'M',
+        76..=79 => 'N',
+        80..=82 => 'O',
+        83 => 'P',
+        84..=85 => 'Q',
+        86..=90 => 'R',
+        91..=96 => 'S',
+        97 => 'T',
+        _ => return None,
+    };
+    Some(section)
 }
 
 impl fmt::Display for IndustryCode {

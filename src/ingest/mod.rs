@@ -157,7 +157,8 @@ pub fn read_file(spec: &ConnectorSpec, path: &Path) -> Result<SourceBatch, Inges
     Ok(batch)
 }
 
-fn count_invalid(observations: &[Observation]) -> usize {
+/// Observations whose USCC fails its check character.
+pub fn count_invalid(observations: &[Observation]) -> usize {
     observations
         .iter()
         .filter(|o| o.uscc.as_ref().is_some_and(|u| !u.is_valid()))

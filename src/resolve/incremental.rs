@@ -176,17 +176,7 @@ impl Resolver {
             || opts.overrides != self.opts.overrides
             || self.dead * 4 > self.slots.len()
         {
-            let previous: PreviousLinks = self
-                .current
-                .links
-                .iter()
-                .map(|l| {
-                    (
-                        (l.source.clone(), l.record_key.clone()),
-                        l.entity_id.clone(),
-                    )
-                })
-                .collect();
+            let previous = self.current.previous_links();
             *self = Resolver::build(observations.to_vec(), &previous, ctx, opts);
             let stats = UpdateStats {
                 full: true,
@@ -310,7 +300,6 @@ impl Resolver {
 
         // 3. Floating records whose decision may change.
         let mut affected = vec![false; n];
-        let mut why = [0usize; 6];
         for (s, a) in affected.iter_mut().enumerate().skip(old_len) {
             *a = !self.feats[s].code_valid;
         }
@@ -324,7 +313,6 @@ impl Resolver {
             }
             for &h in self.floating_index.holders(*key).0 {
                 affected[h as usize] = true;
-                why[0] += 1;
             }
         }
         // A record that went: those that had it as best, or whose name candidates may now
@@ -346,7 +334,6 @@ impl Resolver {
                 // an identifier or place key only, and its going lets no other record in.
                 let was_name_candidate = self.floor[h] > 0 && grams >= self.floor[h];
                 if was_best || was_name_candidate {
-                    why[if was_best { 1 } else { 2 }] += 1;
                     affected[h] = true;
                 } else {
                     self.cands[h].remove(pos);
@@ -372,7 +359,6 @@ impl Resolver {
                     continue;
                 }
                 if by_name && floor > 0 {
-                    why[3] += 1;
                     affected[h] = true;
                     continue;
                 }
@@ -389,7 +375,6 @@ impl Resolver {
                     .as_ref()
                     .is_none_or(|b| b.beaten_by(d as u32, w, anchored))
                 {
-                    why[4] += 1;
                     affected[h] = true;
                 } else {
                     self.cands[h].push(d as u32);
@@ -398,10 +383,6 @@ impl Resolver {
         }
         let affected: Vec<usize> = (0..n).filter(|&i| affected[i] && self.alive[i]).collect();
         stats.rescored = affected.len();
-        tracing::debug!(
-            ?why,
-            "affected by: crossing, best gone, floor gone, pushed, beaten"
-        );
         lap("affected");
         // Candidates are found again; only those not scored before are compared, unless the
         // best one is no longer among them.

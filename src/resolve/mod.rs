@@ -168,6 +168,21 @@ pub struct Resolution {
 /// `(source, record_key) → entity id` of the previous run, for stable ids.
 pub type PreviousLinks = HashMap<(String, String), String>;
 
+impl Resolution {
+    /// This resolution's links as the `previous` of the next one.
+    pub fn previous_links(&self) -> PreviousLinks {
+        self.links
+            .iter()
+            .map(|l| {
+                (
+                    (l.source.clone(), l.record_key.clone()),
+                    l.entity_id.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
 /// Options of one resolution.
 #[derive(Debug, Clone, Default)]
 pub struct ResolveOptions {
@@ -925,16 +940,7 @@ mod tests {
             obs("market", "b", "宏达陶瓷有限公司", "91110108551385082Q"),
         ];
         let r1 = resolve(&first, &PreviousLinks::new(), &ctx, &opts);
-        let previous: PreviousLinks = r1
-            .links
-            .iter()
-            .map(|l| {
-                (
-                    (l.source.clone(), l.record_key.clone()),
-                    l.entity_id.clone(),
-                )
-            })
-            .collect();
+        let previous = r1.previous_links();
         let huaxing = id_of(&r1, "market", "a");
         let hongda = id_of(&r1, "market", "b");
         // Next month: the statistics record now carries another employer's code, and a new

@@ -2,6 +2,8 @@
 //! (国统字〔2017〕213号), plus the 中小微企业职业健康帮扶 candidate screen.
 
 use serde::{Deserialize, Serialize};
+
+use crate::domain::industry::section_of_division;
 use thiserror::Error;
 
 /// 企业规模: ordered from the largest to the smallest enterprise (`Large < Micro`), so the
@@ -294,34 +296,6 @@ pub struct IndustryCode {
     pub division: Option<u8>,
     pub group: Option<u16>,
     pub class: Option<u16>,
-}
-
-/// 门类 of a 大类 (01–97) in GB/T 4754-2017.
-fn section_of_division(division: u8) -> Option<char> {
-    let section = match division {
-        1..=5 => 'A',
-        6..=12 => 'B',
-        13..=43 => 'C',
-        44..=46 => 'D',
-        47..=50 => 'E',
-        51..=52 => 'F',
-        53..=60 => 'G',
-        61..=62 => 'H',
-        63..=65 => 'I',
-        66..=69 => 'J',
-        70 => 'K',
-        71..=72 => 'L',
-        73..=75 => 'M',
-        76..=79 => 'N',
-        80..=82 => 'O',
-        83 => 'P',
-        84..=85 => 'Q',
-        86..=90 => 'R',
-        91..=96 => 'S',
-        97 => 'T',
-        _ => return None,
-    };
-    Some(section)
 }
 
 /// Parse `C3011`, `3011`, `C30`, `c30`, `301`, `B` (whitespace ignored, case-insensitive).
