@@ -12,8 +12,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod matching;
+mod outputs;
 mod probe;
-mod report;
+mod summary;
 
 use crate::config::{self, Config};
 use crate::gen::{generate, GenOptions};
@@ -154,6 +155,31 @@ pub enum Command {
         #[arg(long)]
         run: Option<i64>,
     },
+    /// Send the township lists waiting in the outbox (first attempts and due retries) and
+    /// show every delivery's status. Exits 1 when a delivery has been given up.
+    Deliver {
+        /// Keep going, waiting for each retry, until nothing is pending.
+        #[arg(long)]
+        wait: bool,
+        /// Only show the outbox.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Townships' replies: record the dispositions in returned Excel lists.
+    Feedback {
+        #[command(subcommand)]
+        action: FeedbackAction,
+    },
+    /// Write the county's coverage report for a period (per township: in scope, filed, not
+    /// filed, coverage, leads opened and closed, dispositions) as Excel plus a chart.
+    Report {
+        /// `2025Q2`, `2025-06` or `2025`.
+        #[arg(long)]
+        period: String,
+        /// Folder for the files (default: the output folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Generate a county of the given size in a temporary project and time every stage.
     Bench {
         #[arg(long, default_value_t = 200_000)]
@@ -163,6 +189,18 @@ pub enum Command {
         /// Keep the generated project here instead of a temporary folder.
         #[arg(long)]
         keep: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedbackAction {
+    /// Read returned lead lists (核实情况, 核实人, 核实日期 filled in); wrong rows are listed
+    /// with file, row and reason and the rest recorded. Exits 1 if any row was not recorded.
+    Import {
+        files: Vec<PathBuf>,
+        /// The township leader who signed the reply off.
+        #[arg(long)]
+        signer: String,
     },
 }
 
@@ -266,11 +304,26 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 .await
                 .context("the run failed")?;
             let quarantine = store.quarantine_counts(summary.run_id).await?;
+            let delivered = if cfg.settings.delivery.after_run {
+                Some(
+                    crate::deliver::outbox::deliver_due(&cfg, &store, &crate::ingest::process_env)
+                        .await
+                        .context("delivery failed")?,
+                )
+            } else {
+                None
+            };
             store.close().await;
             if json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
-                report::print_summary(&cfg, &summary, &quarantine);
+                summary::print_summary(&cfg, &summary, &quarantine);
+                if let Some(d) = delivered {
+                    println!(
+                        "deliveries: {} delivered, {} to retry, {} given up (see `yingbao deliver --status`)",
+                        d.delivered, d.retried, d.dead
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -313,11 +366,34 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 ),
                 None => Box::new(std::io::stdout().lock()),
             };
-            report::export(&store, run, what, &mut w).await?;
+            summary::export(&store, run, what, &mut w).await?;
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sources => report::sources(&cli.config).await,
+        Command::Deliver { wait, status } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let code = outputs::deliver(&cfg, &store, wait, status).await;
+            store.close().await;
+            code
+        }
+        Command::Feedback {
+            action: FeedbackAction::Import { files, signer },
+        } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let code = outputs::import_feedback(&cfg, &store, &files, &signer).await;
+            store.close().await;
+            code
+        }
+        Command::Report { period, out } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let code = outputs::report(&cfg, &store, &period, out.as_deref()).await;
+            store.close().await;
+            code
+        }
+        Command::Sources => summary::sources(&cli.config).await,
         Command::Eval { truth, run } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;

@@ -106,6 +106,7 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
     if let (Some(s), Some(doc)) = (&settings, &loaded.doc) {
         let mut semantic = Vec::new();
         check_settings(config_file, doc, s, &mut semantic);
+        super::check_delivery::check(config_file, doc, s, &mut semantic);
         problems.extend(not_already_reported(semantic, &structural));
     }
     problems.extend(structural);
@@ -126,6 +127,9 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
             )
             .map_err(|ps| problems.extend(ps))
             .ok();
+            if let (Some(g), Some(doc)) = (&gazetteer, &loaded.doc) {
+                super::check_delivery::check_townships(config_file, doc, s, g, &mut problems);
+            }
             (catalogue, gazetteer)
         }
         None => (None, None),

@@ -1,7 +1,10 @@
 //! Configuration: `config/yingbao.toml` and one `connectors/*.toml` per feed.
 //! Loading collects every problem (file, line, key, what would be right) before reporting.
 
+pub mod check_delivery;
 pub mod connector;
+pub mod delivery;
+pub mod flags;
 pub mod load;
 pub mod problem;
 pub mod settings;

@@ -25,6 +25,15 @@ pub struct Settings {
     /// When `yingbao serve` runs the job, and where it answers health and metrics requests.
     #[serde(default)]
     pub daemon: Daemon,
+    /// Lead kinds beyond non-filing, and the SME-assistance list.
+    #[serde(default)]
+    pub flags: super::flags::Flags,
+    /// Where township lists go besides the output folder, and how deliveries are retried.
+    #[serde(default)]
+    pub delivery: super::delivery::Delivery,
+    /// How a township's disposition of a lead is undone.
+    #[serde(default)]
+    pub lifecycle: super::delivery::Lifecycle,
 }
 
 /// The `[daemon]` table: schedules are ordinary five-field crontab lines in the county's
@@ -129,11 +138,18 @@ pub struct Output {
     /// Folder for township lists; each run writes a sub-folder named by its date and run id.
     #[serde(default = "default_out")]
     pub dir: PathBuf,
+    /// A font file with Chinese glyphs for the report's PNG chart, when the system has none
+    /// (Debian: `apt install fonts-wqy-microhei`, then no setting is needed).
+    #[serde(default)]
+    pub font: Option<PathBuf>,
 }
 
 impl Default for Output {
     fn default() -> Self {
-        Output { dir: default_out() }
+        Output {
+            dir: default_out(),
+            font: None,
+        }
     }
 }
 

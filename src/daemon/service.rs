@@ -1,11 +1,11 @@
 //! `yingbao serve`: the county server's daemon. Builds the scheduled jobs from the config,
 //! runs them one at a time, keeps metrics and readiness, reloads and shuts down on signals.
 //!
-//! Jobs: `run` (the whole job, `[daemon] run`) and `pull:<connector>` for every connector
-//! with its own `[pull] schedule`. When each job last started is kept in the database, so a
-//! run missed while the server was down is caught up once after a restart. SIGHUP, or a
-//! changed configuration file, reloads a configuration that passes `check` and keeps the
-//! old one otherwise. SIGTERM/SIGINT let the current job finish, then the daemon exits.
+//! Jobs: `run` (the whole job, `[daemon] run`), `deliver` (the outbox, `[delivery]
+//! schedule`) and `pull:<connector>` for every connector with its own `[pull] schedule`.
+//! When each job last started is kept in the database, so a run missed while the server was
+//! down is caught up once after a restart. SIGHUP, or a changed configuration file, reloads
+//! a configuration that passes `check` and keeps the old one otherwise. SIGTERM/SIGINT let the current job finish, then the daemon exits.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Job, Metrics, Readiness, Schedule, Scheduler, SchedulerEvent, SchedulerHandle};
 use crate::config::{self, Config};
+use crate::deliver::outbox::deliver_due;
+use crate::ingest::process_env;
 use crate::pipeline::{self, SourceOutcome, Sources};
 use crate::store::Store;
 
@@ -90,6 +92,17 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                 }
             }
             m.set_push_blocked(summary.push_blocked.is_some());
+            if c.settings.delivery.after_run {
+                let d = deliver_due(&c, &st, &process_env)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(
+                    delivered = d.delivered,
+                    retried = d.retried,
+                    dead = d.dead,
+                    "deliveries after the run"
+                );
+            }
             tracing::info!(
                 run = summary.run_id,
                 leads = summary.leads,
@@ -103,6 +116,37 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
     .with_last_run(last(store.job_last_started("run").await?));
     metrics.init_job("run");
     out.push(run);
+    if !cfg.settings.delivery.channel.is_empty() {
+        let schedule = parse(
+            &cfg.settings.delivery.schedule,
+            "[delivery] schedule".into(),
+        )?;
+        let (c, st) = (cfg.clone(), store.clone());
+        let job = Job::new("deliver", schedule, move || {
+            let (c, st) = (c.clone(), st.clone());
+            async move {
+                let d = deliver_due(&c, &st, &process_env)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if d.delivered + d.retried + d.dead > 0 {
+                    tracing::info!(
+                        delivered = d.delivered,
+                        retried = d.retried,
+                        dead = d.dead,
+                        alerts = d.alerts,
+                        "deliveries"
+                    );
+                }
+                match d.dead {
+                    0 => Ok(()),
+                    n => Err(format!("{n} deliveries given up; the operator was alerted")),
+                }
+            }
+        })
+        .with_last_run(last(store.job_last_started("deliver").await?));
+        metrics.init_job("deliver");
+        out.push(job);
+    }
     for spec in cfg.connectors.iter().filter(|c| c.enabled) {
         let Some(line) = &spec.pull.schedule else {
             continue;

@@ -4,9 +4,12 @@
 use super::lead_row::LeadRow;
 
 /// Column headers, in file order. The last three are left empty for township staff.
-pub const HEADERS: [&str; 20] = [
+pub const HEADERS: [&str; 25] = [
     "序号",
     "线索编号",
+    "线索类型",
+    "线索状态",
+    "优先级",
     "企业名称",
     "统一社会信用代码",
     "法定代表人",
@@ -19,7 +22,9 @@ pub const HEADERS: [&str; 20] = [
     "从业人数",
     "申报状态",
     "最近申报日期",
+    "首次列入日期",
     "线索原因",
+    "证据",
     "数据来源",
     "定位依据",
     "核实情况",
@@ -31,7 +36,7 @@ pub const HEADERS: [&str; 20] = [
 pub const COLUMN_COUNT: usize = HEADERS.len();
 
 /// Index of the first column township staff fill in (核实情况); the rest follow it.
-pub const FIRST_FILL_COLUMN: usize = 17;
+pub const FIRST_FILL_COLUMN: usize = 22;
 
 /// Accepted values of 核实情况, with what each means (shown on the 说明 sheet).
 /// `其他` must be followed by a reason, e.g. `其他：已迁至外县`.
@@ -125,9 +130,19 @@ pub fn row_cells(seq: usize, row: &LeadRow) -> [Cell; COLUMN_COUNT] {
         .filter(|r| !r.is_empty())
         .collect::<Vec<_>>()
         .join(REASON_SEPARATOR);
+    let evidence = row
+        .evidence
+        .iter()
+        .map(|r| clean_text(r))
+        .filter(|r| !r.is_empty())
+        .collect::<Vec<_>>()
+        .join(REASON_SEPARATOR);
     [
         Cell::Number(seq as f64),
         code(&row.lead_id),
+        text(&row.kind),
+        text(&row.status),
+        text(&row.priority),
         text(&row.name),
         uscc,
         text(&row.legal_rep),
@@ -141,7 +156,9 @@ pub fn row_cells(seq: usize, row: &LeadRow) -> [Cell; COLUMN_COUNT] {
             .map_or(Cell::Empty, |n| Cell::Number(f64::from(n))),
         text(&row.filing_status),
         code(&row.last_filed),
+        code(&row.first_listed),
         Cell::Text(reasons),
+        Cell::Text(evidence),
         text(&row.sources),
         text(&row.placement),
         Cell::Empty,
@@ -158,6 +175,11 @@ pub(crate) mod tests {
     pub(crate) fn sample_row(i: usize) -> LeadRow {
         LeadRow {
             lead_id: format!("L{i:06}"),
+            kind: "未申报或申报逾期".to_string(),
+            status: "新增".to_string(),
+            priority: "高（70）".to_string(),
+            first_listed: "2025-06-30".to_string(),
+            evidence: vec!["税务（2025-05-31）：纳税人状态正常".to_string()],
             entity_id: format!("{i:06}"),
             name: format!("某某五金制品有限公司{i}"),
             uscc: "913301001234567890".to_string(),
@@ -191,13 +213,14 @@ pub(crate) mod tests {
         assert_eq!(cells[0], Cell::Number(3.0));
         assert_eq!(cells[0].as_text(), "3");
         assert_eq!(
-            cells[3],
+            cells[6],
             Cell::Code("913301001234567890（校验位错误）".to_string())
         );
-        assert_eq!(cells[5].as_text(), "城关镇  工业园区 8号");
-        assert_eq!(cells[11], Cell::Empty);
+        assert_eq!(cells[8].as_text(), "城关镇  工业园区 8号");
+        assert_eq!(cells[14], Cell::Empty);
+        assert_eq!(cells[19].as_text(), "税务（2025-05-31）：纳税人状态正常");
         assert_eq!(
-            cells[14].as_text(),
+            cells[18].as_text(),
             "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者"
         );
         assert_eq!(HEADERS[FIRST_FILL_COLUMN], "核实情况");

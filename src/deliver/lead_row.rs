@@ -1,13 +1,19 @@
 //! One row of a township's lead list, as township staff read it (all text already in Chinese).
 //! Built by the pipeline from a lead, its master record and its placement.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A lead as it appears in the township's Excel and CSV files.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LeadRow {
     /// Stable lead id (`L` + entity id), for the township's reply.
     pub lead_id: String,
+    /// What the lead is about (`未申报或申报逾期`, `检测发现超标岗位` …).
+    pub kind: String,
+    /// 新增 / 持续 / 重新列入.
+    pub status: String,
+    /// 高 / 中 / 低, with the score: `高（72）`.
+    pub priority: String,
     pub entity_id: String,
     pub name: String,
     pub uscc: String,
@@ -26,8 +32,12 @@ pub struct LeadRow {
     /// 未申报 / 申报已逾期.
     pub filing_status: String,
     pub last_filed: String,
+    /// When the lead was first listed (or listed again).
+    pub first_listed: String,
     /// Reasons in Chinese, one per element.
     pub reasons: Vec<String>,
+    /// What each feed said, with its date: `税务（2025-05-31）：纳税人状态正常，从业人数23人`.
+    pub evidence: Vec<String>,
     /// Feeds that mention the employer, in Chinese (`市场监管登记、税务登记`).
     pub sources: String,
     /// How the township was found (`统计区划代码`, `地址中的乡镇名称` …) and its confidence.

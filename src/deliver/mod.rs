@@ -1,9 +1,12 @@
 //! Delivery: writes each township's lead list as an Excel workbook and a CSV file, plus an index.
 //! Township staff read these in Excel and fill in the last three columns (核实情况, 核实人, 核实日期).
 
+pub mod channel;
 pub mod columns;
 pub mod csv_list;
 pub mod lead_row;
+pub mod outbox;
+pub mod sme_list;
 pub mod township_files;
 pub mod workbook;
 

@@ -168,20 +168,20 @@ fn workbook_reads_back_with_text_codes_and_numbers() {
     // First lead.
     assert_eq!(cell(&sheet, 2, 0), Data::Float(1.0));
     assert_eq!(text(&sheet, 2, 1), "L000001");
-    assert_eq!(text(&sheet, 2, 2), "某某五金制品有限公司1");
-    let uscc = text(&sheet, 2, 3);
+    assert_eq!(text(&sheet, 2, 5), "某某五金制品有限公司1");
+    let uscc = text(&sheet, 2, 6);
     assert_eq!(uscc, USCC);
     assert_eq!(uscc.len(), 18);
-    assert_eq!(text(&sheet, 2, 8), "3311");
-    assert_eq!(cell(&sheet, 2, 11), Data::Float(45.0));
-    assert_eq!(text(&sheet, 2, 12), "未申报");
+    assert_eq!(text(&sheet, 2, 11), "3311");
+    assert_eq!(cell(&sheet, 2, 14), Data::Float(45.0));
+    assert_eq!(text(&sheet, 2, 15), "未申报");
     assert_eq!(
-        text(&sheet, 2, 14),
+        text(&sheet, 2, 18),
         "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者"
     );
-    assert_eq!(text(&sheet, 2, 15), "市场监管登记、税务登记");
-    assert_eq!(text(&sheet, 2, 16), "统计区划代码（高）");
-    for col in 17..20 {
+    assert_eq!(text(&sheet, 2, 20), "市场监管登记、税务登记");
+    assert_eq!(text(&sheet, 2, 21), "统计区划代码（高）");
+    for col in 22..25 {
         assert_eq!(
             cell(&sheet, 2, col),
             Data::Empty,
@@ -191,11 +191,11 @@ fn workbook_reads_back_with_text_codes_and_numbers() {
 
     // Second lead: failed check digit, unknown headcount, leading-zero code.
     assert_eq!(cell(&sheet, 3, 0), Data::Float(2.0));
-    assert_eq!(text(&sheet, 3, 3), "91330100MA2XXXXX1Y（校验位错误）");
-    assert_eq!(text(&sheet, 3, 8), "0511");
-    assert_eq!(cell(&sheet, 3, 11), Data::Empty);
-    assert_eq!(text(&sheet, 3, 13), "2021-06-30");
-    assert_eq!(text(&sheet, 3, 14), "税务登记显示有从业人员");
+    assert_eq!(text(&sheet, 3, 6), "91330100MA2XXXXX1Y（校验位错误）");
+    assert_eq!(text(&sheet, 3, 11), "0511");
+    assert_eq!(cell(&sheet, 3, 14), Data::Empty);
+    assert_eq!(text(&sheet, 3, 16), "2021-06-30");
+    assert_eq!(text(&sheet, 3, 18), "税务登记显示有从业人员");
 
     // The notes explain every column and every accepted disposition.
     let notes = read_sheet(path, NOTES_SHEET);
@@ -225,7 +225,7 @@ fn empty_and_county_lists_read_back() {
         text(&empty, 0, 0),
         "某某县大柳/镇:*?\"<>|\\ 职业病危害项目申报线索清单（2025年3月）"
     );
-    assert_eq!(text(&empty, 1, 14), "线索原因");
+    assert_eq!(text(&empty, 1, 18), "线索原因");
     assert_eq!(empty.end().map(|(r, _)| r), Some(1), "no lead rows");
     let (_, headers, records) = read_csv(&written[1].csv);
     assert_eq!(headers, HEADERS);
@@ -236,8 +236,8 @@ fn empty_and_county_lists_read_back() {
         text(&county, 0, 0),
         "某某县未能定位乡镇 职业病危害项目申报线索清单（2025年3月）"
     );
-    assert_eq!(text(&county, 2, 6), "未能定位乡镇");
-    assert_eq!(text(&county, 2, 3), USCC);
+    assert_eq!(text(&county, 2, 9), "未能定位乡镇");
+    assert_eq!(text(&county, 2, 6), USCC);
 }
 
 #[test]
@@ -257,20 +257,20 @@ fn csv_reads_back_with_bom_crlf_and_same_columns() {
     assert_eq!(first.len(), HEADERS.len());
     assert_eq!(first[0], "1");
     assert_eq!(first[1], "L000001");
-    assert_eq!(first[3], USCC);
-    assert_eq!(first[5], "城关镇 工业园区8号");
-    assert_eq!(first[11], "45");
+    assert_eq!(first[6], USCC);
+    assert_eq!(first[8], "城关镇 工业园区8号");
+    assert_eq!(first[14], "45");
     assert_eq!(
-        first[14],
+        first[18],
         "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者"
     );
-    assert_eq!(&first[17..], &["", "", ""]);
+    assert_eq!(&first[22..], &["", "", ""]);
     let second = &records[1];
     assert_eq!(second[0], "2");
-    assert_eq!(second[3], "91330100MA2XXXXX1Y（校验位错误）");
-    assert_eq!(second[8], "0511");
-    assert_eq!(second[11], "");
-    assert_eq!(second[12], "申报已逾期");
+    assert_eq!(second[6], "91330100MA2XXXXX1Y（校验位错误）");
+    assert_eq!(second[11], "0511");
+    assert_eq!(second[14], "");
+    assert_eq!(second[15], "申报已逾期");
 }
 
 #[test]

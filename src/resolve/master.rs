@@ -44,6 +44,19 @@ pub struct MasterRecord {
     pub exceedances: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hazard_factors: Vec<String>,
+    /// Headcount from the statistics, tax or market feeds only (not the declaration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_headcount: Option<u32>,
+    /// What the latest declaration says: headcount, industry and hazard factors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_headcount: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_industry: Option<IndustryCode>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declared_factors: Vec<String>,
+    /// Hazard factors found by testing reports or exams (what the declaration should list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub found_factors: Vec<String>,
     /// Latest declaration or update date across the declaration register's records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_filed: Option<NaiveDate>,
@@ -101,6 +114,19 @@ fn latest(
         .max()
 }
 
+/// Every hazard factor the members of the feeds `keep` list, in order, without repeats.
+fn factors_of(members: &[&Observation], keep: impl Fn(Feed) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for o in members.iter().filter(|o| keep(o.feed)) {
+        for f in &o.hazard_factors {
+            if !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Folds the observations of one entity into its master record.
 pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
     let uscc = pick(members, &IDENTITY_ORDER, |o| {
@@ -122,14 +148,13 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
     let mut feeds: Vec<Feed> = members.iter().map(|o| o.feed).collect();
     feeds.sort();
     feeds.dedup();
-    let mut factors: Vec<String> = Vec::new();
-    for o in members {
-        for f in &o.hazard_factors {
-            if !factors.contains(f) {
-                factors.push(f.clone());
-            }
-        }
-    }
+    let factors = factors_of(members, |_| true);
+    let found_factors = factors_of(members, |f| matches!(f, Feed::Testing | Feed::Exam));
+    // The latest declaration record speaks for the declaration.
+    let declaration = members
+        .iter()
+        .filter(|o| o.feed == Feed::Declaration)
+        .max_by_key(|o| o.last_filed());
     let mut addresses: Vec<String> = Vec::new();
     let mut by_rank: Vec<&&Observation> = members.iter().collect();
     by_rank.sort_by_key(|o| rank(o.feed, &IDENTITY_ORDER));
@@ -164,6 +189,13 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
         last_test: latest(members, Feed::Testing, |o| o.evidence_date),
         exceedances: members.iter().filter_map(|o| o.exceedances).max(),
         hazard_factors: factors,
+        registered_headcount: pick(members, &[Feed::Statistics, Feed::Tax, Feed::Market], |o| {
+            o.headcount
+        }),
+        declared_headcount: declaration.and_then(|o| o.headcount),
+        declared_industry: declaration.and_then(|o| o.industry_code.clone()),
+        declared_factors: declaration.map_or_else(Vec::new, |o| o.hazard_factors.clone()),
+        found_factors,
         last_filed: latest(members, Feed::Declaration, Observation::last_filed),
         feeds,
         addresses,

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod filing;
+pub mod flags;
 pub mod operating;
 pub mod rules;
 pub mod size_class;
@@ -10,10 +11,12 @@ pub mod size_class;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::config::flags::Flags;
 use crate::config::settings::Policy;
 use crate::resolve::master::MasterRecord;
 use catalogue::{RiskCatalogue, RiskClass};
 use filing::{filing_status, FilingStatus};
+pub use flags::{FlagHit, LeadKind};
 
 /// What screening concluded about one employer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +38,9 @@ pub struct Assessment {
     /// building materials, metallurgy or chemicals, or with exam or testing evidence.
     #[serde(default)]
     pub sme_assistance: bool,
+    /// Flags beyond non-filing that hold (see `flags`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<FlagHit>,
 }
 
 impl Assessment {
@@ -47,6 +53,7 @@ impl Assessment {
 pub fn assess(
     m: &MasterRecord,
     policy: &Policy,
+    flag_cfg: &Flags,
     catalogue: &RiskCatalogue,
     as_of: NaiveDate,
 ) -> Assessment {
@@ -70,9 +77,22 @@ pub fn assess(
         rule_ids: Vec::new(),
         reasons: Vec::new(),
         size,
-        sme_assistance: size_class::sme_assistance_candidate(size.as_ref(), code, evidence),
+        sme_assistance: flag_cfg.sme_assistance.enabled
+            && size_class::sme_assistance_candidate_with(
+                &size_class::SmeAssistanceConfig {
+                    include_medium: flag_cfg.sme_assistance.include_medium,
+                },
+                size.as_ref(),
+                code,
+                evidence,
+            ),
+        flags: Vec::new(),
     };
-    if !op.operating || filing == FilingStatus::Current {
+    if !op.operating {
+        return a;
+    }
+    a.flags = flags::flags(m, filing == FilingStatus::Current, flag_cfg, as_of);
+    if filing == FilingStatus::Current {
         return a;
     }
     let hits = rules::matching_rules(m, class, &policy.lead_rules, catalogue, as_of);
@@ -98,12 +118,13 @@ pub fn assess(
 pub fn screen(
     records: &[MasterRecord],
     policy: &Policy,
+    flag_cfg: &Flags,
     catalogue: &RiskCatalogue,
     as_of: NaiveDate,
 ) -> Vec<Assessment> {
     records
         .iter()
-        .map(|m| assess(m, policy, catalogue, as_of))
+        .map(|m| assess(m, policy, flag_cfg, catalogue, as_of))
         .collect()
 }
 
@@ -138,7 +159,7 @@ mod tests {
         let policy = Policy::default();
         let as_of = d(2025, 6, 30);
         // A stone works (building materials) with 15 workers: micro, an assistance candidate.
-        let small = assess(&stone(15), &policy, &cat(), as_of);
+        let small = assess(&stone(15), &policy, &Flags::default(), &cat(), as_of);
         let size = small.size.expect("size from headcount");
         assert_eq!(size.class, size_class::SizeClass::Micro);
         assert!(size.estimated, "revenue unknown");
@@ -146,7 +167,7 @@ mod tests {
         // 400 workers and 5000万 revenue: medium, not a candidate.
         let mut big = stone(400);
         big.revenue = Some(5000.0);
-        let medium = assess(&big, &policy, &cat(), as_of);
+        let medium = assess(&big, &policy, &Flags::default(), &cat(), as_of);
         let size = medium.size.expect("size");
         assert_eq!(size.class, size_class::SizeClass::Medium);
         assert!(!size.estimated);
@@ -154,14 +175,20 @@ mod tests {
         // Nothing to decide with: no size, no flag.
         let mut unknown = stone(1);
         unknown.headcount = None;
-        let a = assess(&unknown, &policy, &cat(), as_of);
+        let a = assess(&unknown, &policy, &Flags::default(), &cat(), as_of);
         assert!(a.size.is_none() && !a.sme_assistance);
     }
 
     #[test]
     fn severe_with_ten_workers_unfiled_is_a_lead_with_chinese_reasons() {
         let policy = Policy::default();
-        let a = assess(&stone(12), &policy, &cat(), d(2025, 6, 30));
+        let a = assess(
+            &stone(12),
+            &policy,
+            &Flags::default(),
+            &cat(),
+            d(2025, 6, 30),
+        );
         assert!(a.is_lead());
         assert_eq!(a.rule_ids, vec!["severe_industry"]);
         assert_eq!(a.reasons[0], "未查到职业病危害项目申报记录");
@@ -169,7 +196,14 @@ mod tests {
             a.reasons[1],
             "属职业病危害严重行业（3032 建筑用石加工），从业人数12人"
         );
-        assert!(!assess(&stone(9), &policy, &cat(), d(2025, 6, 30)).is_lead());
+        assert!(!assess(
+            &stone(9),
+            &policy,
+            &Flags::default(),
+            &cat(),
+            d(2025, 6, 30)
+        )
+        .is_lead());
     }
 
     #[test]
@@ -177,13 +211,13 @@ mod tests {
         let policy = Policy::default();
         let mut m = stone(30);
         m.last_filed = Some(d(2025, 1, 1));
-        assert!(!assess(&m, &policy, &cat(), d(2025, 6, 30)).is_lead());
+        assert!(!assess(&m, &policy, &Flags::default(), &cat(), d(2025, 6, 30)).is_lead());
         m.last_filed = Some(d(2024, 1, 1));
-        let a = assess(&m, &policy, &cat(), d(2025, 6, 30));
+        let a = assess(&m, &policy, &Flags::default(), &cat(), d(2025, 6, 30));
         assert_eq!(a.filing, FilingStatus::Lapsed);
         assert!(a.reasons[0].contains("2024-01-01"));
         m.registry_status = Some("注销".into());
-        assert!(!assess(&m, &policy, &cat(), d(2025, 6, 30)).is_lead());
+        assert!(!assess(&m, &policy, &Flags::default(), &cat(), d(2025, 6, 30)).is_lead());
     }
 
     #[test]
@@ -192,10 +226,10 @@ mod tests {
         let mut m = stone(3);
         m.industry_code = IndustryCode::parse("3099");
         m.last_exam = Some(d(2024, 3, 1));
-        let a = assess(&m, &policy, &cat(), d(2025, 6, 30));
+        let a = assess(&m, &policy, &Flags::default(), &cat(), d(2025, 6, 30));
         assert_eq!(a.rule_ids, vec!["hazard_evidence"]);
         assert_eq!(a.reasons[1], "近24个月有职业健康检查（2024-03-01）记录");
         m.last_exam = Some(d(2023, 3, 1));
-        assert!(!assess(&m, &policy, &cat(), d(2025, 6, 30)).is_lead());
+        assert!(!assess(&m, &policy, &Flags::default(), &cat(), d(2025, 6, 30)).is_lead());
     }
 }

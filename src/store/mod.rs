@@ -457,9 +457,48 @@ impl Store {
         entities: &[EntityRow],
         links: &[crate::resolve::Link],
         leads: &[LeadRecord],
+        lifecycle: Option<LifecycleUpdate<'_>>,
+        outbox: &[NewOutbox],
     ) -> Result<(), StoreError> {
+        let now = outbox::timestamp(Utc::now());
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            if let Some(u) = lifecycle {
+                sqlx::query::<DB>("DELETE FROM lead_states").execute(&mut *tx).await?;
+                insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run) ", u.states, |b, s| {
+                    b.push_bind(s.lead_id.clone())
+                        .push_bind(s.entity_id.clone())
+                        .push_bind(s.kind.as_str())
+                        .push_bind(s.status.as_str())
+                        .push_bind(s.township_code.clone())
+                        .push_bind(s.first_seen.to_string())
+                        .push_bind(s.opened_on.to_string())
+                        .push_bind(s.closed_on.map(|d| d.to_string()))
+                        .push_bind(s.close_reason.clone())
+                        .push_bind(s.last_run)
+                });
+                insert_chunks!(tx, "INSERT INTO lead_events (run_id, happened_on, lead_id, from_status, to_status, note) ", u.transitions, |b, t| {
+                    b.push_bind(run_id)
+                        .push_bind(u.as_of.to_string())
+                        .push_bind(t.lead_id.clone())
+                        .push_bind(t.from.map(|s| s.as_str()))
+                        .push_bind(t.to.as_str())
+                        .push_bind(t.note.clone())
+                });
+            }
+            for o in outbox {
+                sqlx::query::<DB>(outbox::UPSERT)
+                    .bind(run_id)
+                    .bind(&o.cycle)
+                    .bind(&o.township_code)
+                    .bind(&o.channel)
+                    .bind(&o.idempotency_key)
+                    .bind(o.kind)
+                    .bind(&o.payload)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ", entities, |b, e| {
                 b.push_bind(run_id)
                     .push_bind(e.entity_id.clone())
@@ -695,6 +734,12 @@ impl Store {
         Ok(out)
     }
 }
+
+mod lifecycle;
+mod outbox;
+
+pub use lifecycle::{LeadEvent, LifecycleUpdate, NewDisposition};
+pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
 
 /// An entity row to save.
 #[derive(Debug, Clone)]

@@ -10,15 +10,17 @@ use serde::Serialize;
 
 use crate::config::connector::ConnectorSpec;
 use crate::config::Config;
-use crate::deliver::lead_row::LeadRow;
-use crate::deliver::township_files::{write_township_lists, TownshipKey};
+use crate::deliver::township_files::write_township_lists;
 use crate::domain::{Feed, Observation};
 use crate::ingest::read_source;
-use crate::place::{Locator, Placement, PlacementMethod};
-use crate::resolve::{resolve, MasterRecord, MatchContext, ResolveOptions};
-use crate::screen::filing::FilingStatus;
-use crate::screen::{screen, Assessment};
-use crate::store::{EntityRow, LeadRecord, NewSnapshot, Store, StoreError};
+use crate::leads::lifecycle;
+use crate::leads::{find_leads, Lead, LeadState};
+use crate::place::{Locator, Placement};
+use crate::resolve::{resolve, MatchContext, ResolveOptions};
+use crate::screen::screen;
+use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, NewSnapshot, Store, StoreError};
+
+pub mod lists;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -72,7 +74,18 @@ pub struct RunSummary {
     pub as_of: NaiveDate,
     pub sources: Vec<SourceOutcome>,
     pub entities: usize,
+    /// Leads on the township lists (new, open and reopened).
     pub leads: usize,
+    /// Leads found, including those closed by a disposition and those withheld.
+    pub found: usize,
+    /// Listed leads by kind (`unfiled`, `headcount_mismatch` …).
+    pub by_kind: BTreeMap<String, usize>,
+    /// Lifecycle changes this run, by the status moved to (`new`, `resolved` …).
+    pub transitions: BTreeMap<String, usize>,
+    /// Employers on the SME-assistance candidate list.
+    pub sme_candidates: usize,
+    /// Deliveries queued in the outbox this run (township lists × channels).
+    pub queued_deliveries: usize,
     /// New leads kept out of the township lists because a feed they rest on is stale.
     pub withheld: usize,
     /// (township code or empty for the county list, name, leads).
@@ -214,9 +227,10 @@ async fn run_inner(
         overrides: store.overrides().await?,
         keep_compared: false,
     };
-    let resolution = tokio::task::spawn_blocking(move || {
+    let (observations, resolution) = tokio::task::spawn_blocking(move || {
         let ctx = match_context(&ctx_cfg, &loc);
-        resolve(&observations, &previous, &ctx, &opts)
+        let r = resolve(&observations, &previous, &ctx, &opts);
+        (observations, r)
     })
     .await?;
     tracing::info!(stats = ?resolution.stats, "resolved");
@@ -237,6 +251,7 @@ async fn run_inner(
     let assessments = screen(
         &resolution.records,
         &cfg.settings.policy,
+        &cfg.settings.flags,
         &cfg.catalogue,
         as_of,
     );
@@ -246,14 +261,22 @@ async fn run_inner(
     let register_missing = !sources
         .iter()
         .any(|s| s.feed == Feed::Declaration && s.records_used > 0);
-    let rows = if register_missing {
+    let members = lists::members_by_entity(&observations, &resolution.links);
+    let mut leads = if register_missing {
         tracing::error!(
             "the declaration register has no usable snapshot: no leads are written this run"
         );
         Vec::new()
     } else {
-        lead_rows(&resolution.records, &assessments, &placements, &locator)
+        find_leads(
+            &resolution.records,
+            &assessments,
+            &placements,
+            &locator,
+            &members,
+        )
     };
+    drop(members);
     // A stale register would turn every recent filing into a false lead: keep the leads for
     // the operator, but hand nothing to the townships until the register is fresh again.
     let push_blocked = sources
@@ -271,14 +294,6 @@ async fn run_inner(
     if let Some(why) = &push_blocked {
         tracing::error!(reason = %why, "township lists are not written this run");
     }
-    let out_dir = cfg
-        .path(&cfg.settings.output.dir)
-        .join(format!("{as_of}-run{run_id}"));
-    let mut lists: BTreeMap<Option<String>, (String, Vec<LeadRow>)> = BTreeMap::new();
-    for t in &cfg.gazetteer.townships {
-        lists.insert(Some(t.code.clone()), (t.name.clone(), Vec::new()));
-    }
-    lists.insert(None, ("未能定位乡镇".to_string(), Vec::new()));
     // A new lead that rests on a stale feed (held or failed: its last good snapshot may be
     // out of date) is kept for the operator but not handed out until that feed is fresh.
     let stale: HashSet<&str> = sources
@@ -286,7 +301,7 @@ async fn run_inner(
         .filter(|s| s.feed != Feed::Declaration && s.status != "fresh")
         .map(|s| s.source.as_str())
         .collect();
-    let withheld = if stale.is_empty() || rows.is_empty() {
+    let withheld: HashSet<String> = if stale.is_empty() || leads.is_empty() {
         HashSet::new()
     } else {
         let before: HashSet<String> = match store.last_run().await? {
@@ -298,7 +313,7 @@ async fn run_inner(
                 .collect(),
             None => HashSet::new(),
         };
-        withheld_leads(&rows, &resolution.links, &before, &stale)
+        withheld_leads(&leads, &resolution.links, &before, &stale)
     };
     if !withheld.is_empty() {
         tracing::warn!(
@@ -307,34 +322,104 @@ async fn run_inner(
             "new leads resting on a stale feed are not handed out this run"
         );
     }
-    for (code, row, _) in &rows {
-        if withheld.contains(row.lead_id.as_str()) {
-            continue;
+
+    // The lifecycle moves only on a trustworthy register: a stale one would resolve or open
+    // leads for filings it has not seen.
+    let lifecycle_moves = push_blocked.is_none() && !register_missing;
+    let previous_states = store.lead_states().await?;
+    let advance = if lifecycle_moves {
+        let found: Vec<lifecycle::Found> = leads
+            .iter()
+            .filter(|l| !withheld.contains(&l.lead_id))
+            .map(|l| lifecycle::Found {
+                lead_id: l.lead_id.clone(),
+                entity_id: l.entity_id.clone(),
+                kind: l.kind,
+                township_code: l.township_code.clone(),
+                latest_activity: l.latest_activity,
+            })
+            .collect();
+        let rules = lifecycle::ReopenRules {
+            recheck_kinds: cfg.settings.lifecycle.recheck_kinds.clone(),
+            recheck_months: cfg.settings.lifecycle.recheck_months,
+        };
+        let dispositions = store.latest_dispositions().await?;
+        lifecycle::advance(
+            &previous_states,
+            &found,
+            &dispositions,
+            &rules,
+            run_id,
+            as_of,
+        )
+    } else {
+        lifecycle::Advance {
+            states: previous_states.into_iter().collect(),
+            transitions: Vec::new(),
         }
-        if let Some(list) = lists.get_mut(code) {
-            list.1.push(row.clone());
-        }
+    };
+    for lead in &mut leads {
+        let state = advance
+            .states
+            .get(&lead.lead_id)
+            .cloned()
+            .unwrap_or_else(|| lists::unrecorded_state(lead, run_id, as_of));
+        let i = lead.entity_index;
+        crate::leads::build::finish(
+            lead,
+            &state,
+            &resolution.records[i],
+            &assessments[i],
+            cfg.settings.policy.lapse_months,
+            as_of,
+        );
     }
-    let lists: Vec<(TownshipKey, Vec<LeadRow>)> = lists
-        .into_iter()
-        .filter(|(code, (_, rows))| code.is_some() || !rows.is_empty())
-        .map(|(code, (name, mut rows))| {
-            rows.sort_by(|a, b| priority(b).cmp(&priority(a)).then(a.name.cmp(&b.name)));
-            (TownshipKey { code, name }, rows)
+    let listed: Vec<&Lead> = leads
+        .iter()
+        .filter(|l| !withheld.contains(&l.lead_id))
+        .filter(|l| {
+            advance
+                .states
+                .get(&l.lead_id)
+                .is_none_or(|s| s.status.is_listed())
         })
         .collect();
+    let lists = lists::township_lists(&cfg.gazetteer.townships, &listed);
+    let out_dir = cfg
+        .path(&cfg.settings.output.dir)
+        .join(format!("{as_of}-run{run_id}"));
     let county = cfg.settings.county.name.clone();
-    let cycle = as_of.format("%Y年%m月").to_string();
+    let cycle = lists::Cycle::of(as_of);
     let dir = out_dir.clone();
     let lists_for_writer = lists.clone();
-    if push_blocked.is_none() {
+    let label = cycle.label.clone();
+    let written = if push_blocked.is_none() {
         tokio::task::spawn_blocking(move || {
-            write_township_lists(&dir, &county, &cycle, &lists_for_writer)
+            write_township_lists(&dir, &county, &label, &lists_for_writer)
+        })
+        .await??
+    } else {
+        Vec::new()
+    };
+    let sme = if cfg.settings.flags.sme_assistance.enabled {
+        let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
+        let n = rows.len();
+        let dir = out_dir.clone();
+        let title = format!(
+            "{}{}中小微企业职业健康帮扶候选名单",
+            cfg.settings.county.name, cycle.label
+        );
+        tokio::task::spawn_blocking(move || {
+            crate::deliver::sme_list::write_sme_list(&dir, &title, &rows)
         })
         .await??;
-    }
+        n
+    } else {
+        0
+    };
     clock.lap("write_lists");
 
+    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists)?;
     let entity_rows = resolution
         .records
         .iter()
@@ -352,20 +437,37 @@ async fn run_inner(
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
-    let lead_records = rows
+    let lead_records = leads
         .iter()
-        .map(|(code, r, rule_ids)| {
+        .map(|l| {
             Ok(LeadRecord {
-                lead_id: r.lead_id.clone(),
-                entity_id: r.entity_id.clone(),
-                township_code: code.clone(),
-                rule_ids: rule_ids.clone(),
-                data: serde_json::to_string(r)?,
+                lead_id: l.lead_id.clone(),
+                entity_id: l.entity_id.clone(),
+                township_code: l.township_code.clone(),
+                rule_ids: l.rule_ids.join(","),
+                data: serde_json::to_string(&serde_json::json!({
+                    "row": l.row,
+                    "kind": l.kind,
+                    "priority": l.priority.score,
+                    "evidence": l.evidence,
+                }))?,
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    let states: Vec<LeadState> = advance.states.values().cloned().collect();
     store
-        .save_results(run_id, &entity_rows, &resolution.links, &lead_records)
+        .save_results(
+            run_id,
+            &entity_rows,
+            &resolution.links,
+            &lead_records,
+            lifecycle_moves.then_some(LifecycleUpdate {
+                states: &states,
+                transitions: &advance.transitions,
+                as_of,
+            }),
+            &outbox,
+        )
         .await?;
     store
         .save_pairs(run_id, &resolution.merges, &resolution.review)
@@ -382,14 +484,27 @@ async fn run_inner(
             )
         })
         .collect();
-    let unplaced = rows.iter().filter(|(c, _, _)| c.is_none()).count();
+    let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for l in &listed {
+        *by_kind.entry(l.kind.as_str().to_string()).or_default() += 1;
+    }
+    let mut transitions: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &advance.transitions {
+        *transitions.entry(t.to.as_str().to_string()).or_default() += 1;
+    }
     Ok(RunSummary {
         run_id,
         as_of,
         sources,
         entities: resolution.records.len(),
-        leads: rows.len(),
+        leads: listed.len(),
+        found: leads.len(),
+        by_kind,
+        transitions,
         withheld: withheld.len(),
+        sme_candidates: sme,
+        queued_deliveries: outbox.len(),
         by_township,
         unplaced,
         register_missing,
@@ -685,116 +800,28 @@ async fn pull_source(
 
 /// Lead ids that are new (their entity had no lead last run) and whose entity has a record
 /// from one of the `stale` sources.
-fn withheld_leads<'r>(
-    rows: &'r [(Option<String>, LeadRow, String)],
+fn withheld_leads(
+    leads: &[Lead],
     links: &[crate::resolve::Link],
     before: &HashSet<String>,
     stale: &HashSet<&str>,
-) -> HashSet<&'r str> {
+) -> HashSet<String> {
     let resting: HashSet<&str> = links
         .iter()
         .filter(|l| stale.contains(l.source.as_str()))
         .map(|l| l.entity_id.as_str())
         .collect();
-    rows.iter()
-        .map(|(_, r, _)| r)
-        .filter(|r| !before.contains(&r.entity_id) && resting.contains(r.entity_id.as_str()))
-        .map(|r| r.lead_id.as_str())
-        .collect()
-}
-
-fn priority(r: &LeadRow) -> (bool, u32) {
-    (r.risk_class == "严重", r.headcount.unwrap_or(0))
-}
-
-fn placement_label(p: &Placement) -> String {
-    let how = match p.method {
-        PlacementMethod::RegionCode => "统计区划代码",
-        PlacementMethod::TownshipName => "地址中的乡镇名称",
-        PlacementMethod::Alias => "地址中的园区/别名",
-        PlacementMethod::VillageName => "地址中的村（社区）名称",
-        PlacementMethod::TownshipShortName => "地址中的乡镇简称",
-        PlacementMethod::VillageShortName => "地址中的村（社区）简称",
-        PlacementMethod::Unplaced => return "未能定位，请县级核实".to_string(),
-    };
-    format!(
-        "{how}（{}，可信度{:.0}%）",
-        p.evidence,
-        p.confidence * 100.0
-    )
-}
-
-/// Lead rows for every assessment that is a lead, with township code and rule ids.
-fn lead_rows(
-    records: &[MasterRecord],
-    assessments: &[Assessment],
-    placements: &[Placement],
-    locator: &Locator,
-) -> Vec<(Option<String>, LeadRow, String)> {
-    records
+    leads
         .iter()
-        .zip(assessments)
-        .zip(placements)
-        .filter(|((_, a), _)| a.is_lead())
-        .map(|((m, a), p)| {
-            let township = p
-                .township_code
-                .as_deref()
-                .and_then(|c| locator.township_name(c))
-                .unwrap_or("未能定位乡镇")
-                .to_string();
-            let row = LeadRow {
-                lead_id: format!("L{}", m.entity_id.trim_start_matches('E')),
-                entity_id: m.entity_id.clone(),
-                name: m.name.clone(),
-                uscc: m
-                    .uscc
-                    .as_ref()
-                    .map(|u| u.as_str().to_string())
-                    .unwrap_or_default(),
-                uscc_valid: m.uscc.as_ref().is_none_or(|u| u.is_valid()),
-                legal_rep: m.legal_rep.clone().unwrap_or_default(),
-                address: m.address.clone().unwrap_or_default(),
-                township,
-                village: p
-                    .village_code
-                    .as_deref()
-                    .and_then(|c| locator.village_name(c))
-                    .unwrap_or_default()
-                    .to_string(),
-                industry_code: m
-                    .industry_code
-                    .as_ref()
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                industry_name: m.industry_name.clone().unwrap_or_default(),
-                risk_class: a
-                    .risk_class
-                    .map(|c| c.label_zh().to_string())
-                    .unwrap_or_default(),
-                headcount: m.headcount,
-                filing_status: a.filing.label_zh().to_string(),
-                last_filed: match a.filing {
-                    FilingStatus::Never => String::new(),
-                    _ => m.last_filed.map(|d| d.to_string()).unwrap_or_default(),
-                },
-                reasons: a.reasons.clone(),
-                sources: m
-                    .feeds
-                    .iter()
-                    .map(|f| f.label_zh())
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                placement: placement_label(p),
-            };
-            (p.township_code.clone(), row, a.rule_ids.join(","))
-        })
+        .filter(|l| !before.contains(&l.entity_id) && resting.contains(l.entity_id.as_str()))
+        .map(|l| l.lead_id.clone())
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deliver::LeadRow;
     use crate::resolve::{JoinMethod, Link};
 
     fn link(source: &str, key: &str, entity: &str) -> Link {
@@ -806,13 +833,19 @@ mod tests {
         }
     }
 
-    fn row(entity: &str) -> (Option<String>, LeadRow, String) {
-        let r = LeadRow {
+    fn row(entity: &str) -> Lead {
+        Lead {
             lead_id: format!("L{entity}"),
+            kind: crate::screen::LeadKind::Unfiled,
             entity_id: entity.into(),
-            ..Default::default()
-        };
-        (None, r, String::new())
+            entity_index: 0,
+            township_code: None,
+            rule_ids: Vec::new(),
+            evidence: Vec::new(),
+            latest_activity: None,
+            priority: crate::leads::Priority { score: 0 },
+            row: LeadRow::default(),
+        }
     }
 
     #[test]
@@ -829,7 +862,7 @@ mod tests {
         let before: HashSet<String> = ["E3".to_string()].into();
         let stale: HashSet<&str> = ["exam"].into();
         let withheld = withheld_leads(&rows, &links, &before, &stale);
-        assert_eq!(withheld, ["LE1"].into());
+        assert_eq!(withheld, ["LE1".to_string()].into());
         // Nothing is stale: nothing withheld.
         assert!(withheld_leads(&rows, &links, &before, &HashSet::new()).is_empty());
     }

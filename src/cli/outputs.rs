@@ -1,0 +1,182 @@
+//! Commands around what leaves yingbao and comes back: `deliver` (the outbox), `feedback
+//! import` (townships' returned lists) and `report` (the county's periodic summary).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::deliver::outbox::{deliver_due, DeliveryStats};
+use crate::ingest::process_env;
+use crate::store::{NewDisposition, Store};
+
+/// `yingbao deliver`: sends what is due; with `wait`, keeps going until nothing is pending.
+pub async fn deliver(cfg: &Config, store: &Store, wait: bool, status: bool) -> Result<ExitCode> {
+    if !status {
+        let mut total = DeliveryStats::default();
+        loop {
+            let s = deliver_due(cfg, store, &process_env)
+                .await
+                .context("delivery failed")?;
+            total.delivered += s.delivered;
+            total.retried += s.retried;
+            total.dead += s.dead;
+            total.alerts += s.alerts;
+            let next = store.next_delivery_due().await?;
+            match next {
+                Some(next) if wait => {
+                    let due = chrono::DateTime::parse_from_rfc3339(&next)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .unwrap_or_else(|_| chrono::Utc::now());
+                    let pause = (due - chrono::Utc::now())
+                        .to_std()
+                        .unwrap_or(Duration::ZERO)
+                        .max(Duration::from_millis(200));
+                    tracing::info!(next = %next, "waiting for the next retry");
+                    tokio::time::sleep(pause).await;
+                }
+                _ => break,
+            }
+        }
+        println!(
+            "delivered {}, retries scheduled {}, given up {}, operator alerts {}",
+            total.delivered, total.retried, total.dead, total.alerts
+        );
+    }
+    print_outbox(store).await?;
+    let dead = store.outbox().await?.iter().any(|r| r.status == "dead");
+    Ok(if dead {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints the outbox: one line per delivery.
+pub async fn print_outbox(store: &Store) -> Result<()> {
+    let rows = store.outbox().await?;
+    println!(
+        "{:<8} {:<11} {:<12} {:<16} {:<10} {:>8}  last error",
+        "cycle", "township", "channel", "kind", "status", "attempts"
+    );
+    for r in &rows {
+        println!(
+            "{:<8} {:<11} {:<12} {:<16} {:<10} {:>8}  {}",
+            r.cycle,
+            r.township_code.as_deref().unwrap_or("county"),
+            r.channel,
+            r.kind,
+            r.status,
+            r.attempts,
+            r.last_error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `yingbao feedback import`: records the dispositions in returned lists. Rows that are
+/// filled in wrongly are listed with file, row and reason; the others are recorded.
+pub async fn import_feedback(
+    cfg: &Config,
+    store: &Store,
+    files: &[PathBuf],
+    signer: &str,
+) -> Result<ExitCode> {
+    let today = crate::pipeline::as_of(cfg).max(
+        chrono::Utc::now()
+            .with_timezone(&cfg.timezone())
+            .date_naive(),
+    );
+    let states = store.lead_states().await?;
+    let mut recorded = 0usize;
+    let mut bad = 0usize;
+    for file in files {
+        let (rows, problems) = crate::feedback::read_returned_list(file, today)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        for p in &problems {
+            bad += 1;
+            eprintln!(
+                "{}: row {}: {} ({})",
+                file.display(),
+                p.row,
+                p.reason,
+                p.lead_id
+            );
+        }
+        for r in rows {
+            let Some(state) = states.get(&r.lead_id) else {
+                bad += 1;
+                eprintln!(
+                    "{}: row {}: lead `{}` is unknown",
+                    file.display(),
+                    r.row,
+                    r.lead_id
+                );
+                continue;
+            };
+            store
+                .add_disposition(&NewDisposition {
+                    lead_id: r.lead_id.clone(),
+                    township_code: state.township_code.clone(),
+                    kind: r.kind.clone(),
+                    reason: r.reason.clone(),
+                    person: r.person.clone(),
+                    signer: signer.to_string(),
+                    decided_on: r.decided_on,
+                    origin: format!("{}:{}", file_label(file), r.row),
+                })
+                .await?;
+            recorded += 1;
+        }
+    }
+    println!("recorded {recorded} dispositions; {bad} rows not recorded (listed above)");
+    println!("they take effect at the next run");
+    Ok(if bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn file_label(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// `yingbao report --period`: the coverage report of the latest run in the period.
+pub async fn report(
+    cfg: &Config,
+    store: &Store,
+    period: &str,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    let p = crate::report::period::Period::parse(period)
+        .with_context(|| format!("`{period}` is not a period: write 2025Q2, 2025-06 or 2025"))?;
+    let data = crate::report::data::gather(cfg, store, &p)
+        .await
+        .context("cannot gather the report's figures")?;
+    let dir = out.map_or_else(|| cfg.path(&cfg.settings.output.dir), Path::to_path_buf);
+    let stem = format!("覆盖率报告_{}", p.key);
+    let fonts = match &cfg.settings.output.font {
+        Some(f) => crate::report::FontSource::system_and_file(cfg.path(f)),
+        None => crate::report::FontSource::system(),
+    };
+    let files = tokio::task::spawn_blocking(move || {
+        crate::report::write_report(&dir, &stem, &data, &fonts)
+    })
+    .await?
+    .context("cannot write the report")?;
+    for w in &files.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("report (Excel): {}", files.xlsx.display());
+    println!("chart (SVG):    {}", files.svg.display());
+    match &files.png {
+        Some(p) => println!("chart (PNG):    {}", p.display()),
+        None => println!("chart (PNG):    not written (see the warning above)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

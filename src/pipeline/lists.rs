@@ -1,0 +1,219 @@
+//! The run's outputs around the leads: each township's list in priority order, the delivery
+//! cycle, the outbox entries for every channel, and the SME-assistance candidate rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+
+use super::PipelineError;
+use crate::config::Config;
+use crate::deliver::lead_row::LeadRow;
+use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
+use crate::deliver::sme_list::SmeRow;
+use crate::deliver::township_files::{TownshipKey, WrittenList};
+use crate::domain::Observation;
+use crate::leads::{Lead, LeadState, LeadStatus};
+use crate::place::{Locator, Placement, Township};
+use crate::resolve::{Link, MasterRecord};
+use crate::screen::Assessment;
+use crate::store::NewOutbox;
+
+/// The delivery cycle of a run: its month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cycle {
+    /// `2025-06`, in idempotency keys.
+    pub key: String,
+    /// `2025年06月`, in titles and messages.
+    pub label: String,
+}
+
+impl Cycle {
+    pub fn of(as_of: NaiveDate) -> Cycle {
+        Cycle {
+            key: as_of.format("%Y-%m").to_string(),
+            label: as_of.format("%Y年%m月").to_string(),
+        }
+    }
+}
+
+/// Each entity's observations, found through the run's links.
+pub fn members_by_entity<'o>(
+    observations: &'o [Observation],
+    links: &'o [Link],
+) -> HashMap<&'o str, Vec<&'o Observation>> {
+    let by_key: HashMap<(&str, &str), &str> = links
+        .iter()
+        .map(|l| {
+            (
+                (l.source.as_str(), l.record_key.as_str()),
+                l.entity_id.as_str(),
+            )
+        })
+        .collect();
+    let mut out: HashMap<&str, Vec<&Observation>> = HashMap::new();
+    for o in observations {
+        if let Some(e) = by_key.get(&(o.source.as_str(), o.record_key.as_str())) {
+            out.entry(*e).or_default().push(o);
+        }
+    }
+    out
+}
+
+/// The state of a lead the lifecycle did not record (withheld, or the register was stale).
+pub fn unrecorded_state(lead: &Lead, run_id: i64, as_of: NaiveDate) -> LeadState {
+    LeadState {
+        lead_id: lead.lead_id.clone(),
+        entity_id: lead.entity_id.clone(),
+        kind: lead.kind,
+        status: LeadStatus::New,
+        township_code: lead.township_code.clone(),
+        first_seen: as_of,
+        opened_on: as_of,
+        closed_on: None,
+        close_reason: None,
+        last_run: run_id,
+    }
+}
+
+/// One list per township (every township, even with no leads) and the county list of
+/// unplaced leads when it has any; rows by priority, highest first, then by name.
+pub fn township_lists(
+    townships: &[Township],
+    listed: &[&Lead],
+) -> Vec<(TownshipKey, Vec<LeadRow>)> {
+    let mut lists: BTreeMap<Option<String>, (String, Vec<&Lead>)> = BTreeMap::new();
+    for t in townships {
+        lists.insert(Some(t.code.clone()), (t.name.clone(), Vec::new()));
+    }
+    lists.insert(None, ("未能定位乡镇".to_string(), Vec::new()));
+    for l in listed {
+        if let Some(list) = lists.get_mut(&l.township_code) {
+            list.1.push(l);
+        }
+    }
+    lists
+        .into_iter()
+        .filter(|(code, (_, rows))| code.is_some() || !rows.is_empty())
+        .map(|(code, (name, mut leads))| {
+            leads.sort_by(|a, b| {
+                b.priority
+                    .cmp(&a.priority)
+                    .then(a.row.name.cmp(&b.row.name))
+                    .then(a.lead_id.cmp(&b.lead_id))
+            });
+            let rows = leads.into_iter().map(|l| l.row.clone()).collect();
+            (TownshipKey { code, name }, rows)
+        })
+        .collect()
+}
+
+/// Outbox entries: every written list, once for every channel that serves its township.
+pub fn outbox_items(
+    cfg: &Config,
+    cycle: &Cycle,
+    written: &[WrittenList],
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+) -> Result<Vec<NewOutbox>, PipelineError> {
+    let delivery = &cfg.settings.delivery;
+    let mut out = Vec::new();
+    for (w, (_, rows)) in written.iter().zip(lists) {
+        let code = w.township.code.as_deref();
+        for channel in delivery.channel.iter().filter(|c| c.serves(code)) {
+            let key = idempotency_key(&cfg.settings.county.code, &cycle.key, code, &channel.id);
+            let file_name = w
+                .xlsx
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let run_folder = w
+                .xlsx
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let base = delivery.xlsx_base_url.trim_end_matches('/');
+            let payload = ListPayload {
+                county: cfg.settings.county.name.clone(),
+                cycle: cycle.label.clone(),
+                township_code: w.township.code.clone(),
+                township_name: w.township.name.clone(),
+                counts: ListCounts::of(rows),
+                leads: rows.clone(),
+                xlsx_path: w.xlsx.clone(),
+                xlsx_url: (!base.is_empty()).then(|| format!("{base}/{run_folder}/{file_name}")),
+            };
+            out.push(NewOutbox {
+                cycle: cycle.key.clone(),
+                township_code: w.township.code.clone(),
+                channel: channel.id.clone(),
+                idempotency_key: key,
+                kind: "list",
+                payload: serde_json::to_string(&payload)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The SME-assistance candidates, by township then name.
+pub fn sme_rows(
+    records: &[MasterRecord],
+    assessments: &[Assessment],
+    placements: &[Placement],
+    locator: &Locator,
+) -> Vec<SmeRow> {
+    let mut rows: Vec<SmeRow> = records
+        .iter()
+        .zip(assessments)
+        .zip(placements)
+        .filter(|((_, a), _)| a.sme_assistance)
+        .map(|((m, a), p)| SmeRow {
+            township: p
+                .township_code
+                .as_deref()
+                .and_then(|c| locator.township_name(c))
+                .unwrap_or("未能定位乡镇")
+                .to_string(),
+            name: m.name.clone(),
+            uscc: m
+                .uscc
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default(),
+            industry: m
+                .industry_code
+                .as_ref()
+                .map(|c| {
+                    format!("{c} {}", m.industry_name.clone().unwrap_or_default())
+                        .trim()
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            headcount: m.headcount,
+            revenue_wan: m.revenue,
+            size_class: a
+                .size
+                .as_ref()
+                .map(|s| {
+                    if s.estimated {
+                        format!("{}（估）", s.class.label_zh())
+                    } else {
+                        s.class.label_zh().to_string()
+                    }
+                })
+                .unwrap_or_default(),
+            filing_status: a.filing.label_zh().to_string(),
+            evidence: [
+                m.last_exam.map(|d| format!("职业健康检查{d}")),
+                m.last_test.map(|d| format!("检测{d}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("、"),
+            address: m.address.clone().unwrap_or_default(),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.township.cmp(&b.township).then(a.name.cmp(&b.name)));
+    rows
+}

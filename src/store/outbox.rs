@@ -1,0 +1,232 @@
+//! The delivery outbox: one row per (cycle, township, channel) with its idempotency key, and
+//! every attempt. Rows are written with a run's results; the delivery worker moves them on.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// A delivery to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    pub cycle: String,
+    pub township_code: Option<String>,
+    pub channel: String,
+    pub idempotency_key: String,
+    /// `list` or `alert`.
+    pub kind: &'static str,
+    /// JSON of what to send.
+    pub payload: String,
+}
+
+/// A queued delivery as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub run_id: i64,
+    pub cycle: String,
+    pub township_code: Option<String>,
+    pub channel: String,
+    pub idempotency_key: String,
+    pub kind: String,
+    pub payload: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    Delivered {
+        detail: String,
+    },
+    /// Try again at `next` (RFC 3339).
+    Retry {
+        error: String,
+        next: String,
+    },
+    /// Given up: the error was permanent or the attempts are used up.
+    Dead {
+        error: String,
+    },
+}
+
+/// Timestamps as fixed-width RFC 3339 UTC text, so that text order is time order.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Queues a delivery; a key already queued takes the newer payload only while nothing has
+/// been attempted (a list re-run within its cycle replaces one not yet sent).
+pub(super) const UPSERT: &str = "INSERT INTO outbox (run_id, cycle, township_code, channel, \
+     idempotency_key, kind, payload, status, attempts, next_attempt_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) \
+     ON CONFLICT (idempotency_key) DO UPDATE SET payload = excluded.payload, run_id = excluded.run_id \
+     WHERE outbox.status = 'pending' AND outbox.attempts = 0";
+
+const COLUMNS: &str = "id, run_id, cycle, township_code, channel, idempotency_key, kind, payload, \
+     status, attempts, next_attempt_at, last_error, delivered_at";
+
+impl Store {
+    /// Queues one delivery outside a run (operator alerts).
+    pub async fn enqueue(&self, run_id: i64, o: &NewOutbox) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        on_pool!(self, pool => {
+            sqlx::query::<DB>(UPSERT)
+                .bind(run_id)
+                .bind(&o.cycle)
+                .bind(&o.township_code)
+                .bind(&o.channel)
+                .bind(&o.idempotency_key)
+                .bind(o.kind)
+                .bind(&o.payload)
+                .bind(&now)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Pending deliveries due at `now`, oldest first.
+    pub async fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id"
+        );
+        self.outbox_query(&sql, Some(timestamp(now))).await
+    }
+
+    /// Every queued delivery, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id");
+        self.outbox_query(&sql, None).await
+    }
+
+    /// When the next pending delivery is due, if any is pending.
+    pub async fn next_delivery_due(&self) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, Option<String>>(sql).fetch_one(pool).await?
+        }))
+    }
+
+    async fn outbox_query(
+        &self,
+        sql: &str,
+        bind: Option<String>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query::<DB>(sql);
+            if let Some(b) = bind {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| OutboxRow {
+                    id: r.get(0),
+                    run_id: r.get(1),
+                    cycle: r.get(2),
+                    township_code: r.get(3),
+                    channel: r.get(4),
+                    idempotency_key: r.get(5),
+                    kind: r.get(6),
+                    payload: r.get(7),
+                    status: r.get(8),
+                    attempts: i64::from(r.get::<i32, _>(9)),
+                    next_attempt_at: r.get(10),
+                    last_error: r.get(11),
+                    delivered_at: r.get(12),
+                })
+                .collect()
+        }))
+    }
+
+    /// Records that attempt number `attempt` of delivery `outbox_id` starts now (before
+    /// anything is sent, so that a crash leaves a trace); returns the attempt's id.
+    pub async fn start_attempt(&self, outbox_id: i64, attempt: i64) -> Result<i64, StoreError> {
+        let now = timestamp(Utc::now());
+        let sql = "INSERT INTO delivery_attempts (outbox_id, attempt, started_at, outcome) \
+                   VALUES ($1, $2, $3, 'started') RETURNING id";
+        let bump = "UPDATE outbox SET attempts = $1 WHERE id = $2";
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id = sqlx::query_scalar::<DB, i64>(sql)
+                .bind(outbox_id)
+                .bind(attempt as i32)
+                .bind(&now)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query::<DB>(bump).bind(attempt as i32).bind(outbox_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            id
+        }))
+    }
+
+    /// Records how an attempt ended and moves its delivery on, in one transaction.
+    pub async fn finish_attempt(
+        &self,
+        outbox_id: i64,
+        attempt_id: i64,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        let (label, detail) = match outcome {
+            AttemptOutcome::Delivered { detail } => ("ok", detail.as_str()),
+            AttemptOutcome::Retry { error, .. } => ("retry", error.as_str()),
+            AttemptOutcome::Dead { error } => ("failed", error.as_str()),
+        };
+        let attempt_sql = "UPDATE delivery_attempts SET finished_at = $1, outcome = $2, detail = $3 WHERE id = $4";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query::<DB>(attempt_sql)
+                .bind(&now)
+                .bind(label)
+                .bind(detail)
+                .bind(attempt_id)
+                .execute(&mut *tx)
+                .await?;
+            let q = match outcome {
+                AttemptOutcome::Delivered { .. } => sqlx::query::<DB>(
+                    "UPDATE outbox SET status = 'delivered', delivered_at = $1, last_error = NULL WHERE id = $2",
+                )
+                .bind(now.clone())
+                .bind(outbox_id),
+                AttemptOutcome::Retry { error, next } => sqlx::query::<DB>(
+                    "UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
+                )
+                .bind(next.clone())
+                .bind(error.clone())
+                .bind(outbox_id),
+                AttemptOutcome::Dead { error } => sqlx::query::<DB>(
+                    "UPDATE outbox SET status = 'dead', last_error = $1 WHERE id = $2",
+                )
+                .bind(error.clone())
+                .bind(outbox_id),
+            };
+            q.execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Attempts of one delivery: (attempt number, outcome, detail).
+    pub async fn attempts(
+        &self,
+        outbox_id: i64,
+    ) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
+        let sql = "SELECT attempt, outcome, detail FROM delivery_attempts WHERE outbox_id = $1 ORDER BY id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(outbox_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (i64::from(r.get::<i32, _>(0)), r.get(1), r.get(2)))
+                .collect()
+        }))
+    }
+}
