@@ -32,7 +32,10 @@ fn listed_in(xlsx: &std::path::Path) -> Vec<(String, String)> {
     let rows: Vec<_> = range.rows().collect();
     let header = rows
         .iter()
-        .position(|r| r.iter().any(|c| c.as_string().as_deref() == Some("线索编号")))
+        .position(|r| {
+            r.iter()
+                .any(|c| c.as_string().as_deref() == Some("线索编号"))
+        })
         .expect("header row");
     let col = |name: &str| {
         rows[header]
