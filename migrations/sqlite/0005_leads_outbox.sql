@@ -1,6 +1,10 @@
 -- Leads across runs, townships' dispositions, and the delivery outbox (issue 5).
 -- Keep in step with the other database's 0005_leads_outbox.sql.
 
+-- What a run's lead is about (see screen::LeadKind); leads before this version were all
+-- non-filing leads.
+ALTER TABLE leads ADD COLUMN kind TEXT NOT NULL DEFAULT 'unfiled';
+
 -- Every lead ever found and where it stands now (new | open | resolved | closed | reopened).
 CREATE TABLE lead_states (
     lead_id       TEXT PRIMARY KEY,

@@ -48,9 +48,27 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
         );
     }
     println!(
-        "leads: {} ({} could not be placed and are on the county list)",
+        "leads listed: {} ({} could not be placed and are on the county list)",
         s.leads, s.unplaced
     );
+    let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    if !kinds.is_empty() {
+        println!("  by kind: {}", kinds.join(", "));
+    }
+    let changes: Vec<String> = s
+        .transitions
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if !changes.is_empty() {
+        println!("  since the last run: {}", changes.join(", "));
+    }
+    if s.found > s.leads + s.withheld {
+        println!(
+            "  {} more found but closed by a township's disposition (not listed)",
+            s.found - s.leads - s.withheld
+        );
+    }
     if s.withheld > 0 {
         println!(
             "! {} new lead(s) rest on a feed that is not fresh (see `yingbao sources`): kept in the database, left out of the township lists",
@@ -69,6 +87,21 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
             "! township lists were NOT written: {why}. Leads are kept in the database; fix the feed and run again."
         ),
         None => println!("township lists (xlsx + csv): {}", s.out_dir.display()),
+    }
+    if s.sme_candidates > 0 {
+        println!(
+            "SME-assistance candidates: {} in {}",
+            s.sme_candidates,
+            s.out_dir
+                .join(format!("{}.xlsx", crate::deliver::sme_list::SME_FILE_STEM))
+                .display()
+        );
+    }
+    if s.queued_deliveries > 0 {
+        println!(
+            "deliveries queued: {} (township lists × channels)",
+            s.queued_deliveries
+        );
     }
     println!("database: {}", redact(&cfg.database_url()));
 }

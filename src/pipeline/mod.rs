@@ -445,6 +445,7 @@ async fn run_inner(
                 entity_id: l.entity_id.clone(),
                 township_code: l.township_code.clone(),
                 rule_ids: l.rule_ids.join(","),
+                kind: l.kind.as_str(),
                 data: serde_json::to_string(&serde_json::json!({
                     "row": l.row,
                     "kind": l.kind,

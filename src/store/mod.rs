@@ -514,13 +514,14 @@ impl Store {
                     .push_bind(l.entity_id.clone())
                     .push_bind(l.method.as_str())
             });
-            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data) ", leads, |b, l| {
+            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind) ", leads, |b, l| {
                 b.push_bind(run_id)
                     .push_bind(l.lead_id.clone())
                     .push_bind(l.entity_id.clone())
                     .push_bind(l.township_code.clone())
                     .push_bind(l.rule_ids.clone())
                     .push_bind(l.data.clone())
+                    .push_bind(l.kind)
             });
             tx.commit().await?;
         });
@@ -694,12 +695,12 @@ impl Store {
             .collect())
     }
 
-    /// A run's leads as (entity id, township code), ordered by lead id.
+    /// A run's non-filing leads as (entity id, township code), ordered by lead id.
     pub async fn lead_entities(
         &self,
         run_id: i64,
     ) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        let sql = "SELECT entity_id, township_code FROM leads WHERE run_id = $1 ORDER BY lead_id";
+        let sql = "SELECT entity_id, township_code FROM leads WHERE run_id = $1 AND kind = 'unfiled' ORDER BY lead_id";
         Ok(on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .bind(run_id)
@@ -759,4 +760,6 @@ pub struct LeadRecord {
     pub township_code: Option<String>,
     pub rule_ids: String,
     pub data: String,
+    /// `unfiled`, `headcount_mismatch` … (see `screen::LeadKind`).
+    pub kind: &'static str,
 }
