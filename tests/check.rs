@@ -179,3 +179,77 @@ fn a_county_is_set_up_from_china_division_files() {
     let check = project.cli(&["check"]);
     assert!(check.contains("2 townships, 1 villages"), "{check}");
 }
+
+#[test]
+fn delivery_and_flag_mistakes_are_named_with_line_and_key() {
+    let project = Project::new();
+    let main = project.config_file();
+    edit(
+        &main,
+        "kind = \"folder\"\npath = \"out/共享盘\"",
+        "kind = \"fodler\"\npath = \"out/共享盘\"",
+    );
+    edit(
+        &main,
+        "path = \"out/运维告警\"",
+        "path = \"out/运维告警\"\nurl = \"http://x\"",
+    );
+    edit(
+        &main,
+        "townships = [\"*\"]",
+        "townships = [\"*\", \"350583999\", \"水头\"]",
+    );
+    edit(&main, "operator = \"operator\"", "operator = \"ops\"");
+    edit(&main, "level = \"division\"", "level = \"divison\"");
+    edit(
+        &main,
+        "schedule = \"*/10 * * * *\"",
+        "schedule = \"every ten minutes\"",
+    );
+    let (code, _, stderr) = check(&project);
+    assert_eq!(code, 2, "{stderr}");
+    let at = |needle: &str| format!("yingbao.toml:{}:", line_of(&main, needle));
+    for (needle, key, what) in [
+        (
+            "kind = \"fodler\"",
+            "delivery.channel[0].kind",
+            "did you mean `folder`",
+        ),
+        (
+            "townships = [\"*\", \"350583999\"",
+            "delivery.channel[0].townships",
+            "`水头` is not a township code",
+        ),
+        (
+            "townships = [\"*\", \"350583999\"",
+            "delivery.channel[0].townships",
+            "`350583999` is not in the county's gazetteer",
+        ),
+        (
+            "operator = \"ops\"",
+            "delivery.operator",
+            "no channel has the id `ops`",
+        ),
+        (
+            "level = \"divison\"",
+            "flags.industry_mismatch.level",
+            "did you mean `division`",
+        ),
+        (
+            "schedule = \"every ten minutes\"",
+            "delivery.schedule",
+            "crontab",
+        ),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&at(needle)) && l.contains(key) && l.contains(what))
+            .unwrap_or_else(|| panic!("no line with {} {key} {what}:\n{stderr}", at(needle)));
+        assert!(!line.is_empty());
+    }
+    // A key the folder kind does not take.
+    assert!(
+        stderr.contains("delivery.channel[1].kind") && stderr.contains("url"),
+        "{stderr}"
+    );
+}

@@ -7,10 +7,11 @@ mod common;
 use calamine::{open_workbook_auto, DataType, Reader};
 use chrono::NaiveDate;
 use common::Project;
+use yingbao::deliver::outbox::deliver_due;
 use yingbao::leads::LeadStatus;
 use yingbao::pipeline;
 use yingbao::screen::LeadKind;
-use yingbao::store::NewDisposition;
+use yingbao::store::{NewDisposition, Store};
 
 fn set_as_of(p: &Project, date: &str) {
     let file = p.config_file();
@@ -69,9 +70,33 @@ fn all_listed(dir: &std::path::Path) -> Vec<(String, String)> {
 async fn leads_are_new_open_resolved_closed_and_reopened_across_runs() {
     let p = Project::new();
     let store = p.sqlite().await;
+    lifecycle_scenario(&p, &store).await;
+}
 
+#[tokio::test]
+async fn leads_lifecycle_and_outbox_on_postgres() {
+    let Some(store) = common::postgres("lifecycle").await else {
+        return;
+    };
+    let p = Project::new();
+    lifecycle_scenario(&p, &store).await;
+}
+
+async fn lifecycle_scenario(p: &Project, store: &Store) {
     // Run 1 (2025-06-30): every lead is new.
-    let s1 = pipeline::run(&p.config(), &store).await.expect("run 1");
+    let s1 = pipeline::run(&p.config(), store).await.expect("run 1");
+    // The sample delivers to two folders; every list queued is delivered once.
+    assert_eq!(s1.queued_deliveries, s1.by_township.len());
+    let sent = deliver_due(&p.config(), store, &|_| None)
+        .await
+        .expect("deliver");
+    assert_eq!(sent.delivered, s1.queued_deliveries);
+    assert!(store
+        .outbox()
+        .await
+        .expect("outbox")
+        .iter()
+        .all(|r| r.status == "delivered"));
     assert!(s1.leads > 20, "leads: {}", s1.leads);
     assert_eq!(
         s1.transitions.get("new"),
@@ -135,8 +160,8 @@ async fn leads_are_new_open_resolved_closed_and_reopened_across_runs() {
     std::fs::write(decl.join("申报数据_20250731.csv"), text).expect("new export");
 
     // Run 2 (2025-07-31): A and C closed, B resolved, the rest still open.
-    set_as_of(&p, "2025-07-31");
-    let s2 = pipeline::run(&p.config(), &store).await.expect("run 2");
+    set_as_of(p, "2025-07-31");
+    let s2 = pipeline::run(&p.config(), store).await.expect("run 2");
     let states = store.lead_states().await.expect("states");
     assert_eq!(states[&a.0].status, LeadStatus::Closed);
     assert_eq!(
@@ -189,8 +214,8 @@ async fn leads_are_new_open_resolved_closed_and_reopened_across_runs() {
         gbk,
     )
     .expect("exam file");
-    set_as_of(&p, "2025-09-30");
-    let s3 = pipeline::run(&p.config(), &store).await.expect("run 3");
+    set_as_of(p, "2025-09-30");
+    let s3 = pipeline::run(&p.config(), store).await.expect("run 3");
     let states = store.lead_states().await.expect("states");
     assert_eq!(states[&a.0].status, LeadStatus::Reopened);
     assert_eq!(states[&c.0].status, LeadStatus::Reopened);

@@ -401,7 +401,7 @@ async fn run_inner(
     } else {
         Vec::new()
     };
-    let sme = if cfg.settings.flags.sme_assistance.enabled {
+    let sme = if cfg.settings.flags.sme_assistance.enabled && push_blocked.is_none() {
         let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
         let n = rows.len();
         let dir = out_dir.clone();

@@ -721,6 +721,10 @@ impl Store {
             "SELECT data FROM leads",
             "SELECT record_key FROM links",
             "SELECT COALESCE(files,'') || COALESCE(note,'') FROM snapshots",
+            "SELECT payload FROM outbox",
+            "SELECT lead_id || ' ' || COALESCE(close_reason,'') FROM lead_states",
+            "SELECT note FROM lead_events",
+            "SELECT kind || ' ' || reason || ' ' || person || ' ' || signer FROM dispositions",
         ];
         let mut out = String::new();
         for sql in sqls {
