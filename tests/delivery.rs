@@ -340,3 +340,111 @@ async fn a_delivery_killed_mid_way_resumes_without_losing_or_repeating_a_list() 
         seen.duplicates
     );
 }
+
+/// A WeCom group robot whose first upload of every file fails ("system busy").
+#[derive(Clone, Default)]
+struct Robot {
+    /// (msgtype, first line of the markdown or the media id).
+    messages: Arc<Mutex<Vec<(String, String)>>>,
+    uploads: Arc<Mutex<BTreeMap<String, usize>>>,
+}
+
+async fn robot_send(State(r): State<Robot>, body: Bytes) -> axum::Json<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let kind = v["msgtype"].as_str().unwrap_or_default().to_string();
+    let what = match kind.as_str() {
+        "markdown" => v["markdown"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        _ => v["file"]["media_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    r.messages.lock().expect("lock").push((kind, what));
+    axum::Json(serde_json::json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+async fn robot_upload(
+    State(r): State<Robot>,
+    mut form: axum::extract::Multipart,
+) -> axum::Json<serde_json::Value> {
+    let field = form.next_field().await.expect("multipart").expect("field");
+    let name = field.file_name().unwrap_or_default().to_string();
+    let n = {
+        let mut uploads = r.uploads.lock().expect("lock");
+        let n = uploads.entry(name.clone()).or_default();
+        *n += 1;
+        *n
+    };
+    if n == 1 {
+        return axum::Json(serde_json::json!({"errcode": -1, "errmsg": "system busy"}));
+    }
+    axum::Json(serde_json::json!({"errcode": 0, "errmsg": "ok", "media_id": name}))
+}
+
+#[tokio::test]
+async fn a_wecom_group_gets_one_summary_and_one_file_despite_a_failed_upload() {
+    let robot = Robot::default();
+    let app = Router::new()
+        .route("/send", post(robot_send))
+        .route("/upload", post(robot_upload))
+        .with_state(robot.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+
+    let p = Project::new();
+    let file = p.config_file();
+    let text = std::fs::read_to_string(&file).expect("config");
+    // 水头镇 only, through its WeCom group.
+    let text = format!(
+        "{text}\n[[delivery.channel]]\nid = \"wecom_shuitou\"\nkind = \"wecom\"\n\
+         key_env = \"YB_TEST_WECOM_KEY\"\nurl = \"http://{addr}/send\"\n\
+         upload_url = \"http://{addr}/upload\"\ntownships = [\"350583119\"]\n\
+         backoff_secs = 1\nmax_backoff_secs = 1\n"
+    );
+    std::fs::write(&file, text.replace("after_run = true", "after_run = false")).expect("write");
+    let cfg = p.config();
+    let store = p.sqlite().await;
+    pipeline::run(&cfg, &store).await.expect("run");
+    let env = |name: &str| (name == "YB_TEST_WECOM_KEY").then(|| "robot-key".to_string());
+    let start = Instant::now();
+    loop {
+        deliver_due(&cfg, &store, &env).await.expect("deliver");
+        if store.next_delivery_due().await.expect("next").is_none() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:#?}",
+            store.outbox().await.expect("outbox")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let messages = robot.messages.lock().expect("lock").clone();
+    let kinds: Vec<&str> = messages.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["markdown", "file"], "{messages:?}");
+    assert!(messages[0].1.contains("水头镇"), "{}", messages[0].1);
+    assert!(
+        messages[1].1.starts_with("350583119_水头镇"),
+        "{}",
+        messages[1].1
+    );
+    let row = store
+        .outbox()
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|r| r.channel == "wecom_shuitou")
+        .expect("row");
+    assert_eq!(row.status, "delivered");
+    assert_eq!(row.attempts, 2);
+    assert_eq!(row.progress, ["wecom:markdown", "wecom:file"]);
+}

@@ -21,8 +21,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use yingbao::deliver::channel::{
-    send, summary_markdown, Alert, ChannelSpec, DingTalkSpec, ErrorKind, FolderSpec, ListCounts,
-    ListDelivery, Payload, SmtpSecurity, SmtpSpec, WeComSpec, WebhookSpec,
+    send, send_resuming, summary_markdown, Alert, ChannelSpec, DingTalkSpec, ErrorKind, FolderSpec,
+    ListCounts, ListDelivery, Payload, SmtpSecurity, SmtpSpec, WeComSpec, WebhookSpec,
 };
 
 const XLSX_NAME: &str = "水头镇_2025年06月.xlsx";
@@ -344,6 +344,8 @@ struct WeComState {
     markdown: Arc<Mutex<Vec<String>>>,
     /// errcode (and errmsg) returned by the send endpoint instead of 0.
     fail: Option<(i64, String)>,
+    /// Uploads still to refuse with 45009 (rate limited).
+    upload_failures: Arc<Mutex<u32>>,
 }
 
 async fn wecom_send(
@@ -379,6 +381,14 @@ async fn wecom_upload(
 ) -> Json<Value> {
     assert_eq!(q.get("key").map(String::as_str), Some(WECOM_KEY));
     assert_eq!(q.get("type").map(String::as_str), Some("file"));
+    {
+        let mut left = st.upload_failures.lock().unwrap();
+        if *left > 0 {
+            *left -= 1;
+            st.steps.lock().unwrap().push("upload refused".into());
+            return Json(json!({"errcode": 45009, "errmsg": "api freq out of limit"}));
+        }
+    }
     let field = multipart.next_field().await.unwrap().unwrap();
     assert_eq!(field.name(), Some("media"));
     assert_eq!(field.file_name(), Some(XLSX_NAME));
@@ -423,6 +433,32 @@ async fn wecom_sends_markdown_then_uploads_and_sends_file() {
     let md = st.markdown.lock().unwrap()[0].clone();
     assert_eq!(md, summary_markdown(&d));
     assert!(md.contains("共12条"), "{md}");
+}
+
+#[tokio::test]
+async fn a_wecom_retry_does_not_post_the_summary_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = delivery(dir.path(), "k-wecom-resume");
+    let (addr, st) = wecom_server(None).await;
+    *st.upload_failures.lock().unwrap() = 1;
+    let mut done = Vec::new();
+    let err = send_resuming(&wecom_spec(addr), Payload::List(&d), &env, &mut done)
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(
+        done,
+        ["wecom:markdown"],
+        "the summary went out before the upload failed"
+    );
+    send_resuming(&wecom_spec(addr), Payload::List(&d), &env, &mut done)
+        .await
+        .unwrap();
+    assert_eq!(done, ["wecom:markdown", "wecom:file"]);
+    assert_eq!(
+        *st.steps.lock().unwrap(),
+        ["markdown", "upload refused", "upload", "file"]
+    );
 }
 
 #[tokio::test]

@@ -62,6 +62,7 @@ CREATE TABLE outbox (
     attempts         INTEGER NOT NULL,
     next_attempt_at  TEXT NOT NULL,
     last_error       TEXT,
+    progress         TEXT,                 -- JSON list of steps already done (WeCom)
     created_at       TEXT NOT NULL,
     delivered_at     TEXT
 );

@@ -137,6 +137,7 @@ async fn deliver_one(
         .iter()
         .find(|c| c.id == row.channel);
     let attempt_id = store.start_attempt(row.id, attempt).await?;
+    let mut progress = row.progress.clone();
     let result = match channel {
         None => Err((
             ErrorKind::Permanent,
@@ -145,7 +146,7 @@ async fn deliver_one(
         )),
         Some(c) => match channel_spec(c, &cfg.root) {
             Err(e) => Err((ErrorKind::Permanent, e, None)),
-            Ok(spec) => send_row(&spec, row, env).await,
+            Ok(spec) => send_row(&spec, row, env, &mut progress).await,
         },
     };
     let outcome = match result {
@@ -176,7 +177,9 @@ async fn deliver_one(
             }
         }
     };
-    store.finish_attempt(row.id, attempt_id, &outcome).await?;
+    store
+        .finish_attempt(row.id, attempt_id, &outcome, &progress)
+        .await?;
     Ok(())
 }
 
@@ -186,6 +189,7 @@ async fn send_row(
     spec: &ChannelSpec,
     row: &OutboxRow,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
+    progress: &mut Vec<String>,
 ) -> Result<String, SendFailure> {
     let unreadable = |e: serde_json::Error| {
         (
@@ -201,7 +205,7 @@ async fn send_row(
             title: alert.title,
             text: alert.text,
         };
-        channel::send(spec, Payload::Alert(&alert), env).await
+        channel::send_resuming(spec, Payload::Alert(&alert), env, progress).await
     } else {
         let p: ListPayload = serde_json::from_str(&row.payload).map_err(unreadable)?;
         let leads = serde_json::to_value(&p.leads).map_err(unreadable)?;
@@ -216,7 +220,7 @@ async fn send_row(
             xlsx_path: p.xlsx_path,
             xlsx_url: p.xlsx_url,
         };
-        channel::send(spec, Payload::List(&d), env).await
+        channel::send_resuming(spec, Payload::List(&d), env, progress).await
     };
     sent.map(|r| r.detail)
         .map_err(|e| (e.kind, e.message, e.retry_after))

@@ -36,6 +36,8 @@ pub struct OutboxRow {
     pub next_attempt_at: String,
     pub last_error: Option<String>,
     pub delivered_at: Option<String>,
+    /// Steps of a multi-step delivery already done by earlier attempts.
+    pub progress: Vec<String>,
 }
 
 /// How an attempt ended.
@@ -69,7 +71,7 @@ pub(super) const UPSERT: &str = "INSERT INTO outbox (run_id, cycle, township_cod
      WHERE outbox.status = 'pending' AND outbox.attempts = 0";
 
 const COLUMNS: &str = "id, run_id, cycle, township_code, channel, idempotency_key, kind, payload, \
-     status, attempts, next_attempt_at, last_error, delivered_at";
+     status, attempts, next_attempt_at, last_error, delivered_at, progress";
 
 impl Store {
     /// Queues one delivery outside a run (operator alerts).
@@ -140,6 +142,10 @@ impl Store {
                     next_attempt_at: r.get(10),
                     last_error: r.get(11),
                     delivered_at: r.get(12),
+                    progress: r
+                        .get::<Option<String>, _>(13)
+                        .and_then(|p| serde_json::from_str(&p).ok())
+                        .unwrap_or_default(),
                 })
                 .collect()
         }))
@@ -166,14 +172,17 @@ impl Store {
         }))
     }
 
-    /// Records how an attempt ended and moves its delivery on, in one transaction.
+    /// Records how an attempt ended, the steps done so far, and moves its delivery on, in
+    /// one transaction.
     pub async fn finish_attempt(
         &self,
         outbox_id: i64,
         attempt_id: i64,
         outcome: &AttemptOutcome,
+        progress: &[String],
     ) -> Result<(), StoreError> {
         let now = timestamp(Utc::now());
+        let progress = serde_json::to_string(progress)?;
         let (label, detail) = match outcome {
             AttemptOutcome::Delivered { detail } => ("ok", detail.as_str()),
             AttemptOutcome::Retry { error, .. } => ("retry", error.as_str()),
@@ -208,6 +217,11 @@ impl Store {
                 .bind(outbox_id),
             };
             q.execute(&mut *tx).await?;
+            sqlx::query::<DB>("UPDATE outbox SET progress = $1 WHERE id = $2")
+                .bind(&progress)
+                .bind(outbox_id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         });
         Ok(())

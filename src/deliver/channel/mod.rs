@@ -176,12 +176,25 @@ pub async fn send(
     payload: Payload<'_>,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Receipt, SendError> {
+    send_resuming(spec, payload, env, &mut Vec::new()).await
+}
+
+/// [`send`] for a delivery made of several visible steps (WeCom: the summary message, then
+/// the file): steps named in `done` were completed by an earlier attempt and are skipped;
+/// every step this attempt completes is added to `done`, also when a later step fails, so a
+/// retry does not post the same message to the group twice.
+pub async fn send_resuming(
+    spec: &ChannelSpec,
+    payload: Payload<'_>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    done: &mut Vec<String>,
+) -> Result<Receipt, SendError> {
     let channel = spec.kind_name();
     let key = payload.idempotency_key();
     let result = match spec {
         ChannelSpec::Folder(s) => folder::send(s, payload).await,
         ChannelSpec::Webhook(s) => webhook::send(s, payload, env).await,
-        ChannelSpec::WeCom(s) => wecom::send(s, payload, env).await,
+        ChannelSpec::WeCom(s) => wecom::send(s, payload, env, done).await,
         ChannelSpec::DingTalk(s) => dingtalk::send(s, payload, env).await,
         ChannelSpec::Smtp(s) => smtp::send(s, payload, env).await,
     };

@@ -40,18 +40,28 @@ fn default_upload_url() -> String {
     "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media".to_owned()
 }
 
+/// The visible steps, as recorded in `done` (see `send_resuming`).
+const STEP_MARKDOWN: &str = "wecom:markdown";
+const STEP_FILE: &str = "wecom:file";
+
 pub(super) async fn send(
     spec: &WeComSpec,
     payload: Payload<'_>,
     env: Env<'_>,
+    done: &mut Vec<String>,
 ) -> Result<Receipt, SendError> {
     let key = require_env(env, CHANNEL, "key_env", &spec.key_env)?;
-    attempt(spec, payload, &key)
+    attempt(spec, payload, &key, done)
         .await
         .map_err(|e| e.redacted(std::slice::from_ref(&key)))
 }
 
-async fn attempt(spec: &WeComSpec, payload: Payload<'_>, key: &str) -> Result<Receipt, SendError> {
+async fn attempt(
+    spec: &WeComSpec,
+    payload: Payload<'_>,
+    key: &str,
+    done: &mut Vec<String>,
+) -> Result<Receipt, SendError> {
     let client = http::client(CHANNEL, spec.timeout_secs)?;
     let mut send_url = http::parse_url(CHANNEL, "url", &spec.url)?;
     send_url.query_pairs_mut().append_pair("key", key);
@@ -64,23 +74,32 @@ async fn attempt(spec: &WeComSpec, payload: Payload<'_>, key: &str) -> Result<Re
         "msgtype": "markdown",
         "markdown": { "content": truncate_markdown(&content) },
     });
-    robot(
-        spec,
-        "markdown message",
-        client.post(send_url.clone()).json(&markdown),
-    )
-    .await?;
+    let mut sent = Vec::new();
+    if !done.iter().any(|s| s == STEP_MARKDOWN) {
+        robot(
+            spec,
+            "markdown message",
+            client.post(send_url.clone()).json(&markdown),
+        )
+        .await?;
+        done.push(STEP_MARKDOWN.to_owned());
+        sent.push("markdown");
+    }
 
     let Payload::List(d) = payload else {
         return Ok(Receipt {
             detail: "errcode 0 (markdown)".to_owned(),
         });
     };
-    let media_id = upload(spec, &client, d, key).await?;
-    let file = serde_json::json!({ "msgtype": "file", "file": { "media_id": media_id } });
-    robot(spec, "file message", client.post(send_url).json(&file)).await?;
+    if !done.iter().any(|s| s == STEP_FILE) {
+        let media_id = upload(spec, &client, d, key).await?;
+        let file = serde_json::json!({ "msgtype": "file", "file": { "media_id": media_id } });
+        robot(spec, "file message", client.post(send_url).json(&file)).await?;
+        done.push(STEP_FILE.to_owned());
+        sent.push("file");
+    }
     Ok(Receipt {
-        detail: "errcode 0 (markdown, file)".to_owned(),
+        detail: format!("errcode 0 ({})", sent.join(", ")),
     })
 }
 
