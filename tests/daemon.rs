@@ -137,6 +137,16 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
         Some(0.0)
     );
     assert!(metric(&m, "yingbao_records_read_total{source=\"tax\"}").unwrap_or(0.0) > 400.0);
+    // The run delivered its township lists (the sample's shared-drive folder).
+    assert!(
+        metric(&m, "yingbao_deliveries{status=\"delivered\"}").unwrap_or(0.0) > 20.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "yingbao_deliveries{status=\"dead\"}"),
+        None,
+        "{m}"
+    );
 
     // The two jobs never ran at the same time (their runs' intervals are disjoint).
     let store = yingbao::store::Store::open(&project.config().database_url())

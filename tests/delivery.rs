@@ -264,6 +264,27 @@ async fn a_refusing_channel_gives_up_and_alerts_the_operator() {
     assert!(texts
         .iter()
         .all(|t| t.contains("county_oa") && t.contains("推送")));
+
+    // After fixing the channel the operator queues one again, with a fresh attempt budget.
+    let key = &outbox
+        .iter()
+        .find(|r| r.status == "dead")
+        .expect("dead")
+        .idempotency_key;
+    assert_eq!(store.revive(Some(key.as_str())).await.expect("revive"), 1);
+    assert_eq!(store.revive(Some("no-such-key")).await.expect("revive"), 0);
+    let again = deliver_due(&cfg, &store, &env).await.expect("deliver");
+    // Still refused: given up again, and the operator told again.
+    assert_eq!((again.dead, again.alerts, again.delivered), (1, 1, 1));
+    assert_eq!(seen.lock().expect("lock").requests.len(), lists + 1);
+    let outbox = store.outbox().await.expect("outbox");
+    let row = outbox
+        .iter()
+        .find(|r| &r.idempotency_key == key)
+        .expect("row");
+    assert_eq!(row.attempts, 1, "a fresh budget");
+    assert_eq!(store.attempts(row.id).await.expect("attempts").len(), 2);
+    assert_eq!(std::fs::read_dir(&dir).expect("alerts").count(), lists + 1);
 }
 
 #[tokio::test]

@@ -164,6 +164,10 @@ pub enum Command {
         /// Only show the outbox.
         #[arg(long)]
         status: bool,
+        /// Put a delivery that was given up back in the queue (its idempotency key, or
+        /// `dead` for every one), with a fresh set of attempts, then deliver.
+        #[arg(long, value_name = "KEY")]
+        retry: Option<String>,
     },
     /// Townships' replies: record the dispositions in returned Excel lists.
     Feedback {
@@ -370,10 +374,14 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Deliver { wait, status } => {
+        Command::Deliver {
+            wait,
+            status,
+            retry,
+        } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;
-            let code = outputs::deliver(&cfg, &store, wait, status).await;
+            let code = outputs::deliver(&cfg, &store, wait, status, retry.as_deref()).await;
             store.close().await;
             code
         }

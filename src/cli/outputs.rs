@@ -13,7 +13,20 @@ use crate::ingest::process_env;
 use crate::store::{NewDisposition, Store};
 
 /// `yingbao deliver`: sends what is due; with `wait`, keeps going until nothing is pending.
-pub async fn deliver(cfg: &Config, store: &Store, wait: bool, status: bool) -> Result<ExitCode> {
+pub async fn deliver(
+    cfg: &Config,
+    store: &Store,
+    wait: bool,
+    status: bool,
+    retry: Option<&str>,
+) -> Result<ExitCode> {
+    if let Some(key) = retry {
+        let n = store.revive((key != "dead").then_some(key)).await?;
+        if n == 0 {
+            anyhow::bail!("no delivery that was given up has the key `{key}` (see `yingbao deliver --status`)");
+        }
+        println!("{n} delivery(ies) queued again");
+    }
     if !status {
         let mut total = DeliveryStats::default();
         loop {
@@ -58,18 +71,19 @@ pub async fn deliver(cfg: &Config, store: &Store, wait: bool, status: bool) -> R
 pub async fn print_outbox(store: &Store) -> Result<()> {
     let rows = store.outbox().await?;
     println!(
-        "{:<8} {:<11} {:<12} {:<16} {:<10} {:>8}  last error",
-        "cycle", "township", "channel", "kind", "status", "attempts"
+        "{:<8} {:<11} {:<14} {:<6} {:<10} {:>8}  {:<48} last error",
+        "cycle", "township", "channel", "kind", "status", "attempts", "idempotency key"
     );
     for r in &rows {
         println!(
-            "{:<8} {:<11} {:<12} {:<16} {:<10} {:>8}  {}",
+            "{:<8} {:<11} {:<14} {:<6} {:<10} {:>8}  {:<48} {}",
             r.cycle,
             r.township_code.as_deref().unwrap_or("county"),
             r.channel,
             r.kind,
             r.status,
             r.attempts,
+            r.idempotency_key,
             r.last_error.as_deref().unwrap_or("")
         );
     }

@@ -38,6 +38,8 @@ struct Inner {
     source_last_good: BTreeMap<String, f64>,
     run_running: bool,
     push_blocked: bool,
+    /// Township-list deliveries in the outbox by status (pending, delivered, dead).
+    deliveries: BTreeMap<String, u64>,
 }
 
 /// The registry. Clones share the same values; every method is safe from any thread.
@@ -171,6 +173,12 @@ impl Metrics {
     }
 
     /// Township lists are being held back because the declaration register is stale.
+    /// The outbox's township-list deliveries by status, as last counted.
+    pub fn set_deliveries(&self, by_status: &[(String, u64)]) {
+        let mut m = self.lock();
+        m.deliveries = by_status.iter().cloned().collect();
+    }
+
     pub fn set_push_blocked(&self, blocked: bool) {
         self.lock().push_blocked = blocked;
     }
@@ -287,6 +295,19 @@ impl Metrics {
         );
         sample(&mut out, name, &[], if m.push_blocked { "1" } else { "0" });
 
+        if !m.deliveries.is_empty() {
+            let name = "yingbao_deliveries";
+            header(
+                &mut out,
+                name,
+                "gauge",
+                "Township-list deliveries in the outbox by status; dead ones were given up and the operator alerted.",
+            );
+            for (status, n) in &m.deliveries {
+                sample(&mut out, name, &[("status", status)], &n.to_string());
+            }
+        }
+
         out
     }
 }
@@ -343,6 +364,24 @@ yingbao_run_running 1
 yingbao_push_blocked 0
 ";
         assert_eq!(m.render(), expected);
+    }
+
+    #[test]
+    fn deliveries_are_counted_by_status_once_known() {
+        let m = Metrics::new();
+        assert!(!m.render().contains("yingbao_deliveries"));
+        m.set_deliveries(&[("delivered".into(), 27), ("dead".into(), 1)]);
+        let text = m.render();
+        assert!(
+            text.contains("yingbao_deliveries{status=\"delivered\"} 27\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("yingbao_deliveries{status=\"dead\"} 1\n"),
+            "{text}"
+        );
+        m.set_deliveries(&[("delivered".into(), 28)]);
+        assert!(!m.render().contains("status=\"dead\""));
     }
 
     #[test]

@@ -121,13 +121,16 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
             &cfg.settings.delivery.schedule,
             "[delivery] schedule".into(),
         )?;
-        let (c, st) = (cfg.clone(), store.clone());
+        let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
         let job = Job::new("deliver", schedule, move || {
-            let (c, st) = (c.clone(), st.clone());
+            let (c, st, m) = (c.clone(), st.clone(), m.clone());
             async move {
                 let d = deliver_due(&c, &st, &process_env)
                     .await
                     .map_err(|e| e.to_string())?;
+                if let Ok(counts) = st.delivery_counts().await {
+                    m.set_deliveries(&counts);
+                }
                 if d.delivered + d.retried + d.dead > 0 {
                     tracing::info!(
                         delivered = d.delivered,

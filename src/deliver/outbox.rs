@@ -170,7 +170,9 @@ async fn deliver_one(
             } else {
                 tracing::error!(key = %row.idempotency_key, channel = %row.channel, attempt, %error, "delivery failed for good");
                 stats.dead += 1;
-                if row.kind == "list" && alert_operator(cfg, store, row, attempt, &error).await? {
+                if row.kind == "list"
+                    && alert_operator(cfg, store, row, attempt_id, attempt, &error).await?
+                {
                     stats.alerts += 1;
                 }
                 AttemptOutcome::Dead { error }
@@ -239,6 +241,7 @@ async fn alert_operator(
     cfg: &Config,
     store: &Store,
     row: &OutboxRow,
+    attempt_id: i64,
     attempts: i64,
     error: &str,
 ) -> Result<bool, DeliveryError> {
@@ -265,7 +268,8 @@ async fn alert_operator(
                 cycle: row.cycle.clone(),
                 township_code: row.township_code.clone(),
                 channel: operator.clone(),
-                idempotency_key: format!("alert-{}", row.idempotency_key),
+                // One alert per giving-up (a delivery queued again can fail again).
+                idempotency_key: format!("alert-{}-{attempt_id}", row.idempotency_key),
                 kind: "alert",
                 payload: serde_json::to_string(&alert)?,
             },

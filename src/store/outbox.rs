@@ -227,6 +227,43 @@ impl Store {
         Ok(())
     }
 
+    /// Puts deliveries that were given up back in the queue, due now, with a fresh attempt
+    /// budget (their earlier attempts stay recorded): the one with `key`, or every one when
+    /// `key` is `None`. Returns how many.
+    pub async fn revive(&self, key: Option<&str>) -> Result<u64, StoreError> {
+        let now = timestamp(Utc::now());
+        let sql = match key {
+            Some(_) => {
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+                        WHERE status = 'dead' AND idempotency_key = $2"
+            }
+            None => {
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+                     WHERE status = 'dead'"
+            }
+        };
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query::<DB>(sql).bind(now);
+            if let Some(k) = key {
+                q = q.bind(k.to_string());
+            }
+            q.execute(pool).await?.rows_affected()
+        }))
+    }
+
+    /// Township-list deliveries by status.
+    pub async fn delivery_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let sql = "SELECT status, COUNT(*) FROM outbox WHERE kind = 'list' GROUP BY status ORDER BY status";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1).max(0) as u64))
+                .collect()
+        }))
+    }
+
     /// Attempts of one delivery: (attempt number, outcome, detail).
     pub async fn attempts(
         &self,
