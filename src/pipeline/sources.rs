@@ -1,0 +1,293 @@
+//! The sources of a run: each feed read now (a snapshot kept as good, held or failed, with
+//! incremental remote pulls and their cursor) or as its own scheduled pull left it.
+
+use std::time::Instant;
+
+use super::{PipelineError, SourceOutcome};
+use crate::config::connector::ConnectorSpec;
+use crate::config::Config;
+use crate::domain::Observation;
+use crate::ingest::read_source;
+use crate::store::{NewSnapshot, Store};
+
+/// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
+/// snapshot when it is trustworthy, else the last good one.
+pub(super) async fn ingest_all(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    mode: Sources,
+    progress: super::Progress<'_>,
+) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
+    let mut all = Vec::new();
+    let mut outcomes = Vec::new();
+    for spec in cfg.connectors.iter().filter(|s| s.enabled) {
+        progress(&format!("reading {} ({})", spec.id, spec.location()));
+        let (obs, outcome) = match mode {
+            Sources::Read => pull_source(cfg, store, run_id, spec).await?,
+            Sources::Scheduled if spec.pull.schedule.is_some() => {
+                from_snapshots(store, spec).await?
+            }
+            Sources::Scheduled => pull_source(cfg, store, run_id, spec).await?,
+        };
+        tracing::info!(
+            source = %outcome.source,
+            status = %outcome.status,
+            rows = outcome.source_rows,
+            records = outcome.records_used,
+            seconds = outcome.read_seconds,
+            "source read"
+        );
+        all.extend(obs);
+        outcomes.push(outcome);
+    }
+    progress("resolving");
+    Ok((all, outcomes))
+}
+
+/// Where a run's observations come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// Read every source now (`yingbao run`).
+    Read,
+    /// The daemon's run: sources with their own `[pull] schedule` as their last pull left
+    /// them (last good snapshot, status of the newest), the others read now.
+    Scheduled,
+}
+
+/// A source as its snapshots stand: the last good one is used; its status is the newest's.
+async fn from_snapshots(
+    store: &Store,
+    spec: &ConnectorSpec,
+) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let latest = store.latest_snapshot(&spec.id, false).await?;
+    let good = store.last_good_snapshot(&spec.id).await?;
+    let mut outcome = SourceOutcome::new(spec);
+    outcome.status = match latest.as_ref().map(|l| l.status.as_str()) {
+        Some("good") => "fresh".into(),
+        Some(other) => other.into(),
+        None => "missing".into(),
+    };
+    outcome.note = latest.as_ref().and_then(|l| l.note.clone());
+    if let Some(l) = &latest {
+        outcome.rows_read = l.records as usize;
+        outcome.quarantined = l.rejects as usize;
+        outcome.invalid_uscc = l.invalid_uscc as usize;
+    }
+    let obs = match &good {
+        Some(g) => store.observations(g.id).await?,
+        None => Vec::new(),
+    };
+    outcome.records_used = obs.len();
+    Ok((obs, outcome))
+}
+
+/// Pulls one source on its own (the daemon's per-connector schedule): a run of its own that
+/// leaves a good, held or failed snapshot.
+pub async fn pull(
+    cfg: &Config,
+    store: &Store,
+    spec: &ConnectorSpec,
+) -> Result<SourceOutcome, PipelineError> {
+    let run_id = store.begin_run(super::as_of(cfg)).await?;
+    let result = pull_source(cfg, store, run_id, spec).await;
+    // `pulled`, not `succeeded`: a pull has no entities or leads, and "the last run" (for
+    // stable ids, exports and reviews) must stay the last full run.
+    let (status, summary) = match &result {
+        Ok((_, o)) => ("pulled", serde_json::json!({ "pull": o })),
+        Err(e) => (
+            "failed",
+            serde_json::json!({ "pull": spec.id, "error": e.to_string() }),
+        ),
+    };
+    store
+        .finish_run(run_id, status, &summary.to_string())
+        .await?;
+    result.map(|(_, o)| o)
+}
+
+impl SourceOutcome {
+    fn new(spec: &ConnectorSpec) -> SourceOutcome {
+        SourceOutcome {
+            source: spec.id.clone(),
+            feed: spec.feed,
+            status: String::new(),
+            source_rows: 0,
+            rows_read: 0,
+            quarantined: 0,
+            invalid_uscc: 0,
+            records_used: 0,
+            note: None,
+            bytes: 0,
+            format: String::new(),
+            read_seconds: 0.0,
+        }
+    }
+}
+
+/// Reads one source and stores its snapshot: `good` (used), `held` (empty or shrunk past
+/// `snapshot.min_ratio`: distrusted) or `failed` (could not be read). For held and failed the
+/// last good snapshot is used. An incremental remote source brings only what changed since
+/// its cursor, applied over its last good snapshot; the new cursor is committed with the good
+/// snapshot and never moves on a held or failed pull.
+async fn pull_source(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    spec: &ConnectorSpec,
+) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let last = store.last_good_snapshot(&spec.id).await?;
+    let remote = spec.http.is_some() || spec.sql.is_some();
+    let state = store.connector_state(&spec.id).await?.unwrap_or_default();
+    let now = chrono::Utc::now();
+    let full_due = state
+        .full_refresh_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_none_or(|t| {
+            now.signed_duration_since(t)
+                >= chrono::Duration::days(spec.pull.full_refresh_days.into())
+        });
+    let since = (remote && crate::ingest::is_incremental(spec) && !full_due && last.is_some())
+        .then(|| state.cursor.clone())
+        .flatten();
+    let started = Instant::now();
+    let read = if remote {
+        crate::ingest::read_remote(spec, &crate::ingest::process_env, since.as_deref())
+            .await
+            .map(|r| (r.batch, r.max_cursor))
+    } else {
+        let (spec_c, root) = (spec.clone(), cfg.root.clone());
+        tokio::task::spawn_blocking(move || read_source(&spec_c, &root))
+            .await?
+            .map(|b| (b, None))
+    };
+    let mut outcome = SourceOutcome::new(spec);
+    outcome.read_seconds = started.elapsed().as_secs_f64();
+    let mut used = Vec::new();
+    let fallback = match read {
+        Err(e) => {
+            tracing::error!(source = %spec.id, error = %e, "feed could not be read; using its last good snapshot");
+            outcome.status = "failed".into();
+            outcome.note = Some(e.to_string());
+            store
+                .save_snapshot(&NewSnapshot {
+                    run_id,
+                    source: &spec.id,
+                    feed: spec.feed,
+                    status: "failed",
+                    note: outcome.note.clone(),
+                    files_json: "[]".into(),
+                    observations: &[],
+                    rejects: &[],
+                    invalid_uscc: 0,
+                    state: None,
+                })
+                .await?;
+            true
+        }
+        Ok((mut batch, max_cursor)) => {
+            outcome.source_rows = batch.files.iter().map(|f| f.rows).sum();
+            outcome.bytes = batch.files.iter().map(|f| f.bytes).sum();
+            outcome.format = if spec.http.is_some() {
+                "http".into()
+            } else if spec.sql.is_some() {
+                "sql".into()
+            } else {
+                match batch.files.first().and_then(|f| f.encoding) {
+                    Some(e) => format!("csv {e:?}"),
+                    None => "xlsx".into(),
+                }
+            };
+            outcome.rows_read = batch.observations.len();
+            outcome.quarantined = batch.rejects.len();
+            outcome.invalid_uscc = batch.invalid_uscc;
+            let mut note = None;
+            if let (Some(cursor), Some(l)) = (&since, &last) {
+                // A delta: records changed since the cursor replace their old versions.
+                let delta = std::mem::take(&mut batch.observations);
+                let changed: std::collections::HashSet<String> =
+                    delta.iter().map(|o| o.record_key.clone()).collect();
+                let mut merged: Vec<Observation> = store
+                    .observations(l.id)
+                    .await?
+                    .into_iter()
+                    .filter(|o| !changed.contains(&o.record_key))
+                    .collect();
+                merged.extend(delta);
+                note = Some(format!(
+                    "incremental: {} new or changed records since {cursor}",
+                    changed.len()
+                ));
+                batch.observations = merged;
+                batch.invalid_uscc = crate::ingest::count_invalid(&batch.observations);
+            }
+            let n = batch.observations.len();
+            let min = last
+                .as_ref()
+                .map(|l| (l.records as f64 * cfg.settings.snapshot.min_ratio).ceil() as usize)
+                .unwrap_or(1);
+            let held = n == 0 || n < min;
+            if held {
+                note = Some(match &last {
+                    Some(l) if n == 0 => format!(
+                        "the feed returned no records (the last good snapshot has {}): held",
+                        l.records
+                    ),
+                    Some(l) => format!(
+                        "{n} records against {} in the last good snapshot (minimum {min}): held",
+                        l.records
+                    ),
+                    None => "the feed returned no records: held".to_string(),
+                });
+            }
+            let new_state = (!held && remote).then(|| crate::store::ConnectorState {
+                cursor: max_cursor
+                    .into_iter()
+                    .chain(state.cursor.clone().filter(|_| since.is_some()))
+                    .max(),
+                full_refresh_at: if since.is_some() {
+                    state.full_refresh_at.clone()
+                } else {
+                    Some(now.to_rfc3339())
+                },
+            });
+            let files_json = serde_json::to_string(&batch.files)?;
+            store
+                .save_snapshot(&NewSnapshot {
+                    run_id,
+                    source: &spec.id,
+                    feed: spec.feed,
+                    status: if held { "held" } else { "good" },
+                    note: note.clone(),
+                    files_json,
+                    observations: &batch.observations,
+                    rejects: &batch.rejects,
+                    invalid_uscc: batch.invalid_uscc,
+                    state: new_state,
+                })
+                .await?;
+            outcome.note = note;
+            if held {
+                tracing::warn!(source = %spec.id, note = outcome.note.as_deref().unwrap_or(""), "snapshot held");
+                outcome.status = "held".into();
+                true
+            } else {
+                outcome.status = "fresh".into();
+                outcome.records_used = n;
+                used = batch.observations;
+                false
+            }
+        }
+    };
+    if fallback {
+        match &last {
+            Some(l) => {
+                used = store.observations(l.id).await?;
+                outcome.records_used = used.len();
+            }
+            None => outcome.status = format!("{}; no earlier snapshot", outcome.status),
+        }
+    }
+    Ok((used, outcome))
+}
