@@ -41,6 +41,8 @@ struct Seen {
     /// Lists accepted, by key (a repeated key is acknowledged but not accepted again).
     accepted: BTreeMap<String, usize>,
     duplicates: usize,
+    /// The Excel link of each request.
+    links: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -77,6 +79,8 @@ async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Sta
     assert_eq!(json["idempotency_key"], key.as_str());
     let n = {
         let mut s = r.seen.lock().expect("lock");
+        s.links
+            .push(json["xlsx_url"].as_str().unwrap_or_default().to_string());
         s.requests.push((key.clone(), township.clone()));
         s.requests.iter().filter(|(k, _)| *k == key).count()
     };
@@ -133,7 +137,9 @@ async fn receiver(plan: Plan) -> (String, Arc<Mutex<Seen>>) {
 fn add_webhook(p: &Project, url: &str, max_attempts: u32) {
     let file = p.config_file();
     let text = std::fs::read_to_string(&file).expect("config");
-    let text = text.replace("after_run = true", "after_run = false");
+    let text = text
+        .replace("after_run = true", "after_run = false")
+        .replace("# xlsx_base_url =", "xlsx_base_url =");
     let text = format!(
         "{text}\n[[delivery.channel]]\nid = \"county_oa\"\nkind = \"webhook\"\nurl = \"{url}\"\n\
          secret_env = \"YB_TEST_WEBHOOK_SECRET\"\ntimeout_secs = 1\ntownships = [\"*\"]\n\
@@ -190,6 +196,14 @@ async fn every_list_arrives_exactly_once_through_503s_and_timeouts() {
     for (k, t) in &seen.requests {
         assert_eq!(*key_of.entry(t.as_str()).or_insert(k.as_str()), k.as_str());
     }
+    // Each message links to its township's Excel where the county publishes the output.
+    assert!(seen.links.iter().all(|l| {
+        l.starts_with("http://intranet.example/yingbao/2025-06-30-run1/") && l.ends_with(".xlsx")
+    }));
+    assert!(seen
+        .links
+        .iter()
+        .any(|l| l.ends_with("/350583119_%E6%B0%B4%E5%A4%B4%E9%95%87.xlsx")));
     let outbox = store.outbox().await.expect("outbox");
     assert!(outbox.iter().all(|r| r.status == "delivered"), "{outbox:?}");
     let hook_row = outbox

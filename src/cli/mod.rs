@@ -466,8 +466,25 @@ fn check(config_file: &Path) -> ExitCode {
             for w in cfg.warnings() {
                 println!("  warning: {w}");
             }
+            for c in &cfg.settings.delivery.channel {
+                let serves = if c.townships.is_empty() {
+                    "operator alerts only".to_string()
+                } else {
+                    c.townships.join(", ")
+                };
+                println!(
+                    "  channel {:<14} {:<9} for {serves}; {} attempts, backoff {}–{} s",
+                    c.id, c.kind, c.max_attempts, c.backoff_secs, c.max_backoff_secs
+                );
+            }
             let tz = cfg.timezone();
             let mut schedules = vec![("run".to_string(), cfg.settings.daemon.run.clone())];
+            if !cfg.settings.delivery.channel.is_empty() {
+                schedules.push((
+                    "deliver".to_string(),
+                    cfg.settings.delivery.schedule.clone(),
+                ));
+            }
             for c in cfg.connectors.iter().filter(|c| c.enabled) {
                 if let Some(line) = &c.pull.schedule {
                     schedules.push((format!("pull:{}", c.id), line.clone()));

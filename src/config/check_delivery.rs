@@ -69,6 +69,17 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
                 .hint("a five-field crontab line, e.g. \"*/10 * * * *\" (every 10 minutes)"),
         );
     }
+    let base = d.xlsx_base_url.trim();
+    if !base.is_empty()
+        && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        out.push(
+            Problem::new(file, format!("`{base}` is not an http(s) URL"))
+                .at(at(&path(&["delivery", "xlsx_base_url"])))
+                .key("delivery.xlsx_base_url")
+                .hint("where the output folder is published, e.g. \"http://intranet.example/yingbao\"; leave it out for no link"),
+        );
+    }
     let mut ids = HashSet::new();
     for (i, c) in d.channel.iter().enumerate() {
         let base = vec![

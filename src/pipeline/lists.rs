@@ -131,7 +131,6 @@ pub fn outbox_items(
                 .and_then(|p| p.file_name())
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let base = delivery.xlsx_base_url.trim_end_matches('/');
             let payload = ListPayload {
                 county: cfg.settings.county.name.clone(),
                 cycle: cycle.label.clone(),
@@ -140,7 +139,7 @@ pub fn outbox_items(
                 counts: ListCounts::of(rows),
                 leads: rows.clone(),
                 xlsx_path: w.xlsx.clone(),
-                xlsx_url: (!base.is_empty()).then(|| format!("{base}/{run_folder}/{file_name}")),
+                xlsx_url: excel_link(&delivery.xlsx_base_url, &run_folder, &file_name),
             };
             out.push(NewOutbox {
                 cycle: cycle.key.clone(),
@@ -153,6 +152,17 @@ pub fn outbox_items(
         }
     }
     Ok(out)
+}
+
+/// `<base>/<run folder>/<file>`, percent-encoded; `None` without a base URL.
+pub fn excel_link(base: &str, run_folder: &str, file: &str) -> Option<String> {
+    let mut url = url::Url::parse(base.trim()).ok()?;
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .push(run_folder)
+        .push(file);
+    Some(url.to_string())
 }
 
 /// The SME-assistance candidates, by township then name.
@@ -216,4 +226,19 @@ pub fn sme_rows(
         .collect();
     rows.sort_by(|a, b| a.township.cmp(&b.township).then(a.name.cmp(&b.name)));
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excel_links_are_percent_encoded_under_the_base() {
+        assert_eq!(
+            excel_link("http://intranet.example/yingbao/", "2025-06-30-run1", "350583119_水头镇.xlsx")
+                .as_deref(),
+            Some("http://intranet.example/yingbao/2025-06-30-run1/350583119_%E6%B0%B4%E5%A4%B4%E9%95%87.xlsx")
+        );
+        assert_eq!(excel_link("", "r", "f.xlsx"), None);
+    }
 }
