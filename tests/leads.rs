@@ -127,7 +127,7 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
             ));
         }
     }
-    assert!(picks.len() >= 4);
+    assert!(picks.len() >= 6);
     // Every lead carries evidence lines, one per source record.
     assert!(picks.iter().all(|(_, _, _, n)| *n > 0));
     let (a, b, c) = (&picks[0], &picks[1], &picks[2]);
@@ -141,6 +141,8 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
         signer: "王镇长".into(),
         decided_on: d("2025-07-02"),
         origin: "test".into(),
+        signed: true,
+        transfer_to: None,
     };
     store
         .add_disposition(&disposition(&a.0, "已申报"))
@@ -150,6 +152,19 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
         .add_disposition(&disposition(&c.0, "无职业病危害因素"))
         .await
         .expect("disposition C");
+    // D is really in 水头镇: moved there and kept open.
+    let d_lead = &picks[4];
+    let mut moved = disposition(&d_lead.0, "不在本辖区");
+    moved.transfer_to = Some("350583119".into());
+    store.add_disposition(&moved).await.expect("disposition D");
+    // E's disposition waits for the leader's sign-off: no effect yet.
+    let e_lead = &picks[5];
+    let mut unsigned = disposition(&e_lead.0, "已注销或吊销");
+    unsigned.signed = false;
+    store
+        .add_disposition(&unsigned)
+        .await
+        .expect("disposition E");
     // B files: the register's next export holds its declaration.
     let decl = p.root().join("connectors/sample/declaration");
     let mut text = std::fs::read_to_string(decl.join("申报数据_20250630.csv")).expect("register");
@@ -199,6 +214,18 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
         s2.transitions.get("new").copied().unwrap_or(0)
     );
     assert_eq!(states[&picks[3].0].status, LeadStatus::Open);
+    assert_eq!(states[&d_lead.0].status, LeadStatus::Open);
+    assert_eq!(
+        states[&d_lead.0].assigned_township.as_deref(),
+        Some("350583119")
+    );
+    let shuitou = listed_in(&s2.out_dir.join("350583119_水头镇.xlsx"));
+    assert!(shuitou.iter().any(|(id, _)| *id == d_lead.0), "{shuitou:?}");
+    assert_eq!(
+        states[&e_lead.0].status,
+        LeadStatus::Open,
+        "not signed off yet"
+    );
     assert_eq!(states[&picks[3].0].first_seen, d("2025-06-30"));
 
     // Run 3 (2025-09-30): A still has no filing two months after claiming one, and C had an

@@ -140,6 +140,8 @@ pub async fn import_feedback(
                     signer: signer.to_string(),
                     decided_on: r.decided_on,
                     origin: format!("{}:{}", file_label(file), r.row),
+                    signed: true,
+                    transfer_to: None,
                 })
                 .await?;
             recorded += 1;

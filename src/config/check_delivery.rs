@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::delivery::CHANNEL_KINDS;
 use super::flags::INDUSTRY_LEVELS;
+use super::lifecycle::EFFECTS;
 use super::problem::{did_you_mean, Problem};
 use super::settings::Settings;
 use super::spanned::{Seg, SpannedDoc};
@@ -41,22 +42,56 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
             .hint(hint_among(&f.industry_mismatch.level, &INDUSTRY_LEVELS)),
         );
     }
-    for (i, kind) in s.lifecycle.recheck_kinds.iter().enumerate() {
-        if !crate::deliver::DISPOSITIONS.iter().any(|(d, _)| d == kind) {
-            let kinds: Vec<&str> = crate::deliver::DISPOSITIONS
-                .iter()
-                .map(|(d, _)| *d)
-                .collect();
+    for (i, r) in s.lifecycle.rule.iter().enumerate() {
+        let seg = |k: &str| {
+            vec![
+                Seg::Key("lifecycle".into()),
+                Seg::Key("rule".into()),
+                Seg::Index(i),
+                Seg::Key(k.into()),
+            ]
+        };
+        let kinds: Vec<&str> = crate::deliver::DISPOSITIONS
+            .iter()
+            .map(|(d, _)| *d)
+            .collect();
+        if !kinds.contains(&r.disposition.as_str()) {
             out.push(
-                Problem::new(file, format!("`{kind}` is not a 核实情况 value"))
-                    .at(at(&[
-                        Seg::Key("lifecycle".into()),
-                        Seg::Key("recheck_kinds".into()),
-                        Seg::Index(i),
-                    ]))
-                    .key("lifecycle.recheck_kinds")
-                    .hint(hint_among(kind, &kinds)),
+                Problem::new(file, format!("`{}` is not a 核实情况 value", r.disposition))
+                    .at(at(&seg("disposition")))
+                    .key(format!("lifecycle.rule[{i}].disposition"))
+                    .hint(hint_among(&r.disposition, &kinds)),
             );
+        }
+        if !EFFECTS.contains(&r.effect.as_str()) {
+            out.push(
+                Problem::new(file, format!("`{}` is not an effect", r.effect))
+                    .at(at(&seg("effect")))
+                    .key(format!("lifecycle.rule[{i}].effect"))
+                    .hint(hint_among(&r.effect, &EFFECTS)),
+            );
+        }
+        if r.effect == "recheck" && r.months.is_none_or(|m| m == 0) {
+            out.push(
+                Problem::new(file, "a recheck needs the months to wait")
+                    .at(at(&seg("effect")))
+                    .key(format!("lifecycle.rule[{i}].months"))
+                    .hint("e.g. months = 2"),
+            );
+        }
+        for f in &r.reopen_on {
+            if f.parse::<crate::domain::Feed>().is_err() {
+                let feeds: Vec<&str> = crate::domain::Feed::ALL
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect();
+                out.push(
+                    Problem::new(file, format!("`{f}` is not a feed"))
+                        .at(at(&seg("reopen_on")))
+                        .key(format!("lifecycle.rule[{i}].reopen_on"))
+                        .hint(hint_among(f, &feeds)),
+                );
+            }
         }
     }
     let d = &s.delivery;

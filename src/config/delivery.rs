@@ -1,5 +1,5 @@
-//! The `[delivery]` and `[lifecycle]` tables: where township lists go besides the output
-//! folder (channels per township, each with its retry policy) and how dispositions expire.
+//! The `[delivery]` table: where township lists go besides the output folder (channels per
+//! township, each with its retry policy), the delivery schedule and the operator's channel.
 
 use serde::{Deserialize, Serialize};
 
@@ -74,36 +74,6 @@ impl ChannelConfig {
 
 /// The channel kinds yingbao can deliver through.
 pub const CHANNEL_KINDS: [&str; 5] = ["folder", "webhook", "wecom", "dingtalk", "smtp"];
-
-/// `[lifecycle]`: how a township's disposition is undone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lifecycle {
-    /// Dispositions saying the employer has filed (or was urged to): the lead is listed again
-    /// when it still holds `recheck_months` after the disposition. Other dispositions are
-    /// undone when the employer shows new activity (tax, exam, testing) after them.
-    #[serde(default = "default_recheck_kinds")]
-    pub recheck_kinds: Vec<String>,
-    #[serde(default = "default_recheck_months")]
-    pub recheck_months: u32,
-}
-
-impl Default for Lifecycle {
-    fn default() -> Self {
-        Lifecycle {
-            recheck_kinds: default_recheck_kinds(),
-            recheck_months: default_recheck_months(),
-        }
-    }
-}
-
-fn default_recheck_kinds() -> Vec<String> {
-    vec!["已申报".to_string(), "已督促申报".to_string()]
-}
-
-fn default_recheck_months() -> u32 {
-    2
-}
 
 fn default_schedule() -> String {
     "*/10 * * * *".to_string()

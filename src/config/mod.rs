@@ -5,6 +5,7 @@ pub mod check_delivery;
 pub mod connector;
 pub mod delivery;
 pub mod flags;
+pub mod lifecycle;
 pub mod load;
 pub mod problem;
 pub mod settings;

@@ -33,7 +33,7 @@ pub struct Settings {
     pub delivery: super::delivery::Delivery,
     /// How a township's disposition of a lead is undone.
     #[serde(default)]
-    pub lifecycle: super::delivery::Lifecycle,
+    pub lifecycle: super::lifecycle::Lifecycle,
 }
 
 /// The `[daemon]` table: schedules are ordinary five-field crontab lines in the county's

@@ -9,7 +9,7 @@ use super::evidence::{self, Evidence};
 use super::lifecycle::LeadState;
 use super::priority::{self, months_between, Priority};
 use crate::deliver::lead_row::LeadRow;
-use crate::domain::Observation;
+use crate::domain::{Feed, Observation};
 use crate::place::{Locator, Placement, PlacementMethod};
 use crate::resolve::master::MasterRecord;
 use crate::screen::filing::FilingStatus;
@@ -26,8 +26,8 @@ pub struct Lead {
     pub township_code: Option<String>,
     pub rule_ids: Vec<String>,
     pub evidence: Vec<Evidence>,
-    /// The latest dated activity of the employer in any feed.
-    pub latest_activity: Option<NaiveDate>,
+    /// The latest dated record of the employer in each feed.
+    pub activity: Vec<(Feed, NaiveDate)>,
     pub priority: Priority,
     pub row: LeadRow,
 }
@@ -50,7 +50,14 @@ pub fn find_leads(
             .get(m.entity_id.as_str())
             .map_or(&[][..], |v| &v[..]);
         let evidence = evidence::for_members(obs);
-        let latest_activity = evidence.iter().filter_map(|e| e.date).max();
+        let mut activity: Vec<(Feed, NaiveDate)> = Vec::new();
+        for e in &evidence {
+            let Some(date) = e.date else { continue };
+            match activity.iter_mut().find(|(f, _)| *f == e.feed) {
+                Some((_, d)) => *d = (*d).max(date),
+                None => activity.push((e.feed, date)),
+            }
+        }
         let base = base_row(m, a, p, locator);
         let mut push = |kind: LeadKind, reasons: Vec<String>, rule_ids: Vec<String>| {
             let mut row = base.clone();
@@ -66,7 +73,7 @@ pub fn find_leads(
                 township_code: p.township_code.clone(),
                 rule_ids,
                 evidence: evidence.clone(),
-                latest_activity,
+                activity: activity.clone(),
                 priority: Priority { score: 0 },
                 row,
             });

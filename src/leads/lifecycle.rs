@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Feed;
 use crate::screen::LeadKind;
 
 /// Where a lead stands.
@@ -82,28 +83,62 @@ pub struct LeadState {
     pub opened_on: NaiveDate,
     /// When it was last resolved or closed.
     pub closed_on: Option<NaiveDate>,
+    /// The township a disposition (不在本辖区) moved it to; it is listed there from then on,
+    /// whatever the placement says.
+    #[serde(default)]
+    pub assigned_township: Option<String>,
     /// Why it was resolved or closed (in Chinese).
     pub close_reason: Option<String>,
     /// The last run that found it a lead.
     pub last_run: i64,
 }
 
-/// A township's disposition as the lifecycle needs it.
+/// A township's disposition as the lifecycle needs it (signed off).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DispositionFact {
     pub lead_id: String,
     /// The 核实情况 value (`已申报`, `停产停业超过6个月` …).
     pub kind: String,
     pub decided_on: NaiveDate,
+    /// For 不在本辖区: the township it is really in.
+    pub transfer_to: Option<String>,
 }
 
-/// How a disposition is undone. Configured per kind in `[lifecycle]`.
+/// What a disposition does to its lead. Configured per 核实情况 value in `[lifecycle]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReopenRules {
-    /// Kinds that say the employer has filed or will: reopened when the lead still holds
-    /// this many months after the disposition (the filing never appeared).
-    pub recheck_kinds: Vec<String>,
-    pub recheck_months: u32,
+pub enum Effect {
+    /// Closed; listed again when the lead still holds `months` after the disposition (the
+    /// employer said it filed, and no filing appeared).
+    Recheck { months: u32 },
+    /// Closed; listed again when one of the `reopen_on` feeds has a record dated after the
+    /// disposition, or (when set) `max_months` after it.
+    Suppress {
+        reopen_on: Vec<Feed>,
+        max_months: Option<u32>,
+    },
+    /// Moved to the named township and kept open there (closed like `Suppress` on every
+    /// feed when no township is named).
+    Transfer,
+}
+
+/// The effect of each 核实情况 value; a value without a rule closes its lead until any
+/// feed shows new activity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DispositionRules {
+    pub rules: Vec<(String, Effect)>,
+}
+
+impl DispositionRules {
+    pub fn effect_of(&self, kind: &str) -> Effect {
+        self.rules
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, e)| e.clone())
+            .unwrap_or(Effect::Suppress {
+                reopen_on: Feed::ALL.to_vec(),
+                max_months: None,
+            })
+    }
 }
 
 /// A lead found this run.
@@ -113,8 +148,8 @@ pub struct Found {
     pub entity_id: String,
     pub kind: LeadKind,
     pub township_code: Option<String>,
-    /// The latest dated activity of the employer (tax, exam, testing, declaration).
-    pub latest_activity: Option<NaiveDate>,
+    /// The latest dated record of the employer in each feed (tax, exam, testing …).
+    pub activity: Vec<(Feed, NaiveDate)>,
 }
 
 /// One change of status.
@@ -139,7 +174,7 @@ pub fn advance(
     previous: &HashMap<String, LeadState>,
     found: &[Found],
     dispositions: &HashMap<String, DispositionFact>,
-    rules: &ReopenRules,
+    rules: &DispositionRules,
     run_id: i64,
     as_of: NaiveDate,
 ) -> Advance {
@@ -154,7 +189,15 @@ pub fn advance(
             Some(p) => match p.status {
                 LeadStatus::New | LeadStatus::Open | LeadStatus::Reopened => {
                     match disposition.filter(|d| d.decided_on >= p.opened_on) {
-                        Some(d) => (LeadStatus::Closed, format!("乡镇核实：{}", d.kind)),
+                        Some(d) => match (rules.effect_of(&d.kind), &d.transfer_to) {
+                            (Effect::Transfer, Some(to))
+                                if p.assigned_township.as_deref() != Some(to.as_str()) =>
+                            {
+                                (LeadStatus::Open, format!("乡镇核实：{}，转交{to}", d.kind))
+                            }
+                            (Effect::Transfer, Some(_)) => (LeadStatus::Open, String::new()),
+                            _ => (LeadStatus::Closed, format!("乡镇核实：{}", d.kind)),
+                        },
                         None => (LeadStatus::Open, String::new()),
                     }
                 }
@@ -180,6 +223,7 @@ pub fn advance(
                 first_seen: as_of,
                 opened_on: as_of,
                 closed_on: None,
+                assigned_township: None,
                 close_reason: None,
                 last_run: run_id,
             },
@@ -199,7 +243,14 @@ pub fn advance(
             }
             _ => {}
         }
-        if prev.map(|p| p.status) != Some(status) {
+        let transfer = disposition
+            .filter(|_| status == LeadStatus::Open && !note.is_empty())
+            .and_then(|d| d.transfer_to.clone());
+        if let Some(to) = transfer {
+            state.assigned_township = Some(to);
+        }
+        if prev.map(|p| p.status) != Some(status) || !note.is_empty() && status == LeadStatus::Open
+        {
             out.transitions.push(Transition {
                 lead_id: f.lead_id.clone(),
                 from: prev.map(|p| p.status),
@@ -239,25 +290,45 @@ pub fn advance(
 fn reopen_reason(
     d: &DispositionFact,
     f: &Found,
-    rules: &ReopenRules,
+    rules: &DispositionRules,
     as_of: NaiveDate,
 ) -> Option<String> {
-    if rules.recheck_kinds.contains(&d.kind) {
-        let due = d
-            .decided_on
-            .checked_add_months(chrono::Months::new(rules.recheck_months))?;
-        return (as_of >= due).then(|| {
-            format!(
-                "乡镇{}核实为“{}”，{}个月后仍未查到有效申报",
-                d.decided_on, d.kind, rules.recheck_months
-            )
-        });
+    let after = |months: u32| d.decided_on.checked_add_months(chrono::Months::new(months));
+    let (reopen_on, max_months) = match rules.effect_of(&d.kind) {
+        Effect::Recheck { months } => {
+            return (as_of >= after(months)?).then(|| {
+                format!(
+                    "乡镇{}核实为“{}”，{months}个月后仍未查到有效申报",
+                    d.decided_on, d.kind
+                )
+            });
+        }
+        Effect::Suppress {
+            reopen_on,
+            max_months,
+        } => (reopen_on, max_months),
+        Effect::Transfer => (Feed::ALL.to_vec(), None),
+    };
+    let newer = f
+        .activity
+        .iter()
+        .filter(|(feed, date)| reopen_on.contains(feed) && *date > d.decided_on)
+        .max_by_key(|(_, date)| *date);
+    if let Some((feed, date)) = newer {
+        return Some(format!(
+            "乡镇{}核实为“{}”，此后{date}又有{}记录",
+            d.decided_on,
+            d.kind,
+            feed.label_zh()
+        ));
     }
-    let activity = f.latest_activity.filter(|a| *a > d.decided_on)?;
-    Some(format!(
-        "乡镇{}核实为“{}”，此后{activity}又有经营或职业卫生记录",
-        d.decided_on, d.kind
-    ))
+    let months = max_months?;
+    (as_of >= after(months)?).then(|| {
+        format!(
+            "乡镇{}核实为“{}”，已满{months}个月，重新核实",
+            d.decided_on, d.kind
+        )
+    })
 }
 
 #[cfg(test)]
@@ -269,19 +340,32 @@ mod tests {
     }
 
     fn found(id: &str, activity: Option<NaiveDate>) -> Found {
+        found_with(id, activity.map(|d| (Feed::Tax, d)).into_iter().collect())
+    }
+
+    fn found_with(id: &str, activity: Vec<(Feed, NaiveDate)>) -> Found {
         Found {
             lead_id: id.into(),
             entity_id: format!("E{id}"),
             kind: LeadKind::Unfiled,
             township_code: Some("350583100".into()),
-            latest_activity: activity,
+            activity,
         }
     }
 
-    fn rules() -> ReopenRules {
-        ReopenRules {
-            recheck_kinds: vec!["已申报".into(), "已督促申报".into()],
-            recheck_months: 2,
+    fn rules() -> DispositionRules {
+        DispositionRules {
+            rules: vec![
+                ("已申报".into(), Effect::Recheck { months: 2 }),
+                (
+                    "无职业病危害因素".into(),
+                    Effect::Suppress {
+                        reopen_on: vec![Feed::Exam, Feed::Testing],
+                        max_months: Some(12),
+                    },
+                ),
+                ("不在本辖区".into(), Effect::Transfer),
+            ],
         }
     }
 
@@ -292,6 +376,7 @@ mod tests {
                 lead_id: id.into(),
                 kind: kind.into(),
                 decided_on: on,
+                transfer_to: None,
             },
         )
     }
@@ -440,6 +525,121 @@ mod tests {
             d(2025, 7, 31),
         );
         assert_eq!(status(&r4, "1"), LeadStatus::Reopened);
+    }
+
+    #[test]
+    fn no_hazards_holds_against_tax_activity_but_not_against_a_new_exam_or_a_year() {
+        let r1 = advance(
+            &HashMap::new(),
+            &[found("1", None)],
+            &HashMap::new(),
+            &rules(),
+            1,
+            d(2025, 4, 30),
+        );
+        let prev: HashMap<_, _> = r1.states.into_iter().collect();
+        let none: HashMap<_, _> = [disp("1", "无职业病危害因素", d(2025, 5, 10))].into();
+        let r2 = advance(
+            &prev,
+            &[found("1", None)],
+            &none,
+            &rules(),
+            2,
+            d(2025, 5, 31),
+        );
+        assert_eq!(status(&r2, "1"), LeadStatus::Closed);
+        let prev: HashMap<_, _> = r2.states.into_iter().collect();
+        // Tax activity does not undo "no hazards".
+        let taxed = found_with("1", vec![(Feed::Tax, d(2025, 6, 20))]);
+        let r3 = advance(&prev, &[taxed], &none, &rules(), 3, d(2025, 6, 30));
+        assert_eq!(status(&r3, "1"), LeadStatus::Closed);
+        let prev3: HashMap<_, _> = r3.states.into_iter().collect();
+        // A new exam does.
+        let examined = found_with("1", vec![(Feed::Exam, d(2025, 7, 2))]);
+        let r4 = advance(&prev3, &[examined], &none, &rules(), 4, d(2025, 7, 31));
+        assert_eq!(status(&r4, "1"), LeadStatus::Reopened);
+        assert!(
+            r4.transitions[0].note.contains("职业健康检查"),
+            "{}",
+            r4.transitions[0].note
+        );
+        // So does the end of the 12 months.
+        let r5 = advance(
+            &prev3,
+            &[found("1", None)],
+            &none,
+            &rules(),
+            4,
+            d(2026, 5, 10),
+        );
+        assert_eq!(status(&r5, "1"), LeadStatus::Reopened);
+    }
+
+    #[test]
+    fn not_in_this_township_moves_the_lead_and_keeps_it_open() {
+        let r1 = advance(
+            &HashMap::new(),
+            &[found("1", None)],
+            &HashMap::new(),
+            &rules(),
+            1,
+            d(2025, 4, 30),
+        );
+        let prev: HashMap<_, _> = r1.states.into_iter().collect();
+        let mut moved = disp("1", "不在本辖区", d(2025, 5, 10));
+        moved.1.transfer_to = Some("350583119".into());
+        let moved: HashMap<_, _> = [moved].into();
+        let r2 = advance(
+            &prev,
+            &[found("1", None)],
+            &moved,
+            &rules(),
+            2,
+            d(2025, 5, 31),
+        );
+        assert_eq!(status(&r2, "1"), LeadStatus::Open);
+        assert_eq!(
+            r2.states["1"].assigned_township.as_deref(),
+            Some("350583119")
+        );
+        assert!(r2.transitions[0].note.contains("转交350583119"));
+        // The next run keeps it there without another transition.
+        let prev: HashMap<_, _> = r2.states.into_iter().collect();
+        let r3 = advance(
+            &prev,
+            &[found("1", None)],
+            &moved,
+            &rules(),
+            3,
+            d(2025, 6, 30),
+        );
+        assert_eq!(
+            r3.states["1"].assigned_township.as_deref(),
+            Some("350583119")
+        );
+        assert!(r3.transitions.is_empty(), "{:?}", r3.transitions);
+        // Without a township named it is closed.
+        let unnamed: HashMap<_, _> = [disp("1", "不在本辖区", d(2025, 5, 10))].into();
+        let prev1: HashMap<_, _> = advance(
+            &HashMap::new(),
+            &[found("1", None)],
+            &HashMap::new(),
+            &rules(),
+            1,
+            d(2025, 4, 30),
+        )
+        .states
+        .into_iter()
+        .collect();
+        let r = advance(
+            &prev1,
+            &[found("1", None)],
+            &unnamed,
+            &rules(),
+            2,
+            d(2025, 5, 31),
+        );
+        assert_eq!(status(&r, "1"), LeadStatus::Closed);
     }
 
     #[test]

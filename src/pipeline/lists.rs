@@ -70,6 +70,7 @@ pub fn unrecorded_state(lead: &Lead, run_id: i64, as_of: NaiveDate) -> LeadState
         first_seen: as_of,
         opened_on: as_of,
         closed_on: None,
+        assigned_township: None,
         close_reason: None,
         last_run: run_id,
     }

@@ -337,13 +337,10 @@ async fn run_inner(
                 entity_id: l.entity_id.clone(),
                 kind: l.kind,
                 township_code: l.township_code.clone(),
-                latest_activity: l.latest_activity,
+                activity: l.activity.clone(),
             })
             .collect();
-        let rules = lifecycle::ReopenRules {
-            recheck_kinds: cfg.settings.lifecycle.recheck_kinds.clone(),
-            recheck_months: cfg.settings.lifecycle.recheck_months,
-        };
+        let rules = cfg.settings.lifecycle.rules();
         let dispositions = store.latest_dispositions().await?;
         lifecycle::advance(
             &previous_states,
@@ -365,6 +362,13 @@ async fn run_inner(
             .get(&lead.lead_id)
             .cloned()
             .unwrap_or_else(|| lists::unrecorded_state(lead, run_id, as_of));
+        if let Some(code) = &state.assigned_township {
+            // Moved by a township's 不在本辖区 finding: listed where it really is.
+            lead.township_code = Some(code.clone());
+            lead.row.township = locator.township_name(code).unwrap_or(code).to_string();
+            lead.row.village.clear();
+            lead.row.placement = "乡镇核实转交".to_string();
+        }
         let i = lead.entity_index;
         crate::leads::build::finish(
             lead,
@@ -562,7 +566,7 @@ mod tests {
             township_code: None,
             rule_ids: Vec::new(),
             evidence: Vec::new(),
-            latest_activity: None,
+            activity: Vec::new(),
             priority: crate::leads::Priority { score: 0 },
             row: LeadRow::default(),
         }

@@ -21,8 +21,13 @@ pub struct NewDisposition {
     pub person: String,
     pub signer: String,
     pub decided_on: NaiveDate,
-    /// Where it came from: `<file>:<row>` or the API caller.
+    /// Where it came from: `<file>:<row>`, `portal:<user>` or `api:<token label>`.
     pub origin: String,
+    /// Signed off by the township's leader (`signer`) already; unsigned dispositions wait
+    /// for the sign-off and do not take effect before it.
+    pub signed: bool,
+    /// For 不在本辖区: the township code the employer is really in, when known.
+    pub transfer_to: Option<String>,
 }
 
 /// The lifecycle part of a run's results.
@@ -50,7 +55,7 @@ impl Store {
     /// Every lead ever found, by id.
     pub async fn lead_states(&self) -> Result<HashMap<String, LeadState>, StoreError> {
         let sql = "SELECT lead_id, entity_id, kind, status, township_code, first_seen, opened_on, \
-                   closed_on, close_reason, last_run FROM lead_states";
+                   closed_on, close_reason, last_run, assigned_township FROM lead_states";
         let rows: Vec<Option<LeadState>> = on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .fetch_all(pool)
@@ -66,6 +71,7 @@ impl Store {
                         first_seen: date(r.get::<&str, _>(5))?,
                         opened_on: date(r.get::<&str, _>(6))?,
                         closed_on: r.get::<Option<&str>, _>(7).and_then(date),
+                        assigned_township: r.get(10),
                         close_reason: r.get(8),
                         last_run: r.get(9),
                     })
@@ -83,21 +89,22 @@ impl Store {
             .collect())
     }
 
-    /// The latest disposition of every lead that has one.
+    /// The latest signed-off disposition of every lead that has one.
     pub async fn latest_dispositions(
         &self,
     ) -> Result<HashMap<String, DispositionFact>, StoreError> {
-        let sql = "SELECT lead_id, kind, decided_on FROM dispositions ORDER BY id";
-        let rows: Vec<(String, String, String)> = on_pool!(self, pool => {
+        let sql = "SELECT lead_id, kind, decided_on, transfer_to FROM dispositions \
+                   WHERE signed_at IS NOT NULL ORDER BY id";
+        let rows: Vec<(String, String, String, Option<String>)> = on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
                 .collect()
         });
         let mut out = HashMap::new();
-        for (lead_id, kind, decided) in rows {
+        for (lead_id, kind, decided, transfer_to) in rows {
             if let Some(decided_on) = date(&decided) {
                 out.insert(
                     lead_id.clone(),
@@ -105,6 +112,7 @@ impl Store {
                         lead_id,
                         kind,
                         decided_on,
+                        transfer_to,
                     },
                 );
             }
@@ -114,8 +122,10 @@ impl Store {
 
     /// Records a township's disposition; returns its id.
     pub async fn add_disposition(&self, d: &NewDisposition) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO dispositions (lead_id, township_code, kind, reason, person, signer, \
-                   decided_on, recorded_at, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        let sql =
+            "INSERT INTO dispositions (lead_id, township_code, kind, reason, person, signer, \
+                   decided_on, recorded_at, origin, signed_at, transfer_to) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
         let now = chrono::Utc::now().to_rfc3339();
         Ok(on_pool!(self, pool => {
             sqlx::query_scalar::<DB, i64>(sql)
@@ -128,6 +138,8 @@ impl Store {
                 .bind(d.decided_on.to_string())
                 .bind(&now)
                 .bind(&d.origin)
+                .bind(d.signed.then(|| now.clone()))
+                .bind(&d.transfer_to)
                 .fetch_one(pool)
                 .await?
         }))

@@ -465,7 +465,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             if let Some(u) = lifecycle {
                 sqlx::query::<DB>("DELETE FROM lead_states").execute(&mut *tx).await?;
-                insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run) ", u.states, |b, s| {
+                insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run, assigned_township) ", u.states, |b, s| {
                     b.push_bind(s.lead_id.clone())
                         .push_bind(s.entity_id.clone())
                         .push_bind(s.kind.as_str())
@@ -476,6 +476,7 @@ impl Store {
                         .push_bind(s.closed_on.map(|d| d.to_string()))
                         .push_bind(s.close_reason.clone())
                         .push_bind(s.last_run)
+                        .push_bind(s.assigned_township.clone())
                 });
                 insert_chunks!(tx, "INSERT INTO lead_events (run_id, happened_on, lead_id, from_status, to_status, note) ", u.transitions, |b, t| {
                     b.push_bind(run_id)
