@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod leads;
 pub mod pipeline;
 pub mod place;
+pub mod portal;
 pub mod report;
 pub mod resolve;
 pub mod screen;

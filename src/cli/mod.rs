@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod accounts;
 mod bench;
 mod matching;
 mod outputs;
@@ -184,6 +185,26 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Portal accounts: `user add NAME (--township CODE | --operator) [--can-sign]`,
+    /// `user reset NAME`. The password comes from YINGBAO_PASSWORD or standard input.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// A township's API token for the portal's JSON API (printed once, stored hashed).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Serve the township portal (sign-in, leads, dispositions, uploads, JSON API).
+    Portal {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9480")]
+        listen: String,
+        /// Send the session cookie only over HTTPS (set when a proxy terminates TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Generate a county of the given size in a temporary project and time every stage.
     Bench {
         #[arg(long, default_value_t = 200_000)]
@@ -193,6 +214,39 @@ pub enum Command {
         /// Keep the generated project here instead of a temporary folder.
         #[arg(long)]
         keep: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserAction {
+    Add {
+        username: String,
+        /// The township whose leads the account sees.
+        #[arg(long)]
+        township: Option<String>,
+        /// A county operator (sees every township).
+        #[arg(long)]
+        operator: bool,
+        /// The township's leader: may sign dispositions off.
+        #[arg(long)]
+        can_sign: bool,
+        /// The name shown on pages and in the audit log.
+        #[arg(long)]
+        display: Option<String>,
+    },
+    Reset {
+        username: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    Add {
+        #[arg(long)]
+        township: String,
+        /// What the token is for (shown in the audit log).
+        #[arg(long)]
+        label: String,
     },
 }
 
@@ -400,6 +454,59 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let code = outputs::report(&cfg, &store, &period, out.as_deref()).await;
             store.close().await;
             code
+        }
+        Command::User { action } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let code = match action {
+                UserAction::Add {
+                    username,
+                    township,
+                    operator,
+                    can_sign,
+                    display,
+                } => {
+                    accounts::add_user(
+                        &cfg,
+                        &store,
+                        &username,
+                        display.as_deref(),
+                        township.as_deref(),
+                        operator,
+                        can_sign,
+                    )
+                    .await
+                }
+                UserAction::Reset { username } => accounts::reset_user(&store, &username).await,
+            };
+            store.close().await;
+            code
+        }
+        Command::Token {
+            action: TokenAction::Add { township, label },
+        } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let code = accounts::add_token(&cfg, &store, &township, &label).await;
+            store.close().await;
+            code
+        }
+        Command::Portal {
+            listen,
+            secure_cookies,
+        } => {
+            let cfg = load(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let addr: std::net::SocketAddr = listen
+                .parse()
+                .with_context(|| format!("`{listen}` is not an address like 127.0.0.1:9480"))?;
+            let state =
+                crate::portal::PortalState::new(std::sync::Arc::new(cfg), store, secure_cookies);
+            println!("portal: http://{addr}/");
+            crate::portal::serve(state, addr)
+                .await
+                .with_context(|| format!("cannot serve the portal on {addr}"))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Sources => summary::sources(&cli.config).await,
         Command::Eval { truth, run } => {

@@ -743,9 +743,11 @@ impl Store {
 
 mod lifecycle;
 mod outbox;
+mod portal;
 
 pub use lifecycle::{LeadEvent, LifecycleUpdate, NewDisposition};
 pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
+pub use portal::{DispositionRow, PortalLead, StoredSession, User};
 
 /// An entity row to save.
 #[derive(Debug, Clone)]

@@ -1,0 +1,147 @@
+//! The township portal: server-rendered pages in Chinese where township staff see their own
+//! leads, record dispositions and return Excel lists, plus a JSON API with township tokens.
+
+pub mod api;
+pub mod auth;
+pub mod html;
+pub mod leads;
+pub mod signin;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::config::Config;
+use crate::store::{Store, StoreError, User};
+use auth::{RateLimitConfig, Role, SignInLimiter};
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct PortalState {
+    pub cfg: Arc<Config>,
+    pub store: Store,
+    pub limiter: Arc<SignInLimiter>,
+    /// Mark the session cookie `Secure` (the portal is served over HTTPS by a proxy).
+    pub secure_cookies: bool,
+}
+
+impl PortalState {
+    pub fn new(cfg: Arc<Config>, store: Store, secure_cookies: bool) -> PortalState {
+        PortalState {
+            cfg,
+            store,
+            limiter: Arc::new(SignInLimiter::new(RateLimitConfig::DEFAULT)),
+            secure_cookies,
+        }
+    }
+
+    /// A township's name (or the county list's).
+    pub fn township_name(&self, code: Option<&str>) -> String {
+        match code {
+            None => "未能定位乡镇（县级）".to_string(),
+            Some(c) => self
+                .cfg
+                .gazetteer
+                .townships
+                .iter()
+                .find(|t| t.code == c)
+                .map_or_else(|| c.to_string(), |t| t.name.clone()),
+        }
+    }
+}
+
+/// The role of an account.
+pub fn role_of(user: &User) -> Role {
+    match (&user.role[..], &user.township_code) {
+        ("operator", _) => Role::Operator,
+        (_, Some(code)) => Role::Township { code: code.clone() },
+        // A township account without a township sees nothing.
+        _ => Role::Township {
+            code: String::new(),
+        },
+    }
+}
+
+/// Why a request failed, as the person sees it (in Chinese).
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    #[error("请先登录")]
+    SignedOut,
+    #[error("无权访问：该线索或数据不属于您的乡镇")]
+    Forbidden,
+    #[error("页面已过期，请刷新后重试")]
+    Csrf,
+    #[error("未找到")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("系统错误，请稍后再试")]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            PortalError::SignedOut => {
+                return (
+                    StatusCode::SEE_OTHER,
+                    [(axum::http::header::LOCATION, "/login")],
+                )
+                    .into_response()
+            }
+            PortalError::Forbidden | PortalError::Csrf => StatusCode::FORBIDDEN,
+            PortalError::NotFound => StatusCode::NOT_FOUND,
+            PortalError::Invalid(_) => StatusCode::BAD_REQUEST,
+            PortalError::Store(ref e) => {
+                tracing::error!(error = %e, "portal request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let body = html::page(
+            "出错了",
+            None,
+            &format!(
+                "<div class=\"card err\"><p id=\"error\">{}</p><p><a href=\"/leads\">返回线索列表</a></p></div>",
+                html::esc(&self.to_string())
+            ),
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+/// Every route of the portal and the API.
+pub fn router(state: PortalState) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/leads") }),
+        )
+        .route("/login", get(signin::login_page).post(signin::login))
+        .route("/logout", post(signin::logout))
+        .route("/leads", get(leads::list))
+        .route("/leads/{id}", get(leads::detail))
+        .route("/leads/{id}/disposition", post(leads::dispose))
+        .route("/dispositions", get(leads::dispositions))
+        .route("/dispositions/{id}/signoff", post(leads::sign_off))
+        .route("/upload", post(leads::upload))
+        .route("/api/v1/leads", get(api::list))
+        .route("/api/v1/leads/{id}/disposition", post(api::dispose))
+        .layer(DefaultBodyLimit::max(20 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves the portal on `addr` until the process ends.
+pub async fn serve(state: PortalState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "portal listening");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

@@ -1,0 +1,206 @@
+//! Signing in and out, and who is asking: the session cookie (only its hash is stored), the
+//! CSRF token of the session, and the rate limit on failed sign-ins.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::auth::{self, SessionPolicy};
+use super::html::{esc, page};
+use super::{PortalError, PortalState};
+use crate::store::{StoredSession, User};
+
+/// The signed-in person making a request.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: User,
+    pub session: StoredSession,
+}
+
+impl Viewer {
+    /// Checks a submitted form's CSRF token against the session's.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PortalError> {
+        let ok = !self.session.csrf.is_empty()
+            && auth::constant_time_eq(self.session.csrf.as_bytes(), submitted.as_bytes());
+        if ok {
+            Ok(())
+        } else {
+            Err(PortalError::Csrf)
+        }
+    }
+
+    /// The user line of the page header.
+    pub fn line(&self, state: &PortalState) -> String {
+        match self.user.township_code.as_deref() {
+            Some(code) if self.user.role != "operator" => {
+                format!(
+                    "{}（{}）",
+                    self.user.display_name,
+                    state.township_name(Some(code))
+                )
+            }
+            _ => format!("{}（县级管理员）", self.user.display_name),
+        }
+    }
+}
+
+/// The viewer of a request, from its session cookie; `SignedOut` when there is none, it
+/// expired, or the account is disabled.
+pub async fn viewer(state: &PortalState, headers: &HeaderMap) -> Result<Viewer, PortalError> {
+    let token = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(auth::token_from_cookie_header)
+        .ok_or(PortalError::SignedOut)?;
+    let hash = auth::token_hash(&token);
+    let session = state
+        .store
+        .session(&hash)
+        .await?
+        .ok_or(PortalError::SignedOut)?;
+    let now = Utc::now();
+    if !auth::is_valid(
+        session.created_at,
+        session.last_seen,
+        now,
+        &SessionPolicy::DEFAULT,
+    ) {
+        state.store.delete_session(&hash).await?;
+        return Err(PortalError::SignedOut);
+    }
+    let user = state
+        .store
+        .user_by_id(session.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or(PortalError::SignedOut)?;
+    state.store.touch_session(&hash, now).await?;
+    Ok(Viewer { user, session })
+}
+
+fn login_form(message: &str) -> String {
+    let msg = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"err\" id=\"error\">{}</p>", esc(message))
+    };
+    page(
+        "登录",
+        None,
+        &format!(
+            "<div class=\"card\"><h1>登录</h1>{msg}<form method=\"post\" action=\"/login\">\
+             <p><label>用户名<br><input name=\"username\" id=\"username\" autocomplete=\"username\" required></label></p>\
+             <p><label>密码<br><input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
+             <p><button type=\"submit\" id=\"signin\">登录</button></p></form></div>"
+        ),
+    )
+}
+
+pub async fn login_page() -> Html<String> {
+    Html(login_form(""))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<PortalState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PortalError> {
+    let now = Utc::now();
+    let name = form.username.trim().to_string();
+    if let Err(wait) = state.limiter.check(&name, peer.ip(), now) {
+        tracing::warn!(user = %name, ip = %peer.ip(), "sign-in rate limited");
+        let body = login_form(&wait.to_string());
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(RETRY_AFTER, wait.secs_ceil().to_string())],
+            Html(body),
+        )
+            .into_response());
+    }
+    let user = state
+        .store
+        .user_by_name(&name)
+        .await?
+        .filter(|u| !u.disabled);
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password = form.password;
+    let ok = tokio::task::spawn_blocking(move || {
+        auth::verify_password_or_dummy(&password, stored.as_deref())
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        state.limiter.record_failure(&name, peer.ip(), now);
+        tracing::info!(user = %name, ip = %peer.ip(), "sign-in refused");
+        return Ok((StatusCode::OK, Html(login_form("用户名或密码错误"))).into_response());
+    };
+    state.limiter.record_success(&name);
+    let (token, session) = auth::new_session(user.id, now);
+    state
+        .store
+        .save_session(&StoredSession {
+            token_hash: session.token_hash,
+            user_id: user.id,
+            csrf: session.csrf,
+            created_at: now,
+            last_seen: now,
+        })
+        .await?;
+    state
+        .store
+        .audit(
+            &user.username,
+            "sign_in",
+            &format!("user:{}", user.username),
+            &serde_json::json!({ "ip": peer.ip().to_string() }),
+        )
+        .await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (
+                SET_COOKIE,
+                auth::session_cookie(&token, state.secure_cookies),
+            ),
+            (LOCATION, "/leads".to_string()),
+        ],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let v = viewer(&state, &headers).await?;
+    v.check_csrf(&form.csrf)?;
+    state.store.delete_session(&v.session.token_hash).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (SET_COOKIE, auth::clear_cookie(state.secure_cookies)),
+            (LOCATION, "/login".to_string()),
+        ],
+    )
+        .into_response())
+}

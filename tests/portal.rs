@@ -1,0 +1,496 @@
+//! The portal over real HTTP on 127.0.0.1: a township sees and changes only its own leads —
+//! by URL, form, upload and API — forms need the session's CSRF token, sign-in is rate
+//! limited, every disposition is audited, and a signed-off disposition acts on the next run.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use common::Project;
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use yingbao::leads::LeadStatus;
+use yingbao::pipeline;
+use yingbao::portal::auth::{self, PasswordParams};
+use yingbao::portal::{router, PortalState};
+use yingbao::store::Store;
+
+const SHUITOU: &str = "350583119";
+const XIMEI: &str = "350583001";
+const CHEAP: PasswordParams = PasswordParams {
+    m_kib: 256,
+    t: 1,
+    p: 1,
+};
+
+struct Portal {
+    base: String,
+    store: Store,
+    http: reqwest::Client,
+    _project: Project,
+}
+
+async fn portal() -> Portal {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    let cfg = project.config();
+    pipeline::run(&cfg, &store).await.expect("run");
+    for (name, township, sign) in [
+        ("st", Some(SHUITOU), false),
+        ("st_lead", Some(SHUITOU), true),
+        ("xm_lead", Some(XIMEI), true),
+        ("county", None, false),
+    ] {
+        let hash = auth::hash_password_with(&format!("{name}-password"), &CHEAP).expect("hash");
+        let role = if township.is_some() {
+            "township"
+        } else {
+            "operator"
+        };
+        store
+            .add_user(name, &format!("{name}显示名"), role, township, sign, &hash)
+            .await
+            .expect("user");
+    }
+    let state = PortalState::new(Arc::new(cfg), store.clone(), false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    Portal {
+        base: format!("http://{addr}"),
+        store,
+        http,
+        _project: project,
+    }
+}
+
+/// A signed-in session: its cookie header and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+impl Portal {
+    async fn login(&self, user: &str) -> Session {
+        let r = self
+            .http
+            .post(format!("{}/login", self.base))
+            .form(&[
+                ("username", user),
+                ("password", &format!("{user}-password")),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{user} signs in");
+        let set = r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().expect("pair").to_string();
+        let page = self.get(&cookie, "/leads").await.1;
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("csrf field")
+            .to_string();
+        Session { cookie, csrf }
+    }
+
+    async fn get(&self, cookie: &str, path: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("get");
+        (r.status(), r.text().await.expect("body"))
+    }
+
+    async fn post(&self, cookie: &str, path: &str, form: &[(&str, &str)]) -> StatusCode {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+            .status()
+    }
+
+    async fn lead_ids(&self, township: &str) -> Vec<String> {
+        self.store
+            .portal_leads(Some(township))
+            .await
+            .expect("leads")
+            .into_iter()
+            .map(|l| l.lead_id)
+            .collect()
+    }
+}
+
+fn disposition<'a>(csrf: &'a str, kind: &'a str, person: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("kind", kind),
+        ("person", person),
+        ("reason", ""),
+        ("decided_on", "2025-07-05"),
+    ]
+}
+
+#[tokio::test]
+async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
+    let p = portal().await;
+    let own = p.lead_ids(SHUITOU).await;
+    let other = p.lead_ids(XIMEI).await;
+    assert!(own.len() >= 3 && !other.is_empty());
+    let st = p.login("st").await;
+
+    // The list: exactly the township's leads; another township's list is refused.
+    let (status, page) = p.get(&st.cookie, "/leads").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in &own {
+        assert!(page.contains(&format!("/leads/{id}\"")), "{id} listed");
+    }
+    for id in &other {
+        assert!(
+            !page.contains(id.as_str()),
+            "{id} of 溪美街道 must not show"
+        );
+    }
+    assert_eq!(
+        p.get(&st.cookie, &format!("/leads?township={XIMEI}"))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // By URL.
+    assert_eq!(
+        p.get(&st.cookie, &format!("/leads/{}", other[0])).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, page) = p.get(&st.cookie, &format!("/leads/{}", own[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("各部门数据"), "the evidence is shown");
+    // By form: another township's lead, a missing or wrong CSRF token.
+    let form = disposition(&st.csrf, "已督促申报", "张三");
+    assert_eq!(
+        p.post(
+            &st.cookie,
+            &format!("/leads/{}/disposition", other[0]),
+            &form
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    let no_csrf = disposition("", "已督促申报", "张三");
+    assert_eq!(
+        p.post(
+            &st.cookie,
+            &format!("/leads/{}/disposition", own[0]),
+            &no_csrf
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    let wrong = disposition("forged-token", "已督促申报", "张三");
+    assert_eq!(
+        p.post(
+            &st.cookie,
+            &format!("/leads/{}/disposition", own[0]),
+            &wrong
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    // Policy: 其他 needs a reason.
+    let other_kind = disposition(&st.csrf, "其他", "张三");
+    assert_eq!(
+        p.post(
+            &st.cookie,
+            &format!("/leads/{}/disposition", own[0]),
+            &other_kind
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(p
+        .store
+        .dispositions(Some(&other[0]), None, false)
+        .await
+        .expect("d")
+        .is_empty());
+    assert!(p
+        .store
+        .dispositions(Some(&own[0]), None, false)
+        .await
+        .expect("d")
+        .is_empty());
+    // A good one: recorded, unsigned (staff), audited.
+    assert_eq!(
+        p.post(&st.cookie, &format!("/leads/{}/disposition", own[0]), &form)
+            .await,
+        StatusCode::SEE_OTHER
+    );
+    let recorded = p
+        .store
+        .dispositions(Some(&own[0]), None, false)
+        .await
+        .expect("d");
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0].signed_at.is_none());
+    assert_eq!(recorded[0].township_code.as_deref(), Some(SHUITOU));
+    let audit = p.store.audit_of(&own[0]).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].1, "st显示名");
+    assert!(audit[0].3.contains("已督促申报"), "{}", audit[0].3);
+
+    // Sign-off: not by staff, not by another township's leader; by its own leader.
+    let id = recorded[0].id.to_string();
+    let path = format!("/dispositions/{id}/signoff");
+    assert_eq!(
+        p.post(&st.cookie, &path, &[("csrf", &st.csrf)]).await,
+        StatusCode::FORBIDDEN
+    );
+    let xm = p.login("xm_lead").await;
+    assert_eq!(
+        p.post(&xm.cookie, &path, &[("csrf", &xm.csrf)]).await,
+        StatusCode::FORBIDDEN
+    );
+    let (_, pending) = p.get(&xm.cookie, "/dispositions").await;
+    assert!(
+        pending.contains("共 0 条"),
+        "溪美's leader sees no 水头 disposition"
+    );
+    let lead = p.login("st_lead").await;
+    assert_eq!(
+        p.post(&lead.cookie, &path, &[("csrf", &lead.csrf)]).await,
+        StatusCode::SEE_OTHER
+    );
+    let signed = p
+        .store
+        .dispositions(Some(&own[0]), None, false)
+        .await
+        .expect("d");
+    assert_eq!(signed[0].signer, "st_lead显示名");
+    assert!(signed[0].signed_at.is_some());
+
+    // By upload: the township's own row is recorded, another township's row refused.
+    let xlsx = p._project.root().join("returned.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("线索清单").expect("name");
+    for (c, h) in ["线索编号", "核实情况", "核实人", "核实日期"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *h).expect("header");
+    }
+    for (r, id) in [&own[1], &other[0]].iter().enumerate() {
+        let row = (r + 2) as u32;
+        ws.write_string(row, 0, id.as_str()).expect("id");
+        ws.write_string(row, 1, "停产停业超过6个月").expect("kind");
+        ws.write_string(row, 2, "李四").expect("person");
+        ws.write_string(row, 3, "2025-07-06").expect("date");
+    }
+    book.save(&xlsx).expect("save");
+    let part = reqwest::multipart::Part::bytes(std::fs::read(&xlsx).expect("read"))
+        .file_name("水头镇_反馈.xlsx");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", st.csrf.clone())
+        .part("file", part);
+    let r = p
+        .http
+        .post(format!("{}/upload", p.base))
+        .header("cookie", &st.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("已记录 1 条核实情况"), "{page}");
+    assert!(page.contains("该线索不属于本乡镇"), "{page}");
+    assert_eq!(
+        p.store
+            .dispositions(Some(&own[1]), None, false)
+            .await
+            .expect("d")
+            .len(),
+        1
+    );
+    assert!(p
+        .store
+        .dispositions(Some(&other[0]), None, false)
+        .await
+        .expect("d")
+        .is_empty());
+    // An upload without the CSRF token is refused before the file is read.
+    let part =
+        reqwest::multipart::Part::bytes(std::fs::read(&xlsx).expect("read")).file_name("x.xlsx");
+    let r = p
+        .http
+        .post(format!("{}/upload", p.base))
+        .header("cookie", &st.cookie)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // By API: a token names its township.
+    let token = auth::new_token();
+    p.store
+        .add_api_token(&auth::token_hash(&token), SHUITOU, "水头镇OA")
+        .await
+        .expect("token");
+    let api = |path: String| p.http.get(format!("{}{path}", p.base));
+    let r = api("/api/v1/leads".into())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = r.json().await.expect("json");
+    let ids: Vec<&str> = v["leads"]
+        .as_array()
+        .expect("leads")
+        .iter()
+        .filter_map(|l| l["lead_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), own.len());
+    assert!(ids.iter().all(|id| own.iter().any(|o| o == id)));
+    assert_eq!(
+        api("/api/v1/leads".into())
+            .send()
+            .await
+            .expect("api")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api("/api/v1/leads".into())
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .expect("api")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let body =
+        serde_json::json!({ "kind": "已申报", "person": "王五", "decided_on": "2025-07-07" });
+    let post = |id: &str| {
+        p.http
+            .post(format!("{}/api/v1/leads/{id}/disposition", p.base))
+            .bearer_auth(&token)
+            .json(&body)
+    };
+    assert_eq!(
+        post(&other[0]).send().await.expect("api").status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&own[2]).send().await.expect("api").status(),
+        StatusCode::CREATED
+    );
+    assert!(p
+        .store
+        .dispositions(Some(&other[0]), None, false)
+        .await
+        .expect("d")
+        .is_empty());
+
+    // The operator sees every township.
+    let county = p.login("county").await;
+    assert_eq!(
+        p.get(&county.cookie, &format!("/leads?township={XIMEI}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        p.get(&county.cookie, &format!("/leads/{}", own[0])).await.0,
+        StatusCode::OK
+    );
+
+    // The signed-off disposition acts on the next run; the unsigned ones do not yet.
+    let cfg = p._project.config();
+    pipeline::run(&cfg, &p.store).await.expect("run 2");
+    let states = p.store.lead_states().await.expect("states");
+    assert_eq!(states[&own[0]].status, LeadStatus::Closed);
+    assert_eq!(
+        states[&own[1]].status,
+        LeadStatus::Open,
+        "waits for the leader"
+    );
+    assert_eq!(
+        states[&own[2]].status,
+        LeadStatus::Open,
+        "API dispositions wait too"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_and_sign_out_ends_the_session() {
+    let p = portal().await;
+    for _ in 0..5 {
+        let r = p
+            .http
+            .post(format!("{}/login", p.base))
+            .form(&[("username", "st"), ("password", "wrong-password")])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.expect("page").contains("用户名或密码错误"));
+    }
+    // Even the right password is refused now.
+    let r = p
+        .http
+        .post(format!("{}/login", p.base))
+        .form(&[("username", "st"), ("password", "st-password")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    // Another account from elsewhere is unaffected; signing out ends the session.
+    let s = p.login("st_lead").await;
+    assert_eq!(p.get(&s.cookie, "/leads").await.0, StatusCode::OK);
+    assert_eq!(
+        p.post(&s.cookie, "/logout", &[("csrf", "forged")]).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        p.post(&s.cookie, "/logout", &[("csrf", &s.csrf)]).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        p.get(&s.cookie, "/leads").await.0,
+        StatusCode::SEE_OTHER,
+        "back to /login"
+    );
+    // Without a cookie: to the sign-in page.
+    assert_eq!(p.get("", "/leads").await.0, StatusCode::SEE_OTHER);
+}
