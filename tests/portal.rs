@@ -4,25 +4,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
+use common::site::{SHUITOU, XIMEI};
 use common::Project;
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 use yingbao::leads::LeadStatus;
 use yingbao::pipeline;
-use yingbao::portal::auth::{self, PasswordParams};
-use yingbao::portal::{router, PortalState};
+use yingbao::portal::auth;
 use yingbao::store::Store;
-
-const SHUITOU: &str = "350583119";
-const XIMEI: &str = "350583001";
-const CHEAP: PasswordParams = PasswordParams {
-    m_kib: 256,
-    t: 1,
-    p: 1,
-};
 
 struct Portal {
     base: String,
@@ -32,49 +21,16 @@ struct Portal {
 }
 
 async fn portal() -> Portal {
-    let project = Project::new();
-    let store = project.sqlite().await;
-    let cfg = project.config();
-    pipeline::run(&cfg, &store).await.expect("run");
-    for (name, township, sign) in [
-        ("st", Some(SHUITOU), false),
-        ("st_lead", Some(SHUITOU), true),
-        ("xm_lead", Some(XIMEI), true),
-        ("county", None, false),
-    ] {
-        let hash = auth::hash_password_with(&format!("{name}-password"), &CHEAP).expect("hash");
-        let role = if township.is_some() {
-            "township"
-        } else {
-            "operator"
-        };
-        store
-            .add_user(name, &format!("{name}显示名"), role, township, sign, &hash)
-            .await
-            .expect("user");
-    }
-    let state = PortalState::new(Arc::new(cfg), store.clone(), false);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let site = common::site::start().await;
     let http = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
         .expect("client");
     Portal {
-        base: format!("http://{addr}"),
-        store,
+        base: site.base,
+        store: site.store,
         http,
-        _project: project,
+        _project: site.project,
     }
 }
 

@@ -25,7 +25,7 @@ th{background:#ddebf7}form.filters{display:flex;flex-wrap:wrap;gap:.5em;margin-b
 input,select,textarea,button{font-size:1em;padding:.35em}textarea{width:100%}\
 .card{background:#fff;border:1px solid #ddd;padding:1em;margin-bottom:1em}.err{color:#b00020}.ok{color:#1b5e20}\
 .tag{display:inline-block;padding:0 .4em;border-radius:.3em;background:#eee}.high{background:#fde2e1}\
-@media(max-width:40em){table,thead,tbody,tr,td{display:block}thead{display:none}td{border:none;border-bottom:1px solid #eee}}";
+@media(max-width:40em){table,thead,tbody{display:block}thead{display:none}tr{display:block;border-bottom:1px solid #ccc;padding:.3em 0}td,th{display:inline-block;border:none;padding:.15em .4em}}";
 
 /// A whole page: `title`, the signed-in user's line (with a sign-out form), and `body`.
 pub fn page(title: &str, user_line: Option<(&str, &str)>, body: &str) -> String {

@@ -1,6 +1,5 @@
 //! Headless-Chromium harness for end-to-end tests: starts Debian's chromedriver + chromium and
 //! drives them through a small hand-written W3C WebDriver client over reqwest (no extra crates).
-#![allow(dead_code)] // copied into tests/common/, where each test binary uses only a part of it
 
 use std::fs::File;
 use std::io::{Read, Write};

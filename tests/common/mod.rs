@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod site;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 

@@ -1,0 +1,72 @@
+//! A running portal for tests: the sample county after one run, four accounts (水头镇 staff
+//! and leader, 溪美街道's leader, a county operator) and the portal on 127.0.0.1.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use yingbao::pipeline;
+use yingbao::portal::auth::{self, PasswordParams};
+use yingbao::portal::{router, PortalState};
+use yingbao::store::Store;
+
+use super::Project;
+
+pub const SHUITOU: &str = "350583119";
+pub const XIMEI: &str = "350583001";
+/// Cheap hashing for test accounts (the portal verifies any argon2id parameters).
+const CHEAP: PasswordParams = PasswordParams {
+    m_kib: 256,
+    t: 1,
+    p: 1,
+};
+
+/// Each account's password is `<username>-password`.
+pub const ACCOUNTS: [(&str, Option<&str>, bool); 4] = [
+    ("st", Some(SHUITOU), false),
+    ("st_lead", Some(SHUITOU), true),
+    ("xm_lead", Some(XIMEI), true),
+    ("county", None, false),
+];
+
+pub struct Site {
+    pub base: String,
+    pub store: Store,
+    pub project: Project,
+}
+
+pub async fn start() -> Site {
+    let project = Project::new();
+    let store = project.sqlite().await;
+    let cfg = project.config();
+    pipeline::run(&cfg, &store).await.expect("run");
+    for (name, township, sign) in ACCOUNTS {
+        let hash = auth::hash_password_with(&format!("{name}-password"), &CHEAP).expect("hash");
+        let role = if township.is_some() {
+            "township"
+        } else {
+            "operator"
+        };
+        store
+            .add_user(name, &format!("{name}显示名"), role, township, sign, &hash)
+            .await
+            .expect("user");
+    }
+    let state = PortalState::new(Arc::new(cfg), store.clone(), false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    Site {
+        base: format!("http://{addr}"),
+        store,
+        project,
+    }
+}

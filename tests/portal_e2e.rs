@@ -1,0 +1,183 @@
+//! The portal in a real headless Chromium (Debian's chromium + chromedriver; `.ci/run`
+//! installs them): a township user signs in on a phone-sized screen, filters its leads, opens
+//! one, records a disposition, and uploads a returned Excel list; screenshots are kept.
+
+mod common;
+
+use std::path::Path;
+
+use common::browser::{Browser, SKIP_MESSAGE};
+use common::site::{self, SHUITOU};
+
+#[tokio::test]
+async fn a_township_user_works_through_the_portal_in_chromium() {
+    let Some(browser) = Browser::start().await.expect("starting the browser") else {
+        println!("{SKIP_MESSAGE}");
+        return;
+    };
+    let site = site::start().await;
+    let tmp = tempfile::tempdir().expect("screenshot dir");
+    let shots =
+        std::env::var_os("YINGBAO_SCREENSHOT_DIR").map_or(tmp.path().to_path_buf(), Into::into);
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    if let Err(e) = flow(&browser, &site, &shots).await {
+        let _ = browser.screenshot(&shots.join("failure.png")).await;
+        let url = browser.current_url().await.unwrap_or_default();
+        let source = browser.page_source().await.unwrap_or_default();
+        let cut: String = source.chars().take(3000).collect();
+        panic!(
+            "{e}\n--- at {url} ---\n{cut}\n--- chromedriver ---\n{}",
+            browser.log_tail(20)
+        );
+    }
+    eprintln!("screenshots in {}", shots.display());
+}
+
+async fn flow(b: &Browser, site: &site::Site, shots: &Path) -> Result<(), String> {
+    let base = &site.base;
+    // Signed out: to the sign-in page; a wrong password is said so.
+    b.goto(&format!("{base}/leads")).await?;
+    check(
+        b.current_url().await?.ends_with("/login"),
+        "redirected to /login",
+    )?;
+    b.fill("#username", "st").await?;
+    b.fill("#password", "wrong-password").await?;
+    b.click_nav("#signin").await?;
+    check(
+        b.text("#error").await? == "用户名或密码错误",
+        "wrong password message",
+    )?;
+    b.screenshot(&shots.join("01-login.png")).await?;
+    b.fill("#username", "st").await?;
+    b.fill("#password", "st-password").await?;
+    b.click_nav("#signin").await?;
+    check(
+        b.current_url().await?.ends_with("/leads"),
+        "signed in to /leads",
+    )?;
+    let cookies = b.cookies().await?;
+    let session = cookies
+        .iter()
+        .find(|c| c.name == "yingbao_session")
+        .ok_or("no session cookie")?;
+    check(session.http_only, "the session cookie is HttpOnly")?;
+    let seen = b.execute("return document.cookie", vec![]).await?;
+    check(
+        seen.as_str() == Some(""),
+        "scripts cannot read the session cookie",
+    )?;
+
+    // The township's own leads, by priority.
+    let own = site
+        .store
+        .portal_leads(Some(SHUITOU))
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows = b.texts("tr.lead").await?;
+    check(
+        rows.len() == own.len(),
+        &format!("{} rows for {} leads", rows.len(), own.len()),
+    )?;
+    check(
+        b.text("h1").await?.contains("水头镇"),
+        "the township's name in the title",
+    )?;
+    b.screenshot(&shots.join("02-leads.png")).await?;
+
+    // Filter by kind: only exceeded-limit leads.
+    b.select("#kind", "exceedance").await?;
+    b.click_nav("#filter").await?;
+    let filtered = b.texts("tr.lead").await?;
+    check(
+        filtered.iter().all(|r| r.contains("检测发现超标岗位")),
+        &format!("filtered rows: {filtered:?}"),
+    )?;
+    check(
+        b.current_url().await?.contains("kind=exceedance"),
+        "filter in the URL",
+    )?;
+    b.screenshot(&shots.join("03-filtered.png")).await?;
+
+    // One lead: its evidence, then a disposition.
+    b.goto(&format!("{base}/leads")).await?;
+    let first = b.attr("tr.lead a", "href").await?.ok_or("no lead link")?;
+    b.click_nav("tr.lead a").await?;
+    check(
+        !b.texts("#evidence li").await?.is_empty(),
+        "evidence listed",
+    )?;
+    b.select("#disposition", "停产停业超过6个月").await?;
+    b.fill("#reason", "2025年3月起停产，现场核实厂房空置")
+        .await?;
+    b.fill("#person", "张三").await?;
+    b.click_nav("#save").await?;
+    let history = b.texts("#history li").await?;
+    check(
+        history.len() == 1
+            && history[0].contains("停产停业超过6个月")
+            && history[0].contains("待领导签字"),
+        &format!("history: {history:?}"),
+    )?;
+    b.screenshot(&shots.join("04-disposition.png")).await?;
+    let lead_id = first.rsplit('/').next().unwrap_or_default().to_string();
+    let stored = site
+        .store
+        .dispositions(Some(&lead_id), None, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(
+        stored.len() == 1 && stored[0].person == "张三",
+        "the disposition is stored",
+    )?;
+
+    // A returned Excel list: the township's own second lead marked 已申报.
+    let second = &own
+        .iter()
+        .find(|l| l.lead_id != lead_id)
+        .ok_or("a second lead")?
+        .lead_id;
+    let xlsx = site.project.root().join("水头镇_反馈.xlsx");
+    write_returned(&xlsx, second).map_err(|e| e.to_string())?;
+    b.goto(&format!("{base}/leads")).await?;
+    b.upload("#file", &xlsx).await?;
+    b.click_nav("#upload").await?;
+    let recorded = b.text("#recorded").await?;
+    check(
+        recorded.contains("已记录 1 条"),
+        &format!("upload result: {recorded}"),
+    )?;
+    b.screenshot(&shots.join("05-upload.png")).await?;
+
+    // Signing out ends the session.
+    b.click_nav("#logout").await?;
+    b.goto(&format!("{base}/leads")).await?;
+    check(b.current_url().await?.ends_with("/login"), "signed out")?;
+    Ok(())
+}
+
+fn check(ok: bool, what: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("failed: {what}"))
+    }
+}
+
+fn write_returned(path: &Path, lead_id: &str) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("线索清单")?;
+    ws.write_string(0, 0, "南安市水头镇 职业病危害项目申报线索清单")?;
+    for (c, h) in ["线索编号", "核实情况", "核实人", "核实日期"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *h)?;
+    }
+    ws.write_string(2, 0, lead_id)?;
+    ws.write_string(2, 1, "已申报")?;
+    ws.write_string(2, 2, "李四")?;
+    ws.write_string(2, 3, "2025-07-06")?;
+    book.save(path)
+}
