@@ -450,3 +450,74 @@ async fn sign_in_is_rate_limited_and_sign_out_ends_the_session() {
     // Without a cookie: to the sign-in page.
     assert_eq!(p.get("", "/leads").await.0, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn county_pages_are_for_the_operator_and_review_decisions_bind_later_runs() {
+    let p = portal().await;
+    let st = p.login("st").await;
+    for path in ["/county", "/review"] {
+        assert_eq!(
+            p.get(&st.cookie, path).await.0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let county = p.login("county").await;
+    let (status, page) = p.get(&county.cookie, "/county").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<svg") && page.contains("申报覆盖率"),
+        "the coverage chart"
+    );
+    assert_eq!(
+        page.matches("class=\"source\"").count(),
+        6,
+        "one row per source"
+    );
+    let (_, review) = p.get(&county.cookie, "/review").await;
+    let pairs = review.matches("class=\"card pair\"").count();
+    assert!(pairs > 0, "the sample has uncertain pairs");
+    let id = review
+        .split("action=\"/review/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a pair")
+        .to_string();
+    let path = format!("/review/{id}");
+    let decide = [
+        ("csrf", st.csrf.as_str()),
+        ("decision", "different"),
+        ("note", ""),
+    ];
+    assert_eq!(
+        p.post(&st.cookie, &path, &decide).await,
+        StatusCode::FORBIDDEN
+    );
+    let before = p.store.overrides().await.expect("overrides").len();
+    let forged = [("csrf", "forged"), ("decision", "different"), ("note", "")];
+    assert_eq!(
+        p.post(&county.cookie, &path, &forged).await,
+        StatusCode::FORBIDDEN
+    );
+    let decide = [
+        ("csrf", county.csrf.as_str()),
+        ("decision", "different"),
+        ("note", "电话核实为两家"),
+    ];
+    assert_eq!(
+        p.post(&county.cookie, &path, &decide).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        p.store.overrides().await.expect("overrides").len(),
+        before + 1
+    );
+    let audit = p
+        .store
+        .audit_of(&format!("pair:{id}"))
+        .await
+        .expect("audit");
+    assert!(audit[0].3.contains("电话核实为两家"));
+    let (_, review) = p.get(&county.cookie, "/review").await;
+    assert_eq!(review.matches("class=\"card pair\"").count(), pairs - 1);
+}

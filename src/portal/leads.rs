@@ -185,44 +185,34 @@ pub async fn list(
 ) -> Result<Html<String>, PortalError> {
     let v = viewer(&state, &headers).await?;
     let township = list_township(&v, &f)?;
-    let leads = state.store.portal_leads(township.as_deref()).await?;
-    let overdue_before = today(&state) - chrono::Duration::days(OVERDUE_DAYS);
-    let shown: Vec<&PortalLead> = leads
-        .iter()
-        .filter(|l| {
-            let r = row_of(l);
-            let status_ok = match f.status.as_str() {
-                "" => true,
-                "overdue" => NaiveDate::parse_from_str(&l.opened_on, "%Y-%m-%d")
-                    .is_ok_and(|d| d < overdue_before),
-                st => l.status == st,
-            };
-            status_ok
-                && (f.kind.is_empty() || r["kind"].as_str() == Some(f.kind.as_str()))
-                && (f.village.is_empty() || s(&r, "village").contains(f.village.trim()))
-                && (f.q.is_empty() || s(&r, "name").contains(f.q.trim()))
-        })
-        .collect();
-    let mut shown = shown;
-    // Highest priority first, then by id.
-    shown.sort_by_key(|l| {
-        let score = row_of(l)["priority"].as_i64().unwrap_or(0);
-        (std::cmp::Reverse(score), l.lead_id.clone())
-    });
+    let leads = super::listing::items(&state, township.as_deref()).await?;
+    let overdue_before = (today(&state) - chrono::Duration::days(OVERDUE_DAYS)).to_string();
+    let (village, q) = (f.village.trim(), f.q.trim());
     let mut rows = String::new();
-    for l in &shown {
-        let r = row_of(l);
-        let priority = s(&r, "priority");
+    let mut n = 0usize;
+    for l in leads.iter().filter(|l| {
+        let status_ok = match f.status.as_str() {
+            "" => true,
+            // Dates are ISO text: text order is date order.
+            "overdue" => l.opened_on < overdue_before,
+            st => l.status == st,
+        };
+        status_ok
+            && (f.kind.is_empty() || l.kind == f.kind)
+            && (village.is_empty() || l.village.contains(village))
+            && (q.is_empty() || l.name.contains(q))
+    }) {
+        n += 1;
         rows.push_str(&format!(
             "<tr class=\"lead\"><td><a href=\"/leads/{id}\">{id}</a></td><td>{name}</td><td>{kind}</td>\
              <td><span class=\"tag{hi}\">{priority}</span></td><td>{status}</td><td>{village}</td><td>{opened}</td></tr>",
             id = esc(&l.lead_id),
-            name = esc(s(&r, "name")),
-            kind = esc(s(&r, "kind")),
-            hi = if priority.starts_with('高') { " high" } else { "" },
-            priority = esc(priority),
-            status = esc(s(&r, "status")),
-            village = esc(s(&r, "village")),
+            name = esc(&l.name),
+            kind = esc(&l.kind_zh),
+            hi = if l.priority_zh.starts_with('高') { " high" } else { "" },
+            priority = esc(&l.priority_zh),
+            status = esc(l.status_zh),
+            village = esc(&l.village),
             opened = esc(&l.opened_on),
         ));
     }
@@ -274,7 +264,6 @@ pub async fn list(
         title = esc(&format!("{} 的线索", state.township_name(township.as_deref()))),
         village = esc(&f.village),
         q = esc(&f.q),
-        n = shown.len(),
         csrf = csrf_field(&v.session.csrf),
     );
     Ok(Html(page(

@@ -3,8 +3,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod county;
 pub mod html;
 pub mod leads;
+pub mod listing;
 pub mod signin;
 
 use std::net::SocketAddr;
@@ -28,6 +30,8 @@ pub struct PortalState {
     pub limiter: Arc<SignInLimiter>,
     /// Mark the session cookie `Secure` (the portal is served over HTTPS by a proxy).
     pub secure_cookies: bool,
+    /// The lead lists of the last run, parsed once.
+    pub leads: Arc<listing::LeadCache>,
 }
 
 impl PortalState {
@@ -37,6 +41,7 @@ impl PortalState {
             store,
             limiter: Arc::new(SignInLimiter::new(RateLimitConfig::DEFAULT)),
             secure_cookies,
+            leads: Arc::new(listing::LeadCache::default()),
         }
     }
 
@@ -129,6 +134,9 @@ pub fn router(state: PortalState) -> Router {
         .route("/dispositions", get(leads::dispositions))
         .route("/dispositions/{id}/signoff", post(leads::sign_off))
         .route("/upload", post(leads::upload))
+        .route("/county", get(county::overview))
+        .route("/review", get(county::review))
+        .route("/review/{id}", post(county::decide))
         .route("/api/v1/leads", get(api::list))
         .route("/api/v1/leads/{id}/disposition", post(api::dispose))
         .layer(DefaultBodyLimit::max(20 * 1024 * 1024))

@@ -81,7 +81,10 @@ pub async fn viewer(state: &PortalState, headers: &HeaderMap) -> Result<Viewer, 
         .await?
         .filter(|u| !u.disabled)
         .ok_or(PortalError::SignedOut)?;
-    state.store.touch_session(&hash, now).await?;
+    // Idle time is counted in minutes: a write per minute is enough, not one per request.
+    if now - session.last_seen > chrono::Duration::seconds(60) {
+        state.store.touch_session(&hash, now).await?;
+    }
     Ok(Viewer { user, session })
 }
 

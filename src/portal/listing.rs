@@ -1,0 +1,109 @@
+//! The lead lists the portal shows, parsed once per run and township and kept in memory:
+//! lead states change only when a run saves, so the last run's id is the cache key.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+use super::{PortalError, PortalState};
+use crate::leads::LeadStatus;
+
+/// One line of a township's lead list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListItem {
+    pub lead_id: String,
+    /// `new`, `open`, `reopened`.
+    pub status: String,
+    pub status_zh: &'static str,
+    pub opened_on: String,
+    pub name: String,
+    /// `unfiled`, `exceedance` …
+    pub kind: String,
+    pub kind_zh: String,
+    pub priority: i64,
+    pub priority_zh: String,
+    pub village: String,
+}
+
+/// The lists by township (`None`: the county list), for one run.
+#[derive(Debug, Default)]
+pub struct LeadCache {
+    inner: Mutex<Option<(Option<i64>, HashMap<Option<String>, Arc<Vec<ListItem>>>)>>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    #[serde(default)]
+    row: Row,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    priority: i64,
+}
+
+#[derive(Deserialize, Default)]
+struct Row {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    village: String,
+}
+
+/// The listed leads of `township`, highest priority first.
+pub async fn items(
+    state: &PortalState,
+    township: Option<&str>,
+) -> Result<Arc<Vec<ListItem>>, PortalError> {
+    let run = state.store.last_run().await?;
+    let key = township.map(str::to_string);
+    if let Ok(guard) = state.leads.inner.lock() {
+        if let Some((cached_run, lists)) = guard.as_ref() {
+            if *cached_run == run {
+                if let Some(list) = lists.get(&key) {
+                    return Ok(list.clone());
+                }
+            }
+        }
+    }
+    let mut list: Vec<ListItem> = state
+        .store
+        .portal_leads(township)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let d: Data = serde_json::from_str(&l.data).unwrap_or(Data {
+                row: Row::default(),
+                kind: String::new(),
+                priority: 0,
+            });
+            ListItem {
+                status_zh: LeadStatus::parse(&l.status).map_or("", LeadStatus::label_zh),
+                status: l.status,
+                lead_id: l.lead_id,
+                opened_on: l.opened_on,
+                name: d.row.name,
+                kind: d.kind,
+                kind_zh: d.row.kind,
+                priority: d.priority,
+                priority_zh: d.row.priority,
+                village: d.row.village,
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.lead_id.cmp(&b.lead_id)));
+    let list = Arc::new(list);
+    if let Ok(mut guard) = state.leads.inner.lock() {
+        match guard.as_mut() {
+            Some((cached_run, lists)) if *cached_run == run => {
+                lists.insert(key, list.clone());
+            }
+            _ => *guard = Some((run, HashMap::from([(key, list.clone())]))),
+        }
+    }
+    Ok(list)
+}
