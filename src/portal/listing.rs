@@ -26,10 +26,13 @@ pub struct ListItem {
     pub village: String,
 }
 
-/// The lists by township (`None`: the county list), for one run.
+/// Each township's list (`None`: the county list).
+type Lists = HashMap<Option<String>, Arc<Vec<ListItem>>>;
+
+/// The lists of one run (the run's id is the key).
 #[derive(Debug, Default)]
 pub struct LeadCache {
-    inner: Mutex<Option<(Option<i64>, HashMap<Option<String>, Arc<Vec<ListItem>>>)>>,
+    inner: Mutex<Option<(Option<i64>, Lists)>>,
 }
 
 #[derive(Deserialize)]
