@@ -91,7 +91,14 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
             &format!("listen = \"127.0.0.1:{port}\""),
         )
         .replace("watch_secs = 30", "watch_secs = 1");
+    // The portal answers beside the health endpoints.
+    let portal_port = free_port();
+    let text = text.replace(
+        "# listen = \"127.0.0.1:9480\"",
+        &format!("listen = \"127.0.0.1:{portal_port}\""),
+    );
     assert!(text.contains(&format!("127.0.0.1:{port}")));
+    assert!(text.contains(&format!("127.0.0.1:{portal_port}")));
     std::fs::write(&config, text).expect("write config");
     let testing = project.root().join("connectors/testing.toml");
     let connector = std::fs::read_to_string(&testing).expect("testing.toml");
@@ -113,6 +120,11 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
         get(&format!("{base}/healthz")).await,
         Some((200, _))
     ));
+    let login = get(&format!("http://127.0.0.1:{portal_port}/login")).await;
+    assert!(
+        matches!(&login, Some((200, page)) if page.contains("登录")),
+        "the portal's sign-in page: {login:?}"
+    );
     let ok_run = "yingbao_runs_total{job=\"run\",outcome=\"ok\"}";
     let ok_pull = "yingbao_runs_total{job=\"pull:testing\",outcome=\"ok\"}";
     wait_for("both catch-up runs", 180, async || {

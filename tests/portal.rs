@@ -405,6 +405,13 @@ async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
         LeadStatus::Open,
         "API dispositions wait too"
     );
+    // The list follows the new run: the closed lead is gone from the page.
+    let (_, page) = p.get(&st.cookie, "/leads").await;
+    assert!(
+        !page.contains(&format!("/leads/{}\"", own[0])),
+        "closed lead no longer listed"
+    );
+    assert!(page.contains(&format!("/leads/{}\"", own[1])));
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Checks of the `[flags]`, `[lifecycle]` and `[delivery]` tables: each problem with its
+//! Checks of the `[flags]`, `[lifecycle]`, `[delivery]` and `[portal]` tables: each problem with its
 //! line, key and what would be right, like the rest of `yingbao check`.
 
 use std::collections::HashSet;
@@ -102,6 +102,15 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
                 .at(at(&path(&["delivery", "schedule"])))
                 .key("delivery.schedule")
                 .hint("a five-field crontab line, e.g. \"*/10 * * * *\" (every 10 minutes)"),
+        );
+    }
+    let listen = s.portal.listen.trim();
+    if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+        out.push(
+            Problem::new(file, format!("`{listen}` is not an address and port"))
+                .at(at(&path(&["portal", "listen"])))
+                .key("portal.listen")
+                .hint("e.g. \"127.0.0.1:9480\" (behind an HTTPS proxy), or leave it out"),
         );
     }
     let base = d.xlsx_base_url.trim();

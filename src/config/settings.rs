@@ -34,6 +34,22 @@ pub struct Settings {
     /// How a township's disposition of a lead is undone.
     #[serde(default)]
     pub lifecycle: super::lifecycle::Lifecycle,
+    /// The township portal under `yingbao serve`.
+    #[serde(default)]
+    pub portal: Portal,
+}
+
+/// The `[portal]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Portal {
+    /// Where `yingbao serve` answers the portal (e.g. `127.0.0.1:9480` behind an HTTPS
+    /// proxy); empty: not served (`yingbao portal` serves it on its own).
+    #[serde(default)]
+    pub listen: String,
+    /// Send the session cookie only over HTTPS (set it when a proxy terminates TLS).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 /// The `[daemon]` table: schedules are ordinary five-field crontab lines in the county's

@@ -238,6 +238,32 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
         let _ = stop_http_rx.await;
     }));
     tracing::info!(%addr, "health and metrics endpoints listening");
+    // The township portal, when `[portal] listen` is set. It keeps the configuration it
+    // started with (a restart picks up a changed one); its data is always the database's.
+    let portal = match cfg.settings.portal.listen.trim() {
+        "" => None,
+        line => {
+            let addr: SocketAddr = line
+                .parse()
+                .map_err(|_| ServeError::Listen(line.to_string()))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| ServeError::Health(super::HealthError::Bind { addr, source: e }))?;
+            let state = crate::portal::PortalState::new(
+                cfg.clone(),
+                store.clone(),
+                cfg.settings.portal.secure_cookies,
+            );
+            tracing::info!(%addr, "portal listening");
+            Some(tokio::spawn(async move {
+                let app = crate::portal::router(state)
+                    .into_make_service_with_connect_info::<SocketAddr>();
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the portal stopped");
+                }
+            }))
+        }
+    };
 
     let scheduler = Scheduler::system();
     let mut events = scheduler.subscribe();
@@ -359,6 +385,9 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
         Err(e) => tracing::error!(error = %e, "scheduler task ended abnormally"),
     }
     recorder.abort();
+    if let Some(p) = portal {
+        p.abort();
+    }
     let _ = stop_http_tx.send(());
     if let Ok(Err(e)) = http.await {
         tracing::error!(error = %e, "health endpoint stopped with an error");
