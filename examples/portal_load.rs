@@ -102,9 +102,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(clients)
         .build()?;
+    let form = http.get(format!("http://{addr}/login")).send().await?;
+    let login_cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("no form cookie")?
+        .to_string();
+    let html = form.text().await?;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no form token")?
+        .to_string();
     let login = http
         .post(format!("http://{addr}/login"))
-        .form(&[("username", "load"), ("password", "load-test-password")])
+        .header("cookie", login_cookie)
+        .form(&[
+            ("username", "load"),
+            ("password", "load-test-password"),
+            ("csrf", csrf.as_str()),
+        ])
         .send()
         .await?;
     let cookie = login

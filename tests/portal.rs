@@ -41,17 +41,40 @@ struct Session {
 }
 
 impl Portal {
-    async fn login(&self, user: &str) -> Session {
-        let r = self
+    /// Submits the sign-in form as a browser does: its page first (the form's token and
+    /// cookie), then the post.
+    async fn sign_in(&self, user: &str, password: &str) -> reqwest::Response {
+        let page = self
             .http
-            .post(format!("{}/login", self.base))
-            .form(&[
-                ("username", user),
-                ("password", &format!("{user}-password")),
-            ])
+            .get(format!("{}/login", self.base))
             .send()
             .await
-            .expect("login");
+            .expect("login page");
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_string();
+        let html = page.text().await.expect("page");
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("form token")
+            .to_string();
+        self.http
+            .post(format!("{}/login", self.base))
+            .header("cookie", cookie)
+            .form(&[("username", user), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .expect("login")
+    }
+
+    async fn login(&self, user: &str) -> Session {
+        let r = self.sign_in(user, &format!("{user}-password")).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{user} signs in");
         let set = r.headers()["set-cookie"]
             .to_str()
@@ -417,18 +440,7 @@ async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
 #[tokio::test]
 async fn sign_in_is_rate_limited_and_sign_out_ends_the_session() {
     let p = portal().await;
-    for _ in 0..5 {
-        let r = p
-            .http
-            .post(format!("{}/login", p.base))
-            .form(&[("username", "st"), ("password", "wrong-password")])
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.text().await.expect("page").contains("用户名或密码错误"));
-    }
-    // Even the right password is refused now.
+    // A sign-in form not from our page (no form token) is refused: login CSRF.
     let r = p
         .http
         .post(format!("{}/login", p.base))
@@ -436,6 +448,18 @@ async fn sign_in_is_rate_limited_and_sign_out_ends_the_session() {
         .send()
         .await
         .expect("login");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .contains("yingbao_session"));
+    for _ in 0..5 {
+        let r = p.sign_in("st", "wrong-password").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.expect("page").contains("用户名或密码错误"));
+    }
+    // Even the right password is refused now.
+    let r = p.sign_in("st", "st-password").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     // Another account from elsewhere is unaffected; signing out ends the session.

@@ -88,7 +88,40 @@ pub async fn viewer(state: &PortalState, headers: &HeaderMap) -> Result<Viewer, 
     Ok(Viewer { user, session })
 }
 
-fn login_form(message: &str) -> String {
+/// The cookie holding the sign-in form's own CSRF token (no session exists yet).
+const LOGIN_COOKIE: &str = "yingbao_login";
+
+fn login_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn login_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LOGIN_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|v| auth::token::looks_like_token(v))
+}
+
+/// The sign-in page with a fresh form token (also set as a cookie: double submit).
+fn login_response(state: &PortalState, status: StatusCode, message: &str) -> Response {
+    let token = auth::new_token();
+    (
+        status,
+        [(SET_COOKIE, login_cookie(&token, state.secure_cookies))],
+        Html(login_form(message, &token)),
+    )
+        .into_response()
+}
+
+fn login_form(message: &str, csrf: &str) -> String {
     let msg = if message.is_empty() {
         String::new()
     } else {
@@ -98,40 +131,53 @@ fn login_form(message: &str) -> String {
         "登录",
         None,
         &format!(
-            "<div class=\"card\"><h1>登录</h1>{msg}<form method=\"post\" action=\"/login\">\
+            "<div class=\"card\"><h1>登录</h1>{msg}<form method=\"post\" action=\"/login\">{csrf}\
              <p><label>用户名<br><input name=\"username\" id=\"username\" autocomplete=\"username\" required></label></p>\
              <p><label>密码<br><input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
-             <p><button type=\"submit\" id=\"signin\">登录</button></p></form></div>"
+             <p><button type=\"submit\" id=\"signin\">登录</button></p></form></div>",
+            csrf = super::html::csrf_field(csrf)
         ),
     )
 }
 
-pub async fn login_page() -> Html<String> {
-    Html(login_form(""))
+pub async fn login_page(State(state): State<PortalState>) -> Response {
+    login_response(&state, StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub async fn login(
     State(state): State<PortalState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PortalError> {
     let now = Utc::now();
+    // The form must come from our own sign-in page (login CSRF).
+    let same = login_token(&headers).is_some_and(|t| {
+        !form.csrf.is_empty() && auth::constant_time_eq(t.as_bytes(), form.csrf.as_bytes())
+    });
+    if !same {
+        return Ok(login_response(
+            &state,
+            StatusCode::FORBIDDEN,
+            "页面已过期，请重新登录",
+        ));
+    }
     let name = form.username.trim().to_string();
     if let Err(wait) = state.limiter.check(&name, peer.ip(), now) {
         tracing::warn!(user = %name, ip = %peer.ip(), "sign-in rate limited");
-        let body = login_form(&wait.to_string());
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            [(RETRY_AFTER, wait.secs_ceil().to_string())],
-            Html(body),
-        )
-            .into_response());
+        let mut response = login_response(&state, StatusCode::TOO_MANY_REQUESTS, &wait.to_string());
+        if let Ok(v) = wait.secs_ceil().to_string().parse() {
+            response.headers_mut().insert(RETRY_AFTER, v);
+        }
+        return Ok(response);
     }
     let user = state
         .store
@@ -148,7 +194,7 @@ pub async fn login(
     let Some(user) = user.filter(|_| ok) else {
         state.limiter.record_failure(&name, peer.ip(), now);
         tracing::info!(user = %name, ip = %peer.ip(), "sign-in refused");
-        return Ok((StatusCode::OK, Html(login_form("用户名或密码错误"))).into_response());
+        return Ok(login_response(&state, StatusCode::OK, "用户名或密码错误"));
     };
     state.limiter.record_success(&name);
     let (token, session) = auth::new_session(user.id, now);
