@@ -133,7 +133,10 @@ pub async fn import_feedback(
             store
                 .add_disposition(&NewDisposition {
                     lead_id: r.lead_id.clone(),
-                    township_code: state.township_code.clone(),
+                    township_code: state
+                        .assigned_township
+                        .clone()
+                        .or_else(|| state.township_code.clone()),
                     kind: r.kind.clone(),
                     reason: r.reason.clone(),
                     person: r.person.clone(),

@@ -52,16 +52,19 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
         }
     }
     let states = store.lead_states().await?;
-    let township_of: HashMap<&str, &Option<String>> = states
+    // Where each lead is listed: the township a transfer moved it to, else its placement.
+    let township_of: HashMap<&str, Option<String>> = states
         .values()
-        .map(|s| (s.lead_id.as_str(), &s.township_code))
+        .map(|s| {
+            let code = s
+                .assigned_township
+                .clone()
+                .or_else(|| s.township_code.clone());
+            (s.lead_id.as_str(), code)
+        })
         .collect();
     for e in store.lead_events_between(p.from, p.to).await? {
-        let code = township_of
-            .get(e.lead_id.as_str())
-            .copied()
-            .cloned()
-            .flatten();
+        let code = township_of.get(e.lead_id.as_str()).cloned().flatten();
         let r = row(&mut rows, &code);
         match e.to {
             LeadStatus::New | LeadStatus::Reopened => r.leads_opened += 1,
