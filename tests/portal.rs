@@ -164,6 +164,32 @@ async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
             .0,
         StatusCode::FORBIDDEN
     );
+    // Filtered by a word of the reasons (严重行业, URL-encoded): as the stored rows say.
+    let (_, page) = p
+        .get(
+            &st.cookie,
+            "/leads?reason=%E4%B8%A5%E9%87%8D%E8%A1%8C%E4%B8%9A",
+        )
+        .await;
+    let severe = p
+        .store
+        .portal_leads(Some(SHUITOU))
+        .await
+        .expect("leads")
+        .iter()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(&l.data).expect("json");
+            v["row"]["reasons"].as_array().is_some_and(|r| {
+                r.iter()
+                    .any(|x| x.as_str().unwrap_or("").contains("严重行业"))
+            })
+        })
+        .count();
+    assert!(
+        severe > 0 && severe < own.len(),
+        "a filter that selects: {severe}"
+    );
+    assert!(page.contains(&format!("共 {severe} 条")), "{severe} severe");
     // By URL.
     assert_eq!(
         p.get(&st.cookie, &format!("/leads/{}", other[0])).await.0,

@@ -159,6 +159,9 @@ pub struct Filters {
     kind: String,
     #[serde(default)]
     village: String,
+    /// Words in the lead's reasons (e.g. 严重行业, 逾期, 体检).
+    #[serde(default)]
+    reason: String,
     #[serde(default)]
     q: String,
 }
@@ -187,7 +190,7 @@ pub async fn list(
     let township = list_township(&v, &f)?;
     let leads = super::listing::items(&state, township.as_deref()).await?;
     let overdue_before = (today(&state) - chrono::Duration::days(OVERDUE_DAYS)).to_string();
-    let (village, q) = (f.village.trim(), f.q.trim());
+    let (village, q, reason) = (f.village.trim(), f.q.trim(), f.reason.trim());
     let mut rows = String::new();
     let mut n = 0usize;
     for l in leads.iter().filter(|l| {
@@ -200,6 +203,7 @@ pub async fn list(
         status_ok
             && (f.kind.is_empty() || l.kind == f.kind)
             && (village.is_empty() || l.village.contains(village))
+            && (reason.is_empty() || l.reasons.contains(reason))
             && (q.is_empty() || l.name.contains(q))
     }) {
         n += 1;
@@ -255,6 +259,7 @@ pub async fn list(
          <form class=\"filters\" method=\"get\" action=\"/leads\">{township_picker}\
          <select name=\"status\" id=\"status\">{statuses}</select><select name=\"kind\" id=\"kind\">{kinds}</select>\
          <input name=\"village\" id=\"village\" placeholder=\"村（社区）\" value=\"{village}\">\
+         <input name=\"reason\" id=\"reason\" placeholder=\"原因关键词（如 严重行业、逾期、体检）\" value=\"{reason}\">\
          <input name=\"q\" id=\"q\" placeholder=\"单位名称\" value=\"{q}\"><button type=\"submit\" id=\"filter\">筛选</button></form>\
          <p id=\"count\">共 {n} 条</p><table><thead><tr><th>线索编号</th><th>单位名称</th><th>类型</th><th>优先级</th>\
          <th>状态</th><th>村（社区）</th><th>列入日期</th></tr></thead><tbody>{rows}</tbody></table>\
@@ -263,6 +268,7 @@ pub async fn list(
          <input type=\"file\" name=\"file\" id=\"file\" accept=\".xlsx\"> <button type=\"submit\" id=\"upload\">上传</button></form></div>",
         title = esc(&format!("{} 的线索", state.township_name(township.as_deref()))),
         village = esc(&f.village),
+        reason = esc(&f.reason),
         q = esc(&f.q),
         csrf = csrf_field(&v.session.csrf),
     );

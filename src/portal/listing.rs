@@ -24,6 +24,8 @@ pub struct ListItem {
     pub priority: i64,
     pub priority_zh: String,
     pub village: String,
+    /// The lead's reasons, joined (for the reason filter).
+    pub reasons: String,
 }
 
 /// Each township's list (`None`: the county list).
@@ -55,6 +57,8 @@ struct Row {
     priority: String,
     #[serde(default)]
     village: String,
+    #[serde(default)]
+    reasons: Vec<String>,
 }
 
 /// The listed leads of `township`, highest priority first.
@@ -95,6 +99,7 @@ pub async fn items(
                 priority: d.priority,
                 priority_zh: d.row.priority,
                 village: d.row.village,
+                reasons: d.row.reasons.join("；"),
             }
         })
         .collect();
