@@ -147,22 +147,9 @@ pub async fn review(
     let run = resolve_run(&store, run).await?;
     match action {
         None => {
-            let decided = store.overrides().await?;
-            let pairs = store.pairs(run, Some("review"), None).await?;
-            let open: Vec<_> = pairs
-                .iter()
-                .filter(|(_, _, e)| {
-                    let (a, b) = (
-                        (e.source.clone(), e.record_key.clone()),
-                        (e.other_source.clone(), e.other_key.clone()),
-                    );
-                    !decided
-                        .iter()
-                        .any(|o| (o.a == a && o.b == b) || (o.a == b && o.b == a))
-                })
-                .collect();
+            let open = store.undecided_pairs(run).await?;
             println!("run {run}: {} pair(s) waiting for a decision", open.len());
-            for (id, _, e) in open.iter().take(limit) {
+            for (id, e) in open.iter().take(limit) {
                 println!(
                     "#{id}  {:.1}% likely the same employer",
                     e.probability * 100.0

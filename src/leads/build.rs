@@ -147,11 +147,8 @@ fn base_row(m: &MasterRecord, a: &Assessment, p: &Placement, locator: &Locator) 
         uscc_valid: m.uscc.as_ref().is_none_or(|u| u.is_valid()),
         legal_rep: m.legal_rep.clone().unwrap_or_default(),
         address: m.address.clone().unwrap_or_default(),
-        township: p
-            .township_code
-            .as_deref()
-            .and_then(|c| locator.township_name(c))
-            .unwrap_or("未能定位乡镇")
+        township: locator
+            .township_label(p.township_code.as_deref())
             .to_string(),
         village: p
             .village_code

@@ -93,6 +93,32 @@ pub struct LeadState {
     pub last_run: i64,
 }
 
+impl LeadState {
+    /// A lead listed for the first time on `as_of`, by run `run_id`.
+    pub fn first_listed(
+        lead_id: &str,
+        entity_id: &str,
+        kind: LeadKind,
+        township_code: Option<String>,
+        run_id: i64,
+        as_of: NaiveDate,
+    ) -> LeadState {
+        LeadState {
+            lead_id: lead_id.to_string(),
+            entity_id: entity_id.to_string(),
+            kind,
+            status: LeadStatus::New,
+            township_code,
+            first_seen: as_of,
+            opened_on: as_of,
+            closed_on: None,
+            assigned_township: None,
+            close_reason: None,
+            last_run: run_id,
+        }
+    }
+}
+
 /// A township's disposition as the lifecycle needs it (signed off).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DispositionFact {
@@ -214,19 +240,14 @@ pub fn advance(
         };
         let mut state = match prev {
             Some(p) => p.clone(),
-            None => LeadState {
-                lead_id: f.lead_id.clone(),
-                entity_id: f.entity_id.clone(),
-                kind: f.kind,
-                status,
-                township_code: f.township_code.clone(),
-                first_seen: as_of,
-                opened_on: as_of,
-                closed_on: None,
-                assigned_township: None,
-                close_reason: None,
-                last_run: run_id,
-            },
+            None => LeadState::first_listed(
+                &f.lead_id,
+                &f.entity_id,
+                f.kind,
+                f.township_code.clone(),
+                run_id,
+                as_of,
+            ),
         };
         state.entity_id = f.entity_id.clone();
         state.township_code = f.township_code.clone();

@@ -12,7 +12,7 @@ use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{TownshipKey, WrittenList};
 use crate::domain::Observation;
-use crate::leads::{Lead, LeadState, LeadStatus};
+use crate::leads::{Lead, LeadState};
 use crate::place::{Locator, Placement, Township};
 use crate::resolve::{Link, MasterRecord};
 use crate::screen::Assessment;
@@ -61,19 +61,14 @@ pub fn members_by_entity<'o>(
 
 /// The state of a lead the lifecycle did not record (withheld, or the register was stale).
 pub fn unrecorded_state(lead: &Lead, run_id: i64, as_of: NaiveDate) -> LeadState {
-    LeadState {
-        lead_id: lead.lead_id.clone(),
-        entity_id: lead.entity_id.clone(),
-        kind: lead.kind,
-        status: LeadStatus::New,
-        township_code: lead.township_code.clone(),
-        first_seen: as_of,
-        opened_on: as_of,
-        closed_on: None,
-        assigned_township: None,
-        close_reason: None,
-        last_run: run_id,
-    }
+    LeadState::first_listed(
+        &lead.lead_id,
+        &lead.entity_id,
+        lead.kind,
+        lead.township_code.clone(),
+        run_id,
+        as_of,
+    )
 }
 
 /// One list per township (every township, even with no leads) and the county list of
@@ -179,11 +174,8 @@ pub fn sme_rows(
         .zip(placements)
         .filter(|((_, a), _)| a.sme_assistance)
         .map(|((m, a), p)| SmeRow {
-            township: p
-                .township_code
-                .as_deref()
-                .and_then(|c| locator.township_name(c))
-                .unwrap_or("未能定位乡镇")
+            township: locator
+                .township_label(p.township_code.as_deref())
                 .to_string(),
             name: m.name.clone(),
             uscc: m

@@ -229,6 +229,12 @@ impl Locator {
     pub fn township_name(&self, code: &str) -> Option<&str> {
         self.townships.get(code).map(String::as_str)
     }
+
+    /// The township's name as lists show it; `未能定位乡镇` when unplaced or unknown.
+    pub fn township_label(&self, code: Option<&str>) -> &str {
+        code.and_then(|c| self.township_name(c))
+            .unwrap_or("未能定位乡镇")
+    }
 }
 
 fn fold(s: &str) -> String {

@@ -80,26 +80,10 @@ pub async fn overview(
 async fn open_pairs(
     state: &PortalState,
 ) -> Result<Vec<(i64, crate::resolve::PairEvidence)>, PortalError> {
-    let Some(run) = state.store.last_run().await? else {
-        return Ok(Vec::new());
-    };
-    let decided = state.store.overrides().await?;
-    Ok(state
-        .store
-        .pairs(run, Some("review"), None)
-        .await?
-        .into_iter()
-        .filter(|(_, _, e)| {
-            let (a, b) = (
-                (e.source.clone(), e.record_key.clone()),
-                (e.other_source.clone(), e.other_key.clone()),
-            );
-            !decided
-                .iter()
-                .any(|o| (o.a == a && o.b == b) || (o.a == b && o.b == a))
-        })
-        .map(|(id, _, e)| (id, e))
-        .collect())
+    match state.store.last_run().await? {
+        Some(run) => Ok(state.store.undecided_pairs(run).await?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// `GET /review`: each open pair with its per-field weights and the two decisions.

@@ -661,6 +661,27 @@ impl Store {
         }))
     }
 
+    /// A run's review pairs no operator has decided yet, most likely first.
+    pub async fn undecided_pairs(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(i64, crate::resolve::PairEvidence)>, StoreError> {
+        let decided = self.overrides().await?;
+        Ok(self
+            .pairs(run_id, Some("review"), None)
+            .await?
+            .into_iter()
+            .filter(|(_, _, e)| {
+                let a = (e.source.clone(), e.record_key.clone());
+                let b = (e.other_source.clone(), e.other_key.clone());
+                !decided
+                    .iter()
+                    .any(|o| (o.a == a && o.b == b) || (o.a == b && o.b == a))
+            })
+            .map(|(id, _, e)| (id, e))
+            .collect())
+    }
+
     /// Every operator decision, oldest first (a later decision about the same pair wins).
     pub async fn overrides(&self) -> Result<Vec<crate::resolve::Override>, StoreError> {
         let sql = "SELECT source_a, key_a, source_b, key_b, same FROM overrides ORDER BY id";
