@@ -13,15 +13,6 @@ use yingbao::pipeline;
 use yingbao::screen::LeadKind;
 use yingbao::store::{NewDisposition, Store};
 
-fn set_as_of(p: &Project, date: &str) {
-    let file = p.config_file();
-    let text = std::fs::read_to_string(&file).expect("config");
-    let start = text.find("as_of = ").expect("as_of line");
-    let end = start + text[start..].find('\n').expect("eol");
-    let text = format!("{}as_of = {date}{}", &text[..start], &text[end..]);
-    std::fs::write(&file, text).expect("write config");
-}
-
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
@@ -175,7 +166,7 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
     std::fs::write(decl.join("申报数据_20250731.csv"), text).expect("new export");
 
     // Run 2 (2025-07-31): A and C closed, B resolved, the rest still open.
-    set_as_of(p, "2025-07-31");
+    p.set_as_of("2025-07-31");
     let s2 = pipeline::run(&p.config(), store).await.expect("run 2");
     let states = store.lead_states().await.expect("states");
     assert_eq!(states[&a.0].status, LeadStatus::Closed);
@@ -241,7 +232,7 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
         gbk,
     )
     .expect("exam file");
-    set_as_of(p, "2025-09-30");
+    p.set_as_of("2025-09-30");
     let s3 = pipeline::run(&p.config(), store).await.expect("run 3");
     let states = store.lead_states().await.expect("states");
     assert_eq!(states[&a.0].status, LeadStatus::Reopened);

@@ -12,18 +12,6 @@ use common::Project;
 use yingbao::leads::LeadStatus;
 use yingbao::store::Store;
 
-fn set_as_of(p: &Project, date: &str) {
-    let file = p.config_file();
-    let text = std::fs::read_to_string(&file).expect("config");
-    let start = text.find("as_of = ").expect("as_of line");
-    let end = start + text[start..].find('\n').expect("eol");
-    std::fs::write(
-        &file,
-        format!("{}as_of = {date}{}", &text[..start], &text[end..]),
-    )
-    .expect("write config");
-}
-
 fn yingbao(p: &Project, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_yingbao"))
         .arg("--config")
@@ -134,7 +122,7 @@ async fn a_returned_list_closes_its_leads_and_the_report_counts_them() {
     );
     assert!(stderr.contains("row 6: 核实人 is empty"), "{stderr}");
 
-    set_as_of(&p, "2025-07-31");
+    p.set_as_of("2025-07-31");
     assert!(yingbao(&p, &["run"]).status.success());
     let url = format!("sqlite://{}", p.root().join("var/yingbao.db").display());
     let store = Store::open(&url).await.expect("db");

@@ -34,6 +34,15 @@ async fn portal() -> Portal {
     }
 }
 
+/// The CSRF token of the first form on a page.
+fn form_token(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token")
+        .to_string()
+}
+
 /// A signed-in session: its cookie header and CSRF token.
 struct Session {
     cookie: String,
@@ -58,12 +67,7 @@ impl Portal {
             .expect("pair")
             .to_string();
         let html = page.text().await.expect("page");
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .expect("form token")
-            .to_string();
+        let csrf = form_token(&html);
         self.http
             .post(format!("{}/login", self.base))
             .header("cookie", cookie)
@@ -86,12 +90,7 @@ impl Portal {
         );
         let cookie = set.split(';').next().expect("pair").to_string();
         let page = self.get(&cookie, "/leads").await.1;
-        let csrf = page
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .expect("csrf field")
-            .to_string();
+        let csrf = form_token(&page);
         Session { cookie, csrf }
     }
 

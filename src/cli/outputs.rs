@@ -98,11 +98,7 @@ pub async fn import_feedback(
     files: &[PathBuf],
     signer: &str,
 ) -> Result<ExitCode> {
-    let today = crate::pipeline::as_of(cfg).max(
-        chrono::Utc::now()
-            .with_timezone(&cfg.timezone())
-            .date_naive(),
-    );
+    let today = crate::pipeline::as_of(cfg).max(cfg.today());
     let states = store.lead_states().await?;
     let mut recorded = 0usize;
     let mut bad = 0usize;

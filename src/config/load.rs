@@ -61,6 +61,13 @@ impl Config {
             .collect()
     }
 
+    /// Today's date in the county's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.timezone())
+            .date_naive()
+    }
+
     pub fn timezone(&self) -> Tz {
         self.settings
             .county

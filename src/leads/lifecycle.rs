@@ -428,7 +428,8 @@ mod tests {
             d(2025, 5, 31),
         );
         assert_eq!(status(&r2, "1"), LeadStatus::Open);
-        assert!(r2.transitions.is_empty() || r2.transitions[0].to == LeadStatus::Open);
+        assert_eq!(r2.transitions.len(), 1);
+        assert_eq!(r2.transitions[0].to, LeadStatus::Open);
         let prev: HashMap<_, _> = r2.states.into_iter().collect();
         // The employer filed: gone from the leads.
         let r3 = advance(&prev, &[], &none, &rules(), 3, d(2025, 6, 30));

@@ -153,11 +153,7 @@ pub fn match_context<'a>(cfg: &Config, locator: &'a Locator) -> MatchContext<'a>
 
 /// The date screening uses: the configured one, else today in the county's time zone.
 pub fn as_of(cfg: &Config) -> NaiveDate {
-    cfg.settings.policy.as_of.unwrap_or_else(|| {
-        chrono::Utc::now()
-            .with_timezone(&cfg.timezone())
-            .date_naive()
-    })
+    cfg.settings.policy.as_of.unwrap_or_else(|| cfg.today())
 }
 
 /// Runs the whole job once, reading every source now.

@@ -43,9 +43,7 @@ pub fn in_scope(v: &Viewer, township: Option<&str>) -> bool {
 }
 
 fn today(state: &PortalState) -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&state.cfg.timezone())
-        .date_naive()
+    state.cfg.today()
 }
 
 /// Checks and records a disposition on `lead` by `actor`, signed at once when the actor may

@@ -63,6 +63,16 @@ impl Project {
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
+    /// Sets `policy.as_of` in the copy's configuration (the screening date).
+    pub fn set_as_of(&self, date: &str) {
+        let file = self.config_file();
+        let text = std::fs::read_to_string(&file).expect("config");
+        let start = text.find("as_of = ").expect("as_of line");
+        let end = start + text[start..].find('\n').expect("eol");
+        let text = format!("{}as_of = {date}{}", &text[..start], &text[end..]);
+        std::fs::write(&file, text).expect("write config");
+    }
+
     pub async fn sqlite(&self) -> Store {
         let url = format!("sqlite://{}", self.root().join("var/test.db").display());
         Store::open(&url).await.expect("open sqlite")
