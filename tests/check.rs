@@ -206,6 +206,7 @@ fn delivery_and_flag_mistakes_are_named_with_line_and_key() {
         "schedule = \"*/10 * * * *\"",
         "schedule = \"every ten minutes\"",
     );
+    edit(&main, "overdue_days = 30", "overdue_days = 0");
     let (code, _, stderr) = check(&project);
     assert_eq!(code, 2, "{stderr}");
     let at = |needle: &str| format!("yingbao.toml:{}:", line_of(&main, needle));
@@ -239,6 +240,11 @@ fn delivery_and_flag_mistakes_are_named_with_line_and_key() {
             "schedule = \"every ten minutes\"",
             "delivery.schedule",
             "crontab",
+        ),
+        (
+            "overdue_days = 0",
+            "portal.overdue_days",
+            "every open lead overdue",
         ),
     ] {
         assert!(

@@ -17,7 +17,7 @@ struct Portal {
     base: String,
     store: Store,
     http: reqwest::Client,
-    _project: Project,
+    project: Project,
 }
 
 async fn portal() -> Portal {
@@ -30,7 +30,7 @@ async fn portal() -> Portal {
         base: site.base,
         store: site.store,
         http,
-        _project: site.project,
+        project: site.project,
     }
 }
 
@@ -301,7 +301,7 @@ async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
     assert!(signed[0].signed_at.is_some());
 
     // By upload: the township's own row is recorded, another township's row refused.
-    let xlsx = p._project.root().join("returned.xlsx");
+    let xlsx = p.project.root().join("returned.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
     let ws = book.add_worksheet();
     ws.set_name("线索清单").expect("name");
@@ -439,7 +439,7 @@ async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
     );
 
     // The signed-off disposition acts on the next run; the unsigned ones do not yet.
-    let cfg = p._project.config();
+    let cfg = p.project.config();
     pipeline::run(&cfg, &p.store).await.expect("run 2");
     let states = p.store.lead_states().await.expect("states");
     assert_eq!(states[&own[0]].status, LeadStatus::Closed);
@@ -576,4 +576,125 @@ async fn county_pages_are_for_the_operator_and_review_decisions_bind_later_runs(
     assert!(audit[0].3.contains("电话核实为两家"));
     let (_, review) = p.get(&county.cookie, "/review").await;
     assert_eq!(review.matches("class=\"card pair\"").count(), pairs - 1);
+}
+
+#[tokio::test]
+async fn a_user_changes_their_own_password_and_their_other_sessions_end() {
+    let p = portal().await;
+    let phone = p.login("st").await;
+    let desk = p.login("st").await;
+    let (status, page) = p.get(&desk.cookie, "/account/password").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("当前密码") && page.contains("再次输入新密码"));
+    assert_eq!(form_token(&page), desk.csrf);
+    let change = |csrf: &str, current: &str, new: &str, confirm: &str| {
+        let form = [
+            ("csrf", csrf.to_string()),
+            ("current", current.to_string()),
+            ("new", new.to_string()),
+            ("confirm", confirm.to_string()),
+        ];
+        let request = p
+            .http
+            .post(format!("{}/account/password", p.base))
+            .header("cookie", desk.cookie.clone())
+            .form(&form);
+        async move {
+            let r = request.send().await.expect("post");
+            (r.status(), r.text().await.expect("body"))
+        }
+    };
+    let fresh = "新的密码2026abc";
+    // Each refusal says why and changes nothing.
+    let (status, _) = change("forged", "st-password", fresh, fresh).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token, no change");
+    let (status, page) = change(&desk.csrf, "wrong-password", fresh, fresh).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("当前密码不正确"), "{page}");
+    let (status, page) = change(&desk.csrf, "st-password", fresh, "新的密码2026abd").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("两次输入的新密码不一致"));
+    let (status, page) = change(&desk.csrf, "st-password", "短密码", "短密码").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("密码至少需要10个字符"));
+    let (status, page) = change(&desk.csrf, "st-password", "st-password", "st-password").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("新密码不能与当前密码相同"));
+    assert_eq!(
+        p.get(&phone.cookie, "/leads").await.0,
+        StatusCode::OK,
+        "a refused change signs nobody out"
+    );
+
+    let (status, page) = change(&desk.csrf, "st-password", fresh, fresh).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("密码已修改"), "{page}");
+    // The session that changed it goes on; the account's other session is signed out.
+    assert_eq!(p.get(&desk.cookie, "/leads").await.0, StatusCode::OK);
+    assert_eq!(
+        p.get(&phone.cookie, "/leads").await.0,
+        StatusCode::SEE_OTHER
+    );
+    // Only the new password signs in now; another account's is untouched.
+    let old = p.sign_in("st", "st-password").await;
+    assert_eq!(old.status(), StatusCode::OK);
+    assert!(old.text().await.expect("page").contains("用户名或密码错误"));
+    assert_eq!(p.sign_in("st", fresh).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.sign_in("st_lead", "st_lead-password").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Audited: the wrong current password is not, the change is (without any password).
+    let audit = p.store.audit_of("user:st").await.expect("audit");
+    let changes: Vec<_> = audit
+        .iter()
+        .filter(|(_, _, action, _)| action == "password_change")
+        .collect();
+    assert_eq!(changes.len(), 1, "{audit:?}");
+    assert_eq!(changes[0].1, "st");
+    assert!(
+        changes[0].3.contains("\"other_sessions_ended\":1"),
+        "{}",
+        changes[0].3
+    );
+    assert!(!audit.iter().any(|(_, _, _, d)| d.contains(fresh)));
+    // Signed out, the page is not there.
+    assert_eq!(
+        p.get("", "/account/password").await.0,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_lead_is_overdue_after_the_configured_days_since_its_first_listing() {
+    let mut p = portal().await;
+    // Every lead was first listed by the one run; its age counts on the calendar.
+    let leads = p.store.portal_leads(Some(SHUITOU)).await.expect("leads");
+    let all = leads.len();
+    assert!(all > 0);
+    let listed: chrono::NaiveDate = leads[0].opened_on.parse().expect("date");
+    assert!(leads.iter().all(|l| l.opened_on == leads[0].opened_on));
+    let age = u32::try_from((p.project.config().today() - listed).num_days()).expect("age");
+    assert!(age > 30, "the sample is pinned to 2025-06-30");
+    let rows = |html: &str| html.matches("<tr class=\"lead\">").count();
+    // Overdue means listed more than `overdue_days` ago.
+    for (days, expected) in [(None, all), (Some(age), 0), (Some(age - 1), all)] {
+        let mut cfg = p.project.config();
+        if let Some(days) = days {
+            cfg.settings.portal.overdue_days = days;
+        }
+        p.base = common::site::serve(cfg, p.store.clone()).await;
+        let s = p.login("st").await;
+        let (status, page) = p.get(&s.cookie, "/leads?status=overdue").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            rows(&page),
+            expected,
+            "{days:?} days, listed {age} days ago"
+        );
+        let label = format!("逾期（列入超过{}天）", days.unwrap_or(30));
+        assert!(page.contains(&label), "{label}");
+        // The unfiltered list still shows every lead.
+        assert_eq!(rows(&p.get(&s.cookie, "/leads").await.1), all);
+    }
 }

@@ -113,6 +113,14 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
                 .hint("e.g. \"127.0.0.1:9480\" (behind an HTTPS proxy), or leave it out"),
         );
     }
+    if s.portal.overdue_days == 0 {
+        out.push(
+            Problem::new(file, "0 days would make every open lead overdue")
+                .at(at(&path(&["portal", "overdue_days"])))
+                .key("portal.overdue_days")
+                .hint("days after first listing, e.g. 30 (the default)"),
+        );
+    }
     let base = d.xlsx_base_url.trim();
     if !base.is_empty()
         && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))

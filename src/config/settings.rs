@@ -40,7 +40,7 @@ pub struct Settings {
 }
 
 /// The `[portal]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Portal {
     /// Where `yingbao serve` answers the portal (e.g. `127.0.0.1:9480` behind an HTTPS
@@ -50,6 +50,23 @@ pub struct Portal {
     /// Send the session cookie only over HTTPS (set it when a proxy terminates TLS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// An open lead first listed more than this many days ago counts as overdue (逾期).
+    #[serde(default = "default_overdue_days")]
+    pub overdue_days: u32,
+}
+
+fn default_overdue_days() -> u32 {
+    30
+}
+
+impl Default for Portal {
+    fn default() -> Self {
+        Portal {
+            listen: String::new(),
+            secure_cookies: false,
+            overdue_days: default_overdue_days(),
+        }
+    }
 }
 
 /// The `[daemon]` table: schedules are ordinary five-field crontab lines in the county's

@@ -32,7 +32,7 @@ pub fn page(title: &str, user_line: Option<(&str, &str)>, body: &str) -> String 
     let header = match user_line {
         Some((who, csrf)) => format!(
             "<header><strong>应报 · 职业病危害项目申报线索</strong><a href=\"/leads\">线索</a>\
-             <a href=\"/dispositions\">核实记录</a>{}<span>{}</span>\
+             <a href=\"/dispositions\">核实记录</a>{}<a href=\"/account/password\">修改密码</a><span>{}</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\" id=\"logout\">退出</button></form></header>",
             if who.ends_with("（县级管理员）") {

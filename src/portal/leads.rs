@@ -15,9 +15,6 @@ use super::{role_of, PortalError, PortalState};
 use crate::deliver::DISPOSITIONS;
 use crate::store::{NewDisposition, PortalLead};
 
-/// Days after which an open lead counts as overdue in the filter.
-pub const OVERDUE_DAYS: i64 = 30;
-
 /// A disposition as submitted (form, upload row or API).
 #[derive(Debug, Clone, Deserialize)]
 pub struct DispositionInput {
@@ -187,7 +184,9 @@ pub async fn list(
     let v = viewer(&state, &headers).await?;
     let township = list_township(&v, &f)?;
     let leads = super::listing::items(&state, township.as_deref()).await?;
-    let overdue_before = (today(&state) - chrono::Duration::days(OVERDUE_DAYS)).to_string();
+    let overdue_days = state.cfg.settings.portal.overdue_days;
+    let overdue_before =
+        (today(&state) - chrono::Duration::days(i64::from(overdue_days))).to_string();
     let (village, q, reason) = (f.village.trim(), f.q.trim(), f.reason.trim());
     let mut rows = String::new();
     let mut n = 0usize;
@@ -231,10 +230,14 @@ pub async fn list(
         ("new", "新增"),
         ("open", "持续"),
         ("reopened", "重新列入"),
-        ("overdue", "逾期（超过30天未处理）"),
     ]
     .iter()
     .map(|(v, l)| sel(v, &f.status, l))
+    .chain(std::iter::once(sel(
+        "overdue",
+        &f.status,
+        &format!("逾期（列入超过{overdue_days}天）"),
+    )))
     .collect::<String>();
     let kinds = std::iter::once(sel("", &f.kind, "全部类型"))
         .chain(

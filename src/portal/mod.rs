@@ -1,6 +1,7 @@
 //! The township portal: server-rendered pages in Chinese where township staff see their own
 //! leads, record dispositions and return Excel lists, plus a JSON API with township tokens.
 
+pub mod account;
 pub mod api;
 pub mod auth;
 pub mod county;
@@ -128,6 +129,10 @@ pub fn router(state: PortalState) -> Router {
         )
         .route("/login", get(signin::login_page).post(signin::login))
         .route("/logout", post(signin::logout))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
         .route("/leads", get(leads::list))
         .route("/leads/{id}", get(leads::detail))
         .route("/leads/{id}/disposition", post(leads::dispose))

@@ -116,6 +116,33 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Sets a user's own new password hash and signs out every other session of the account
+    /// (`keep` is the token hash of the session that made the change). Returns how many
+    /// sessions ended.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        hash: &str,
+        keep: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query::<DB>("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let ended = sqlx::query::<DB>("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            ended
+        }))
+    }
+
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
         self.one_user(&sql, username.to_string(), None).await

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use yingbao::config::Config;
 use yingbao::pipeline;
 use yingbao::portal::auth::{self, PasswordParams};
 use yingbao::portal::{router, PortalState};
@@ -51,7 +52,17 @@ pub async fn start() -> Site {
             .await
             .expect("user");
     }
-    let state = PortalState::new(Arc::new(cfg), store.clone(), false);
+    let base = serve(cfg, store.clone()).await;
+    Site {
+        base,
+        store,
+        project,
+    }
+}
+
+/// Serves a portal over `store` with `cfg` on 127.0.0.1; returns its base URL.
+pub async fn serve(cfg: Config, store: Store) -> String {
+    let state = PortalState::new(Arc::new(cfg), store, false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -64,9 +75,5 @@ pub async fn start() -> Site {
         .await
         .expect("serve");
     });
-    Site {
-        base: format!("http://{addr}"),
-        store,
-        project,
-    }
+    format!("http://{addr}")
 }

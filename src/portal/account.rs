@@ -1,0 +1,131 @@
+//! The signed-in person's own account: changing the password (the current one is asked for,
+//! the policy applies, and every other session of the account is signed out).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::auth;
+use super::html::{csrf_field, esc, page};
+use super::signin::{viewer, Viewer};
+use super::{PortalError, PortalState};
+
+fn password_page(state: &PortalState, v: &Viewer, message: &str, ok: bool) -> String {
+    let msg = match (message.is_empty(), ok) {
+        (true, _) => String::new(),
+        (false, true) => format!("<p class=\"ok\" id=\"notice\">{}</p>", esc(message)),
+        (false, false) => format!("<p class=\"err\" id=\"error\">{}</p>", esc(message)),
+    };
+    let line = v.line(state);
+    page(
+        "修改密码",
+        Some((&line, &v.session.csrf)),
+        &format!(
+            "<div class=\"card\"><h1>修改密码</h1>{msg}\
+             <form method=\"post\" action=\"/account/password\">{csrf}\
+             <p><label>当前密码<br><input name=\"current\" id=\"current\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
+             <p><label>新密码（至少{min}个字符，不能全是数字，不能与用户名相同）<br><input name=\"new\" id=\"new\" type=\"password\" autocomplete=\"new-password\" required></label></p>\
+             <p><label>再次输入新密码<br><input name=\"confirm\" id=\"confirm\" type=\"password\" autocomplete=\"new-password\" required></label></p>\
+             <p><button type=\"submit\" id=\"change\">修改密码</button></p></form>\
+             <p>修改后，该账号在其他设备上的登录将全部退出。</p></div>",
+            csrf = csrf_field(&v.session.csrf),
+            min = auth::password::MIN_PASSWORD_CHARS,
+        ),
+    )
+}
+
+pub async fn password_form(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PortalError> {
+    let v = viewer(&state, &headers).await?;
+    Ok(Html(password_page(&state, &v, "", false)))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<PortalState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PortalError> {
+    let v = viewer(&state, &headers).await?;
+    v.check_csrf(&form.csrf)?;
+    let now = Utc::now();
+    let name = v.user.username.clone();
+    // Guessing the current password from a stolen session meets the sign-in limit.
+    if let Err(wait) = state.limiter.check(&name, peer.ip(), now) {
+        return Ok(refused(&state, &v, &wait.to_string()));
+    }
+    let stored = v.user.password_hash.clone();
+    let current = form.current.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&current, &stored))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        state.limiter.record_failure(&name, peer.ip(), now);
+        tracing::info!(user = %name, ip = %peer.ip(), "password change refused: wrong current password");
+        return Ok(refused(&state, &v, "当前密码不正确"));
+    }
+    if form.new != form.confirm {
+        return Ok(refused(&state, &v, "两次输入的新密码不一致"));
+    }
+    if form.new == form.current {
+        return Ok(refused(&state, &v, "新密码不能与当前密码相同"));
+    }
+    if let Err(e) = auth::check_password_policy(&form.new, &name) {
+        return Ok(refused(&state, &v, &e.to_string()));
+    }
+    let new = form.new;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
+        .await
+        .map_err(|e| PortalError::Invalid(format!("密码处理失败：{e}")))?
+        .map_err(|e| PortalError::Invalid(e.to_string()))?;
+    let signed_out = state
+        .store
+        .change_password(v.user.id, &hash, &v.session.token_hash)
+        .await?;
+    state.limiter.record_success(&name);
+    state
+        .store
+        .audit(
+            &name,
+            "password_change",
+            &format!("user:{name}"),
+            &serde_json::json!({ "ip": peer.ip().to_string(), "other_sessions_ended": signed_out }),
+        )
+        .await?;
+    tracing::info!(user = %name, signed_out, "password changed");
+    Ok(Html(password_page(
+        &state,
+        &v,
+        "密码已修改，其他设备上的登录已退出",
+        true,
+    ))
+    .into_response())
+}
+
+/// The form again with why the change was refused (HTTP 400: nothing was changed).
+fn refused(state: &PortalState, v: &Viewer, why: &str) -> Response {
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        Html(password_page(state, v, why, false)),
+    )
+        .into_response()
+}
