@@ -1,6 +1,7 @@
 //! The portal in a real headless Chromium (Debian's chromium + chromedriver; `.ci/run`
 //! installs them): a township user signs in on a phone-sized screen, filters its leads, opens
-//! one, records a disposition, and uploads a returned Excel list; screenshots are kept.
+//! one, records a disposition, uploads a returned Excel list and changes its password;
+//! screenshots are kept.
 
 mod common;
 
@@ -149,10 +150,37 @@ async fn flow(b: &Browser, site: &site::Site, shots: &Path) -> Result<(), String
     )?;
     b.screenshot(&shots.join("05-upload.png")).await?;
 
-    // Signing out ends the session.
+    // A new password, from the header's link; the mistyped confirmation is said so first.
+    b.click_nav("a[href='/account/password']").await?;
+    b.fill("#current", "st-password").await?;
+    b.fill("#new", "水头镇2026新密码").await?;
+    b.fill("#confirm", "水头镇2026新秘码").await?;
+    b.click_nav("#change").await?;
+    check(
+        b.text("#error").await? == "两次输入的新密码不一致",
+        "mismatch message",
+    )?;
+    b.fill("#current", "st-password").await?;
+    b.fill("#new", "水头镇2026新密码").await?;
+    b.fill("#confirm", "水头镇2026新密码").await?;
+    b.click_nav("#change").await?;
+    check(
+        b.text("#notice").await?.starts_with("密码已修改"),
+        "password changed",
+    )?;
+    b.screenshot(&shots.join("06-password.png")).await?;
+
+    // Signing out ends the session; the new password signs in again.
     b.click_nav("#logout").await?;
     b.goto(&format!("{base}/leads")).await?;
     check(b.current_url().await?.ends_with("/login"), "signed out")?;
+    b.fill("#username", "st").await?;
+    b.fill("#password", "水头镇2026新密码").await?;
+    b.click_nav("#signin").await?;
+    check(
+        b.current_url().await?.ends_with("/leads"),
+        "signed in with the new password",
+    )?;
     Ok(())
 }
 
