@@ -1,7 +1,7 @@
 //! `yingbao serve` as a county server runs it: a real process on the sample project. On first
 //! start each job catches up once (never run before), jobs never overlap, /readyz and /metrics
-//! answer, a changed config is reloaded only when it passes `check`, SIGTERM stops it cleanly,
-//! and after a restart nothing is caught up that already ran.
+//! answer, a changed config is reloaded only when it passes `check` (and reaches the portal),
+//! SIGTERM stops it cleanly, and after a restart nothing is caught up that already ran.
 
 mod common;
 
@@ -57,6 +57,20 @@ async fn wait_for(what: &str, secs: u64, mut check: impl AsyncFnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+const PASSWORD: &str = "水头镇的密码2026";
+
+/// The portal's lead list as the signed-in `cookie` sees it.
+async fn leads_page(http: &reqwest::Client, portal: &str, cookie: &str) -> String {
+    let r = http
+        .get(format!("{portal}/leads"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("leads page");
+    assert_eq!(r.status().as_u16(), 200, "still signed in");
+    r.text().await.expect("page")
+}
+
 fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find(|l| l.starts_with(series))
@@ -109,6 +123,19 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
     .expect("write");
     let base = format!("http://127.0.0.1:{port}");
     let log = project.root().join("serve.log");
+    // A township account for the portal.
+    let added = Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(&config)
+        .args(["user", "add", "st", "--township", "350583119"])
+        .env("YINGBAO_PASSWORD", PASSWORD)
+        .output()
+        .expect("user add");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
 
     // 1. First start: never ran before, so each job catches up once.
     let mut child = start(&project, &log);
@@ -192,6 +219,32 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
     .expect("write");
     wait_for("the reload", 30, async || {
         read(&log).contains("configuration reloaded")
+    })
+    .await;
+    // The portal follows a reload too: its 逾期 filter takes the new `[portal] overdue_days`.
+    let portal = format!("http://127.0.0.1:{portal_port}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = common::site::sign_in(&http, &portal, "st", PASSWORD).await;
+    assert_eq!(signed_in.status().as_u16(), 303, "st signs in");
+    let cookie = common::site::session_cookie(&signed_in);
+    let shows = async |days: u32| {
+        leads_page(&http, &portal, &cookie)
+            .await
+            .contains(&format!("逾期（列入超过{days}天）"))
+    };
+    assert!(shows(30).await);
+    let main = std::fs::read_to_string(&config).expect("config");
+    assert!(main.contains("overdue_days = 30"));
+    std::fs::write(
+        &config,
+        main.replace("overdue_days = 30", "overdue_days = 45"),
+    )
+    .expect("write config");
+    wait_for("the portal to follow the reload", 30, async || {
+        shows(45).await
     })
     .await;
     // SIGHUP reloads too.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::site::{SHUITOU, XIMEI};
+use common::site::{form_token, SHUITOU, XIMEI};
 use common::Project;
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -34,15 +34,6 @@ async fn portal() -> Portal {
     }
 }
 
-/// The CSRF token of the first form on a page.
-fn form_token(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a form token")
-        .to_string()
-}
-
 /// A signed-in session: its cookie header and CSRF token.
 struct Session {
     cookie: String,
@@ -53,28 +44,7 @@ impl Portal {
     /// Submits the sign-in form as a browser does: its page first (the form's token and
     /// cookie), then the post.
     async fn sign_in(&self, user: &str, password: &str) -> reqwest::Response {
-        let page = self
-            .http
-            .get(format!("{}/login", self.base))
-            .send()
-            .await
-            .expect("login page");
-        let cookie = page.headers()["set-cookie"]
-            .to_str()
-            .expect("cookie")
-            .split(';')
-            .next()
-            .expect("pair")
-            .to_string();
-        let html = page.text().await.expect("page");
-        let csrf = form_token(&html);
-        self.http
-            .post(format!("{}/login", self.base))
-            .header("cookie", cookie)
-            .form(&[("username", user), ("password", password), ("csrf", &csrf)])
-            .send()
-            .await
-            .expect("login")
+        common::site::sign_in(&self.http, &self.base, user, password).await
     }
 
     async fn login(&self, user: &str) -> Session {

@@ -238,8 +238,9 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
         let _ = stop_http_rx.await;
     }));
     tracing::info!(%addr, "health and metrics endpoints listening");
-    // The township portal, when `[portal] listen` is set. It keeps the configuration it
-    // started with (a restart picks up a changed one); its data is always the database's.
+    // The township portal, when `[portal] listen` is set. A reload reaches it too (its
+    // address and cookie setting take a restart); its data is always the database's.
+    let mut portal_state = None;
     let portal = match cfg.settings.portal.listen.trim() {
         "" => None,
         line => {
@@ -255,6 +256,7 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
                 cfg.settings.portal.secure_cookies,
             );
             tracing::info!(%addr, "portal listening");
+            portal_state = Some(state.clone());
             Some(tokio::spawn(async move {
                 let app = crate::portal::router(state)
                     .into_make_service_with_connect_info::<SocketAddr>();
@@ -362,6 +364,9 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
                 match jobs(&cfg, &store, &metrics).await {
                     Ok(new_jobs) => {
                         handle.reload(new_jobs)?;
+                        if let Some(portal) = &portal_state {
+                            portal.set_config(cfg.clone());
+                        }
                         tracing::info!("configuration reloaded");
                         current = cfg;
                     }

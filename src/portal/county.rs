@@ -29,14 +29,15 @@ pub async fn overview(
     headers: HeaderMap,
 ) -> Result<Html<String>, PortalError> {
     let v = operator(&state, &headers).await?;
-    let as_of = crate::pipeline::as_of(&state.cfg);
+    let cfg = state.cfg();
+    let as_of = crate::pipeline::as_of(&cfg);
     let quarter = (as_of.month() - 1) / 3 + 1;
     let period = Period::parse(&format!("{}Q{quarter}", as_of.year()))
         .ok_or_else(|| PortalError::Invalid("no period".into()))?;
-    let report = crate::report::data::gather(&state.cfg, &state.store, &period).await?;
+    let report = crate::report::data::gather(&cfg, &state.store, &period).await?;
     let chart = crate::report::chart_svg(&report);
     let mut sources = String::new();
-    for c in &state.cfg.connectors {
+    for c in &cfg.connectors {
         let last = state.store.latest_snapshot(&c.id, false).await?;
         let good = state.store.latest_snapshot(&c.id, true).await?;
         let (status, note) = match &last {
@@ -67,7 +68,7 @@ pub async fn overview(
          <th>最近可用数据时间</th><th>说明</th></tr></thead><tbody>{sources}</tbody></table></div>\
          <div class=\"card\"><p><a href=\"/dispositions\" id=\"pending\">待签字的核实记录：{pending} 条</a></p>\
          <p><a href=\"/review\" id=\"review\">待人工判断的疑似同一单位：{review} 对</a></p></div>",
-        county = esc(&state.cfg.settings.county.name),
+        county = esc(&cfg.settings.county.name),
     );
     Ok(Html(page(
         "县级概况",

@@ -40,7 +40,7 @@ pub fn in_scope(v: &Viewer, township: Option<&str>) -> bool {
 }
 
 fn today(state: &PortalState) -> NaiveDate {
-    state.cfg.today()
+    state.cfg().today()
 }
 
 /// Checks and records a disposition on `lead` by `actor`, signed at once when the actor may
@@ -74,7 +74,7 @@ pub async fn record(
         }
         if !transfer.is_empty() {
             if !state
-                .cfg
+                .cfg()
                 .gazetteer
                 .townships
                 .iter()
@@ -184,7 +184,8 @@ pub async fn list(
     let v = viewer(&state, &headers).await?;
     let township = list_township(&v, &f)?;
     let leads = super::listing::items(&state, township.as_deref()).await?;
-    let overdue_days = state.cfg.settings.portal.overdue_days;
+    let cfg = state.cfg();
+    let overdue_days = cfg.settings.portal.overdue_days;
     let overdue_before =
         (today(&state) - chrono::Duration::days(i64::from(overdue_days))).to_string();
     let (village, q, reason) = (f.village.trim(), f.q.trim(), f.reason.trim());
@@ -248,7 +249,7 @@ pub async fn list(
         .collect::<String>();
     let township_picker = if v.user.role == "operator" {
         let mut opts = sel("county", &f.township, "未能定位乡镇（县级）");
-        for t in &state.cfg.gazetteer.townships {
+        for t in &cfg.gazetteer.townships {
             opts.push_str(&sel(&t.code, &f.township, &t.name));
         }
         format!("<select name=\"township\" id=\"township\">{opts}</select>")
@@ -360,7 +361,7 @@ pub async fn detail(
         .map(|(d, _)| format!("<option value=\"{0}\">{0}</option>", esc(d)))
         .collect::<String>();
     let townships = state
-        .cfg
+        .cfg()
         .gazetteer
         .townships
         .iter()

@@ -11,7 +11,7 @@ pub mod listing;
 pub mod signin;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -26,7 +26,8 @@ use auth::{RateLimitConfig, Role, SignInLimiter};
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct PortalState {
-    pub cfg: Arc<Config>,
+    /// The configuration; `yingbao serve` swaps in a reloaded one ([`PortalState::set_config`]).
+    config: Arc<RwLock<Arc<Config>>>,
     pub store: Store,
     pub limiter: Arc<SignInLimiter>,
     /// Mark the session cookie `Secure` (the portal is served over HTTPS by a proxy).
@@ -38,11 +39,28 @@ pub struct PortalState {
 impl PortalState {
     pub fn new(cfg: Arc<Config>, store: Store, secure_cookies: bool) -> PortalState {
         PortalState {
-            cfg,
+            config: Arc::new(RwLock::new(cfg)),
             store,
             limiter: Arc::new(SignInLimiter::new(RateLimitConfig::DEFAULT)),
             secure_cookies,
             leads: Arc::new(listing::LeadCache::default()),
+        }
+    }
+
+    /// The current configuration (a request keeps the one it started with).
+    pub fn cfg(&self) -> Arc<Config> {
+        match self.config.read() {
+            Ok(cfg) => cfg.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Swaps in a reloaded configuration; requests after this see it. The listening address
+    /// and `secure_cookies` stay as they were until a restart.
+    pub fn set_config(&self, cfg: Arc<Config>) {
+        match self.config.write() {
+            Ok(mut current) => *current = cfg,
+            Err(poisoned) => *poisoned.into_inner() = cfg,
         }
     }
 
@@ -51,7 +69,7 @@ impl PortalState {
         match code {
             None => "未能定位乡镇（县级）".to_string(),
             Some(c) => self
-                .cfg
+                .cfg()
                 .gazetteer
                 .townships
                 .iter()

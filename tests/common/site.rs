@@ -77,3 +77,53 @@ pub async fn serve(cfg: Config, store: Store) -> String {
     });
     format!("http://{addr}")
 }
+
+/// The CSRF token of the first form on a page.
+pub fn form_token(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token")
+        .to_string()
+}
+
+/// Submits the sign-in form at `base` as a browser does: its page first (the form's token and
+/// cookie), then the post. `http` must not follow redirects, so the session cookie is seen.
+pub async fn sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
+    let html = page.text().await.expect("page");
+    let csrf = form_token(&html);
+    http.post(format!("{base}/login"))
+        .header("cookie", cookie)
+        .form(&[("username", user), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .expect("login")
+}
+
+/// The session cookie (`name=value`) a successful sign-in set.
+pub fn session_cookie(signed_in: &reqwest::Response) -> String {
+    signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string()
+}
