@@ -668,3 +668,186 @@ async fn a_lead_is_overdue_after_the_configured_days_since_its_first_listing() {
         assert_eq!(rows(&p.get(&s.cookie, "/leads").await.1), all);
     }
 }
+
+#[tokio::test]
+async fn the_operator_manages_accounts_and_a_township_account_cannot() {
+    let p = portal().await;
+    // A township account is refused the page and every action.
+    let st = p.login("st").await;
+    assert_eq!(p.get(&st.cookie, "/users").await.0, StatusCode::FORBIDDEN);
+    let attempts: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "/users",
+            vec![
+                ("csrf", &st.csrf),
+                ("username", "intruder"),
+                ("township", SHUITOU),
+                ("password", "intruder-password"),
+            ],
+        ),
+        (
+            "/users/st_lead/password",
+            vec![("csrf", &st.csrf), ("password", "taken-over-123")],
+        ),
+        (
+            "/users/xm_lead/disabled",
+            vec![("csrf", &st.csrf), ("disabled", "1")],
+        ),
+    ];
+    for (path, form) in &attempts {
+        assert_eq!(
+            p.post(&st.cookie, path, form).await,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert!(p
+        .store
+        .user_by_name("intruder")
+        .await
+        .expect("user")
+        .is_none());
+    assert_eq!(
+        p.sign_in("st_lead", "st_lead-password").await.status(),
+        StatusCode::SEE_OTHER,
+        "st_lead's password is unchanged"
+    );
+
+    let op = p.login("county").await;
+    let (status, page) = p.get(&op.cookie, "/users").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("<tr class=\"user\"").count(), 4, "{page}");
+    assert!(page.contains("水头镇") && page.contains("县级管理员"));
+    let add = |username: &'static str, township: &'static str, password: &'static str| {
+        vec![
+            ("csrf", op.csrf.clone()),
+            ("username", username.to_string()),
+            ("display_name", "溪美李四".to_string()),
+            ("township", township.to_string()),
+            ("can_sign", "1".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
+        let request = p
+            .http
+            .post(format!("{}{path}", p.base))
+            .header("cookie", op.cookie.clone())
+            .form(&form);
+        async move {
+            let r = request.send().await.expect("post");
+            (r.status(), r.text().await.expect("body"))
+        }
+    };
+    // Without the session's CSRF token: refused.
+    let mut forged = add("xm_staff", XIMEI, "溪美街道初始密码2026");
+    forged[0].1 = "forged".into();
+    assert_eq!(post("/users", forged).await.0, StatusCode::FORBIDDEN);
+    // Each refusal says why and adds nothing.
+    for (form, why) in [
+        (add("xm staff", XIMEI, "溪美街道初始密码2026"), "用户名须为"),
+        (add("st", XIMEI, "溪美街道初始密码2026"), "已存在"),
+        (
+            add("xm_staff", "350583999", "溪美街道初始密码2026"),
+            "不在本县乡镇名录",
+        ),
+        (add("xm_staff", XIMEI, "short"), "密码至少需要10个字符"),
+    ] {
+        let (status, page) = post("/users", form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{why}");
+        assert!(page.contains(why), "{why}: {page}");
+    }
+    assert!(p
+        .store
+        .user_by_name("xm_staff")
+        .await
+        .expect("user")
+        .is_none());
+
+    // A new township leader of 溪美街道: signs in and sees 溪美's leads only.
+    let (status, page) = post("/users", add("xm_staff", XIMEI, "溪美街道初始密码2026")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("已新增账号"));
+    let added = p
+        .store
+        .user_by_name("xm_staff")
+        .await
+        .expect("user")
+        .expect("added");
+    assert_eq!(added.role, "township");
+    assert_eq!(added.township_code.as_deref(), Some(XIMEI));
+    assert!(added.can_sign && !added.disabled);
+    assert_eq!(added.display_name, "溪美李四");
+    assert!(added.password_hash.starts_with("$argon2id$"));
+    let r = p.sign_in("xm_staff", "溪美街道初始密码2026").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let xm_cookie = common::site::session_cookie(&r);
+    let (_, leads) = p.get(&xm_cookie, "/leads").await;
+    assert!(leads.contains("溪美街道 的线索"), "{leads}");
+    let shuitou = p.lead_ids(SHUITOU).await;
+    assert!(!shuitou.iter().any(|id| leads.contains(id.as_str())));
+
+    // A new password for st: st's session ends and only the new password signs in.
+    let reset = vec![
+        ("csrf", op.csrf.clone()),
+        ("password", "水头镇重置密码2026".to_string()),
+    ];
+    let (status, page) = post("/users/st/password", reset).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("已重置"));
+    assert_eq!(p.get(&st.cookie, "/leads").await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.sign_in("st", "水头镇重置密码2026").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Disabled: signed out and refused at sign-in; enabled again: signs in.
+    let toggle = |v: &str| vec![("csrf", op.csrf.clone()), ("disabled", v.to_string())];
+    assert_eq!(
+        post("/users/xm_staff/disabled", toggle("1")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(p.get(&xm_cookie, "/leads").await.0, StatusCode::SEE_OTHER);
+    let refused = p.sign_in("xm_staff", "溪美街道初始密码2026").await;
+    assert_eq!(refused.status(), StatusCode::OK);
+    assert!(refused
+        .text()
+        .await
+        .expect("page")
+        .contains("用户名或密码错误"));
+    assert_eq!(
+        post("/users/xm_staff/disabled", toggle("0")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        p.sign_in("xm_staff", "溪美街道初始密码2026").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Never the operator's own account; an unknown account is not found.
+    let (status, page) = post("/users/county/disabled", toggle("1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("不能停用自己的账号"));
+    assert_eq!(
+        post("/users/nobody/disabled", toggle("1")).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Audited, by the operator, with no password.
+    let actions: Vec<(String, String)> = [
+        p.store.audit_of("user:xm_staff").await.expect("audit"),
+        p.store.audit_of("user:st").await.expect("audit"),
+    ]
+    .concat()
+    .into_iter()
+    .filter(|(_, actor, _, _)| actor == "county")
+    .map(|(_, _, action, detail)| (action, detail))
+    .collect();
+    let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        names,
+        ["user_add", "user_disable", "user_enable", "user_reset"]
+    );
+    assert!(actions
+        .iter()
+        .all(|(_, d)| !d.contains("初始密码") && !d.contains("重置密码")));
+}

@@ -46,6 +46,12 @@ pub async fn add_user(
             bail!("township `{code}` is not in the county's gazetteer (see county.townships)");
         }
     }
+    if !crate::portal::users::valid_username(username) {
+        bail!(
+            "`{username}` cannot be a username: use 1 to {} letters (Chinese too), digits, `_`, `.` or `-`",
+            crate::portal::users::MAX_USERNAME_CHARS
+        );
+    }
     if store.user_by_name(username).await?.is_some() {
         bail!("user `{username}` exists; use `yingbao user reset {username}` for a new password");
     }

@@ -14,7 +14,10 @@ use super::signin::{viewer, Viewer};
 use super::{PortalError, PortalState};
 use crate::report::period::Period;
 
-async fn operator(state: &PortalState, headers: &HeaderMap) -> Result<Viewer, PortalError> {
+pub(super) async fn operator(
+    state: &PortalState,
+    headers: &HeaderMap,
+) -> Result<Viewer, PortalError> {
     let v = viewer(state, headers).await?;
     if v.user.role != "operator" {
         tracing::warn!(user = %v.user.username, "refused: county page for a township account");

@@ -36,7 +36,7 @@ pub fn page(title: &str, user_line: Option<(&str, &str)>, body: &str) -> String 
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\" id=\"logout\">退出</button></form></header>",
             if who.ends_with("（县级管理员）") {
-                "<a href=\"/county\">县级概况</a><a href=\"/review\">人工判断</a>"
+                "<a href=\"/county\">县级概况</a><a href=\"/review\">人工判断</a><a href=\"/users\">账号管理</a>"
             } else {
                 ""
             },

@@ -9,6 +9,7 @@ pub mod html;
 pub mod leads;
 pub mod listing;
 pub mod signin;
+pub mod users;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -160,6 +161,9 @@ pub fn router(state: PortalState) -> Router {
         .route("/county", get(county::overview))
         .route("/review", get(county::review))
         .route("/review/{id}", post(county::decide))
+        .route("/users", get(users::list).post(users::add))
+        .route("/users/{name}/password", post(users::reset))
+        .route("/users/{name}/disabled", post(users::set_disabled))
         .route("/api/v1/leads", get(api::list))
         .route("/api/v1/leads/{id}/disposition", post(api::dispose))
         .layer(DefaultBodyLimit::max(20 * 1024 * 1024))

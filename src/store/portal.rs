@@ -143,6 +143,54 @@ impl Store {
         }))
     }
 
+    /// Every account, by username.
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(&sql)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| User {
+                    id: r.get(0),
+                    username: r.get(1),
+                    display_name: r.get(2),
+                    role: r.get(3),
+                    township_code: r.get(4),
+                    can_sign: r.get::<i32, _>(5) != 0,
+                    password_hash: r.get(6),
+                    disabled: r.get::<i32, _>(7) != 0,
+                })
+                .collect()
+        }))
+    }
+
+    /// Disables an account (signing it out everywhere) or enables it. False: no such user.
+    pub async fn set_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query::<DB>("UPDATE users SET disabled = $1 WHERE username = $2")
+                .bind(i32::from(disabled))
+                .bind(username)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if disabled {
+                sqlx::query::<DB>("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            n
+        });
+        Ok(n > 0)
+    }
+
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
         self.one_user(&sql, username.to_string(), None).await
