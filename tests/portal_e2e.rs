@@ -1,7 +1,7 @@
 //! The portal in a real headless Chromium (Debian's chromium + chromedriver; `.ci/run`
 //! installs them): a township user signs in on a phone-sized screen, filters its leads, opens
-//! one, records a disposition, uploads a returned Excel list and changes its password;
-//! screenshots are kept.
+//! one, records a disposition, uploads a returned Excel list and changes its password; the
+//! county operator adds an account; screenshots are kept.
 
 mod common;
 
@@ -181,6 +181,30 @@ async fn flow(b: &Browser, site: &site::Site, shots: &Path) -> Result<(), String
         b.current_url().await?.ends_with("/leads"),
         "signed in with the new password",
     )?;
+
+    // The county operator's account page: the four accounts, and a new one added.
+    b.click_nav("#logout").await?;
+    b.goto(&format!("{base}/login")).await?;
+    b.fill("#username", "county").await?;
+    b.fill("#password", "county-password").await?;
+    b.click_nav("#signin").await?;
+    b.click_nav("a[href='/users']").await?;
+    check(b.texts("tr.user").await?.len() == 4, "four accounts listed")?;
+    b.fill("#new-username", "st_clerk").await?;
+    b.fill("#new-display", "水头镇王五").await?;
+    b.select("#new-township", SHUITOU).await?;
+    b.fill("#new-password", "水头镇初始密码2026").await?;
+    b.click_nav("#add-user").await?;
+    check(
+        b.text("#notice").await?.contains("已新增账号"),
+        "account added",
+    )?;
+    let rows = b.texts("tr.user").await?;
+    check(
+        rows.len() == 5 && rows.iter().any(|r| r.contains("水头镇王五")),
+        &format!("rows: {rows:?}"),
+    )?;
+    b.screenshot(&shots.join("07-users.png")).await?;
     Ok(())
 }
 
