@@ -11,16 +11,12 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth;
-use super::html::{csrf_field, esc, page};
+use super::html::{self, csrf_field, page};
 use super::signin::{viewer, Viewer};
 use super::{PortalError, PortalState};
 
 fn password_page(state: &PortalState, v: &Viewer, message: &str, ok: bool) -> String {
-    let msg = match (message.is_empty(), ok) {
-        (true, _) => String::new(),
-        (false, true) => format!("<p class=\"ok\" id=\"notice\">{}</p>", esc(message)),
-        (false, false) => format!("<p class=\"err\" id=\"error\">{}</p>", esc(message)),
-    };
+    let msg = html::message(message, ok);
     let line = v.line(state);
     page(
         "修改密码",
@@ -92,11 +88,7 @@ pub async fn change_password(
     if let Err(e) = auth::check_password_policy(&form.new, &name) {
         return Ok(refused(&state, &v, &e.to_string()));
     }
-    let new = form.new;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
-        .await
-        .map_err(|e| PortalError::Invalid(format!("密码处理失败：{e}")))?
-        .map_err(|e| PortalError::Invalid(e.to_string()))?;
+    let hash = hash_new_password(form.new).await?;
     let signed_out = state
         .store
         .change_password(v.user.id, &hash, &v.session.token_hash)
@@ -119,6 +111,14 @@ pub async fn change_password(
         true,
     ))
     .into_response())
+}
+
+/// Hashes a new password (argon2id, production parameters) off the async threads.
+pub(super) async fn hash_new_password(password: String) -> Result<String, PortalError> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| PortalError::Invalid(format!("密码处理失败：{e}")))?
+        .map_err(|e| PortalError::Invalid(e.to_string()))
 }
 
 /// The form again with why the change was refused (HTTP 400: nothing was changed).

@@ -53,6 +53,31 @@ pub fn page(title: &str, user_line: Option<(&str, &str)>, body: &str) -> String 
     )
 }
 
+/// The line saying what a form did: `ok` in green (`#notice`), else in red (`#error`);
+/// nothing for an empty message.
+pub fn message(text: &str, ok: bool) -> String {
+    match (text.is_empty(), ok) {
+        (true, _) => String::new(),
+        (false, true) => format!("<p class=\"ok\" id=\"notice\">{}</p>", esc(text)),
+        (false, false) => format!("<p class=\"err\" id=\"error\">{}</p>", esc(text)),
+    }
+}
+
+/// `<option>`s of the county's townships (code as value, name as label).
+pub fn township_options(gazetteer: &crate::place::Gazetteer) -> String {
+    gazetteer
+        .townships
+        .iter()
+        .map(|t| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                esc(&t.code),
+                esc(&t.name)
+            )
+        })
+        .collect()
+}
+
 /// A hidden CSRF field for a form.
 pub fn csrf_field(token: &str) -> String {
     format!(

@@ -360,19 +360,7 @@ pub async fn detail(
         .iter()
         .map(|(d, _)| format!("<option value=\"{0}\">{0}</option>", esc(d)))
         .collect::<String>();
-    let townships = state
-        .cfg()
-        .gazetteer
-        .townships
-        .iter()
-        .map(|t| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                esc(&t.code),
-                esc(&t.name)
-            )
-        })
-        .collect::<String>();
+    let townships = super::html::township_options(&state.cfg().gazetteer);
     let body = format!(
         "<h1>{id}</h1><table>{facts}</table><div class=\"card\"><h2>线索原因</h2><ul id=\"reasons\">{reasons}</ul>\
          <h2>各部门数据</h2><ul id=\"evidence\">{evidence}</ul></div>\

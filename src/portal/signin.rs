@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::{self, SessionPolicy};
-use super::html::{esc, page};
+use super::html::page;
 use super::{PortalError, PortalState};
 use crate::store::{StoredSession, User};
 
@@ -122,11 +122,7 @@ fn login_response(state: &PortalState, status: StatusCode, message: &str) -> Res
 }
 
 fn login_form(message: &str, csrf: &str) -> String {
-    let msg = if message.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=\"err\" id=\"error\">{}</p>", esc(message))
-    };
+    let msg = super::html::message(message, false);
     page(
         "登录",
         None,

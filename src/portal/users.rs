@@ -7,9 +7,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use super::account::hash_new_password;
 use super::auth;
 use super::county::operator;
-use super::html::{csrf_field, esc, page};
+use super::html::{self, csrf_field, esc, page};
 use super::signin::Viewer;
 use super::{PortalError, PortalState};
 
@@ -74,24 +75,8 @@ async fn users_page(
             status = if u.disabled { "已停用" } else { "正常" },
         ));
     }
-    let msg = match (message.is_empty(), ok) {
-        (true, _) => String::new(),
-        (false, true) => format!("<p class=\"ok\" id=\"notice\">{}</p>", esc(message)),
-        (false, false) => format!("<p class=\"err\" id=\"error\">{}</p>", esc(message)),
-    };
-    let townships = state
-        .cfg()
-        .gazetteer
-        .townships
-        .iter()
-        .map(|t| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                esc(&t.code),
-                esc(&t.name)
-            )
-        })
-        .collect::<String>();
+    let msg = html::message(message, ok);
+    let townships = html::township_options(&state.cfg().gazetteer);
     let body = format!(
         "<h1>账号管理</h1>{msg}\
          <table><thead><tr><th>用户名</th><th>姓名</th><th>乡镇</th><th>可签字</th><th>状态</th><th>操作</th></tr></thead>\
@@ -122,13 +107,6 @@ async fn refused(state: &PortalState, v: &Viewer, why: &str) -> Result<Response,
 
 async fn done(state: &PortalState, v: &Viewer, what: &str) -> Result<Response, PortalError> {
     Ok(Html(users_page(state, v, what, true).await?).into_response())
-}
-
-async fn hash(password: String) -> Result<String, PortalError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| PortalError::Invalid(format!("密码处理失败：{e}")))?
-        .map_err(|e| PortalError::Invalid(e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -186,7 +164,7 @@ pub async fn add(
         "" => username,
         d => d,
     };
-    let password_hash = hash(form.password).await?;
+    let password_hash = hash_new_password(form.password).await?;
     state
         .store
         .add_user(username, display, role, township, can_sign, &password_hash)
@@ -228,7 +206,7 @@ pub async fn reset(
     if let Err(e) = auth::check_password_policy(&form.password, &username) {
         return refused(&state, &v, &e.to_string()).await;
     }
-    let password_hash = hash(form.password).await?;
+    let password_hash = hash_new_password(form.password).await?;
     state
         .store
         .reset_password(&username, &password_hash)

@@ -65,6 +65,14 @@ fn parse_time(s: &str) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// Which accounts [`Store::select_users`] reads.
+#[derive(Clone, Copy)]
+enum UserKey<'a> {
+    All,
+    Name(&'a str),
+    Id(i64),
+}
+
 const USER_COLUMNS: &str =
     "id, username, display_name, role, township_code, can_sign, password_hash, disabled";
 
@@ -145,24 +153,7 @@ impl Store {
 
     /// Every account, by username.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
-        Ok(on_pool!(self, pool => {
-            sqlx::query::<DB>(&sql)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|r| User {
-                    id: r.get(0),
-                    username: r.get(1),
-                    display_name: r.get(2),
-                    role: r.get(3),
-                    township_code: r.get(4),
-                    can_sign: r.get::<i32, _>(5) != 0,
-                    password_hash: r.get(6),
-                    disabled: r.get::<i32, _>(7) != 0,
-                })
-                .collect()
-        }))
+        self.select_users(UserKey::All).await
     }
 
     /// Disables an account (signing it out everywhere) or enables it. False: no such user.
@@ -192,37 +183,41 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
-        self.one_user(&sql, username.to_string(), None).await
+        Ok(self.select_users(UserKey::Name(username)).await?.pop())
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        self.one_user(&sql, String::new(), Some(id)).await
+        Ok(self.select_users(UserKey::Id(id)).await?.pop())
     }
 
-    async fn one_user(
-        &self,
-        sql: &str,
-        name: String,
-        id: Option<i64>,
-    ) -> Result<Option<User>, StoreError> {
+    async fn select_users(&self, key: UserKey<'_>) -> Result<Vec<User>, StoreError> {
+        let filter = match key {
+            UserKey::All => "",
+            UserKey::Name(_) => " WHERE username = $1",
+            UserKey::Id(_) => " WHERE id = $1",
+        };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users{filter} ORDER BY username");
         Ok(on_pool!(self, pool => {
-            let q = sqlx::query::<DB>(sql);
-            let q = match id {
-                Some(id) => q.bind(id),
-                None => q.bind(name),
+            let q = sqlx::query::<DB>(&sql);
+            let q = match key {
+                UserKey::All => q,
+                UserKey::Name(name) => q.bind(name),
+                UserKey::Id(id) => q.bind(id),
             };
-            q.fetch_optional(pool).await?.map(|r| User {
-                id: r.get(0),
-                username: r.get(1),
-                display_name: r.get(2),
-                role: r.get(3),
-                township_code: r.get(4),
-                can_sign: r.get::<i32, _>(5) != 0,
-                password_hash: r.get(6),
-                disabled: r.get::<i32, _>(7) != 0,
-            })
+            q.fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| User {
+                    id: r.get(0),
+                    username: r.get(1),
+                    display_name: r.get(2),
+                    role: r.get(3),
+                    township_code: r.get(4),
+                    can_sign: r.get::<i32, _>(5) != 0,
+                    password_hash: r.get(6),
+                    disabled: r.get::<i32, _>(7) != 0,
+                })
+                .collect()
         }))
     }
 
