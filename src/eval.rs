@@ -7,7 +7,6 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::config::settings::Policy;
 use crate::config::table::read_table;
 use crate::config::Problem;
 use crate::domain::IndustryCode;
@@ -15,6 +14,7 @@ use crate::resolve::MasterRecord;
 use crate::screen::catalogue::RiskCatalogue;
 use crate::screen::filing::FilingStatus;
 use crate::screen::rules::matching_rules;
+use crate::screen::Policy;
 
 /// One true employer.
 #[derive(Debug, Clone)]

@@ -31,6 +31,7 @@ pub async fn resolve_csv(
     let ctx = pipeline::match_context(&cfg, &locator);
     let opts = crate::resolve::ResolveOptions {
         thresholds: cfg.settings.resolve,
+        fusion: cfg.settings.fusion,
         keep_compared: truth.is_some(),
         ..Default::default()
     };

@@ -75,6 +75,33 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
             s.withheld
         );
     }
+    if s.pending > 0 {
+        println!(
+            "leads held at the county (待核实, not sent to townships): {} in {}",
+            s.pending,
+            s.out_dir
+                .join(crate::pipeline::lists::PENDING_DIR)
+                .display()
+        );
+    }
+    if !s.referrals.is_empty() {
+        let (leads, records): (usize, usize) = s
+            .referrals
+            .values()
+            .fold((0, 0), |(a, b), (l, r)| (a + l, b + r));
+        println!(
+            "other counties' employers referred (外县线索移交): {leads} lead(s), {records} record(s), in {}",
+            s.out_dir.join(crate::pipeline::lists::REFERRAL_DIR).display()
+        );
+        for (county, (l, r)) in &s.referrals {
+            println!("  {county:<14} {l:>6} lead(s) {r:>6} record(s)");
+        }
+    }
+    for (word, n) in &s.unknown_statuses {
+        println!(
+            "! status {word} is in no list of [policy.operating] ({n} employer(s)): not counted as operating; add it where it belongs"
+        );
+    }
     for (code, name, n) in &s.by_township {
         println!(
             "  {:<10} {:<14} {n:>6}",

@@ -5,12 +5,12 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::delivery::CHANNEL_KINDS;
-use super::flags::INDUSTRY_LEVELS;
 use super::lifecycle::EFFECTS;
 use super::problem::{did_you_mean, Problem};
 use super::settings::Settings;
 use super::spanned::{Seg, SpannedDoc};
 use crate::place::Gazetteer;
+use crate::screen::flag_settings::INDUSTRY_LEVELS;
 
 fn path(keys: &[&str]) -> Vec<Seg> {
     keys.iter().map(|k| Seg::Key(k.to_string())).collect()

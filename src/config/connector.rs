@@ -254,12 +254,46 @@ fn default_separators() -> String {
     "、,，;；/|".to_string()
 }
 
+/// The unit a feed writes revenue (营业收入) in; every unit is a multiplier to 万元, the unit
+/// screening uses. `yuan` 元, `qian_yuan` 千元, `wan` 万元, `bai_wan` 百万元, `yi` 亿元 (the
+/// Chinese names are accepted too). A text cell ending in one of the Chinese units overrides it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RevenueUnit {
-    #[default]
-    Wan,
+    #[serde(alias = "元")]
     Yuan,
+    #[serde(alias = "千元")]
+    QianYuan,
+    #[default]
+    #[serde(alias = "万元")]
+    Wan,
+    #[serde(alias = "百万元")]
+    BaiWan,
+    #[serde(alias = "亿元")]
+    Yi,
+}
+
+impl RevenueUnit {
+    /// Every unit with its Chinese name, longest name first (for suffixes in text cells).
+    pub const ALL: [(&'static str, RevenueUnit); 5] = [
+        ("百万元", RevenueUnit::BaiWan),
+        ("千元", RevenueUnit::QianYuan),
+        ("万元", RevenueUnit::Wan),
+        ("亿元", RevenueUnit::Yi),
+        ("元", RevenueUnit::Yuan),
+    ];
+
+    /// `n` of this unit in 万元 (divisions where the unit is smaller, so `15000000` 元 is
+    /// exactly 1500 万元).
+    pub fn to_wan(self, n: f64) -> f64 {
+        match self {
+            RevenueUnit::Yuan => n / 10_000.0,
+            RevenueUnit::QianYuan => n / 10.0,
+            RevenueUnit::Wan => n,
+            RevenueUnit::BaiWan => n * 100.0,
+            RevenueUnit::Yi => n * 10_000.0,
+        }
+    }
 }
 
 /// The canonical fields a connector may map, with what each holds (shown by `check`).
@@ -275,7 +309,14 @@ pub const CANONICAL_FIELDS: &[(&str, &str)] = &[
     ("industry_code", "GB/T 4754-2017 code, `3011` or `C3011`"),
     ("industry_name", "industry name"),
     ("registry_status", "登记状态"),
-    ("registered_on", "registration date"),
+    (
+        "registered_on",
+        "registration (establishment) date, 成立日期",
+    ),
+    (
+        "deregistered_on",
+        "deregistration or revocation date, 注销日期/吊销日期",
+    ),
     ("tax_status", "纳税人状态"),
     ("last_tax_date", "date of the last tax return"),
     ("stats_status", "统计 运营状态"),

@@ -4,7 +4,6 @@
 pub mod check_delivery;
 pub mod connector;
 pub mod delivery;
-pub mod flags;
 pub mod lifecycle;
 pub mod load;
 pub mod problem;

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// Everything in `config/yingbao.toml`.
@@ -18,16 +17,19 @@ pub struct Settings {
     #[serde(default)]
     pub snapshot: SnapshotPolicy,
     #[serde(default)]
-    pub policy: Policy,
+    pub policy: crate::screen::policy::Policy,
     /// Entity-resolution thresholds.
     #[serde(default)]
     pub resolve: crate::resolve::Thresholds,
+    /// Which record decides each fact of an employer's master record.
+    #[serde(default)]
+    pub fusion: crate::resolve::fusion::FusionRules,
     /// When `yingbao serve` runs the job, and where it answers health and metrics requests.
     #[serde(default)]
     pub daemon: Daemon,
     /// Lead kinds beyond non-filing, and the SME-assistance list.
     #[serde(default)]
-    pub flags: super::flags::Flags,
+    pub flags: crate::screen::flag_settings::Flags,
     /// Where township lists go besides the output folder, and how deliveries are retried.
     #[serde(default)]
     pub delivery: super::delivery::Delivery,
@@ -209,173 +211,4 @@ impl Default for SnapshotPolicy {
 
 fn default_ratio() -> f64 {
     0.8
-}
-
-/// The screening rules. Every threshold and word list an operator might need to change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    /// The date screening is done as of. Leave unset in production (today in the county's time
-    /// zone); the bundled sample sets it so its results do not drift with the calendar.
-    #[serde(default, deserialize_with = "date_or_string")]
-    pub as_of: Option<NaiveDate>,
-    /// GB/T 4754-2017 code → 严重/一般 (`code,class,name,source`).
-    #[serde(default = "default_catalogue")]
-    pub risk_catalogue: PathBuf,
-    /// A declaration or annual update older than this many months is lapsed.
-    #[serde(default = "default_lapse")]
-    pub lapse_months: u32,
-    #[serde(default)]
-    pub operating: OperatingRules,
-    /// Lead rules; an employer matching any rule (and operating, and not current) is a lead.
-    #[serde(default = "default_rules")]
-    pub lead_rules: Vec<LeadRule>,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            as_of: None,
-            risk_catalogue: default_catalogue(),
-            lapse_months: default_lapse(),
-            operating: OperatingRules::default(),
-            lead_rules: default_rules(),
-        }
-    }
-}
-
-fn default_catalogue() -> PathBuf {
-    PathBuf::from("config/risk_catalogue.csv")
-}
-
-fn default_lapse() -> u32 {
-    13
-}
-
-/// The operating definition: which statuses mean what, and the stop rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OperatingRules {
-    /// An employer that stopped less than this many months ago, and is not deregistered,
-    /// still counts as operating (national plan: 6 months).
-    #[serde(default = "default_stop_months")]
-    pub stop_rule_months: u32,
-    /// Exam or testing records this recent prove the employer operates.
-    #[serde(default = "default_evidence_months")]
-    pub evidence_months: u32,
-    /// Registry statuses meaning the employer is gone (never a lead). Matched as substrings.
-    #[serde(default = "default_registry_gone")]
-    pub registry_gone: Vec<String>,
-    /// Registry statuses meaning suspended (a lead only with recent activity).
-    #[serde(default = "default_registry_suspended")]
-    pub registry_suspended: Vec<String>,
-    /// Tax statuses meaning the taxpayer is active.
-    #[serde(default = "default_tax_active")]
-    pub tax_active: Vec<String>,
-    /// Tax statuses meaning the taxpayer is gone.
-    #[serde(default = "default_tax_gone")]
-    pub tax_gone: Vec<String>,
-    /// Statistics 运营状态 values meaning the unit operates.
-    #[serde(default = "default_stats_active")]
-    pub stats_active: Vec<String>,
-}
-
-impl Default for OperatingRules {
-    fn default() -> Self {
-        OperatingRules {
-            stop_rule_months: default_stop_months(),
-            evidence_months: default_evidence_months(),
-            registry_gone: default_registry_gone(),
-            registry_suspended: default_registry_suspended(),
-            tax_active: default_tax_active(),
-            tax_gone: default_tax_gone(),
-            stats_active: default_stats_active(),
-        }
-    }
-}
-
-fn strings(xs: &[&str]) -> Vec<String> {
-    xs.iter().map(|s| s.to_string()).collect()
-}
-fn default_stop_months() -> u32 {
-    6
-}
-fn default_evidence_months() -> u32 {
-    12
-}
-fn default_registry_gone() -> Vec<String> {
-    strings(&["注销", "吊销", "撤销", "迁出"])
-}
-fn default_registry_suspended() -> Vec<String> {
-    strings(&["停业", "歇业", "清算"])
-}
-fn default_tax_active() -> Vec<String> {
-    strings(&["正常", "03"])
-}
-fn default_tax_gone() -> Vec<String> {
-    strings(&["注销", "非正常户注销", "注销"])
-}
-fn default_stats_active() -> Vec<String> {
-    strings(&["营业", "正常营业", "正常运营", "1"])
-}
-
-/// One lead rule. All conditions given must hold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeadRule {
-    /// Short English id, shown in exports and logs.
-    pub id: String,
-    /// Risk classes the employer's industry must have (`严重`, `一般`). Empty: any.
-    #[serde(default)]
-    pub risk_classes: Vec<String>,
-    /// Minimum number of workers.
-    #[serde(default)]
-    pub min_workers: Option<u32>,
-    /// Exam or testing evidence within this many months is required.
-    #[serde(default)]
-    pub evidence_within_months: Option<u32>,
-    /// Only for employers in the industrial 门类 (B 采矿业, C 制造业, D 电力…) when true.
-    #[serde(default)]
-    pub industrial_only: bool,
-    /// The reason township staff read, in Chinese. Placeholders: {industry} {class} {workers}
-    /// {evidence} {months}.
-    pub reason: String,
-}
-
-fn default_rules() -> Vec<LeadRule> {
-    vec![
-        LeadRule {
-            id: "severe_industry".into(),
-            risk_classes: vec!["严重".into()],
-            min_workers: Some(10),
-            evidence_within_months: None,
-            industrial_only: false,
-            reason: "属职业病危害严重行业（{industry}），从业人数{workers}人".into(),
-        },
-        LeadRule {
-            id: "hazard_evidence".into(),
-            risk_classes: vec![],
-            min_workers: None,
-            evidence_within_months: Some(24),
-            industrial_only: false,
-            reason: "近{months}个月有{evidence}记录".into(),
-        },
-    ]
-}
-
-/// Accepts a TOML date (`2025-06-30`) or a string (`"2025-06-30"`).
-fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    use serde::de::Error;
-    let text = match toml::Value::deserialize(d)? {
-        toml::Value::String(s) => s,
-        toml::Value::Datetime(dt) => dt.to_string(),
-        other => {
-            return Err(D::Error::custom(format!(
-                "expected a date like 2025-06-30, found {other}"
-            )))
-        }
-    };
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| D::Error::custom(format!("`{text}` is not a date like 2025-06-30")))
 }

@@ -88,6 +88,15 @@ pub fn write_township_lists(
     cycle: &str,
     lists: &[(TownshipKey, Vec<LeadRow>)],
 ) -> Result<Vec<WrittenList>, DeliverError> {
+    write_lists(dir, lists, |key| list_title(county, &key.name, cycle))
+}
+
+/// [`write_township_lists`] with each list's title given by `title`.
+pub fn write_lists(
+    dir: &Path,
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+    title: impl Fn(&TownshipKey) -> String,
+) -> Result<Vec<WrittenList>, DeliverError> {
     let mut seen = HashSet::new();
     let mut planned = Vec::with_capacity(lists.len());
     for (key, rows) in lists {
@@ -107,8 +116,7 @@ pub fn write_township_lists(
 
     std::fs::create_dir_all(dir).map_err(|e| DeliverError::io(dir, e))?;
     for (written, (key, rows)) in planned.iter().zip(lists) {
-        let title = list_title(county, &key.name, cycle);
-        write_lead_workbook(&written.xlsx, &title, rows)?;
+        write_lead_workbook(&written.xlsx, &title(key), rows)?;
         write_lead_csv(&written.csv, rows)?;
     }
 

@@ -119,6 +119,9 @@ pub struct Observation {
     pub registry_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_on: Option<NaiveDate>,
+    /// 注销日期 or 吊销日期: when the employer ceased to exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deregistered_on: Option<NaiveDate>,
     /// 纳税人状态 as the feed wrote it (正常, 非正常, 注销 …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_status: Option<String>,

@@ -56,6 +56,7 @@ pub fn absorb(into: &mut Observation, other: Observation) {
         industry_name,
         registry_status,
         registered_on,
+        deregistered_on,
         tax_status,
         last_tax_date,
         stats_status,
@@ -89,6 +90,7 @@ pub fn absorb(into: &mut Observation, other: Observation) {
     fill(&mut into.industry_name, industry_name);
     fill(&mut into.registry_status, registry_status);
     fill(&mut into.registered_on, registered_on);
+    fill(&mut into.deregistered_on, deregistered_on);
     fill(&mut into.tax_status, tax_status);
     fill(&mut into.last_tax_date, last_tax_date);
     fill(&mut into.stats_status, stats_status);

@@ -240,12 +240,15 @@ pub fn parse_revenue(cell: &Cell, unit: RevenueUnit) -> Result<Option<f64>, Valu
                 return Ok(None);
             }
             let mut unit = unit;
-            if let Some(rest) = t.strip_suffix("万元").or_else(|| t.strip_suffix('万')) {
+            if let Some((rest, u)) = RevenueUnit::ALL
+                .iter()
+                .find_map(|(name, u)| t.strip_suffix(name).map(|rest| (rest, *u)))
+            {
+                t = rest;
+                unit = u;
+            } else if let Some(rest) = t.strip_suffix('万') {
                 t = rest;
                 unit = RevenueUnit::Wan;
-            } else if let Some(rest) = t.strip_suffix('元') {
-                t = rest;
-                unit = RevenueUnit::Yuan;
             }
             let cleaned: String = t
                 .chars()
@@ -267,10 +270,7 @@ pub fn parse_revenue(cell: &Cell, unit: RevenueUnit) -> Result<Option<f64>, Valu
     if !n.is_finite() {
         return Err(ValueError::NotANumber);
     }
-    Ok(Some(match unit {
-        RevenueUnit::Wan => n,
-        RevenueUnit::Yuan => n / 10_000.0,
-    }))
+    Ok(Some(unit.to_wan(n)))
 }
 
 /// A list in one cell, split on any of `separators`; items trimmed, blanks and duplicates
@@ -390,6 +390,20 @@ mod tests {
         assert_eq!(
             parse_revenue(&t("300万元"), RevenueUnit::Yuan),
             Ok(Some(300.0))
+        );
+        assert_eq!(
+            parse_revenue(&t("2,500千元"), RevenueUnit::Wan),
+            Ok(Some(250.0)),
+            "千元 in the cell"
+        );
+        assert_eq!(
+            parse_revenue(&Cell::Number(2500.0), RevenueUnit::QianYuan),
+            Ok(Some(250.0)),
+            "a feed in 千元"
+        );
+        assert_eq!(
+            parse_revenue(&t("1.5亿元"), RevenueUnit::Wan),
+            Ok(Some(15_000.0))
         );
         assert_eq!(
             parse_revenue(&t("abc"), RevenueUnit::Wan),

@@ -65,6 +65,9 @@ pub fn find_leads(
             row.kind = kind.label_zh().to_string();
             row.reasons = reasons;
             row.evidence = evidence.iter().map(Evidence::line).collect();
+            // Which record decided each fact the screening used.
+            row.evidence
+                .extend(m.provenance.iter().map(|p| format!("采信：{}", p.line())));
             out.push(Lead {
                 lead_id: row.lead_id.clone(),
                 kind,

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod evidence;
+pub mod hold;
 pub mod lifecycle;
 pub mod priority;
 

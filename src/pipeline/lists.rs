@@ -10,8 +10,9 @@ use crate::config::Config;
 use crate::deliver::lead_row::LeadRow;
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
-use crate::deliver::township_files::{TownshipKey, WrittenList};
+use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};
 use crate::domain::Observation;
+use crate::leads::hold::Destination;
 use crate::leads::{Lead, LeadState};
 use crate::place::{Locator, Placement, Township};
 use crate::resolve::{Link, MasterRecord};
@@ -234,4 +235,112 @@ mod tests {
         );
         assert_eq!(excel_link("", "r", "f.xlsx"), None);
     }
+}
+
+/// Leads that go to no township: the county's 待核实 list and the referral list of each
+/// other county (外县线索移交).
+#[derive(Debug, Clone, Default)]
+pub struct SideLists {
+    pub pending: Vec<LeadRow>,
+    /// (county code, county name) → rows and the records behind each.
+    pub referrals: BTreeMap<(String, String), Vec<(LeadRow, usize)>>,
+}
+
+/// Sub-folder of a run's output with the county's 待核实 list.
+pub const PENDING_DIR: &str = "待核实";
+/// Sub-folder of a run's output with one referral list per other county.
+pub const REFERRAL_DIR: &str = "外县线索移交";
+
+impl SideLists {
+    /// Adds a lead that `destination` sends elsewhere than a township; `records` is how many
+    /// source records its employer has.
+    pub fn add(&mut self, lead: &Lead, destination: Destination, records: usize) {
+        let mut row = lead.row.clone();
+        match destination {
+            Destination::Township => {}
+            Destination::Pending(why) => {
+                row.reasons.insert(0, why);
+                self.pending.push(row);
+            }
+            Destination::Referral { code, name, basis } => {
+                row.reasons.insert(0, format!("外县线索：{basis}"));
+                row.township = name.clone();
+                row.village.clear();
+                row.placement = "不在本县，移交属地".to_string();
+                self.referrals
+                    .entry((code, name))
+                    .or_default()
+                    .push((row, records));
+            }
+        }
+    }
+
+    /// Referred leads and records per other county, by name.
+    pub fn referral_counts(&self) -> BTreeMap<String, (usize, usize)> {
+        self.referrals
+            .iter()
+            .map(|((_, name), rows)| {
+                (
+                    name.clone(),
+                    (rows.len(), rows.iter().map(|(_, n)| n).sum()),
+                )
+            })
+            .collect()
+    }
+
+    /// Writes `待核实/` (when it has rows) and `外县线索移交/` (one list per county).
+    pub fn write(
+        &self,
+        dir: &std::path::Path,
+        county: &str,
+        cycle: &str,
+    ) -> Result<Vec<std::path::PathBuf>, crate::deliver::DeliverError> {
+        let mut out = Vec::new();
+        if !self.pending.is_empty() {
+            let lists = vec![(
+                TownshipKey {
+                    code: None,
+                    name: "待核实".to_string(),
+                },
+                self.pending.clone(),
+            )];
+            let written = write_lists(&dir.join(PENDING_DIR), &lists, |_| {
+                format!(
+                    "{county} 职业病危害项目申报线索待核实清单（{cycle}，匹配存疑，不下发乡镇）"
+                )
+            })?;
+            out.extend(written.into_iter().map(|w| w.xlsx));
+        }
+        if !self.referrals.is_empty() {
+            let lists: Vec<(TownshipKey, Vec<LeadRow>)> = self
+                .referrals
+                .iter()
+                .map(|((code, name), rows)| {
+                    (
+                        TownshipKey {
+                            code: Some(code.clone()),
+                            name: name.clone(),
+                        },
+                        rows.iter().map(|(r, _)| r.clone()).collect(),
+                    )
+                })
+                .collect();
+            let written = write_lists(&dir.join(REFERRAL_DIR), &lists, |key| {
+                format!("{county}移交{} 职业病危害项目申报线索（{cycle}）", key.name)
+            })?;
+            out.extend(written.into_iter().map(|w| w.xlsx));
+        }
+        Ok(out)
+    }
+}
+
+/// Status words the operating rules do not know, with how many employers gave each.
+pub fn unknown_statuses(assessments: &[Assessment]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for a in assessments {
+        for w in &a.unknown_statuses {
+            *out.entry(w.clone()).or_default() += 1;
+        }
+    }
+    out
 }

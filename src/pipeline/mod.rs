@@ -11,12 +11,15 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::deliver::township_files::write_township_lists;
 use crate::domain::Feed;
+use crate::leads::hold::{self, Destination};
 use crate::leads::lifecycle;
 use crate::leads::{find_leads, Lead, LeadState};
 use crate::place::{Locator, Placement};
 use crate::resolve::{resolve, MatchContext, ResolveOptions};
+use crate::screen::scope::{self, Scope};
 use crate::screen::screen;
 use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store, StoreError};
+use lists::SideLists;
 
 pub mod lists;
 mod sources;
@@ -99,6 +102,14 @@ pub struct RunSummary {
     pub push_blocked: Option<String>,
     /// Record pairs waiting for an operator's decision (`yingbao review`).
     pub review_pairs: usize,
+    /// Leads on the county's 待核实 list (an unsure match, or in no register when required).
+    pub pending: usize,
+    /// Employers of other counties referred (外县线索移交), by county name: (leads, records).
+    pub referrals: BTreeMap<String, (usize, usize)>,
+    /// The 待核实 and 外县线索移交 files written this run.
+    pub side_lists: Vec<PathBuf>,
+    /// Status words the operating rules do not know, with how many employers gave them.
+    pub unknown_statuses: BTreeMap<String, usize>,
     pub resolve: crate::resolve::ResolveStats,
     pub out_dir: PathBuf,
     pub timings: Vec<StageTiming>,
@@ -223,6 +234,7 @@ async fn run_inner(
         thresholds: cfg.settings.resolve,
         overrides: store.overrides().await?,
         keep_compared: false,
+        fusion: cfg.settings.fusion,
     };
     let (observations, resolution) = tokio::task::spawn_blocking(move || {
         let ctx = match_context(&ctx_cfg, &loc);
@@ -233,14 +245,22 @@ async fn run_inner(
     tracing::info!(stats = ?resolution.stats, "resolved");
     clock.lap("resolve");
 
+    // An employer of another county is never placed here.
+    let scopes: Vec<Scope> = resolution
+        .records
+        .iter()
+        .map(|m| scope::judge(m, &locator, cfg.settings.policy.require_registry))
+        .collect();
     let placements: Vec<Placement> = resolution
         .records
         .iter()
-        .map(|m| {
-            locator.place(
+        .zip(&scopes)
+        .map(|(m, scope)| match scope {
+            Scope::OtherCounty { .. } => Placement::unplaced(),
+            _ => locator.place(
                 m.region_code.as_deref(),
                 m.addresses.iter().map(String::as_str),
-            )
+            ),
         })
         .collect();
     clock.lap("place");
@@ -274,6 +294,23 @@ async fn run_inner(
         )
     };
     drop(members);
+    // Leads of another county, and leads resting on an unsure match, do not go to a township.
+    let unsure = hold::unsure_matches(&resolution.review, &resolution.links);
+    let mut side = SideLists::default();
+    leads.retain(|l| {
+        let i = l.entity_index;
+        match hold::destination(&resolution.records[i], &scopes[i], unsure.get(&l.entity_id)) {
+            Destination::Township => true,
+            other => {
+                side.add(l, other, resolution.records[i].members);
+                false
+            }
+        }
+    });
+    let unknown_statuses = lists::unknown_statuses(&assessments);
+    for (word, n) in &unknown_statuses {
+        tracing::warn!(status = %word, employers = n, "a status word the operating rules do not know: add it to [policy.operating]");
+    }
     // A stale register would turn every recent filing into a false lead: keep the leads for
     // the operator, but hand nothing to the townships until the register is fresh again.
     let push_blocked = sources
@@ -402,6 +439,13 @@ async fn run_inner(
     } else {
         Vec::new()
     };
+    let side_written = {
+        let dir = out_dir.clone();
+        let county = cfg.settings.county.name.clone();
+        let label = cycle.label.clone();
+        let side = side.clone();
+        tokio::task::spawn_blocking(move || side.write(&dir, &county, &label)).await??
+    };
     let sme = if cfg.settings.flags.sme_assistance.enabled && push_blocked.is_none() {
         let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
         let n = rows.len();
@@ -512,6 +556,10 @@ async fn run_inner(
         register_missing,
         push_blocked,
         review_pairs: resolution.review.len(),
+        pending: side.pending.len(),
+        referrals: side.referral_counts(),
+        side_lists: side_written,
+        unknown_statuses,
         resolve: resolution.stats.clone(),
         out_dir,
         timings: clock.timings,

@@ -66,7 +66,7 @@ pub struct Placement {
 }
 
 impl Placement {
-    fn unplaced() -> Placement {
+    pub fn unplaced() -> Placement {
         Placement {
             township_code: None,
             village_code: None,

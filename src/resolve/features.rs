@@ -3,7 +3,9 @@
 
 use crate::domain::uscc::{clean, org_code_of};
 use crate::domain::Observation;
-use crate::place::Locator;
+use chrono::NaiveDate;
+
+use crate::place::{Locator, PlacementMethod};
 
 use super::name::{fold, parse_with, NameParts};
 
@@ -41,6 +43,29 @@ pub struct Features {
     pub street: Option<String>,
     pub industry: Option<String>,
     pub legal_rep: Option<String>,
+    /// When the employer came to exist and ceased to (a register's 成立日期, 注销日期).
+    pub born: Option<NaiveDate>,
+    pub gone: Option<NaiveDate>,
+    /// When this record saw the employer active (an exam, a report, a filing, a tax return).
+    pub seen: Option<NaiveDate>,
+}
+
+/// Days a record's date may fall outside its employer's life before they are kept apart
+/// (registers and clinics date things with some slack).
+pub const LIFE_SLACK_DAYS: i64 = 31;
+
+impl Features {
+    /// Whether one record was seen while the other's employer did not exist: before its
+    /// establishment or after its deregistration (by more than [`LIFE_SLACK_DAYS`]). Such
+    /// records cannot be one employer.
+    pub fn lives_apart(&self, other: &Features) -> bool {
+        fn outside(seen: Option<NaiveDate>, f: &Features) -> bool {
+            let Some(seen) = seen else { return false };
+            let slack = chrono::Duration::days(LIFE_SLACK_DAYS);
+            f.born.is_some_and(|b| seen + slack < b) || f.gone.is_some_and(|g| seen > g + slack)
+        }
+        outside(self.seen, other) || outside(other.seen, self)
+    }
 }
 
 impl MatchContext<'_> {
@@ -82,6 +107,16 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
         let p = loc.place(o.region_code.as_deref(), o.address.as_deref());
         township = p.township_code;
         village = p.village_code;
+        // A township typed into the name (`…河东街道铭华汽修厂`, as sole traders are named)
+        // places the record when its address does not: a namesake elsewhere then differs.
+        if township.is_none() {
+            if let Some(n) = o.name.as_deref() {
+                let p = loc.place_address(n);
+                if p.method == PlacementMethod::TownshipName {
+                    township = p.township_code;
+                }
+            }
+        }
     }
     let street = o
         .address
@@ -98,6 +133,12 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
         street,
         industry: o.industry_code.as_ref().map(|c| c.as_str().to_string()),
         legal_rep: o.legal_rep.as_deref().map(fold).filter(|s| !s.is_empty()),
+        born: o.registered_on,
+        gone: o.deregistered_on,
+        seen: [o.evidence_date, o.last_filed(), o.last_tax_date]
+            .into_iter()
+            .flatten()
+            .max(),
     }
 }
 
@@ -194,6 +235,92 @@ pub fn arabic_numerals(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::place::{Gazetteer, Township};
+
+    fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, day)
+    }
+
+    /// Cause 5 of the trusted-leads issue: a record dated after a company was deregistered
+    /// joined it instead of the new company that later took the same name.
+    #[test]
+    fn a_record_seen_outside_an_employers_life_lives_apart_from_it() {
+        let old = Features {
+            born: d(2005, 4, 1),
+            gone: d(2018, 6, 30),
+            ..Default::default()
+        };
+        let new = Features {
+            born: d(2020, 3, 1),
+            ..Default::default()
+        };
+        let exam_2025 = Features {
+            seen: d(2025, 3, 12),
+            ..Default::default()
+        };
+        let exam_2016 = Features {
+            seen: d(2016, 9, 1),
+            ..Default::default()
+        };
+        assert!(exam_2025.lives_apart(&old), "after the deregistration");
+        assert!(!exam_2025.lives_apart(&new));
+        assert!(exam_2016.lives_apart(&new), "before the establishment");
+        assert!(!exam_2016.lives_apart(&old));
+        assert!(new.lives_apart(&exam_2016), "symmetric");
+        // Within the slack, or undated: no judgement.
+        let early = Features {
+            seen: d(2020, 2, 10),
+            ..Default::default()
+        };
+        assert!(!early.lives_apart(&new));
+        assert!(!Features::default().lives_apart(&old));
+    }
+
+    /// A sole trader's township typed into its name places the record for matching.
+    #[test]
+    fn a_township_in_the_name_places_a_record_without_an_address() {
+        let g = Gazetteer::new(
+            "130981",
+            vec![
+                Township {
+                    code: "130981001".into(),
+                    name: "河东街道".into(),
+                },
+                Township {
+                    code: "130981100".into(),
+                    name: "交河镇".into(),
+                },
+            ],
+            Vec::new(),
+            Vec::new(),
+        );
+        let loc = Locator::new(&g);
+        let ctx = MatchContext {
+            region_words: vec!["泊头市".into()],
+            place_words: vec!["河东街道".into(), "交河镇".into()],
+            locator: Some(&loc),
+        };
+        let o = Observation {
+            name: Some("泊头市河东街道铭华汽修厂".into()),
+            ..Default::default()
+        };
+        let f = features(&o, &ctx, &ctx.prefixes());
+        assert_eq!(f.township.as_deref(), Some("130981001"));
+        // The namesake with an address in 交河镇 is then a different place.
+        let other = Observation {
+            name: Some("泊头市铭华汽修厂".into()),
+            address: Some("泊头市交河镇新华街3号".into()),
+            ..Default::default()
+        };
+        let g = features(&other, &ctx, &ctx.prefixes());
+        assert_eq!(g.township.as_deref(), Some("130981100"));
+        let gamma = super::super::compare::compare(&f, &g);
+        assert_eq!(
+            gamma[super::super::compare::Field::Address.index()],
+            Some(3),
+            "different place"
+        );
+    }
 
     #[test]
     fn numerals_become_digits() {

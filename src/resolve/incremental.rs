@@ -174,6 +174,7 @@ impl Resolver {
     ) -> (&Resolution, UpdateStats) {
         if opts.thresholds != self.opts.thresholds
             || opts.overrides != self.opts.overrides
+            || opts.fusion != self.opts.fusion
             || self.dead * 4 > self.slots.len()
         {
             let previous = self.current.previous_links();
@@ -510,6 +511,7 @@ impl Resolver {
             .collect();
         let work: Vec<(&usize, &Vec<usize>)> = rebuilt.iter().collect();
         let slots = &self.slots;
+        let fusion = &self.opts.fusion;
         let folded: Vec<(Kept, super::MasterRecord, Vec<Link>)> = parallel_chunks(&work, |part| {
             part.iter()
                 .filter_map(|(root, members)| {
@@ -533,7 +535,7 @@ impl Resolver {
                         id: id.clone(),
                         members: members.iter().map(|&i| i as u32).collect(),
                     };
-                    Some((kept, master::fold(id, &obs), links))
+                    Some((kept, master::fold(id, &obs, fusion), links))
                 })
                 .collect()
         });

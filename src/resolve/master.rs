@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::fusion::{choose, FusionRule, FusionRules, Provenance};
 use crate::domain::{Feed, IndustryCode, Observation, Uscc};
 
 /// One employer in the master list.
@@ -23,6 +24,10 @@ pub struct MasterRecord {
     pub industry_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_status: Option<String>,
+    /// The earliest registration (establishment) date any registry, tax or statistics
+    /// record gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +72,23 @@ pub struct MasterRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<String>,
     pub members: usize,
+    /// Which record each fused fact came from (the rule is `[fusion]`'s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provenance: Vec<Provenance>,
+}
+
+impl MasterRecord {
+    /// Whether any record comes from this county's registers (market, tax, statistics).
+    pub fn has_registry_record(&self) -> bool {
+        self.feeds
+            .iter()
+            .any(|f| matches!(f, Feed::Market | Feed::Tax | Feed::Statistics))
+    }
+
+    /// The record a fact came from, if the fact was fused.
+    pub fn source_of(&self, fact: &str) -> Option<&Provenance> {
+        self.provenance.iter().find(|p| p.fact == fact)
+    }
 }
 
 /// Feeds in the order their word counts for identity facts (name, address, industry).
@@ -127,14 +149,54 @@ fn factors_of(members: &[&Observation], keep: impl Fn(Feed) -> bool) -> Vec<Stri
     out
 }
 
-/// Folds the observations of one entity into its master record.
-pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
+/// Records what fact came from which record.
+struct Facts {
+    provenance: Vec<Provenance>,
+}
+
+impl Facts {
+    fn take<T: Clone + PartialEq>(
+        &mut self,
+        fact: &str,
+        members: &[&Observation],
+        rule: FusionRule,
+        order: &[Feed],
+        get: impl Fn(&Observation) -> Option<T>,
+    ) -> Option<T> {
+        let (value, o) = choose(members, rule, order, get)?;
+        self.note(fact, o);
+        Some(value)
+    }
+
+    fn note(&mut self, fact: &str, o: &Observation) {
+        self.provenance.push(Provenance {
+            fact: fact.to_string(),
+            source: o.source.clone(),
+            feed: o.feed,
+            record_key: o.record_key.clone(),
+            date: super::fusion::record_date(o),
+        });
+    }
+}
+
+/// Folds the observations of one entity into its master record; `rules` say which record
+/// decides each fact.
+pub fn fold(entity_id: &str, members: &[&Observation], rules: &FusionRules) -> MasterRecord {
+    let mut facts = Facts {
+        provenance: Vec::new(),
+    };
     let uscc = pick(members, &IDENTITY_ORDER, |o| {
         o.uscc.clone().filter(Uscc::is_valid)
     })
     .or_else(|| pick(members, &IDENTITY_ORDER, |o| o.uscc.clone()));
     let headcount_order = [Feed::Statistics, Feed::Tax, Feed::Declaration, Feed::Market];
-    let headcount = pick(members, &headcount_order, |o| o.headcount);
+    let headcount = facts.take(
+        "headcount",
+        members,
+        rules.headcount,
+        &headcount_order,
+        |o| o.headcount,
+    );
     // Workers examined is a floor for the number of workers.
     let examined = members
         .iter()
@@ -155,7 +217,13 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
         .iter()
         .filter(|o| o.feed == Feed::Declaration)
         .max_by_key(|o| o.last_filed());
+    // Addresses for placement: the chosen one first, then the others by feed rank.
     let mut addresses: Vec<String> = Vec::new();
+    if let Some(a) = facts.take("address", members, rules.address, &IDENTITY_ORDER, |o| {
+        o.address.clone()
+    }) {
+        addresses.push(a);
+    }
     let mut by_rank: Vec<&&Observation> = members.iter().collect();
     by_rank.sort_by_key(|o| rank(o.feed, &IDENTITY_ORDER));
     for o in &by_rank {
@@ -166,22 +234,67 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
         }
     }
     let industry_order = [Feed::Statistics, Feed::Market, Feed::Tax, Feed::Declaration];
+    let industry = choose(members, rules.industry, &industry_order, |o| {
+        o.industry_code.clone()
+    });
+    if let Some((_, o)) = &industry {
+        facts.note("industry", o);
+    }
+    // The name comes with the industry code when that record has one.
+    let industry_name = industry
+        .as_ref()
+        .and_then(|(_, o)| o.industry_name.clone())
+        .or_else(|| pick(members, &industry_order, |o| o.industry_name.clone()));
+    let tax = choose(members, rules.tax_status, &[Feed::Tax], |o| {
+        o.tax_status.clone()
+    });
+    if let Some((_, o)) = &tax {
+        facts.note("tax_status", o);
+    }
+    // The last return of the record that gave the status: a superseded record's dates do
+    // not speak for the employer. Without a status, the latest return of any tax record.
+    let last_tax_date = match &tax {
+        Some((_, o)) if rules.tax_status == FusionRule::Latest => o.last_tax_date,
+        _ => latest(members, Feed::Tax, |o| o.last_tax_date),
+    };
+    let registered_on = members
+        .iter()
+        .filter(|o| matches!(o.feed, Feed::Market | Feed::Tax | Feed::Statistics))
+        .filter_map(|o| o.registered_on)
+        .min();
     MasterRecord {
         entity_id: entity_id.to_string(),
         uscc,
         name: pick(members, &IDENTITY_ORDER, |o| o.name.clone()).unwrap_or_default(),
         address: addresses.first().cloned(),
         legal_rep: pick(members, &IDENTITY_ORDER, |o| o.legal_rep.clone()),
-        industry_code: pick(members, &industry_order, |o| o.industry_code.clone()),
-        industry_name: pick(members, &industry_order, |o| o.industry_name.clone()),
-        registry_status: pick(members, &[Feed::Market], |o| o.registry_status.clone()),
-        tax_status: pick(members, &[Feed::Tax], |o| o.tax_status.clone()),
-        last_tax_date: latest(members, Feed::Tax, |o| o.last_tax_date),
-        stats_status: pick(members, &[Feed::Statistics], |o| o.stats_status.clone()),
+        industry_code: industry.map(|(c, _)| c),
+        industry_name,
+        registry_status: facts.take(
+            "registry_status",
+            members,
+            rules.registry_status,
+            &[Feed::Market],
+            |o| o.registry_status.clone(),
+        ),
+        registered_on,
+        tax_status: tax.map(|(s, _)| s),
+        last_tax_date,
+        stats_status: facts.take(
+            "stats_status",
+            members,
+            rules.stats_status,
+            &[Feed::Statistics],
+            |o| o.stats_status.clone(),
+        ),
         headcount,
-        revenue: pick(members, &[Feed::Statistics, Feed::Tax], |o| {
-            o.revenue.filter(|r| r.is_finite() && *r >= 0.0)
-        }),
+        revenue: facts.take(
+            "revenue",
+            members,
+            rules.revenue,
+            &[Feed::Statistics, Feed::Tax],
+            |o| o.revenue.filter(|r| r.is_finite() && *r >= 0.0),
+        ),
         region_code: pick(members, &[Feed::Statistics, Feed::Market, Feed::Tax], |o| {
             o.region_code.clone()
         }),
@@ -200,6 +313,7 @@ pub fn fold(entity_id: &str, members: &[&Observation]) -> MasterRecord {
         feeds,
         addresses,
         members: members.len(),
+        provenance: facts.provenance,
     }
 }
 
@@ -230,7 +344,11 @@ mod tests {
         d2.updated_on = NaiveDate::from_ymd_opt(2024, 2, 1);
         let mut tax = obs(Feed::Tax, "华兴石材");
         tax.headcount = Some(9);
-        let m = fold("E1", &[&exam, &market, &d1, &d2, &tax]);
+        let m = fold(
+            "E1",
+            &[&exam, &market, &d1, &d2, &tax],
+            &FusionRules::default(),
+        );
         assert_eq!(m.name, "南安市华兴石材有限公司");
         assert_eq!(m.last_filed, NaiveDate::from_ymd_opt(2024, 2, 1));
         assert_eq!(m.last_exam, NaiveDate::from_ymd_opt(2025, 3, 1));
@@ -239,5 +357,38 @@ mod tests {
             m.feeds,
             vec![Feed::Market, Feed::Tax, Feed::Exam, Feed::Declaration]
         );
+    }
+}
+
+#[cfg(test)]
+mod fusion_tests {
+    use super::*;
+
+    /// Cause 3 of the trusted-leads issue: an old 15-digit tax record (注销 in 2016) and the
+    /// current USCC record (正常, return last month). The first record used to decide.
+    #[test]
+    fn the_latest_tax_record_decides_and_says_where_it_came_from() {
+        let old = Observation {
+            source: "tax".into(),
+            feed: Feed::Tax,
+            record_key: "350583611234567".into(),
+            tax_status: Some("注销".into()),
+            last_tax_date: NaiveDate::from_ymd_opt(2016, 4, 15),
+            ..Default::default()
+        };
+        let new = Observation {
+            source: "tax".into(),
+            feed: Feed::Tax,
+            record_key: "91350583611234567X".into(),
+            tax_status: Some("正常".into()),
+            last_tax_date: NaiveDate::from_ymd_opt(2025, 5, 31),
+            ..Default::default()
+        };
+        let m = fold("E1", &[&old, &new], &FusionRules::default());
+        assert_eq!(m.tax_status.as_deref(), Some("正常"));
+        assert_eq!(m.last_tax_date, NaiveDate::from_ymd_opt(2025, 5, 31));
+        let p = m.source_of("tax_status").expect("provenance");
+        assert_eq!(p.record_key, "91350583611234567X");
+        assert!(p.line().contains("税务状态取自税务登记"), "{}", p.line());
     }
 }

@@ -5,6 +5,7 @@ pub mod blocking;
 pub mod compare;
 pub mod explain;
 pub mod features;
+pub mod fusion;
 pub mod incremental;
 pub mod link;
 pub mod master;
@@ -190,6 +191,8 @@ pub struct ResolveOptions {
     pub overrides: Vec<Override>,
     /// Keep the list of compared pairs in the result (for measuring blocking).
     pub keep_compared: bool,
+    /// Which record decides each fact of a master record.
+    pub fusion: fusion::FusionRules,
 }
 
 fn key_of(o: &Observation) -> (String, String) {
@@ -453,7 +456,8 @@ fn best_of(
     let f = &feats[i];
     let mut picks: Option<Picks> = None;
     for &j in candidates {
-        if decided.kept_apart(i, j as usize) {
+        // Kept apart by an operator, or one was seen while the other did not exist.
+        if decided.kept_apart(i, j as usize) || f.lives_apart(&feats[j as usize]) {
             continue;
         }
         let weights = model.weights(&compare::compare(f, &feats[j as usize]), tf.of(f));
@@ -559,6 +563,7 @@ fn entity(
     observations: &[Observation],
     method: &[JoinMethod],
     links: &mut Vec<Link>,
+    fusion: &fusion::FusionRules,
 ) -> MasterRecord {
     let obs: Vec<&Observation> = members.iter().map(|&i| &observations[i]).collect();
     for (k, &i) in members.iter().enumerate() {
@@ -569,7 +574,7 @@ fn entity(
             method: if k == 0 { JoinMethod::Seed } else { method[i] },
         });
     }
-    master::fold(id, &obs)
+    master::fold(id, &obs, fusion)
 }
 
 /// The full resolution, and what an incremental one reuses.
@@ -738,7 +743,14 @@ pub(crate) fn resolve_core(
     let mut kept_groups = Vec::with_capacity(groups.len());
     for (root, members) in &groups {
         let id = &ids[root];
-        records.push(entity(id, members, observations, &method, &mut links));
+        records.push(entity(
+            id,
+            members,
+            observations,
+            &method,
+            &mut links,
+            &opts.fusion,
+        ));
         kept_groups.push((id.clone(), members.iter().map(|&i| i as u32).collect()));
     }
     records.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));

@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use super::flag_settings::{Flags, HazardFlag};
 use super::operating::within_months;
-use crate::config::flags::{Flags, HazardFlag};
 use crate::domain::IndustryCode;
 use crate::resolve::master::MasterRecord;
 

@@ -3,20 +3,23 @@
 
 pub mod catalogue;
 pub mod filing;
+pub mod flag_settings;
 pub mod flags;
 pub mod operating;
+pub mod policy;
 pub mod rules;
+pub mod scope;
 pub mod size_class;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::config::flags::Flags;
-use crate::config::settings::Policy;
 use crate::resolve::master::MasterRecord;
 use catalogue::{RiskCatalogue, RiskClass};
 use filing::{filing_status, FilingStatus};
+use flag_settings::Flags;
 pub use flags::{FlagHit, LeadKind};
+pub use policy::{LeadRule, OperatingRules, Policy};
 
 /// What screening concluded about one employer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +41,9 @@ pub struct Assessment {
     /// building materials, metallurgy or chemicals, or with exam or testing evidence.
     #[serde(default)]
     pub sme_assistance: bool,
+    /// Status words the operating rules do not know (`登记状态“重复列”`), for the run summary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_statuses: Vec<String>,
     /// Flags beyond non-filing that hold (see `flags`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<FlagHit>,
@@ -87,6 +93,11 @@ pub fn assess(
                 evidence,
             ),
         flags: Vec::new(),
+        unknown_statuses: op
+            .unknown
+            .iter()
+            .map(|(register, word)| format!("{}“{word}”", register.label_zh()))
+            .collect(),
     };
     if !op.operating {
         return a;

@@ -3,28 +3,53 @@
 
 use chrono::NaiveDate;
 
-use crate::config::settings::OperatingRules;
+use super::policy::OperatingRules;
 use crate::resolve::master::MasterRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operating {
     pub operating: bool,
-    /// Why, for township staff.
+    /// Why, for township staff: the fact that decided it.
     pub basis: String,
+    /// Status words in none of the rules' lists: (register, word). Reported, never counted
+    /// as operating.
+    pub unknown: Vec<(Register, String)>,
 }
 
-fn any_in(value: &Option<String>, words: &[String]) -> bool {
-    value.as_deref().is_some_and(|v| {
-        words
-            .iter()
-            .any(|w| !w.is_empty() && v.contains(w.as_str()))
-    })
+/// The register a status word comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Register {
+    Registry,
+    Tax,
+    Statistics,
 }
 
-fn exact_in(value: &Option<String>, words: &[String]) -> bool {
-    value
-        .as_deref()
-        .is_some_and(|v| words.iter().any(|w| v.trim() == w))
+impl Register {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Register::Registry => "registry_status",
+            Register::Tax => "tax_status",
+            Register::Statistics => "stats_status",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Register::Registry => "登记状态",
+            Register::Tax => "税务状态",
+            Register::Statistics => "统计运营状态",
+        }
+    }
+}
+
+fn any_in(value: &str, words: &[String]) -> bool {
+    words
+        .iter()
+        .any(|w| !w.is_empty() && value.contains(w.as_str()))
+}
+
+fn exact_in(value: &str, words: &[String]) -> bool {
+    words.iter().any(|w| value.trim() == w)
 }
 
 /// Whether `date` is no more than `months` months before `as_of`.
@@ -35,64 +60,161 @@ pub fn within_months(date: NaiveDate, as_of: NaiveDate, months: u32) -> bool {
     }
 }
 
-fn yes(basis: String) -> Operating {
-    Operating {
-        operating: true,
-        basis,
+/// What one register's status word says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Says {
+    Active,
+    Stopped,
+    Gone,
+    Unknown,
+}
+
+fn registry_says(word: &str, r: &OperatingRules) -> Says {
+    // Gone first: `吊销，未注销` and `存续（吊销）` are gone whatever else they say.
+    if any_in(word, &r.registry_gone) {
+        Says::Gone
+    } else if any_in(word, &r.registry_suspended) {
+        Says::Stopped
+    } else if any_in(word, &r.registry_active) {
+        Says::Active
+    } else {
+        Says::Unknown
     }
 }
 
-fn no(basis: String) -> Operating {
-    Operating {
-        operating: false,
-        basis,
+fn tax_says(word: &str, r: &OperatingRules) -> Says {
+    if exact_in(word, &r.tax_gone) {
+        Says::Gone
+    } else if exact_in(word, &r.tax_active) {
+        Says::Active
+    } else if exact_in(word, &r.tax_stopped) {
+        Says::Stopped
+    } else {
+        Says::Unknown
     }
 }
 
-/// Decides whether `m` operates as of `as_of`.
+fn stats_says(word: &str, r: &OperatingRules) -> Says {
+    if exact_in(word, &r.stats_active) {
+        Says::Active
+    } else if exact_in(word, &r.stats_inactive) {
+        Says::Stopped
+    } else {
+        Says::Unknown
+    }
+}
+
+/// Decides whether `m` operates as of `as_of`, strongest signal first: a deregistration,
+/// recent exam or testing records, tax (with the dormancy and stop rules), statistics, the
+/// registry status; an unknown status word never counts as operating.
 pub fn assess(m: &MasterRecord, rules: &OperatingRules, as_of: NaiveDate) -> Operating {
-    let status = |s: &Option<String>| s.clone().unwrap_or_default();
-    if any_in(&m.registry_status, &rules.registry_gone) {
-        return no(format!("登记状态为{}", status(&m.registry_status)));
+    let mut unknown = Vec::new();
+    let registry = m.registry_status.as_deref().map(str::trim);
+    let tax = m.tax_status.as_deref().map(str::trim);
+    let stats = m.stats_status.as_deref().map(str::trim);
+    let reg = registry.map(|w| (w, registry_says(w, rules)));
+    let tx = tax.map(|w| (w, tax_says(w, rules)));
+    let st = stats.map(|w| (w, stats_says(w, rules)));
+    for (register, said) in [
+        (Register::Registry, reg),
+        (Register::Tax, tx),
+        (Register::Statistics, st),
+    ] {
+        if let Some((w, Says::Unknown)) = said {
+            unknown.push((register, w.to_string()));
+        }
     }
-    if exact_in(&m.tax_status, &rules.tax_gone) {
-        return no(format!("税务状态为{}", status(&m.tax_status)));
+    let decide = |operating: bool, basis: String, unknown: Vec<(Register, String)>| Operating {
+        operating,
+        basis,
+        unknown,
+    };
+    if let Some((w, Says::Gone)) = reg {
+        return decide(false, format!("登记状态为{w}"), unknown);
+    }
+    if let Some((w, Says::Gone)) = tx {
+        return decide(false, format!("税务状态为{w}"), unknown);
     }
     let evidence = m.last_exam.max(m.last_test);
-    if let Some(d) = evidence.filter(|d| within_months(*d, as_of, rules.evidence_months)) {
-        return yes(format!("{d}有职业健康检查或检测记录"));
-    }
-    if m.tax_status.is_some() {
-        if exact_in(&m.tax_status, &rules.tax_active) {
-            return yes("税务状态正常".to_string());
+    if rules.evidence_proves_operation {
+        if let Some(d) = evidence.filter(|d| within_months(*d, as_of, rules.evidence_months)) {
+            return decide(true, format!("{d}有职业健康检查或检测记录"), unknown);
         }
-        return match m.last_tax_date {
-            Some(d) if within_months(d, as_of, rules.stop_rule_months) => yes(format!(
-                "税务状态为{}，但{}个月内仍有申报（{d}）",
-                status(&m.tax_status),
-                rules.stop_rule_months
-            )),
-            Some(d) => no(format!(
-                "税务状态为{}，最近申报{d}已超过{}个月",
-                status(&m.tax_status),
-                rules.stop_rule_months
-            )),
-            None => no(format!("税务状态为{}", status(&m.tax_status))),
-        };
     }
-    if m.stats_status.is_some() {
-        return if exact_in(&m.stats_status, &rules.stats_active) {
-            yes(format!("统计运营状态为{}", status(&m.stats_status)))
-        } else {
-            no(format!("统计运营状态为{}", status(&m.stats_status)))
-        };
+    let new_employer = m
+        .registered_on
+        .is_some_and(|d| within_months(d, as_of, rules.dormant_months));
+    match tx {
+        Some((w, Says::Active)) => {
+            return match m.last_tax_date {
+                Some(d)
+                    if rules.dormant_months > 0
+                        && !within_months(d, as_of, rules.dormant_months)
+                        && !new_employer =>
+                {
+                    decide(
+                        false,
+                        format!(
+                            "税务状态为{w}，但最近纳税申报{d}已超过{}个月（长期零申报或未申报，视为休眠）",
+                            rules.dormant_months
+                        ),
+                        unknown,
+                    )
+                }
+                Some(d) => decide(true, format!("税务状态为{w}，最近纳税申报{d}"), unknown),
+                None => decide(true, format!("税务状态为{w}"), unknown),
+            };
+        }
+        Some((w, Says::Stopped)) => {
+            return match m.last_tax_date {
+                Some(d) if within_months(d, as_of, rules.stop_rule_months) => decide(
+                    true,
+                    format!(
+                        "税务状态为{w}，但{}个月内仍有申报（{d}）",
+                        rules.stop_rule_months
+                    ),
+                    unknown,
+                ),
+                Some(d) => decide(
+                    false,
+                    format!(
+                        "税务状态为{w}，最近申报{d}已超过{}个月",
+                        rules.stop_rule_months
+                    ),
+                    unknown,
+                ),
+                None => decide(false, format!("税务状态为{w}"), unknown),
+            };
+        }
+        _ => {}
     }
-    if any_in(&m.registry_status, &rules.registry_suspended) {
-        return no(format!("登记状态为{}", status(&m.registry_status)));
+    match st {
+        Some((w, Says::Active)) => return decide(true, format!("统计运营状态为{w}"), unknown),
+        Some((w, Says::Stopped)) => return decide(false, format!("统计运营状态为{w}"), unknown),
+        _ => {}
     }
-    match &m.registry_status {
-        Some(s) => yes(format!("登记状态为{s}（无税务、统计信息）")),
-        None => yes("无登记、税务、统计状态信息，按在营处理".to_string()),
+    match reg {
+        Some((w, Says::Stopped)) => return decide(false, format!("登记状态为{w}"), unknown),
+        Some((w, Says::Active)) if unknown.is_empty() => {
+            return decide(true, format!("登记状态为{w}（无税务、统计信息）"), unknown)
+        }
+        _ => {}
+    }
+    if let Some((register, w)) = unknown.first() {
+        let basis = format!(
+            "{}“{w}”不在运营规则的词表中，无法判断是否在营",
+            register.label_zh()
+        );
+        return decide(false, basis, unknown);
+    }
+    if rules.no_status_operating {
+        decide(
+            true,
+            "无登记、税务、统计状态信息，按在营处理".to_string(),
+            unknown,
+        )
+    } else {
+        decide(false, "无登记、税务、统计状态信息".to_string(), unknown)
     }
 }
 
@@ -147,5 +269,89 @@ mod tests {
             ..Default::default()
         };
         assert!(!assess(&m, &rules, d(2025, 6, 30)).operating);
+    }
+}
+
+#[cfg(test)]
+mod rules_as_data {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+    }
+
+    /// Cause 2 of the trusted-leads issue: 正常 in the tax register but no return for more
+    /// than a year is a dormant shell, not an operating employer.
+    #[test]
+    fn a_dormant_shell_is_not_operating_unless_newly_registered() {
+        let rules = OperatingRules::default();
+        let as_of = d(2025, 6, 30);
+        let mut m = MasterRecord {
+            registry_status: Some("存续".into()),
+            tax_status: Some("正常".into()),
+            last_tax_date: Some(d(2023, 12, 31)),
+            registered_on: Some(d(2015, 3, 1)),
+            ..Default::default()
+        };
+        let r = assess(&m, &rules, as_of);
+        assert!(!r.operating, "{}", r.basis);
+        assert!(
+            r.basis.contains("2023-12-31") && r.basis.contains("休眠"),
+            "{}",
+            r.basis
+        );
+        // Registered less than 12 months ago: its first returns may still be due.
+        m.registered_on = Some(d(2024, 9, 1));
+        assert!(assess(&m, &rules, as_of).operating);
+        // The rule has its own period, separate from the 6-month stop rule.
+        m.registered_on = Some(d(2015, 3, 1));
+        m.last_tax_date = Some(d(2024, 10, 31));
+        assert!(assess(&m, &rules, as_of).operating, "8 months < 12");
+        let off = OperatingRules {
+            dormant_months: 0,
+            ..OperatingRules::default()
+        };
+        m.last_tax_date = Some(d(2020, 1, 1));
+        assert!(assess(&m, &off, as_of).operating, "0 switches the rule off");
+    }
+
+    #[test]
+    fn an_unknown_status_word_is_reported_and_never_counts_as_operating() {
+        let rules = OperatingRules::default();
+        let m = MasterRecord {
+            registry_status: Some("重复列".into()),
+            ..Default::default()
+        };
+        let r = assess(&m, &rules, d(2025, 6, 30));
+        assert!(!r.operating, "{}", r.basis);
+        assert_eq!(r.unknown, vec![(Register::Registry, "重复列".to_string())]);
+        assert!(r.basis.contains("重复列"));
+        // Another register that decides still decides, and the word is still reported.
+        let m = MasterRecord {
+            registry_status: Some("重复列".into()),
+            tax_status: Some("正常".into()),
+            ..Default::default()
+        };
+        let r = assess(&m, &rules, d(2025, 6, 30));
+        assert!(r.operating);
+        assert_eq!(r.unknown.len(), 1);
+    }
+
+    #[test]
+    fn statistics_words_and_evidence_are_settings() {
+        let as_of = d(2025, 6, 30);
+        let m = MasterRecord {
+            stats_status: Some("筹建".into()),
+            last_exam: Some(d(2025, 3, 1)),
+            ..Default::default()
+        };
+        assert!(assess(&m, &OperatingRules::default(), as_of).operating);
+        let strict = OperatingRules {
+            evidence_proves_operation: false,
+            ..OperatingRules::default()
+        };
+        let r = assess(&m, &strict, as_of);
+        assert!(!r.operating);
+        assert_eq!(r.basis, "统计运营状态为筹建");
     }
 }

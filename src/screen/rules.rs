@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::catalogue::{RiskCatalogue, RiskClass};
 use super::operating::within_months;
-use crate::config::settings::LeadRule;
+use super::policy::LeadRule;
 use crate::resolve::master::MasterRecord;
 
 /// Placeholders a rule's `reason` may use.
