@@ -27,14 +27,33 @@ pub struct Village {
     pub kind: &'static str,
 }
 
+/// A neighbouring county (same city or an adjacent one), from `<county>_neighbours.csv`
+/// (real names taken from china-division's `areas.csv`, `cities.csv`, `provinces.csv`).
+#[derive(Debug, Clone)]
+pub struct Neighbour {
+    /// 6-digit county code, `350582`.
+    pub code: String,
+    /// `晋江市`.
+    pub name: String,
+    /// `泉州市`.
+    pub city: String,
+    /// `福建省`.
+    pub province: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     pub townships: Vec<Township>,
     pub villages: Vec<Village>,
+    /// The county's 6-digit code (the townships' first six digits).
+    pub county_code: String,
+    /// Neighbouring counties; empty when the gazetteer has no neighbours file.
+    pub neighbours: Vec<Neighbour>,
 }
 
 impl Gazetteer {
-    /// Reads `<dir>/350583_townships.csv` and `<dir>/350583_villages.csv`.
+    /// Reads `<dir>/350583_townships.csv` and `<dir>/350583_villages.csv`, and the optional
+    /// `<dir>/<county>_neighbours.csv` (`code,name,city,province`).
     pub fn load(dir: &Path) -> Result<Gazetteer, GenError> {
         let mut townships = Vec::new();
         for row in read_rows(&dir.join("350583_townships.csv"), 2)? {
@@ -82,9 +101,31 @@ impl Gazetteer {
                 "every township needs at least one village".into(),
             ));
         }
+        let county_code: String = townships[0].code.chars().take(6).collect();
+        let path = dir.join(format!("{county_code}_neighbours.csv"));
+        let mut neighbours = Vec::new();
+        if path.exists() {
+            for row in read_rows(&path, 4)? {
+                if row[0].len() != 6 || row[0] == county_code {
+                    return Err(GenError::Gazetteer(format!(
+                        "{}: {} is not a neighbouring 6-digit county code",
+                        path.display(),
+                        row[0]
+                    )));
+                }
+                neighbours.push(Neighbour {
+                    code: row[0].clone(),
+                    name: row[1].clone(),
+                    city: row[2].clone(),
+                    province: row[3].clone(),
+                });
+            }
+        }
         Ok(Gazetteer {
             townships,
             villages,
+            county_code,
+            neighbours,
         })
     }
 }
