@@ -26,7 +26,7 @@ pub const DORMANT: f64 = 0.02;
 pub const SUPERSEDED: f64 = 0.03;
 pub const NAME_REUSED: f64 = 0.01;
 pub const SAME_NAME_INDIVIDUAL: f64 = 0.02;
-pub const OUT_OF_COUNTY: f64 = 0.015;
+pub const OUT_OF_COUNTY: f64 = 0.0075;
 /// Shares of in-county addresses.
 pub const VILLAGE_ROAD: f64 = 0.03;
 pub const NO_TOWNSHIP: f64 = 0.02;
