@@ -1,5 +1,5 @@
-//! The county's real townships and villages, read from `config/gazetteer/350583_*.csv`.
-//! Only reads; the generator places employers with it and never invents a place name.
+//! The county's real townships, villages and neighbouring counties, read from
+//! `config/gazetteer/<county>_*.csv`. Only reads; the generator never invents a place name.
 
 use std::path::Path;
 
@@ -52,11 +52,12 @@ pub struct Gazetteer {
 }
 
 impl Gazetteer {
-    /// Reads `<dir>/350583_townships.csv` and `<dir>/350583_villages.csv`, and the optional
-    /// `<dir>/<county>_neighbours.csv` (`code,name,city,province`).
+    /// Reads `<dir>/<county>_townships.csv` and `<dir>/<county>_villages.csv` (the folder holds
+    /// one county), and the optional `<dir>/<county>_neighbours.csv` (`code,name,city,province`).
     pub fn load(dir: &Path) -> Result<Gazetteer, GenError> {
+        let county = county_of(dir)?;
         let mut townships = Vec::new();
-        for row in read_rows(&dir.join("350583_townships.csv"), 2)? {
+        for row in read_rows(&dir.join(format!("{county}_townships.csv")), 2)? {
             let (code, name) = (row[0].clone(), row[1].clone());
             let short = ["街道", "经济开发区", "镇", "乡"]
                 .iter()
@@ -71,7 +72,7 @@ impl Gazetteer {
             });
         }
         let mut villages = Vec::new();
-        for row in read_rows(&dir.join("350583_villages.csv"), 3)? {
+        for row in read_rows(&dir.join(format!("{county}_villages.csv")), 3)? {
             let Some(t) = townships.iter().position(|t| t.code == row[2]) else {
                 return Err(GenError::Gazetteer(format!(
                     "village {} names unknown township {}",
@@ -101,7 +102,7 @@ impl Gazetteer {
                 "every township needs at least one village".into(),
             ));
         }
-        let county_code: String = townships[0].code.chars().take(6).collect();
+        let county_code = county;
         let path = dir.join(format!("{county_code}_neighbours.csv"));
         let mut neighbours = Vec::new();
         if path.exists() {
@@ -127,6 +128,32 @@ impl Gazetteer {
             county_code,
             neighbours,
         })
+    }
+}
+
+/// The county whose `<county>_townships.csv` the folder holds (exactly one).
+fn county_of(dir: &Path) -> Result<String, GenError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| GenError::io(dir, e))?;
+    let mut counties: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let code = name.strip_suffix("_townships.csv")?;
+            (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then(|| code.to_string())
+        })
+        .collect();
+    counties.sort();
+    match counties.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(GenError::Gazetteer(format!(
+            "{}: no <county>_townships.csv",
+            dir.display()
+        ))),
+        many => Err(GenError::Gazetteer(format!(
+            "{}: townships of several counties ({}); give a folder with one",
+            dir.display(),
+            many.join(", ")
+        ))),
     }
 }
 

@@ -299,3 +299,27 @@ fn truth_villages(c: &County) {
         assert!(v.len() == 12 && v.starts_with(&e["township_code"]), "{e:?}");
     }
 }
+
+#[test]
+fn without_a_neighbours_file_there_are_no_out_of_county_employers() {
+    let gaz = tempfile::tempdir().expect("tmp");
+    for f in ["350583_townships.csv", "350583_villages.csv"] {
+        std::fs::copy(root().join("config/gazetteer").join(f), gaz.path().join(f)).expect("copy");
+    }
+    let out = tempfile::tempdir().expect("tmp");
+    let options = super::GenOptions {
+        gazetteer_dir: gaz.path().to_path_buf(),
+        ..opts(out.path(), 1500, 3)
+    };
+    generate(&options).expect("generates without neighbours");
+    let rows = csv_truth(&out.path().join("truth/employers.csv"));
+    assert!(rows.iter().all(|r| r["kind"] != "out_of_county"));
+    assert!(rows.iter().any(|r| r["kind"] == "dormant"));
+    // Two counties' townships in one folder: which one is meant is not guessed.
+    std::fs::copy(
+        gaz.path().join("350583_townships.csv"),
+        gaz.path().join("350582_townships.csv"),
+    )
+    .expect("copy");
+    assert!(Gazetteer::load(gaz.path()).is_err());
+}
