@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::config::table::read_table;
 use crate::config::Problem;
 use crate::domain::IndustryCode;
+use crate::place::gazetteer::Gazetteer;
 use crate::resolve::MasterRecord;
 use crate::screen::catalogue::RiskCatalogue;
 use crate::screen::filing::FilingStatus;
@@ -26,6 +27,11 @@ pub struct TrueEmployer {
     pub township_code: String,
     pub filing: FilingStatus,
     pub last_evidence: Option<NaiveDate>,
+    /// 12-digit village code, when the employer has one.
+    pub village_code: Option<String>,
+    /// Whether the employer belongs to the county (truth's `county_code`; files without the
+    /// column hold only the county's own employers).
+    pub in_county: bool,
 }
 
 /// The generator's truth: employers and which employer each source record belongs to.
@@ -50,6 +56,9 @@ impl Truth {
             ],
         )? {
             let id = r.get("employer_id").to_string();
+            let township_code = r.get("township_code").to_string();
+            let county = r.get("county_code");
+            let village = r.get("village_code");
             employers.insert(
                 id.clone(),
                 TrueEmployer {
@@ -57,7 +66,9 @@ impl Truth {
                     industry_code: IndustryCode::parse(r.get("industry_code")),
                     headcount: r.get("headcount").parse().ok(),
                     operating: r.get("operating") == "true",
-                    township_code: r.get("township_code").to_string(),
+                    in_county: county.is_empty() || township_code.starts_with(county),
+                    village_code: (!village.is_empty()).then(|| village.to_string()),
+                    township_code,
                     filing: FilingStatus::parse(r.get("filing_status"))
                         .unwrap_or(FilingStatus::Never),
                     last_evidence: NaiveDate::parse_from_str(r.get("last_evidence"), "%Y-%m-%d")
@@ -89,7 +100,7 @@ impl Truth {
         catalogue: &RiskCatalogue,
         as_of: NaiveDate,
     ) -> bool {
-        if !e.operating || e.filing == FilingStatus::Current {
+        if !e.in_county || !e.operating || e.filing == FilingStatus::Current {
             return false;
         }
         let m = MasterRecord {
@@ -118,6 +129,12 @@ pub struct EvalReport {
     /// Of true-positive leads, the share placed in the right township.
     pub placement_accuracy: f64,
     pub unplaced_leads: usize,
+    /// True-positive leads placed in a township other than the true one (unplaced ones not).
+    pub wrong_township: usize,
+    /// Of true-positive leads whose true employer has a village, the share listed with it.
+    pub village_accuracy: f64,
+    /// Predicted leads whose employer belongs to another county (also false positives).
+    pub out_of_county_leads: usize,
     /// Entities whose records belong to more than one true employer.
     pub impure_entities: usize,
     /// True employers whose records ended up in more than one entity.
@@ -133,8 +150,43 @@ pub struct EvalReport {
 pub struct RunView<'a> {
     /// (source, record key, entity id).
     pub links: &'a [(String, String, String, String)],
-    /// (entity id, township code) of each lead.
-    pub leads: &'a [(String, Option<String>)],
+    /// (entity id, township code, village code) of each lead.
+    pub leads: &'a [(String, Option<String>, Option<String>)],
+}
+
+/// Leads as the store lists them (entity, township code, village name) with the village name
+/// turned into its code: the village of that name in the lead's township, else the county's
+/// only village of that name. Unknown names give no code.
+pub fn village_codes(
+    leads: &[(String, Option<String>, Option<String>)],
+    gazetteer: &Gazetteer,
+) -> Vec<(String, Option<String>, Option<String>)> {
+    let code_of = |township: Option<&str>, name: &str| -> Option<String> {
+        let named: Vec<&crate::place::gazetteer::Village> = gazetteer
+            .villages
+            .iter()
+            .filter(|v| v.name == name)
+            .collect();
+        named
+            .iter()
+            .find(|v| Some(v.township_code.as_str()) == township)
+            .or(if named.len() == 1 {
+                named.first()
+            } else {
+                None
+            })
+            .map(|v| v.code.clone())
+    };
+    leads
+        .iter()
+        .map(|(entity, township, village)| {
+            let code = village
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .and_then(|v| code_of(township.as_deref(), v));
+            (entity.clone(), township.clone(), code)
+        })
+        .collect()
 }
 
 pub fn evaluate(
@@ -169,18 +221,32 @@ pub fn evaluate(
         .collect();
     let mut seen: HashSet<&str> = HashSet::new();
     let (mut tp, mut fp, mut dup, mut placed_right, mut unplaced) = (0, 0, 0, 0, 0);
-    for (entity, township) in run.leads {
+    let (mut wrong_township, mut out_of_county) = (0, 0);
+    let (mut with_village, mut village_right) = (0usize, 0usize);
+    for (entity, township, village) in run.leads {
         if township.is_none() {
             unplaced += 1;
         }
-        match majority.get(entity.as_str()) {
-            Some(emp) if true_leads.contains(emp) => {
-                if seen.insert(emp) {
+        let employer = majority
+            .get(entity.as_str())
+            .and_then(|emp| truth.employers.get(*emp));
+        if employer.is_some_and(|e| !e.in_county) {
+            out_of_county += 1;
+        }
+        match employer {
+            Some(e) if true_leads.contains(e.id.as_str()) => {
+                if seen.insert(e.id.as_str()) {
                     tp += 1;
-                    if township.as_deref()
-                        == truth.employers.get(*emp).map(|e| e.township_code.as_str())
-                    {
-                        placed_right += 1;
+                    match township.as_deref() {
+                        Some(t) if t == e.township_code => placed_right += 1,
+                        Some(_) => wrong_township += 1,
+                        None => {}
+                    }
+                    if let Some(v) = &e.village_code {
+                        with_village += 1;
+                        if village.as_deref() == Some(v.as_str()) {
+                            village_right += 1;
+                        }
                     }
                 } else {
                     dup += 1;
@@ -245,6 +311,13 @@ pub fn evaluate(
             placed_right as f64 / tp as f64
         },
         unplaced_leads: unplaced,
+        wrong_township,
+        village_accuracy: if with_village == 0 {
+            1.0
+        } else {
+            village_right as f64 / with_village as f64
+        },
+        out_of_county_leads: out_of_county,
         impure_entities: votes.values().filter(|v| v.len() > 1).count(),
         split_employers: entities_of.values().filter(|s| s.len() > 1).count(),
     }
@@ -310,5 +383,144 @@ pub fn blocking_recall(
         records_with_partner_compared: with_partner as f64 / floating.len().max(1) as f64,
         true_pairs,
         true_pairs_compared: kept_pairs as f64 / true_pairs.max(1) as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD_HEADER: &str =
+        "employer_id,industry_code,headcount,operating,township_code,filing_status,last_evidence";
+
+    fn config() -> crate::config::Config {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        crate::config::load(&root.join("config/yingbao.toml")).expect("project config loads")
+    }
+
+    /// A severe-industry employer with 50 workers that never declared: a lead wherever it is
+    /// in the county.
+    fn lead_row(id: &str, township: &str, village: &str, county: &str) -> String {
+        format!("{id},3011,50,true,{township},never,2025-03-01,{village},{county}")
+    }
+
+    fn truth(dir: &Path, employers: &[String]) -> Truth {
+        let header = format!("{OLD_HEADER},village_code,county_code");
+        let body: Vec<String> = std::iter::once(header)
+            .chain(employers.iter().cloned())
+            .collect();
+        std::fs::write(dir.join("employers.csv"), body.join("\n") + "\n").expect("write");
+        let records: Vec<String> = std::iter::once("connector_id,record_key,employer_id".into())
+            .chain(employers.iter().map(|r| {
+                let id = r.split(',').next().unwrap_or_default();
+                format!("market,{id},{id}")
+            }))
+            .collect();
+        std::fs::write(dir.join("records.csv"), records.join("\n") + "\n").expect("write");
+        Truth::load(dir).expect("truth loads")
+    }
+
+    fn link(id: &str) -> (String, String, String, String) {
+        ("market".into(), id.into(), format!("N{id}"), String::new())
+    }
+
+    fn lead(
+        id: &str,
+        township: Option<&str>,
+        village: Option<&str>,
+    ) -> (String, Option<String>, Option<String>) {
+        (
+            format!("N{id}"),
+            township.map(str::to_string),
+            village.map(str::to_string),
+        )
+    }
+
+    #[test]
+    fn village_township_and_out_of_county_figures() {
+        let cfg = config();
+        let dir = tempfile::tempdir().expect("tmp");
+        let (t1, t2) = ("350583118", "350583103");
+        let (v1, v2) = ("350583118201", "350583118202");
+        let t = truth(
+            dir.path(),
+            &[
+                lead_row("E1", t1, v1, "350583"),
+                lead_row("E2", t1, v2, "350583"),
+                lead_row("E3", t1, "", "350583"),
+                lead_row("E4", t1, v1, "350583"),
+                lead_row("E5", t1, v1, "350583"),
+                // Another county's employer: never a lead here, whatever its facts.
+                lead_row("E6", "", "", "350582"),
+            ],
+        );
+        assert!(!t.employers["E6"].in_county);
+        assert!(t.employers["E1"].in_county);
+        let links: Vec<_> = ["E1", "E2", "E3", "E4", "E5", "E6"]
+            .iter()
+            .map(|i| link(i))
+            .collect();
+        let leads = vec![
+            lead("E1", Some(t1), Some(v1)), // right township, right village
+            lead("E2", Some(t1), Some(v1)), // right township, wrong village
+            lead("E3", Some(t2), None),     // wrong township; no true village
+            lead("E4", None, None),         // unplaced: not a wrong township
+            lead("E5", Some(t2), Some(v1)), // wrong township, right village
+            lead("E6", Some(t1), None),     // out of county
+        ];
+        let r = evaluate(
+            &t,
+            &RunView {
+                links: &links,
+                leads: &leads,
+            },
+            &cfg.settings.policy,
+            &cfg.catalogue,
+            NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        );
+        assert_eq!(r.true_leads, 5, "{r:?}");
+        assert_eq!(r.true_positive, 5, "{r:?}");
+        assert_eq!(r.false_positive, 1, "{r:?}");
+        assert_eq!(r.out_of_county_leads, 1, "{r:?}");
+        assert_eq!(r.wrong_township, 2, "{r:?}");
+        assert_eq!(r.unplaced_leads, 1, "{r:?}");
+        assert!((r.placement_accuracy - 2.0 / 5.0).abs() < 1e-9, "{r:?}");
+        // With a village: E1 (right), E2 (wrong), E4 (none listed), E5 (right).
+        assert!((r.village_accuracy - 2.0 / 4.0).abs() < 1e-9, "{r:?}");
+    }
+
+    #[test]
+    fn old_truth_files_without_the_new_columns_load() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("employers.csv"),
+            format!("{OLD_HEADER}\nE1,3011,50,true,350583118,never,2025-03-01\n"),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("records.csv"),
+            "connector_id,record_key,employer_id\nmarket,E1,E1\n",
+        )
+        .expect("write");
+        let t = Truth::load(dir.path()).expect("old truth loads");
+        let e = &t.employers["E1"];
+        assert!(e.in_county);
+        assert_eq!(e.village_code, None);
+    }
+
+    #[test]
+    fn village_names_become_codes_within_the_township() {
+        let cfg = config();
+        let g = &cfg.gazetteer;
+        let v = g.villages.first().expect("a village");
+        let leads = vec![
+            lead("E1", Some(&v.township_code), Some(&v.name)),
+            lead("E2", Some(&v.township_code), Some("没有这个村")),
+            lead("E3", None, None),
+        ];
+        let coded = village_codes(&leads, g);
+        assert_eq!(coded[0].2.as_deref(), Some(v.code.as_str()));
+        assert_eq!(coded[1].2, None);
+        assert_eq!(coded[2].2, None);
     }
 }

@@ -31,6 +31,8 @@ fn committed_sample_is_what_gen_writes() {
             "2025",
             "--as-of",
             "2025-06-30",
+            // The committed sample predates the phenomena (see `gen --help`).
+            "--no-phenomena",
             "--out",
         ])
         .arg(out.path())

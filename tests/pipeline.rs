@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use calamine::{open_workbook_auto, Reader};
 use common::Project;
-use yingbao::eval::{evaluate, RunView, Truth};
+use yingbao::eval::{evaluate, village_codes, RunView, Truth};
 use yingbao::pipeline::{self, RunSummary};
 use yingbao::store::Store;
 
@@ -101,7 +101,10 @@ async fn check_sample_run(project: &Project, store: &Store) {
     assert_eq!(stored.len(), summary.leads);
 
     // Lead quality on the sample stays above the first-version matcher's floor.
-    let leads = store.lead_entities(summary.run_id).await.expect("leads");
+    let leads = village_codes(
+        &store.lead_entities(summary.run_id).await.expect("leads"),
+        &cfg.gazetteer,
+    );
     let report = evaluate(
         &truth,
         &RunView {

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::load;
 use crate::config::{self, Config};
-use crate::eval::{evaluate, RunView, Truth};
+use crate::eval::{evaluate, village_codes, RunView, Truth};
 use crate::gen::{generate, GenOptions};
 use crate::pipeline::{self, peak_mib};
 use crate::store::Store;
@@ -23,7 +23,7 @@ pub async fn eval_run(
 ) -> Result<crate::eval::EvalReport> {
     let truth = Truth::load(truth_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
     let links = store.links(run).await?;
-    let leads = store.lead_entities(run).await?;
+    let leads = village_codes(&store.lead_entities(run).await?, &cfg.gazetteer);
     Ok(evaluate(
         &truth,
         &RunView {
@@ -34,6 +34,23 @@ pub async fn eval_run(
         &cfg.catalogue,
         pipeline::as_of(cfg),
     ))
+}
+
+/// The lead figures of an evaluation, for `eval` and `bench`.
+fn print_leads(report: &crate::eval::EvalReport) {
+    println!(
+        "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}, out of county {}), placement accuracy {:.4}, wrong township {}, unplaced {}, village accuracy {:.4}",
+        report.precision,
+        report.recall,
+        report.true_leads,
+        report.predicted_leads,
+        report.duplicate_leads,
+        report.out_of_county_leads,
+        report.placement_accuracy,
+        report.wrong_township,
+        report.unplaced_leads,
+        report.village_accuracy
+    );
 }
 
 /// Copies the project's config and connector files into `root`, generates a county into
@@ -76,6 +93,7 @@ pub async fn bench(
         out: root.join("connectors/sample"),
         as_of,
         gazetteer_dir: root.join("config/gazetteer"),
+        phenomena: true,
     })?;
     let gen_secs = started.elapsed().as_secs_f64();
     println!(
@@ -128,16 +146,7 @@ pub async fn bench(
         &root.join("connectors/sample/truth"),
     )
     .await?;
-    println!(
-        "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}), placement accuracy {:.4}, unplaced {}",
-        report.precision,
-        report.recall,
-        report.true_leads,
-        report.predicted_leads,
-        report.duplicate_leads,
-        report.placement_accuracy,
-        report.unplaced_leads
-    );
+    print_leads(&report);
     println!(
         "matching: pairwise precision {:.4}, recall {:.4}, F1 {:.4}; wrongly merged entities {}, wrongly split employers {}",
         report.pairwise_precision,

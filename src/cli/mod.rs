@@ -88,9 +88,14 @@ pub enum Command {
         as_of: NaiveDate,
         #[arg(long, default_value = "connectors/sample")]
         out: PathBuf,
-        /// Folder holding <county>_townships.csv and <county>_villages.csv.
+        /// Folder holding <county>_townships.csv, <county>_villages.csv and (optional)
+        /// <county>_neighbours.csv.
         #[arg(long, default_value = "config/gazetteer")]
         gazetteer: PathBuf,
+        /// Leave out the phenomena added after the bundled sample was generated (out-of-county
+        /// records, dormant shells, superseded tax records, reused names …): reproduces it.
+        #[arg(long)]
+        no_phenomena: bool,
     },
     /// Export the master list or the record → entity links of a run as CSV.
     Export {
@@ -393,6 +398,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             as_of,
             out,
             gazetteer,
+            no_phenomena,
         } => {
             let started = Instant::now();
             let summary = generate(&GenOptions {
@@ -401,6 +407,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 out: out.clone(),
                 as_of,
                 gazetteer_dir: gazetteer,
+                phenomena: !no_phenomena,
             })
             .context("generation failed")?;
             println!(

@@ -7,6 +7,15 @@ use super::gazetteer::Gazetteer;
 use super::rng::chance;
 use super::words::ROADS;
 
+/// A road named after a place (`新兴路`, `官桥路`): the place's short name + 路.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoadFrom {
+    /// Index into `Gazetteer::villages`.
+    Village(usize),
+    /// Index into `Gazetteer::townships`.
+    Township(usize),
+}
+
 /// Where an employer works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Address {
@@ -15,6 +24,12 @@ pub struct Address {
     /// Index into `ROADS`; `None` means the village's 工业区.
     pub road: Option<usize>,
     pub number: u16,
+    /// A road named after a place; overrides `road`.
+    pub road_from: Option<RoadFrom>,
+    /// Written with no township or village (`和平路18号`).
+    pub bare: bool,
+    /// Index into `Gazetteer::neighbours`: the address is in that county, not this one.
+    pub county: Option<usize>,
 }
 
 impl Address {
@@ -31,11 +46,18 @@ impl Address {
             village,
             road,
             number: super::rng::log_uniform(rng, 1, 399) as u16,
+            road_from: None,
+            bare: false,
+            county: None,
         }
     }
 
     /// The registered form.
     pub fn canonical(&self, gaz: &Gazetteer) -> String {
+        if let Some(n) = self.county.and_then(|c| gaz.neighbours.get(c)) {
+            let prefix = format!("{}{}{}", n.province, n.city, n.name);
+            return self.render_street(gaz, &prefix, Numerals::Arabic);
+        }
         self.render(gaz, "福建省泉州市南安市", false, Numerals::Arabic)
     }
 
@@ -55,10 +77,45 @@ impl Address {
         } else {
             Numerals::Arabic
         };
+        if let Some(n) = self.county.and_then(|c| gaz.neighbours.get(c)) {
+            // `晋江市和平路18号`, `福建省泉州市晋江市…`: the other county's name is always there.
+            let prefix = if prefix == "福建省泉州市南安市" {
+                format!("{}{}{}", n.province, n.city, n.name)
+            } else {
+                n.name.clone()
+            };
+            return self.render_street(gaz, &prefix, numerals);
+        }
         self.render(gaz, prefix, committee, numerals)
     }
 
+    /// `<prefix><road><number>号`: no township or village.
+    fn render_street(&self, gaz: &Gazetteer, prefix: &str, numerals: Numerals) -> String {
+        let mut s = prefix.to_string();
+        s.push_str(&self.road_name(gaz));
+        s.push_str(&numerals.write(self.number));
+        s.push('号');
+        s
+    }
+
+    /// The road (`工业路`, `新兴路` after a village, or the village's `工业区`).
+    fn road_name(&self, gaz: &Gazetteer) -> String {
+        let place = match self.road_from {
+            Some(RoadFrom::Village(v)) => gaz.villages.get(v).map(|v| v.stem.as_str()),
+            Some(RoadFrom::Township(t)) => gaz.townships.get(t).map(|t| t.short.as_str()),
+            None => None,
+        };
+        match (place, self.road) {
+            (Some(p), _) if !p.is_empty() => format!("{p}路"),
+            (_, Some(r)) => ROADS[r].to_string(),
+            (_, None) => "工业区".to_string(),
+        }
+    }
+
     fn render(&self, gaz: &Gazetteer, prefix: &str, committee: bool, numerals: Numerals) -> String {
+        if self.bare {
+            return self.render_street(gaz, "", numerals);
+        }
         let t = &gaz.townships[self.township];
         let v = &gaz.villages[self.village];
         let mut s = format!("{prefix}{}", t.name);
@@ -70,10 +127,7 @@ impl Address {
                 (false, k) => k,
             });
         }
-        match self.road {
-            Some(r) => s.push_str(ROADS[r]),
-            None => s.push_str("工业区"),
-        }
+        s.push_str(&self.road_name(gaz));
         s.push_str(&numerals.write(self.number));
         s.push('号');
         s

@@ -18,6 +18,18 @@ pub enum Kind {
     Individual,
     /// Renamed: some feeds still carry the old name.
     Renamed,
+    /// Another county's employer, seen only in exam and testing records.
+    OutOfCounty,
+    /// 存续 and tax 正常, but no tax return for more than a year: not operating.
+    Dormant,
+    /// Carries a 注销 old 15-character tax record beside its current USCC one.
+    Superseded,
+    /// Deregistered years ago; a new company later registered its name.
+    NameReusedOld,
+    /// Registered a deregistered company's name.
+    NameReusedNew,
+    /// One of two 个体工商户 of one name in two townships.
+    SameNameIndividual,
 }
 
 impl Kind {
@@ -28,6 +40,12 @@ impl Kind {
             Kind::Branch => "branch",
             Kind::Individual => "individual",
             Kind::Renamed => "renamed",
+            Kind::OutOfCounty => "out_of_county",
+            Kind::Dormant => "dormant",
+            Kind::Superseded => "superseded_tax",
+            Kind::NameReusedOld => "name_reused_old",
+            Kind::NameReusedNew => "name_reused_new",
+            Kind::SameNameIndividual => "same_name_individual",
         }
     }
 }
@@ -137,6 +155,8 @@ pub struct Employer {
     pub tests: Vec<NaiveDate>,
     pub in_tax: bool,
     pub in_stats: bool,
+    /// Last return of an old 15-character tax record (status 注销) kept beside the current one.
+    pub superseded_tax: Option<NaiveDate>,
 }
 
 impl Employer {
@@ -154,6 +174,11 @@ impl Employer {
                 Some(d) => d > six_months_before(as_of),
             },
         }
+    }
+
+    /// Whether the employer belongs to this county (else `address.county` names its county).
+    pub fn in_county(&self) -> bool {
+        self.address.county.is_none()
     }
 
     pub fn last_filed(&self) -> Option<NaiveDate> {

@@ -1,5 +1,5 @@
-//! The county's real townships and villages, read from `config/gazetteer/350583_*.csv`.
-//! Only reads; the generator places employers with it and never invents a place name.
+//! The county's real townships, villages and neighbouring counties, read from
+//! `config/gazetteer/<county>_*.csv`. Only reads; the generator never invents a place name.
 
 use std::path::Path;
 
@@ -27,17 +27,37 @@ pub struct Village {
     pub kind: &'static str,
 }
 
+/// A neighbouring county (same city or an adjacent one), from `<county>_neighbours.csv`
+/// (real names taken from china-division's `areas.csv`, `cities.csv`, `provinces.csv`).
+#[derive(Debug, Clone)]
+pub struct Neighbour {
+    /// 6-digit county code, `350582`.
+    pub code: String,
+    /// `晋江市`.
+    pub name: String,
+    /// `泉州市`.
+    pub city: String,
+    /// `福建省`.
+    pub province: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     pub townships: Vec<Township>,
     pub villages: Vec<Village>,
+    /// The county's 6-digit code (the townships' first six digits).
+    pub county_code: String,
+    /// Neighbouring counties; empty when the gazetteer has no neighbours file.
+    pub neighbours: Vec<Neighbour>,
 }
 
 impl Gazetteer {
-    /// Reads `<dir>/350583_townships.csv` and `<dir>/350583_villages.csv`.
+    /// Reads `<dir>/<county>_townships.csv` and `<dir>/<county>_villages.csv` (the folder holds
+    /// one county), and the optional `<dir>/<county>_neighbours.csv` (`code,name,city,province`).
     pub fn load(dir: &Path) -> Result<Gazetteer, GenError> {
+        let county = county_of(dir)?;
         let mut townships = Vec::new();
-        for row in read_rows(&dir.join("350583_townships.csv"), 2)? {
+        for row in read_rows(&dir.join(format!("{county}_townships.csv")), 2)? {
             let (code, name) = (row[0].clone(), row[1].clone());
             let short = ["街道", "经济开发区", "镇", "乡"]
                 .iter()
@@ -52,7 +72,7 @@ impl Gazetteer {
             });
         }
         let mut villages = Vec::new();
-        for row in read_rows(&dir.join("350583_villages.csv"), 3)? {
+        for row in read_rows(&dir.join(format!("{county}_villages.csv")), 3)? {
             let Some(t) = townships.iter().position(|t| t.code == row[2]) else {
                 return Err(GenError::Gazetteer(format!(
                     "village {} names unknown township {}",
@@ -82,10 +102,58 @@ impl Gazetteer {
                 "every township needs at least one village".into(),
             ));
         }
+        let county_code = county;
+        let path = dir.join(format!("{county_code}_neighbours.csv"));
+        let mut neighbours = Vec::new();
+        if path.exists() {
+            for row in read_rows(&path, 4)? {
+                if row[0].len() != 6 || row[0] == county_code {
+                    return Err(GenError::Gazetteer(format!(
+                        "{}: {} is not a neighbouring 6-digit county code",
+                        path.display(),
+                        row[0]
+                    )));
+                }
+                neighbours.push(Neighbour {
+                    code: row[0].clone(),
+                    name: row[1].clone(),
+                    city: row[2].clone(),
+                    province: row[3].clone(),
+                });
+            }
+        }
         Ok(Gazetteer {
             townships,
             villages,
+            county_code,
+            neighbours,
         })
+    }
+}
+
+/// The county whose `<county>_townships.csv` the folder holds (exactly one).
+fn county_of(dir: &Path) -> Result<String, GenError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| GenError::io(dir, e))?;
+    let mut counties: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let code = name.strip_suffix("_townships.csv")?;
+            (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then(|| code.to_string())
+        })
+        .collect();
+    counties.sort();
+    match counties.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(GenError::Gazetteer(format!(
+            "{}: no <county>_townships.csv",
+            dir.display()
+        ))),
+        many => Err(GenError::Gazetteer(format!(
+            "{}: townships of several counties ({}); give a folder with one",
+            dir.display(),
+            many.join(", ")
+        ))),
     }
 }
 

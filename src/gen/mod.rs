@@ -13,12 +13,15 @@ mod gazetteer;
 mod industry;
 pub mod month;
 mod names;
+mod phenomena;
 mod population;
 mod rng;
 mod sink;
 mod truth;
 mod words;
 
+#[cfg(test)]
+mod phenomena_tests;
 #[cfg(test)]
 mod tests;
 
@@ -38,8 +41,12 @@ pub struct GenOptions {
     pub out: PathBuf,
     /// The day the feeds were exported ("today" in the synthetic county).
     pub as_of: NaiveDate,
-    /// `config/gazetteer` (350583_townships.csv, 350583_villages.csv).
+    /// `config/gazetteer` (350583_townships.csv, 350583_villages.csv, 350583_neighbours.csv).
     pub gazetteer_dir: PathBuf,
+    /// Add the phenomena of real feeds (`phenomena.rs`: out-of-county records, dormant shells,
+    /// superseded tax records, reused names, same-name 个体工商户, odd addresses) and the truth
+    /// column `county_code`. Off reproduces counties generated before they were added.
+    pub phenomena: bool,
 }
 
 /// What was generated.
@@ -109,7 +116,11 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
         declaration_export: opts.as_of,
     };
     let mut rng = rng::stream(opts.seed, 0, rng::Purpose::Population);
-    let employers = population::build(&plan, &mut rng);
+    let mut employers = population::build(&plan, &mut rng);
+    if opts.phenomena {
+        let mut rng = rng::stream(opts.seed, 0, rng::Purpose::Phenomena);
+        phenomena::apply(&plan, &mut rng, &mut employers);
+    }
 
     clear_stale(&opts.out)?;
     let truth_dir = opts.out.join("truth");
@@ -132,7 +143,11 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
     ];
     let mut files: Vec<PathBuf> = outputs.iter().flat_map(|o| o.files.clone()).collect();
     files.push(truth::write_employers(
-        &truth_dir, &employers, &gaz, opts.as_of,
+        &truth_dir,
+        &employers,
+        &gaz,
+        opts.as_of,
+        opts.phenomena,
     )?);
     files.extend(truth.finish()?);
     Ok(GenSummary {

@@ -34,6 +34,8 @@ pub struct NameParts {
     pub branch: String,
     /// A 个体工商户 registered without a name: the registry shows the operator's name only.
     pub bare: bool,
+    /// Another county's employer: `place` holds that county's name and is never moved.
+    pub foreign: bool,
 }
 
 /// How a feed renders a name.
@@ -90,7 +92,7 @@ impl NameParts {
             Typist::Typed => (0.30, 0.15, 0.6, 0.15, 0.25),
         };
         let mut region = self.region;
-        if chance(rng, p_region) {
+        if chance(rng, p_region) && !self.foreign {
             region = self.moved_region(rng);
         }
         let mut form = self.form.clone();
@@ -258,6 +260,7 @@ mod tests {
             form: form.into(),
             branch: String::new(),
             bare: false,
+            foreign: false,
         }
     }
 

@@ -31,7 +31,7 @@ pub struct Plan<'a> {
 }
 
 /// Township weights: industrial towns (官桥, 水头, 石井, 仑苍, 丰州…) hold more employers.
-fn township_weight(name: &str) -> f64 {
+pub(super) fn township_weight(name: &str) -> f64 {
     match name {
         "水头镇" | "官桥镇" | "溪美街道" => 3.0,
         "仑苍镇" | "石井镇" | "柳城街道" | "美林街道" | "康美镇" | "丰州镇" | "霞美镇"
@@ -122,7 +122,7 @@ pub fn build(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Employer> {
 }
 
 /// A fresh employer with identity, place and size; life cycle comes later.
-fn new_employer(
+pub(super) fn new_employer(
     plan: &Plan,
     rng: &mut ChaCha8Rng,
     used: &mut HashSet<String>,
@@ -179,6 +179,7 @@ fn new_employer(
             form: individual_form(rng, industry.scale, &words_for_form),
             branch: String::new(),
             bare,
+            foreign: false,
         }
     } else {
         let table = match industry.scale {
@@ -208,6 +209,7 @@ fn new_employer(
             form,
             branch: String::new(),
             bare: false,
+            foreign: false,
         }
     };
     let headcount = headcount(rng, industry.scale, individual);
@@ -243,6 +245,7 @@ fn new_employer(
         tests: Vec::new(),
         in_tax: true,
         in_stats: false,
+        superseded_tax: None,
     };
     // Renamed companies: the old 字号 lingers in some feeds.
     if !individual && chance(rng, 0.02) {
@@ -324,12 +327,12 @@ fn headcount(rng: &mut impl Rng, scale: Scale, individual: bool) -> u32 {
     log_uniform(rng, lo, hi)
 }
 
-fn days_ago(as_of: NaiveDate, lo: i64, hi: i64, rng: &mut impl Rng) -> NaiveDate {
+pub(super) fn days_ago(as_of: NaiveDate, lo: i64, hi: i64, rng: &mut impl Rng) -> NaiveDate {
     as_of - Duration::days(rng.gen_range(lo..=hi))
 }
 
 /// Registry and tax status, last tax return, and when (if ever) the employer stopped.
-fn life_cycle(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
+pub(super) fn life_cycle(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
     let as_of = plan.as_of;
     let age = (as_of - e.established).num_days();
     let active = |rng: &mut ChaCha8Rng, e: &mut Employer| {
@@ -398,7 +401,7 @@ fn life_cycle(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
 }
 
 /// Filing history: 初次申报, then 年度更新 about yearly, sometimes a 变更申报.
-fn filings(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
+pub(super) fn filings(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
     let industry = &INDUSTRIES[e.industry];
     let (p_current, p_lapsed) = match industry.hazard {
         Hazard::Severe => (0.40, 0.15),
@@ -478,7 +481,7 @@ fn filings(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
 }
 
 /// Exam sessions (within 24 months) and testing reports (within 36) for hazardous employers.
-fn evidence(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
+pub(super) fn evidence(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
     let industry = &INDUSTRIES[e.industry];
     let (p_exam, p_test) = match industry.hazard {
         Hazard::Severe => (0.35, 0.25),
@@ -522,7 +525,12 @@ fn evidence(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
 }
 
 /// Up to `max` dates about a year apart within `lo..=hi`, ascending.
-fn yearly_dates(rng: &mut impl Rng, lo: NaiveDate, hi: NaiveDate, max: usize) -> Vec<NaiveDate> {
+pub(super) fn yearly_dates(
+    rng: &mut impl Rng,
+    lo: NaiveDate,
+    hi: NaiveDate,
+    max: usize,
+) -> Vec<NaiveDate> {
     if lo > hi {
         return Vec::new();
     }
@@ -549,7 +557,7 @@ fn yearly_dates(rng: &mut impl Rng, lo: NaiveDate, hi: NaiveDate, max: usize) ->
 }
 
 /// Which of tax and statistics know the employer (market knows everyone).
-fn membership(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
+pub(super) fn membership(plan: &Plan, rng: &mut ChaCha8Rng, e: &mut Employer) {
     let long_gone = e
         .stopped_on
         .is_some_and(|d| d < six_months_before(plan.as_of) - Duration::days(900));

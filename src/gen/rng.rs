@@ -18,6 +18,7 @@ pub enum Purpose {
     TaxId = 10,
     StatsId = 11,
     ExamKey = 12,
+    Phenomena = 13,
 }
 
 /// The stream for one employer (or, with `id` 0, for a whole feed) and purpose.

@@ -112,44 +112,55 @@ impl Truth {
     }
 }
 
-/// `employers.csv`: one line per true employer.
+/// `employers.csv`: one line per true employer. `county_code` (the employer's 6-digit county;
+/// township and village are empty outside this county) is written when `with_county` is set.
 pub fn write_employers(
     dir: &Path,
     employers: &[Employer],
     gaz: &Gazetteer,
     as_of: NaiveDate,
+    with_county: bool,
 ) -> Result<PathBuf, GenError> {
     let path = dir.join("employers.csv");
-    let mut w = open(
-        &path,
-        &[
-            "employer_id",
-            "name",
-            "uscc",
-            "industry_code",
-            "headcount",
-            "operating",
-            "township_code",
-            "last_filed",
-            "filing_status",
-            "last_evidence",
-            "kind",
-            "registry_status",
-            "tax_status",
-            "stopped_on",
-            "village_code",
-        ],
-    )?;
+    let mut headers = vec![
+        "employer_id",
+        "name",
+        "uscc",
+        "industry_code",
+        "headcount",
+        "operating",
+        "township_code",
+        "last_filed",
+        "filing_status",
+        "last_evidence",
+        "kind",
+        "registry_status",
+        "tax_status",
+        "stopped_on",
+        "village_code",
+    ];
+    if with_county {
+        headers.push("county_code");
+    }
+    let mut w = open(&path, &headers)?;
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     for e in employers {
-        w.write_record([
+        let county = e.address.county.and_then(|c| gaz.neighbours.get(c));
+        let (township, village) = match county {
+            Some(_) => (String::new(), String::new()),
+            None => (
+                gaz.townships[e.address.township].code.clone(),
+                gaz.villages[e.address.village].code.clone(),
+            ),
+        };
+        let mut row = vec![
             e.employer_id(),
             e.name.canonical(),
             e.uscc.clone(),
             INDUSTRIES[e.industry].code.to_string(),
             e.headcount.to_string(),
             e.operating(as_of).to_string(),
-            gaz.townships[e.address.township].code.clone(),
+            township,
             date(e.last_filed()),
             e.filing_status(as_of).to_string(),
             date(e.last_evidence()),
@@ -161,9 +172,13 @@ pub fn write_employers(
                 String::new()
             },
             date(e.stopped_on),
-            gaz.villages[e.address.village].code.clone(),
-        ])
-        .map_err(|err| GenError::Csv(err.to_string()))?;
+            village,
+        ];
+        if with_county {
+            row.push(county.map_or_else(|| gaz.county_code.clone(), |n| n.code.clone()));
+        }
+        w.write_record(&row)
+            .map_err(|err| GenError::Csv(err.to_string()))?;
     }
     w.flush().map_err(|e| GenError::io(&path, e))?;
     Ok(path)

@@ -717,21 +717,32 @@ impl Store {
             .collect())
     }
 
-    /// A run's non-filing leads as (entity id, township code), ordered by lead id.
+    /// A run's non-filing leads as (entity id, township code, village name), ordered by lead
+    /// id. The village is the stored row's `row.village` (none when empty or unreadable).
     pub async fn lead_entities(
         &self,
         run_id: i64,
-    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        let sql = "SELECT entity_id, township_code FROM leads WHERE run_id = $1 AND kind = 'unfiled' ORDER BY lead_id";
-        Ok(on_pool!(self, pool => {
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>, StoreError> {
+        let sql = "SELECT entity_id, township_code, data FROM leads WHERE run_id = $1 AND kind = 'unfiled' ORDER BY lead_id";
+        let rows: Vec<(String, Option<String>, String)> = on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .bind(run_id)
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|r| (r.get(0), r.get(1)))
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
                 .collect()
-        }))
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(entity, township, data)| {
+                let village = serde_json::from_str::<serde_json::Value>(&data)
+                    .ok()
+                    .and_then(|v| v.get("row")?.get("village")?.as_str().map(str::to_string))
+                    .filter(|v| !v.is_empty());
+                (entity, township, village)
+            })
+            .collect())
     }
 
     /// Every text value stored anywhere, for the personal-data audit in tests and `check`.

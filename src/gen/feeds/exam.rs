@@ -8,7 +8,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::super::codes::id_number;
-use super::super::employer::Employer;
+use super::super::employer::{Employer, Kind};
 use super::super::industry::INDUSTRIES;
 use super::super::names::Typist;
 use super::super::population::person_name;
@@ -79,7 +79,15 @@ fn identity(ctx: &Ctx, e: &Employer, keys: &mut Keys) -> (String, String) {
         }
         _ => &e.name,
     };
-    let name = parts.variant(&mut rng, Typist::Typed);
+    let mut name = parts.variant(&mut rng, Typist::Typed);
+    if e.kind == Kind::SameNameIndividual {
+        // Two 个体工商户 share the name: the clinic adds the township (`南安市官桥镇铭华汽修厂`).
+        let township = &ctx.gaz.townships[e.address.township].name;
+        name = format!(
+            "南安市{township}{}{}{}",
+            parts.trade, parts.words, parts.form
+        );
+    }
     let code = code_cell(&mut rng, e, 0.5, 0.05);
     if keys.claim(&format!("{name}|{code}")) {
         (name, code)

@@ -66,7 +66,8 @@ pub fn write(ctx: &Ctx, truth: &mut Truth) -> Result<FeedOutput, GenError> {
     ));
     let mut sink = CsvSink::create(&path, Encoding::Utf8Bom, HEADERS)?;
     // The register exports in order of establishment.
-    let mut order: Vec<&Employer> = ctx.employers.iter().collect();
+    // Other counties' employers are not in this county's register.
+    let mut order: Vec<&Employer> = ctx.employers.iter().filter(|e| e.in_county()).collect();
     order.sort_by_key(|e| (e.established, e.id));
     let mut rng = stream(ctx.seed, 0, Purpose::BadRows);
     let mut damage = Damage::plan(&mut rng, order.len());

@@ -160,10 +160,11 @@ pub fn factors(rng: &mut impl Rng, all: &[&str], max: usize, sep: &str) -> Strin
     chosen.join(sep)
 }
 
-/// How an employer's USCC appears in a typed feed: correct, blank, or mistyped.
+/// How an employer's USCC appears in a typed feed: correct, blank, or mistyped. An employer
+/// without a USCC (some out-of-county ones) always shows a blank.
 pub fn code_cell(rng: &mut impl Rng, e: &Employer, p_blank: f64, p_typo: f64) -> String {
     let u: f64 = rng.gen_range(0.0..1.0);
-    if u < p_blank {
+    if u < p_blank || e.uscc.is_empty() {
         String::new()
     } else if u < p_blank + p_typo {
         super::codes::mistype(rng, &e.uscc)

@@ -1,7 +1,7 @@
 //! 税务 feed: the tax register as XLSX with a title row above the headers. Some employers carry
 //! an old 15-character tax number; dates are real date cells or `2024/1/5` text; counts vary.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use rand::Rng;
 
 use super::super::codes::{mistype, old_tax_number};
@@ -27,10 +27,15 @@ pub const HEADERS: &[&str] = &[
     "营业收入（元）",
 ];
 
-/// The taxpayer number the tax office holds for an employer.
+/// The taxpayer number the tax office holds for an employer (the USCC when an old record was
+/// superseded: the old number is then a record of its own).
 fn tax_id(rng: &mut impl Rng, e: &Employer, keys: &mut Keys) -> String {
     let id = if e.pre_reform && !e.individual && chance(rng, 0.3) {
-        old_tax_number(&e.org)
+        if e.superseded_tax.is_some() {
+            e.uscc.clone()
+        } else {
+            old_tax_number(&e.org)
+        }
     } else if chance(rng, 0.01) {
         mistype(rng, &e.uscc)
     } else {
@@ -87,6 +92,16 @@ fn row(ctx: &Ctx, e: &Employer, id: String) -> Vec<Cell> {
     ]
 }
 
+/// The superseded old record: 15-character number, 注销, its last return years ago, no revenue.
+fn old_row(ctx: &Ctx, e: &Employer, id: String, last: NaiveDate) -> Vec<Cell> {
+    let mut cells = row(ctx, e, id);
+    cells[3] = Cell::Text(TaxStatus::Deregistered.label().to_string());
+    cells[5] = Cell::Number(0.0);
+    cells[6] = Cell::Date(last);
+    cells[7] = Cell::Number(0.0);
+    cells
+}
+
 pub fn write(ctx: &Ctx, truth: &mut Truth) -> Result<FeedOutput, GenError> {
     let dir = ctx.dir(CONNECTOR)?;
     let path = dir.join("税务登记户信息.xlsx");
@@ -96,26 +111,32 @@ pub fn write(ctx: &Ctx, truth: &mut Truth) -> Result<FeedOutput, GenError> {
     );
     let mut sink = XlsxSink::create(&path, "登记户信息", Some(&title), HEADERS, ctx.as_of)?;
     let mut keys = Keys::default();
-    let mut order: Vec<(String, &Employer)> = ctx
-        .employers
-        .iter()
-        .filter(|e| e.in_tax)
-        .map(|e| {
-            let mut rng = stream(ctx.seed, u64::from(e.id), Purpose::TaxId);
-            (tax_id(&mut rng, e, &mut keys), e)
-        })
-        .collect();
+    // (taxpayer number, employer, last return of a superseded old record).
+    let mut order: Vec<(String, &Employer, Option<NaiveDate>)> = Vec::new();
+    for e in ctx.employers.iter().filter(|e| e.in_tax) {
+        let mut rng = stream(ctx.seed, u64::from(e.id), Purpose::TaxId);
+        order.push((tax_id(&mut rng, e, &mut keys), e, None));
+        if let Some(last) = e.superseded_tax {
+            let old = old_tax_number(&e.org);
+            if keys.claim(&old) {
+                order.push((old, e, Some(last)));
+            }
+        }
+    }
     order.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
     let mut rng = stream(ctx.seed, 1, Purpose::BadRows);
     let mut damage = Damage::plan(&mut rng, order.len());
-    for (i, (id, e)) in order.into_iter().enumerate() {
-        let mut cells = row(ctx, e, id.clone());
+    for (i, (id, e, old)) in order.into_iter().enumerate() {
+        let mut cells = match old {
+            Some(last) => old_row(ctx, e, id.clone(), last),
+            None => row(ctx, e, id.clone()),
+        };
         let mut problems = Vec::new();
-        if damage.date(i, e.last_tax.is_some()) {
+        if damage.date(i, e.last_tax.is_some() && old.is_none()) {
             cells[6] = Cell::Text(BAD_DATE.to_string());
             problems.push("impossible 最近申报日期");
         }
-        if damage.headcount(i, true) {
+        if damage.headcount(i, old.is_none()) {
             cells[5] = Cell::Text(BAD_HEADCOUNT.to_string());
             problems.push("non-numeric 从业人数");
         }
