@@ -261,3 +261,46 @@ fn delivery_and_flag_mistakes_are_named_with_line_and_key() {
         "{stderr}"
     );
 }
+
+/// `check` opens the local files (headers only) without `--connect`: a wrong column name, a
+/// wrong sheet and a wrong encoding are each named with the connector's line and key, with
+/// what would be right.
+#[test]
+fn check_opens_local_files_and_names_what_does_not_fit() {
+    let project = Project::new();
+    let market = project.root().join("connectors/market.toml");
+    edit(
+        &market,
+        "registry_status = \"登记状态\"",
+        "registry_status = \"登记状况\"",
+    );
+    let tax = project.root().join("connectors/tax.toml");
+    edit(&tax, "# sheet = \"登记户信息\"", "sheet = \"登记户\"");
+    let statistics = project.root().join("connectors/statistics.toml");
+    edit(
+        &statistics,
+        "encoding = \"gb18030\"",
+        "encoding = \"utf-8\"",
+    );
+    let (code, _, stderr) = check(&project);
+    assert_eq!(code, 2, "{stderr}");
+    let line = line_of(&market, "登记状况");
+    assert!(
+        stderr.contains(&format!("market.toml:{line}"))
+            && stderr.contains("columns.registry_status")
+            && stderr.contains("did you mean `登记状态`"),
+        "{stderr}"
+    );
+    let line = line_of(&tax, "sheet = ");
+    assert!(
+        stderr.contains(&format!("tax.toml:{line}")) && stderr.contains("file.sheet"),
+        "{stderr}"
+    );
+    let line = line_of(&statistics, "encoding = ");
+    assert!(
+        stderr.contains(&format!("statistics.toml:{line}"))
+            && stderr.contains("file.encoding")
+            && stderr.contains("gb18030"),
+        "{stderr}"
+    );
+}

@@ -373,7 +373,7 @@ async fn unsure_matches_wait_on_the_county_list_until_an_operator_decides() {
         .collect();
     assert!(!held.is_empty());
     let listed = store.lead_entities(first.run_id).await.expect("leads");
-    for (entity, _) in &listed {
+    for (entity, _, _) in &listed {
         assert!(!held.contains(entity), "{entity} rests on an unsure match");
     }
     // They are on the county's 待核实 list, each with the pair it rests on.
@@ -472,12 +472,12 @@ async fn unsure_matches_wait_on_the_county_list_until_an_operator_decides() {
     });
     if was_pending && !in_review_again {
         assert!(
-            listed.iter().any(|(e, _)| e == entity),
+            listed.iter().any(|(e, _, _)| e == entity),
             "{held_name}: kept apart and resting on no other pair, so listed"
         );
     }
     if !was_pending {
-        assert!(!listed.iter().any(|(e, _)| e == entity), "{held_name}");
+        assert!(!listed.iter().any(|(e, _, _)| e == entity), "{held_name}");
     }
 }
 

@@ -582,6 +582,11 @@ fn check(config_file: &Path) -> ExitCode {
             for w in cfg.warnings() {
                 println!("  warning: {w}");
             }
+            // The local files, opened as far as their headers: sheets, columns, encodings.
+            let misfits = file_misfits(&cfg);
+            for p in &misfits {
+                eprintln!("{p}");
+            }
             for c in &cfg.settings.delivery.channel {
                 let serves = if c.townships.is_empty() {
                     "operator alerts only".to_string()
@@ -623,7 +628,15 @@ fn check(config_file: &Path) -> ExitCode {
                 Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),
                 None => println!("  screening date: today in {}", cfg.settings.county.timezone),
             }
-            ExitCode::SUCCESS
+            if misfits.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "{} problem(s) found in how connectors fit their files; nothing was changed",
+                    misfits.len()
+                );
+                ExitCode::from(2)
+            }
         }
         Err(problems) => {
             for p in &problems {
@@ -633,6 +646,33 @@ fn check(config_file: &Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Every enabled file connector against its local files (headers only), as problems with
+/// the connector file's line and key.
+fn file_misfits(cfg: &Config) -> Vec<config::Problem> {
+    let mut out = Vec::new();
+    for c in cfg.connectors.iter().filter(|c| c.enabled) {
+        if c.http.is_some() || c.sql.is_some() {
+            continue;
+        }
+        let toml = cfg.root.join("connectors").join(format!("{}.toml", c.id));
+        let text = std::fs::read_to_string(&toml).unwrap_or_default();
+        for m in crate::ingest::fit::check(c, &cfg.root) {
+            let line = m.needle.as_deref().and_then(|n| {
+                text.lines()
+                    .position(|l| l.contains(&format!("\"{n}\"")) || l.trim_start().starts_with(n))
+                    .map(|i| i + 1)
+            });
+            let shown = m.path.strip_prefix(&cfg.root).unwrap_or(&m.path);
+            out.push(
+                config::Problem::new(&toml, format!("{}: {}", shown.display(), m.message))
+                    .at(line)
+                    .key(m.key),
+            );
+        }
+    }
+    out
 }
 
 fn load(config_file: &Path) -> Result<Config> {

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod csv_table;
 pub mod decode;
 pub mod files;
+pub mod fit;
 pub mod http;
 pub mod mapping;
 pub mod observation_csv;
