@@ -1,7 +1,7 @@
 //! Measures a run against the generator's ground truth: lead precision and recall, placement
 //! accuracy, and entity purity. For tests and benchmarks; never used to tune the matcher.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -32,6 +32,9 @@ pub struct TrueEmployer {
     /// Whether the employer belongs to the county (truth's `county_code`; files without the
     /// column hold only the county's own employers).
     pub in_county: bool,
+    /// The generator's kind of employer (`normal`, `dormant`, `out_of_county` …): which
+    /// real-feed phenomenon it carries.
+    pub kind: String,
 }
 
 /// The generator's truth: employers and which employer each source record belongs to.
@@ -67,6 +70,10 @@ impl Truth {
                     headcount: r.get("headcount").parse().ok(),
                     operating: r.get("operating") == "true",
                     in_county: county.is_empty() || township_code.starts_with(county),
+                    kind: match r.get("kind") {
+                        "" => "normal".to_string(),
+                        k => k.to_string(),
+                    },
                     village_code: (!village.is_empty()).then(|| village.to_string()),
                     township_code,
                     filing: FilingStatus::parse(r.get("filing_status"))
@@ -124,6 +131,10 @@ pub struct EvalReport {
     pub false_negative: usize,
     /// Predicted leads whose records map to an employer already counted (a split employer).
     pub duplicate_leads: usize,
+    /// False leads by the true employer's kind (`dormant`, `out_of_county`, `duplicate` …).
+    pub false_positive_by_kind: BTreeMap<String, usize>,
+    /// Missed leads by the true employer's kind.
+    pub false_negative_by_kind: BTreeMap<String, usize>,
     pub precision: f64,
     pub recall: f64,
     /// Of true-positive leads, the share placed in the right township.
@@ -223,6 +234,7 @@ pub fn evaluate(
     let (mut tp, mut fp, mut dup, mut placed_right, mut unplaced) = (0, 0, 0, 0, 0);
     let (mut wrong_township, mut out_of_county) = (0, 0);
     let (mut with_village, mut village_right) = (0usize, 0usize);
+    let mut fp_by_kind: BTreeMap<String, usize> = BTreeMap::new();
     for (entity, township, village) in run.leads {
         if township.is_none() {
             unplaced += 1;
@@ -251,9 +263,25 @@ pub fn evaluate(
                 } else {
                     dup += 1;
                     fp += 1;
+                    *fp_by_kind.entry("duplicate".to_string()).or_default() += 1;
                 }
             }
-            _ => fp += 1,
+            Some(e) => {
+                fp += 1;
+                *fp_by_kind.entry(e.kind.clone()).or_default() += 1;
+            }
+            None => {
+                fp += 1;
+                *fp_by_kind
+                    .entry("no_true_employer".to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
+    let mut fn_by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for id in true_leads.iter().filter(|id| !seen.contains(*id)) {
+        if let Some(e) = truth.employers.get(*id) {
+            *fn_by_kind.entry(e.kind.clone()).or_default() += 1;
         }
     }
     let predicted = run.leads.len();
@@ -295,6 +323,8 @@ pub fn evaluate(
         false_positive: fp,
         false_negative: true_leads.len() - tp,
         duplicate_leads: dup,
+        false_positive_by_kind: fp_by_kind,
+        false_negative_by_kind: fn_by_kind,
         precision: if predicted == 0 {
             1.0
         } else {
@@ -487,6 +517,12 @@ mod tests {
         assert!((r.placement_accuracy - 2.0 / 5.0).abs() < 1e-9, "{r:?}");
         // With a village: E1 (right), E2 (wrong), E4 (none listed), E5 (right).
         assert!((r.village_accuracy - 2.0 / 4.0).abs() < 1e-9, "{r:?}");
+        // Files without a `kind` column: every employer is `normal`.
+        assert_eq!(
+            r.false_positive_by_kind,
+            [("normal".to_string(), 1)].into_iter().collect()
+        );
+        assert!(r.false_negative_by_kind.is_empty());
     }
 
     #[test]
