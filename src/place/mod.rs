@@ -5,5 +5,5 @@ pub mod gazetteer;
 pub mod import;
 pub mod locate;
 
-pub use gazetteer::{Gazetteer, Township, Village};
+pub use gazetteer::{Gazetteer, OtherCounty, Township, Village};
 pub use locate::{Locator, Placement, PlacementMethod};
