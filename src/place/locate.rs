@@ -794,4 +794,42 @@ mod tests {
         assert_eq!(code("91130929MA0ABCDE1"), None); // not 18 characters
         assert_eq!(code("9113092９MA0ABCDE1X"), None);
     }
+
+    #[test]
+    fn no_address_of_the_shipped_county_is_foreign() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gazetteer");
+        let g = Gazetteer::load(
+            "350583",
+            &dir.join("350583_townships.csv"),
+            &dir.join("350583_villages.csv"),
+            Some(&dir.join("aliases.csv")),
+        )
+        .expect("gazetteer");
+        let (others, own) =
+            Gazetteer::load_counties("350583", &dir.join("counties.csv")).expect("counties");
+        let mut words = ["福建省", "南安"].map(String::from).to_vec();
+        words.extend(own.map(|o| o.city_name));
+        let (towns, villages) = (g.townships.clone(), g.villages.clone());
+        let l = Locator::new(&g.with_counties("南安市", words, others));
+        for v in &villages {
+            let t = towns
+                .iter()
+                .find(|t| t.code == v.township_code)
+                .map_or("", |t| t.name.as_str());
+            for a in [
+                format!("{t}{}工业路1号", v.name),
+                format!("泉州市{t}{}", short_name(&v.name, false)),
+            ] {
+                assert_eq!(l.foreign_county(&a), None, "{a}");
+                let p = l.place_address(&a);
+                assert_eq!(
+                    p.township_code.as_deref(),
+                    Some(v.township_code.as_str()),
+                    "{a}"
+                );
+            }
+        }
+        let p = l.place_address("河北省沧州市献县和平路");
+        assert_eq!(p.evidence, "外县：献县");
+    }
 }
