@@ -138,6 +138,8 @@ struct Pattern {
     kind: Kind,
     /// A short name (without 镇/乡/街道/村/社区…): must be followed by no `NAME_CONTINUATIONS`.
     short: bool,
+    /// Whether the name alone decides the township (a village name of one township only).
+    decides: bool,
 }
 
 /// One match of a pattern in folded text, in bytes.
@@ -203,6 +205,7 @@ impl Locator {
                     method,
                     kind,
                     short,
+                    decides: true,
                 });
             }
         };
@@ -216,38 +219,60 @@ impl Locator {
             }
         }
         for (alias, code) in &g.aliases {
-            add(
-                alias,
-                code,
-                None,
-                PlacementMethod::Alias,
-                Kind::Alias,
-                false,
-            );
+            let m = PlacementMethod::Alias;
+            add(alias, code, None, m, Kind::Alias, false);
         }
-        // A village short name shared by two townships decides nothing.
-        let mut short_count: HashMap<&str, usize> = HashMap::new();
+        // A village name (full or short) shared by two villages of one township names neither;
+        // shared by villages of two townships it decides no township, but gives the village
+        // once its township is named.
+        let mut in_township: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut townships_of: HashMap<&str, Vec<&str>> = HashMap::new();
         for v in &g.villages {
-            *short_count.entry(short_name(&v.name, false)).or_default() += 1;
-        }
-        for v in &g.villages {
-            let (t, code) = (&v.township_code, Some(v.code.as_str()));
-            add(
-                &v.name,
-                t,
-                code,
-                PlacementMethod::VillageName,
-                Kind::Village,
-                false,
-            );
             let short = short_name(&v.name, false);
-            if short != v.name && short_count.get(short) == Some(&1) {
-                let m = PlacementMethod::VillageShortName;
-                add(short, t, code, m, Kind::Village, true);
+            let names = if short == v.name {
+                vec![short]
+            } else {
+                vec![&v.name, short]
+            };
+            for n in names {
+                *in_township.entry((&v.township_code, n)).or_default() += 1;
+                let ts = townships_of.entry(n).or_default();
+                if !ts.contains(&v.township_code.as_str()) {
+                    ts.push(&v.township_code);
+                }
+            }
+        }
+        let mut shared = std::collections::HashSet::new();
+        for v in &g.villages {
+            let short = short_name(&v.name, false);
+            let names = [(v.name.as_str(), false), (short, true)];
+            for (n, is_short) in names.into_iter().filter(|(n, s)| !s || *n != v.name) {
+                if in_township.get(&(v.township_code.as_str(), n)) != Some(&1) {
+                    continue;
+                }
+                let m = if is_short {
+                    PlacementMethod::VillageShortName
+                } else {
+                    PlacementMethod::VillageName
+                };
+                if townships_of.get(n).map_or(0, Vec::len) > 1 {
+                    shared.insert(fold(n));
+                }
+                add(
+                    n,
+                    &v.township_code,
+                    Some(&v.code),
+                    m,
+                    Kind::Village,
+                    is_short,
+                );
             }
         }
         for w in g.local_words.iter().chain([&g.county_name]) {
             add(w, "", None, PlacementMethod::Unplaced, Kind::Local, false);
+        }
+        for (p, t) in patterns.iter_mut().zip(&texts) {
+            p.decides = !(p.kind == Kind::Village && shared.contains(t));
         }
         let automaton = AhoCorasick::new(&texts).ok();
         let foreign = Foreign::new(g);
@@ -325,7 +350,11 @@ impl Locator {
         let hits = self.whole_hits(ac, &text);
         let rank = |h: &Hit| (self.patterns[h.idx].method, h.start);
         // Most specific first: the township a township (or alias) name gives, else a village's.
-        let Some(best) = hits.iter().min_by_key(|h| rank(h)) else {
+        let Some(best) = hits
+            .iter()
+            .filter(|h| self.patterns[h.idx].decides)
+            .min_by_key(|h| rank(h))
+        else {
             return Placement::unplaced();
         };
         let p = &self.patterns[best.idx];
@@ -695,6 +724,19 @@ mod tests {
         let p = l.place(None, ["南安市官桥镇长福村2号"]);
         assert_eq!(p.township_code.as_deref(), Some("350583118"));
         assert_eq!(p.village_code, None);
+    }
+
+    #[test]
+    fn a_village_name_of_two_townships_gives_the_village_of_the_one_named() {
+        let l = Locator::new(&g());
+        // 大盈村 is in 官桥镇 and in 水头镇: alone it decides nothing.
+        let p = l.place(None, ["南安市大盈村委会8号"]);
+        assert_eq!(p.method, PlacementMethod::Unplaced);
+        let p = l.place(None, ["南安市水头镇大盈村8号"]);
+        assert_eq!(p.township_code.as_deref(), Some("350583119"));
+        assert_eq!(p.village_code.as_deref(), Some("350583119202"));
+        let p = l.place(None, ["南安市官桥镇大盈村委会"]);
+        assert_eq!(p.village_code.as_deref(), Some("350583118202"));
     }
 
     #[test]
