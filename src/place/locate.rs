@@ -186,10 +186,17 @@ pub struct Locator {
     foreign: Option<Foreign>,
 }
 
-/// Whether an other county's name is a generic word that ordinary addresses carry: one
-/// character plus 区 (`城区` downtown, `郊区` suburbs, `矿区` mining area, `东区` east side).
+/// Words of place and direction a part of any town is named with (`城区` downtown, `郊区`
+/// suburbs, `矿区` mining area, `新城区` new town, `城东区` east side).
+const GENERIC_AREA_WORDS: &str = "东西南北中上下前后内外新老旧城市郊矿";
+
+/// Whether an other county's name is a generic word that ordinary addresses carry: 区 after
+/// only `GENERIC_AREA_WORDS` (`城区`, `郊区`, `矿区`, `东区`, `新城区`, `城中区`, `市中区`). Such a
+/// name counts only right after its own city's name (`阳泉市城区`, `济南市市中区`).
 pub fn is_generic_county_name(name: &str) -> bool {
-    name.chars().count() <= 2 && name.ends_with('区')
+    name.strip_suffix('区').is_some_and(|stem| {
+        !stem.is_empty() && stem.chars().all(|c| GENERIC_AREA_WORDS.contains(c))
+    })
 }
 
 impl Locator {
@@ -443,7 +450,7 @@ impl Locator {
             .filter(|(h, o)| {
                 let name = &f.texts[h.idx];
                 whole_after(name, &text[h.end..])
-                    && (name.chars().count() > 2 || f.after_division(*o, &text[..h.start]))
+                    && f.starts_whole(*o, name, &text[..h.start])
                     && !hits.iter().any(|x| {
                         x.overlaps(h)
                             && (x.len() > h.len()
@@ -508,10 +515,7 @@ impl Foreign {
         let mut patterns = Vec::new();
         for (i, o) in g.others.iter().enumerate() {
             let name = fold(&o.name);
-            if name.chars().count() < 2
-                || is_generic_county_name(&name)
-                || local.iter().any(|l| l.contains(name.as_str()))
-            {
+            if name.chars().count() < 2 || local.iter().any(|l| l.contains(name.as_str())) {
                 continue;
             }
             texts.push(name);
@@ -544,15 +548,25 @@ impl Foreign {
         })
     }
 
-    /// Whether `before` ends where a county name may start: the start of the text, a non-Han
-    /// character, a larger division's name (`…省`, `…市`) or the county's own city (`沧州献县`).
-    fn after_division(&self, other: usize, before: &str) -> bool {
+    /// Whether the county name `name`, after the text `before`, starts a whole name: a generic
+    /// name only right after its own city; a name of one character plus its suffix (`献县`) also
+    /// after the start, a non-Han character or a larger division's name (`…省`, `…市`).
+    fn starts_whole(&self, other: usize, name: &str, before: &str) -> bool {
+        let after_city = || {
+            self.cities[other]
+                .iter()
+                .any(|c| !c.is_empty() && before.ends_with(c.as_str()))
+        };
+        if is_generic_county_name(name) {
+            return after_city();
+        }
+        if name.chars().count() > 2 {
+            return true;
+        }
         match before.chars().last() {
             None => true,
             Some(c) if !is_han(c) || DIVISION_ENDINGS.contains(&c) => true,
-            Some(_) => self.cities[other]
-                .iter()
-                .any(|c| !c.is_empty() && before.ends_with(c.as_str())),
+            Some(_) => after_city(),
         }
     }
 }
@@ -768,6 +782,7 @@ mod tests {
             other("140302", "城区", "1403", "阳泉市"),
             other("370103", "市中区", "3701", "济南市"),
             other("411523", "新县", "4115", "信阳市"),
+            other("630103", "城中区", "6301", "西宁市"),
             // Another county of this county's name says nothing here.
             other("999901", "南安市", "9999", "某市"),
         ];
@@ -812,14 +827,27 @@ mod tests {
         assert_eq!(name("水头镇新县路8号"), None);
         assert_eq!(name("泉州市中区"), None);
         assert_eq!(name("官桥镇城区工业路"), None);
+        assert_eq!(name("水头镇城中区商业街"), None);
+        // A generic name right after its own city is that county.
+        assert_eq!(name("山西省阳泉市城区北大街"), Some("城区"));
+        assert_eq!(name("青海省西宁市城中区"), Some("城中区"));
     }
 
     #[test]
     fn generic_county_names_are_not_matched() {
-        for n in ["城区", "郊区", "矿区", "东区", "西区"] {
+        for n in [
+            "城区",
+            "郊区",
+            "矿区",
+            "东区",
+            "西区",
+            "新城区",
+            "城中区",
+            "市中区",
+        ] {
             assert!(is_generic_county_name(n), "{n}");
         }
-        for n in ["献县", "和平区", "市中区", "城关区"] {
+        for n in ["献县", "和平区", "城关区", "西湖区", "区"] {
             assert!(!is_generic_county_name(n), "{n}");
         }
     }
