@@ -139,6 +139,16 @@ fn a_county_is_set_up_from_china_division_files() {
          500106001001,\"小龙坎社区居委会\",500106001,50,5001,500106\n",
     )
     .expect("villages");
+    std::fs::write(
+        from.join("cities.csv"),
+        "code,name,provinceCode\n3505,\"泉州市\",35\n5001,\"市辖区\",50\n",
+    )
+    .expect("cities");
+    std::fs::write(
+        from.join("provinces.csv"),
+        "code,name\n35,\"福建省\"\n50,\"重庆市\"\n",
+    )
+    .expect("provinces");
     let out = project.cli(&[
         "gazetteer",
         "import",
@@ -155,6 +165,12 @@ fn a_county_is_set_up_from_china_division_files() {
     assert_eq!(
         std::fs::read_to_string(&towns).expect("townships"),
         "code,name\n500106001,小龙坎街道\n500106002,沙坪坝街道\n"
+    );
+    // Every county of China, a municipality's with its province as city.
+    assert_eq!(
+        std::fs::read_to_string(project.root().join("config/gazetteer/counties.csv"))
+            .expect("counties"),
+        "code,name,city_code,city_name\n350583,南安市,3505,泉州市\n500106,沙坪坝区,5001,重庆市\n"
     );
     let config = project.config_file();
     let text = std::fs::read_to_string(&config)

@@ -758,6 +758,7 @@ fn gazetteer_import(
     let tables = crate::place::import::import(from, county)?;
     let out = out.unwrap_or_else(|| config::load::root_of(config_file).join("config/gazetteer"));
     let (towns, villages) = crate::place::import::write(&tables, &out)?;
+    let counties = crate::place::import::write_counties(&tables, &out)?;
     println!(
         "{} {}: {} townships, {} villages",
         tables.county.0,
@@ -767,6 +768,11 @@ fn gazetteer_import(
     );
     println!("wrote {}", towns.display());
     println!("wrote {}", villages.display());
+    println!(
+        "wrote {} ({} counties of China, to recognise addresses of other counties)",
+        counties.display(),
+        tables.counties.len()
+    );
     if tables.villages.is_empty() {
         println!("! no villages for this county in {}/villages*.csv: placement will use township names only", from.display());
     }
@@ -781,5 +787,6 @@ fn gazetteer_import(
         "  villages = \"config/gazetteer/{}_villages.csv\"",
         tables.county.0
     );
+    println!("  counties = \"config/gazetteer/counties.csv\"");
     Ok(ExitCode::SUCCESS)
 }

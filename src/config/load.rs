@@ -134,6 +134,14 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
             )
             .map_err(|ps| problems.extend(ps))
             .ok();
+            let gazetteer = with_counties(
+                gazetteer,
+                config_file,
+                &root,
+                s,
+                loaded.doc.as_ref(),
+                &mut problems,
+            );
             if let (Some(g), Some(doc)) = (&gazetteer, &loaded.doc) {
                 super::check_delivery::check_townships(config_file, doc, s, g, &mut problems);
             }
@@ -153,6 +161,45 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
             gazetteer,
         }),
         _ => Err(problems),
+    }
+}
+
+/// Adds the other counties of China (`[county] counties`) to the gazetteer; unset = none. The
+/// table is checked even when the gazetteer had problems, so all are reported at once.
+fn with_counties(
+    g: Option<Gazetteer>,
+    config_file: &Path,
+    root: &Path,
+    s: &Settings,
+    doc: Option<&SpannedDoc>,
+    problems: &mut Vec<Problem>,
+) -> Option<Gazetteer> {
+    let mut local_words = s.county.region_words.clone();
+    let Some(path) = &s.county.counties else {
+        return g.map(|g| g.with_counties(&s.county.name, local_words, Vec::new()));
+    };
+    let path = resolve(root, path);
+    if !path.is_file() {
+        problems.push(
+            Problem::new(
+                config_file,
+                format!("the counties table {} does not exist", path.display()),
+            )
+            .at(doc.and_then(|d| d.line(&key(&["county", "counties"]))))
+            .key("county.counties")
+            .hint("write it with `yingbao gazetteer import --from <china-division folder> --county <code>`, or remove the line (other counties are then not recognised)"),
+        );
+        return None;
+    }
+    match Gazetteer::load_counties(&s.county.code, &path) {
+        Ok((others, own)) => {
+            local_words.extend(own.map(|o| o.city_name));
+            g.map(|g| g.with_counties(&s.county.name, local_words, others))
+        }
+        Err(ps) => {
+            problems.extend(ps);
+            None
+        }
     }
 }
 
@@ -551,5 +598,33 @@ mod tests {
         });
         assert_eq!(cfg.connectors.len(), 6);
         assert_eq!(cfg.gazetteer.townships.len(), 27);
+        // Every other county of China; this county's city is a local word.
+        assert_eq!(cfg.gazetteer.others.len(), 2977);
+        assert!(cfg.gazetteer.others.iter().all(|o| o.code != "350583"));
+        assert!(cfg.gazetteer.local_words.iter().any(|w| w == "泉州市"));
+    }
+
+    #[test]
+    fn a_missing_counties_table_is_a_problem_with_its_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/yingbao.toml");
+        let text = std::fs::read_to_string(shipped).expect("read");
+        let text = text.replace("config/gazetteer/counties.csv", "config/gazetteer/nope.csv");
+        std::fs::create_dir_all(dir.path().join("config")).expect("mkdir");
+        let file = dir.path().join("config/yingbao.toml");
+        std::fs::write(&file, text).expect("write");
+        let Err(problems) = load(&file) else {
+            panic!("loaded without the counties table");
+        };
+        let p = problems
+            .iter()
+            .find(|p| p.key.as_deref() == Some("county.counties"))
+            .expect("a county.counties problem");
+        assert_eq!(p.file, file);
+        assert!(p.line.is_some());
+        assert!(p
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("gazetteer import")));
     }
 }

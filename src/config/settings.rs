@@ -132,6 +132,10 @@ pub struct County {
     /// Operator aliases (`alias,township_code,note`) for development zones, parks, old names.
     #[serde(default)]
     pub aliases: Option<PathBuf>,
+    /// Every county-level area of China (`code,name,city_code,city_name`), written by
+    /// `yingbao gazetteer import`. Unset: addresses of other counties are not recognised.
+    #[serde(default)]
+    pub counties: Option<PathBuf>,
 }
 
 fn default_tz() -> String {

@@ -24,6 +24,19 @@ pub struct Village {
     pub township_code: String,
 }
 
+/// A county-level area of China other than this county (`config/gazetteer/counties.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherCounty {
+    /// 6-digit code.
+    pub code: String,
+    /// Full name with its suffix: `献县`, `晋江市`, `沙坪坝区`.
+    pub name: String,
+    /// 4-digit code of its city (地级).
+    pub city_code: String,
+    /// The city's name; a municipality's or a province-administered county's province name.
+    pub city_name: String,
+}
+
 /// Townships, villages and operator aliases of one county.
 #[derive(Debug, Clone, Default)]
 pub struct Gazetteer {
@@ -32,6 +45,12 @@ pub struct Gazetteer {
     pub villages: Vec<Village>,
     /// Alias (development zone, park, old name) → township code.
     pub aliases: Vec<(String, String)>,
+    /// The county's own name (`南安市`); empty when unknown.
+    pub county_name: String,
+    /// Names of the county's own region (region words, its city): never another county.
+    pub local_words: Vec<String>,
+    /// Every other county of China; empty when `[county] counties` is unset.
+    pub others: Vec<OtherCounty>,
     by_code: HashMap<String, usize>,
 }
 
@@ -78,7 +97,67 @@ impl Gazetteer {
             townships,
             villages,
             aliases,
+            county_name: String::new(),
+            local_words: Vec::new(),
+            others: Vec::new(),
             by_code,
+        }
+    }
+
+    /// Adds the county's own name and region words and the other counties of China.
+    pub fn with_counties(
+        mut self,
+        county_name: &str,
+        local_words: Vec<String>,
+        others: Vec<OtherCounty>,
+    ) -> Gazetteer {
+        self.county_name = county_name.to_string();
+        self.local_words = local_words;
+        self.others = others;
+        self
+    }
+
+    /// Reads the counties table (`code,name,city_code,city_name`): the other counties, and this
+    /// county's own row when listed (its city name is a local word).
+    pub fn load_counties(
+        county_code: &str,
+        path: &Path,
+    ) -> Result<(Vec<OtherCounty>, Option<OtherCounty>), Vec<Problem>> {
+        let rows =
+            read_table(path, &["code", "name", "city_code", "city_name"]).map_err(|p| vec![p])?;
+        let mut problems = Vec::new();
+        let mut others = Vec::new();
+        let mut own = None;
+        for r in rows {
+            let code = r.get("code");
+            if code.len() != 6
+                || !code.bytes().all(|b| b.is_ascii_digit())
+                || r.get("name").is_empty()
+            {
+                problems.push(
+                    Problem::new(path, format!("`{code}` is not a county code"))
+                        .at(Some(r.line))
+                        .key("code")
+                        .hint("a 6-digit 统计用区划代码 and a name; re-create the table with `yingbao gazetteer import`"),
+                );
+                continue;
+            }
+            let c = OtherCounty {
+                code: code.to_string(),
+                name: r.get("name").to_string(),
+                city_code: r.get("city_code").to_string(),
+                city_name: r.get("city_name").to_string(),
+            };
+            if code == county_code {
+                own = Some(c);
+            } else {
+                others.push(c);
+            }
+        }
+        if problems.is_empty() {
+            Ok((others, own))
+        } else {
+            Err(problems)
         }
     }
 

@@ -1,5 +1,5 @@
-//! `yingbao gazetteer import`: builds a county's township and village tables from the
-//! china-division CSV files (`areas.csv`, `streets.csv`, `villages*.csv`), for any county.
+//! `yingbao gazetteer import`: builds a county's township and village tables, and the table of
+//! every county of China, from the china-division CSV files (`areas.csv`, `streets.csv`, …).
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,45 @@ pub struct CountyTables {
     pub townships: Vec<(String, String)>,
     /// `(code, name, township_code)`, 12-digit codes.
     pub villages: Vec<(String, String, String)>,
+    /// Every county-level area of China: `(code, name, city_code, city_name)`.
+    pub counties: Vec<(String, String, String, String)>,
+}
+
+/// City rows that are not a city's name: a municipality's districts and counties, and counties
+/// a province administers directly. Their province's name stands for the city.
+fn is_city_placeholder(name: &str) -> bool {
+    name == "市辖区" || name == "县" || name.ends_with("直辖县级行政区划")
+}
+
+/// Every county-level area with its city's name, from `areas.csv`, `cities.csv`, `provinces.csv`.
+fn counties(
+    dir: &Path,
+    areas: &[Vec<String>],
+) -> Result<Vec<(String, String, String, String)>, ImportError> {
+    let provinces: std::collections::HashMap<String, String> =
+        read_rows(&dir.join("provinces.csv"), &["code", "name"])?
+            .into_iter()
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect();
+    let cities: std::collections::HashMap<String, String> =
+        read_rows(&dir.join("cities.csv"), &["code", "name", "provinceCode"])?
+            .into_iter()
+            .map(|r| {
+                let name = if is_city_placeholder(&r[1]) {
+                    provinces.get(&r[2]).cloned().unwrap_or_default()
+                } else {
+                    r[1].clone()
+                };
+                (r[0].clone(), name)
+            })
+            .collect();
+    Ok(areas
+        .iter()
+        .map(|r| {
+            let city = cities.get(&r[2]).cloned().unwrap_or_default();
+            (r[0].clone(), r[1].clone(), r[2].clone(), city)
+        })
+        .collect())
 }
 
 /// Why the tables could not be built.
@@ -66,7 +105,8 @@ fn read_rows(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, ImportEr
 
 /// Reads the county `code`'s townships and villages from the china-division folder `dir`.
 pub fn import(dir: &Path, code: &str) -> Result<CountyTables, ImportError> {
-    let areas = read_rows(&dir.join("areas.csv"), &["code", "name"])?;
+    let areas = read_rows(&dir.join("areas.csv"), &["code", "name", "cityCode"])?;
+    let counties = counties(dir, &areas)?;
     let county = areas
         .into_iter()
         .find(|r| r[0] == code)
@@ -109,7 +149,26 @@ pub fn import(dir: &Path, code: &str) -> Result<CountyTables, ImportError> {
         county,
         townships,
         villages,
+        counties,
     })
+}
+
+/// Writes `counties.csv` (every county of China) into `out`; returns its path.
+pub fn write_counties(tables: &CountyTables, out: &Path) -> Result<PathBuf, ImportError> {
+    std::fs::create_dir_all(out).map_err(|source| ImportError::Read {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let path = out.join("counties.csv");
+    let mut text = String::from("code,name,city_code,city_name\n");
+    for (c, n, cc, cn) in &tables.counties {
+        text.push_str(&format!("{c},{n},{cc},{cn}\n"));
+    }
+    std::fs::write(&path, text).map_err(|source| ImportError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
 }
 
 /// Writes `<code>_townships.csv` and `<code>_villages.csv` into `out`; returns their paths.
@@ -145,6 +204,16 @@ mod tests {
             "code,name,cityCode,provinceCode\n350583,\"南安市\",3505,35\n500106,\"沙坪坝区\",5001,50\n",
         )
         .expect("areas");
+        std::fs::write(
+            dir.join("cities.csv"),
+            "code,name,provinceCode\n3505,\"泉州市\",35\n5001,\"市辖区\",50\n",
+        )
+        .expect("cities");
+        std::fs::write(
+            dir.join("provinces.csv"),
+            "code,name\n35,\"福建省\"\n50,\"重庆市\"\n",
+        )
+        .expect("provinces");
         std::fs::write(
             dir.join("streets.csv"),
             "code,name,areaCode,provinceCode,cityCode\n350583001,\"溪美街道\",350583,35,3505\n\
@@ -194,6 +263,18 @@ mod tests {
         assert!(std::fs::read_to_string(villages)
             .expect("read")
             .contains("500106001001,小龙坎社区,500106001"));
+    }
+
+    #[test]
+    fn every_county_is_written_with_its_city() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fixture(dir.path());
+        let t = import(dir.path(), "350583").expect("import");
+        let path = write_counties(&t, &dir.path().join("out")).expect("write");
+        assert_eq!(
+            std::fs::read_to_string(path).expect("read"),
+            "code,name,city_code,city_name\n350583,南安市,3505,泉州市\n500106,沙坪坝区,5001,重庆市\n"
+        );
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! Placement: which township (乡镇/街道) must visit an employer.
 //! The gazetteer is data in `config/`; `locate` is a pure function of a gazetteer and facts.
 
-mod foreign_tmp;
 pub mod gazetteer;
 pub mod import;
 pub mod locate;
-pub use foreign_tmp::OtherCounty;
 
-pub use gazetteer::{Gazetteer, Township, Village};
+pub use gazetteer::{Gazetteer, OtherCounty, Township, Village};
 pub use locate::{Locator, Placement, PlacementMethod};
