@@ -75,3 +75,78 @@ pub fn judge(m: &MasterRecord, locator: &Locator, require_registry: bool) -> Sco
         Scope::Local
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Feed, Uscc};
+
+    fn locator() -> Locator {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg = crate::config::load(&root.join("config/yingbao.toml")).expect("config");
+        Locator::new(&cfg.gazetteer)
+    }
+
+    fn exam_only(name: &str) -> MasterRecord {
+        MasterRecord {
+            entity_id: "E1".into(),
+            name: name.into(),
+            feeds: vec![Feed::Exam],
+            ..Default::default()
+        }
+    }
+
+    /// A valid USCC issued by the authority of county `region`.
+    fn uscc_of(region: &str) -> Uscc {
+        let body = format!("91{region}MA2XY812");
+        let org = body[8..].to_string();
+        let first17 = format!(
+            "{body}{}",
+            crate::domain::uscc::org_check_char(&org).expect("org")
+        );
+        let code = format!(
+            "{first17}{}",
+            crate::domain::uscc::check_char(&first17).expect("check")
+        );
+        let u = Uscc::parse(&code).expect("uscc");
+        assert!(u.is_valid(), "{code}");
+        u
+    }
+
+    /// Cause 1 of the trusted-leads issue: clinics' and labs' records of employers in other
+    /// counties became leads here.
+    #[test]
+    fn another_countys_records_are_referred_never_local() {
+        let l = locator();
+        let named = judge(&exam_only("晋江市瑞力锻压有限公司"), &l, false);
+        assert!(
+            matches!(&named, Scope::OtherCounty { name, .. } if name == "晋江市"),
+            "{named:?}"
+        );
+        let mut m = exam_only("瑞力锻压有限公司");
+        m.addresses = vec!["河北省沧州市献县和平路18号".into()];
+        let addressed = judge(&m, &l, false);
+        assert!(
+            matches!(&addressed, Scope::OtherCounty { name, .. } if name == "献县"),
+            "{addressed:?}"
+        );
+        let mut m = exam_only("瑞力锻压有限公司");
+        m.uscc = Some(uscc_of("130929"));
+        let coded = judge(&m, &l, false);
+        assert!(
+            matches!(&coded, Scope::OtherCounty { code, .. } if code == "130929"),
+            "{coded:?}"
+        );
+        // In this county's register it is this county's, whatever its name says (moved in).
+        let mut m = exam_only("晋江市瑞力锻压有限公司");
+        m.feeds = vec![Feed::Market, Feed::Exam];
+        assert_eq!(judge(&m, &l, false), Scope::Local);
+        // A local name is local; in no register it waits when a register record is required.
+        let local = exam_only("南安市瑞力锻压有限公司");
+        assert_eq!(judge(&local, &l, false), Scope::Local);
+        assert_eq!(judge(&local, &l, true), Scope::Unregistered);
+        let mut ours = exam_only("瑞力锻压有限公司");
+        ours.uscc = Some(uscc_of("350583"));
+        assert_eq!(judge(&ours, &l, false), Scope::Local);
+    }
+}
