@@ -51,6 +51,17 @@ fn print_leads(report: &crate::eval::EvalReport) {
         report.unplaced_leads,
         report.village_accuracy
     );
+    let by_kind = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "false leads by kind: {}; missed leads by kind: {}",
+        by_kind(&report.false_positive_by_kind),
+        by_kind(&report.false_negative_by_kind)
+    );
 }
 
 /// Copies the project's config and connector files into `root`, generates a county into
@@ -139,6 +150,18 @@ pub async fn bench(
             s.source_rows as f64 / secs
         );
     }
+    let referred: usize = summary.referrals.values().map(|(l, _)| l).sum();
+    let referred_records: usize = summary.referrals.values().map(|(_, r)| r).sum();
+    println!(
+        "held at the county (待核实) {}, referred to other counties {referred} lead(s) from {referred_records} record(s): {}",
+        summary.pending,
+        summary
+            .referrals
+            .iter()
+            .map(|(c, (l, r))| format!("{c} {l}/{r}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let report = eval_run(
         &cfg,
         &store,

@@ -39,6 +39,10 @@ pub struct ConnectorSpec {
     /// Headers that hold personal data. They are never read; a mapping that names one is an error.
     #[serde(default)]
     pub personal_columns: Vec<String>,
+    /// Fields of `[columns]` a file may lack (a column some exports carry and others do not);
+    /// every other mapped column must be present.
+    #[serde(default)]
+    pub optional_columns: Vec<String>,
     /// Value-parsing options.
     #[serde(default)]
     pub values: ValueOptions,

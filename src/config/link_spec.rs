@@ -91,6 +91,7 @@ impl LinkSide {
             },
             columns: self.columns.clone(),
             personal_columns: Vec::new(),
+            optional_columns: Vec::new(),
             values: ValueOptions::default(),
         })
     }

@@ -132,6 +132,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
         gaz: &gaz,
         employers: &employers,
         out: &opts.out,
+        phenomena: opts.phenomena,
     };
     let outputs: Vec<FeedOutput> = vec![
         feeds::market::write(&ctx, &mut truth)?,

@@ -169,6 +169,8 @@ impl Plan {
                     }
                     mapped.push(Mapped { field, col, header });
                 }
+                // Some exports carry a column, some do not: an optional field may be absent.
+                None if spec.optional_columns.contains(name) => {}
                 None => missing.push(format!("{name} ({})", alternatives.join(" | "))),
             }
         }

@@ -45,6 +45,7 @@ fn spec(id: &str, feed: Feed, path: &Path, columns: &[(&str, &[&str])]) -> Conne
         record: RecordSpec::default(),
         columns,
         personal_columns: Vec::new(),
+        optional_columns: Vec::new(),
         values: ValueOptions::default(),
     }
 }
@@ -666,4 +667,34 @@ fn sample_connectors_match_the_generator_truth() {
             assert!(!json.contains("TJ2"), "exam numbers are personal here");
         }
     }
+}
+
+/// A field listed in `optional_columns` may be missing from one export and present in another;
+/// any other mapped column is still required.
+#[test]
+fn an_optional_column_may_be_absent_and_is_read_when_present() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let without = write(dir.path(), "m.csv", MARKET_CSV.as_bytes());
+    let with = write(
+        dir.path(),
+        "m2.csv",
+        "统一社会信用代码,企业名称,住所,成立日期,从业人数,行业代码,注销日期\n\
+91350100M000100Y43,南安市华兴陶瓷有限公司,南安市官桥镇,2018-03-05,120,C3071,2023-04-30\n"
+            .as_bytes(),
+    );
+    let mut s = market(&without);
+    s.columns.insert(
+        "deregistered_on".into(),
+        crate::config::connector::Columns::One("注销日期".into()),
+    );
+    assert!(
+        matches!(read_file(&s, &without), Err(IngestError::Mapping { .. })),
+        "required unless listed as optional"
+    );
+    s.optional_columns = vec!["deregistered_on".into()];
+    let a = read_file(&s, &without).expect("absent is fine");
+    assert_eq!(a.observations.len(), 3);
+    assert!(a.observations.iter().all(|o| o.deregistered_on.is_none()));
+    let b = read_file(&s, &with).expect("present is read");
+    assert_eq!(b.observations[0].deregistered_on, date(2023, 4, 30));
 }

@@ -21,9 +21,17 @@ pub enum Destination {
     },
 }
 
-/// For each entity, its undecided review pairs with records of other entities, described
-/// for the county operator (`与“X”（职业健康检查）可能为同一单位，匹配概率 94.7%`).
-pub fn unsure_matches(review: &[PairEvidence], links: &[Link]) -> HashMap<String, Vec<String>> {
+/// An undecided review pair between one entity's record and another entity's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsure {
+    /// The other entity.
+    pub partner: String,
+    /// `与“X”（exam）可能为同一单位，匹配概率94.7%`, for the county operator.
+    pub note: String,
+}
+
+/// For each entity, its undecided review pairs with records of other entities.
+pub fn unsure_matches(review: &[PairEvidence], links: &[Link]) -> HashMap<String, Vec<Unsure>> {
     let entity_of: HashMap<(&str, &str), &str> = links
         .iter()
         .map(|l| {
@@ -33,7 +41,7 @@ pub fn unsure_matches(review: &[PairEvidence], links: &[Link]) -> HashMap<String
             )
         })
         .collect();
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let mut out: HashMap<String, Vec<Unsure>> = HashMap::new();
     for p in review {
         let a = entity_of.get(&(p.source.as_str(), p.record_key.as_str()));
         let b = entity_of.get(&(p.other_source.as_str(), p.other_key.as_str()));
@@ -42,22 +50,35 @@ pub fn unsure_matches(review: &[PairEvidence], links: &[Link]) -> HashMap<String
             continue;
         }
         let pct = p.probability * 100.0;
-        out.entry(a.to_string()).or_default().push(format!(
-            "与“{}”（{}）可能为同一单位，匹配概率{pct:.1}%",
-            p.other_name, p.other_source
-        ));
-        out.entry(b.to_string()).or_default().push(format!(
-            "与“{}”（{}）可能为同一单位，匹配概率{pct:.1}%",
-            p.name, p.source
-        ));
+        out.entry(a.to_string()).or_default().push(Unsure {
+            partner: b.to_string(),
+            note: format!(
+                "与“{}”（{}）可能为同一单位，匹配概率{pct:.1}%",
+                p.other_name, p.other_source
+            ),
+        });
+        out.entry(b.to_string()).or_default().push(Unsure {
+            partner: a.to_string(),
+            note: format!(
+                "与“{}”（{}）可能为同一单位，匹配概率{pct:.1}%",
+                p.name, p.source
+            ),
+        });
     }
     out
 }
 
 /// Where the leads of one employer go. An employer in none of this county's registers whose
-/// only tie to another is an unsure match waits for the operator's decision (`yingbao
-/// review`): it may be that employer, filed already.
-pub fn destination(m: &MasterRecord, scope: &Scope, unsure: Option<&Vec<String>>) -> Destination {
+/// tie to another is an unsure match waits for the operator's decision (`yingbao review`)
+/// when that other one `covers` it — has filed, or is a lead itself — for then it may be
+/// that employer, filed already or listed already. When the other one is neither, a visit is
+/// due whichever way the decision goes, and the lead is listed with the possible match.
+pub fn destination(
+    m: &MasterRecord,
+    scope: &Scope,
+    unsure: Option<&Vec<Unsure>>,
+    covers: impl Fn(&str) -> bool,
+) -> Destination {
     match scope {
         Scope::OtherCounty { code, name, basis } => Destination::Referral {
             code: code.clone(),
@@ -68,10 +89,17 @@ pub fn destination(m: &MasterRecord, scope: &Scope, unsure: Option<&Vec<String>>
             Destination::Pending("本县登记、税务、统计名录中均无此单位，待县级核实".to_string())
         }
         Scope::Local => match unsure {
-            Some(notes) if !m.has_registry_record() => Destination::Pending(format!(
-                "匹配存疑，待县级在“待核实”中确认：{}",
-                notes.join("；")
-            )),
+            Some(pairs) if !m.has_registry_record() => {
+                let notes: Vec<&str> = pairs.iter().map(|u| u.note.as_str()).collect();
+                if pairs.iter().any(|u| covers(&u.partner)) {
+                    Destination::Pending(format!(
+                        "匹配存疑，待县级在“待核实”中确认：{}",
+                        notes.join("；")
+                    ))
+                } else {
+                    Destination::Township
+                }
+            }
             _ => Destination::Township,
         },
     }
@@ -127,7 +155,8 @@ mod tests {
             feeds: vec![Feed::Exam],
             ..Default::default()
         };
-        match destination(&exam_only, &Scope::Local, unsure.get("E2")) {
+        let filed = |e: &str| e == "E1";
+        match destination(&exam_only, &Scope::Local, unsure.get("E2"), filed) {
             Destination::Pending(why) => {
                 assert!(why.contains("94.7%") && why.contains("新恒化工"), "{why}")
             }
@@ -141,12 +170,17 @@ mod tests {
         };
         assert!(unsure.contains_key("E1"));
         assert_eq!(
-            destination(&registered, &Scope::Local, unsure.get("E1")),
+            destination(&registered, &Scope::Local, unsure.get("E1"), filed),
             Destination::Township
         );
         // No unsure match: the township's.
         assert_eq!(
-            destination(&exam_only, &Scope::Local, None),
+            destination(&exam_only, &Scope::Local, None, filed),
+            Destination::Township
+        );
+        // The partner has not filed and is no lead: a visit is due either way.
+        assert_eq!(
+            destination(&exam_only, &Scope::Local, unsure.get("E2"), |_| false),
             Destination::Township
         );
         // A pair inside one entity says nothing.

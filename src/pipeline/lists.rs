@@ -242,8 +242,10 @@ mod tests {
 #[derive(Debug, Clone, Default)]
 pub struct SideLists {
     pub pending: Vec<LeadRow>,
-    /// (county code, county name) → rows and the records behind each.
-    pub referrals: BTreeMap<(String, String), Vec<(LeadRow, usize)>>,
+    /// (county code, county name) → rows.
+    pub referrals: BTreeMap<(String, String), Vec<LeadRow>>,
+    /// (county name) → the referred employers and their source records (each once).
+    referred: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 /// Sub-folder of a run's output with the county's 待核实 list.
@@ -267,10 +269,11 @@ impl SideLists {
                 row.township = name.clone();
                 row.village.clear();
                 row.placement = "不在本县，移交属地".to_string();
-                self.referrals
-                    .entry((code, name))
+                self.referred
+                    .entry(name.clone())
                     .or_default()
-                    .push((row, records));
+                    .insert(lead.entity_id.clone(), records);
+                self.referrals.entry((code, name)).or_default().push(row);
             }
         }
     }
@@ -280,10 +283,11 @@ impl SideLists {
         self.referrals
             .iter()
             .map(|((_, name), rows)| {
-                (
-                    name.clone(),
-                    (rows.len(), rows.iter().map(|(_, n)| n).sum()),
-                )
+                let records = self
+                    .referred
+                    .get(name)
+                    .map_or(0, |employers| employers.values().sum());
+                (name.clone(), (rows.len(), records))
             })
             .collect()
     }
@@ -321,7 +325,7 @@ impl SideLists {
                             code: Some(code.clone()),
                             name: name.clone(),
                         },
-                        rows.iter().map(|(r, _)| r.clone()).collect(),
+                        rows.clone(),
                     )
                 })
                 .collect();

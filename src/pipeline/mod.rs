@@ -1,7 +1,7 @@
 //! One run of the whole job: ingest every feed into a snapshot, resolve, place, screen, write
 //! the township lists and save everything. I/O lives here; the stages it calls are pure.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -16,6 +16,7 @@ use crate::leads::lifecycle;
 use crate::leads::{find_leads, Lead, LeadState};
 use crate::place::{Locator, Placement};
 use crate::resolve::{resolve, MatchContext, ResolveOptions};
+use crate::screen::filing::FilingStatus;
 use crate::screen::scope::{self, Scope};
 use crate::screen::screen;
 use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store, StoreError};
@@ -296,10 +297,23 @@ async fn run_inner(
     drop(members);
     // Leads of another county, and leads resting on an unsure match, do not go to a township.
     let unsure = hold::unsure_matches(&resolution.review, &resolution.links);
+    let index: HashMap<&str, usize> = resolution
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.entity_id.as_str(), i))
+        .collect();
+    // An employer that filed, or is a lead itself, may be the one an unsure record means.
+    let covers = |entity: &str| {
+        index.get(entity).is_some_and(|&i| {
+            assessments[i].filing == FilingStatus::Current || assessments[i].is_lead()
+        })
+    };
     let mut side = SideLists::default();
     leads.retain(|l| {
         let i = l.entity_index;
-        match hold::destination(&resolution.records[i], &scopes[i], unsure.get(&l.entity_id)) {
+        let unsure = unsure.get(&l.entity_id);
+        match hold::destination(&resolution.records[i], &scopes[i], unsure, covers) {
             Destination::Township => true,
             other => {
                 side.add(l, other, resolution.records[i].members);

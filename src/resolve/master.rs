@@ -179,9 +179,36 @@ impl Facts {
     }
 }
 
+/// The records no newer record of the same register (market, tax, statistics) supersedes:
+/// of two tax records of one employer (an old 15-digit number and the current USCC), only the
+/// one with the latest date speaks for it. Other feeds' records are all current.
+fn current<'o>(members: &[&'o Observation]) -> Vec<&'o Observation> {
+    let newest = |feed: Feed| {
+        members
+            .iter()
+            .filter(|o| o.feed == feed)
+            .filter_map(|o| super::fusion::record_date(o))
+            .max()
+    };
+    let newest: Vec<(Feed, Option<NaiveDate>)> = [Feed::Market, Feed::Tax, Feed::Statistics]
+        .into_iter()
+        .map(|f| (f, newest(f)))
+        .collect();
+    members
+        .iter()
+        .filter(|o| match newest.iter().find(|(f, _)| *f == o.feed) {
+            Some((_, Some(latest))) => super::fusion::record_date(o) >= Some(*latest),
+            _ => true,
+        })
+        .copied()
+        .collect()
+}
+
 /// Folds the observations of one entity into its master record; `rules` say which record
-/// decides each fact.
-pub fn fold(entity_id: &str, members: &[&Observation], rules: &FusionRules) -> MasterRecord {
+/// decides each fact, and a superseded record decides none.
+pub fn fold(entity_id: &str, all: &[&Observation], rules: &FusionRules) -> MasterRecord {
+    let current = current(all);
+    let members = &current[..];
     let mut facts = Facts {
         provenance: Vec::new(),
     };
@@ -207,7 +234,7 @@ pub fn fold(entity_id: &str, members: &[&Observation], rules: &FusionRules) -> M
         (Some(h), Some(e)) => Some(h.max(e)),
         (h, e) => h.or(e),
     };
-    let mut feeds: Vec<Feed> = members.iter().map(|o| o.feed).collect();
+    let mut feeds: Vec<Feed> = all.iter().map(|o| o.feed).collect();
     feeds.sort();
     feeds.dedup();
     let factors = factors_of(members, |_| true);
@@ -224,7 +251,7 @@ pub fn fold(entity_id: &str, members: &[&Observation], rules: &FusionRules) -> M
     }) {
         addresses.push(a);
     }
-    let mut by_rank: Vec<&&Observation> = members.iter().collect();
+    let mut by_rank: Vec<&&Observation> = all.iter().collect();
     by_rank.sort_by_key(|o| rank(o.feed, &IDENTITY_ORDER));
     for o in &by_rank {
         if let Some(a) = &o.address {
@@ -312,7 +339,7 @@ pub fn fold(entity_id: &str, members: &[&Observation], rules: &FusionRules) -> M
         last_filed: latest(members, Feed::Declaration, Observation::last_filed),
         feeds,
         addresses,
-        members: members.len(),
+        members: all.len(),
         provenance: facts.provenance,
     }
 }
@@ -384,8 +411,14 @@ mod fusion_tests {
             last_tax_date: NaiveDate::from_ymd_opt(2025, 5, 31),
             ..Default::default()
         };
+        let mut old = old;
+        old.headcount = Some(0);
+        let mut new = new;
+        new.headcount = Some(35);
         let m = fold("E1", &[&old, &new], &FusionRules::default());
         assert_eq!(m.tax_status.as_deref(), Some("正常"));
+        assert_eq!(m.headcount, Some(35), "a superseded record decides no fact");
+        assert_eq!(m.members, 2);
         assert_eq!(m.last_tax_date, NaiveDate::from_ymd_opt(2025, 5, 31));
         let p = m.source_of("tax_status").expect("provenance");
         assert_eq!(p.record_key, "91350583611234567X");

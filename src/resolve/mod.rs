@@ -597,7 +597,7 @@ pub(crate) fn resolve_core(
             "resolve step"
         )
     };
-    let feats = compute_features(observations, ctx);
+    let mut feats = compute_features(observations, ctx);
     lap("features");
     let mut stats = ResolveStats {
         observations: n,
@@ -614,6 +614,7 @@ pub(crate) fn resolve_core(
     let mut codes = Codes::default();
     let code: Vec<Option<u32>> = feats.iter().map(|f| codes.of(f)).collect();
     let (mut uf, mut method) = anchor(&code, &alive, &decided, &mut stats);
+    share_deregistration(&mut feats, &mut uf);
 
     // 3. Candidate pairs for every record without a valid USCC.
     let floating: Vec<usize> = (0..n).filter(|&i| !feats[i].code_valid).collect();
@@ -820,6 +821,27 @@ fn parallel_chunks<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> 
 }
 
 /// Features for every observation, on every core.
+/// A deregistration one register record gives (注销日期) holds for every record anchored to
+/// the same employer by its code: a record seen after it lives apart from all of them.
+fn share_deregistration(feats: &mut [features::Features], uf: &mut unionfind::Clusters) {
+    let mut gone: HashMap<usize, chrono::NaiveDate> = HashMap::new();
+    for (i, f) in feats.iter().enumerate() {
+        if let Some(g) = f.gone {
+            let root = uf.find(i);
+            let e = gone.entry(root).or_insert(g);
+            *e = (*e).max(g);
+        }
+    }
+    if gone.is_empty() {
+        return;
+    }
+    for (i, f) in feats.iter_mut().enumerate() {
+        if f.gone.is_none() {
+            f.gone = gone.get(&uf.find(i)).copied();
+        }
+    }
+}
+
 fn compute_features(
     observations: &[Observation],
     ctx: &MatchContext<'_>,

@@ -38,9 +38,13 @@ fn entity_type(e: &Employer) -> &'static str {
     }
 }
 
+/// The deregistration (or revocation) date column real exports carry; written with the
+/// phenomena only, so the bundled sample keeps its layout.
+pub const DEREGISTERED: &str = "注销日期";
+
 fn cells(ctx: &Ctx, e: &Employer) -> Vec<String> {
     let ind = &INDUSTRIES[e.industry];
-    vec![
+    let mut row = vec![
         e.uscc.clone(),
         e.name.canonical(),
         entity_type(e).to_string(),
@@ -55,7 +59,17 @@ fn cells(ctx: &Ctx, e: &Employer) -> Vec<String> {
         } else {
             "南安市市场监督管理局".to_string()
         },
-    ]
+    ];
+    if ctx.phenomena {
+        let gone = matches!(e.registry, Registry::Deregistered | Registry::Revoked);
+        row.push(
+            e.stopped_on
+                .filter(|_| gone)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        );
+    }
+    row
 }
 
 pub fn write(ctx: &Ctx, truth: &mut Truth) -> Result<FeedOutput, GenError> {
@@ -64,7 +78,11 @@ pub fn write(ctx: &Ctx, truth: &mut Truth) -> Result<FeedOutput, GenError> {
         "市场主体登记信息_{}.csv",
         ctx.as_of.format("%Y%m%d")
     ));
-    let mut sink = CsvSink::create(&path, Encoding::Utf8Bom, HEADERS)?;
+    let mut headers = HEADERS.to_vec();
+    if ctx.phenomena {
+        headers.push(DEREGISTERED);
+    }
+    let mut sink = CsvSink::create(&path, Encoding::Utf8Bom, &headers)?;
     // The register exports in order of establishment.
     // Other counties' employers are not in this county's register.
     let mut order: Vec<&Employer> = ctx.employers.iter().filter(|e| e.in_county()).collect();

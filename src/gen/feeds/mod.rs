@@ -27,6 +27,9 @@ pub struct Ctx<'a> {
     pub employers: &'a [Employer],
     /// `<out>`; each feed writes under `<out>/<feed>/`.
     pub out: &'a Path,
+    /// Whether the real feeds' phenomena are generated (the market register then carries
+    /// 注销日期, as real exports do).
+    pub phenomena: bool,
 }
 
 impl Ctx<'_> {
