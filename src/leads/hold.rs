@@ -70,9 +70,10 @@ pub fn unsure_matches(review: &[PairEvidence], links: &[Link]) -> HashMap<String
 
 /// Where the leads of one employer go. An employer in none of this county's registers whose
 /// tie to another is an unsure match waits for the operator's decision (`yingbao review`)
-/// when that other one `covers` it — has filed, or is a lead itself — for then it may be
-/// that employer, filed already or listed already. When the other one is neither, a visit is
-/// due whichever way the decision goes, and the lead is listed with the possible match.
+/// when that other one `covers` it — has filed, is a lead itself, or no longer operates —
+/// for then it may be that employer, filed, listed or closed already. When the other one is
+/// an operating employer with no lead of its own, a visit is due whichever way the decision
+/// goes, and the lead is listed.
 pub fn destination(
     m: &MasterRecord,
     scope: &Scope,

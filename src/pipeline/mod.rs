@@ -303,10 +303,12 @@ async fn run_inner(
         .enumerate()
         .map(|(i, m)| (m.entity_id.as_str(), i))
         .collect();
-    // An employer that filed, or is a lead itself, may be the one an unsure record means.
+    // An unsure record may be its partner: when that one filed, is a lead itself, or no
+    // longer operates, the record's own lead may be wrong and waits for the county.
     let covers = |entity: &str| {
         index.get(entity).is_some_and(|&i| {
-            assessments[i].filing == FilingStatus::Current || assessments[i].is_lead()
+            let a = &assessments[i];
+            a.filing == FilingStatus::Current || a.is_lead() || !a.operating
         })
     };
     let mut side = SideLists::default();
