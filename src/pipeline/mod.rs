@@ -455,12 +455,15 @@ async fn run_inner(
     } else {
         Vec::new()
     };
-    let side_written = {
+    // The county's and other counties' lists rest on the register as much as the townships'.
+    let side_written = if push_blocked.is_none() {
         let dir = out_dir.clone();
         let county = cfg.settings.county.name.clone();
         let label = cycle.label.clone();
         let side = side.clone();
         tokio::task::spawn_blocking(move || side.write(&dir, &county, &label)).await??
+    } else {
+        Vec::new()
     };
     let sme = if cfg.settings.flags.sme_assistance.enabled && push_blocked.is_none() {
         let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
