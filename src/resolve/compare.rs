@@ -167,6 +167,24 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
         }
         _ => None,
     };
+    // A township typed into a name is part of it (sole traders are named so): two names with
+    // different townships are different names, and a name whose township contradicts the
+    // other record's place is at most close.
+    if matches!(name, Some(NAME_EXACT) | Some(NAME_CORE)) {
+        let typed_both = a.name_township.is_some() && b.name_township.is_some();
+        let contradicts = match (&a.name_township, &b.name_township) {
+            (Some(p), _) if place_of(b).is_some_and(|q| q != p) => true,
+            (_, Some(q)) if place_of(a).is_some_and(|p| p != q) => true,
+            _ => false,
+        };
+        if contradicts {
+            name = Some(if typed_both {
+                NAME_DIFFERENT
+            } else {
+                NAME_CLOSE
+            });
+        }
+    }
     // A near name is evidence only when something else agrees: homophone and look-alike
     // employers one character apart are common, and a clinic's typo looks the same.
     if matches!(name, Some(NAME_HOMOPHONE) | Some(NAME_CLOSE)) {
@@ -178,6 +196,11 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
         }
     }
     [id, name, address, industry, legal_rep]
+}
+
+/// Where a record is: the township typed into its name, else its address's.
+fn place_of(f: &Features) -> Option<&String> {
+    f.name_township.as_ref().or(f.township.as_ref())
 }
 
 /// Whether two strings differ by one substitution, insertion, deletion or adjacent swap.

@@ -39,6 +39,8 @@ pub struct Features {
     pub org: Option<String>,
     pub township: Option<String>,
     pub village: Option<String>,
+    /// A township typed into the name (`南安市河东街道铭华汽修厂`, as sole traders are named).
+    pub name_township: Option<String>,
     /// The address without province/city/county/township/village, numerals as digits.
     pub street: Option<String>,
     pub industry: Option<String>,
@@ -102,20 +104,21 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
             .and_then(org_code_of)
             .or_else(|| o.tax_id.as_deref().and_then(org_code_of))
     };
-    let (mut township, mut village) = (None, None);
+    let (mut township, mut village, mut name_township) = (None, None, None);
     if let Some(loc) = ctx.locator {
         let p = loc.place(o.region_code.as_deref(), o.address.as_deref());
         township = p.township_code;
         village = p.village_code;
         // A township typed into the name (`…河东街道铭华汽修厂`, as sole traders are named)
         // places the record when its address does not: a namesake elsewhere then differs.
-        if township.is_none() {
-            if let Some(n) = o.name.as_deref() {
-                let p = loc.place_address(n);
-                if p.method == PlacementMethod::TownshipName {
-                    township = p.township_code;
-                }
+        if let Some(n) = o.name.as_deref() {
+            let p = loc.place_address(n);
+            if p.method == PlacementMethod::TownshipName {
+                name_township = p.township_code;
             }
+        }
+        if township.is_none() {
+            township.clone_from(&name_township);
         }
     }
     let street = o
@@ -130,6 +133,7 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
         org,
         township,
         village,
+        name_township,
         street,
         industry: o.industry_code.as_ref().map(|c| c.as_str().to_string()),
         legal_rep: o.legal_rep.as_deref().map(fold).filter(|s| !s.is_empty()),
@@ -319,6 +323,33 @@ mod tests {
             gamma[super::super::compare::Field::Address.index()],
             Some(3),
             "different place"
+        );
+        // The township typed into the name contradicts the namesake's place: not the same name.
+        assert_eq!(
+            gamma[super::super::compare::Field::Name.index()],
+            Some(super::super::compare::NAME_UNCORROBORATED)
+        );
+        // Two names typed with two townships are two names.
+        let there = Observation {
+            name: Some("泊头市交河镇铭华汽修厂".into()),
+            ..Default::default()
+        };
+        let h = features(&there, &ctx, &ctx.prefixes());
+        let gamma = super::super::compare::compare(&f, &h);
+        assert_eq!(
+            gamma[super::super::compare::Field::Name.index()],
+            Some(super::super::compare::NAME_DIFFERENT)
+        );
+        // The same township typed and addressed: the same name still.
+        let here = Observation {
+            name: Some("泊头市铭华汽修厂".into()),
+            address: Some("泊头市河东街道新华街3号".into()),
+            ..Default::default()
+        };
+        let k = features(&here, &ctx, &ctx.prefixes());
+        assert_eq!(
+            super::super::compare::compare(&f, &k)[super::super::compare::Field::Name.index()],
+            Some(super::super::compare::NAME_EXACT)
         );
     }
 
