@@ -631,7 +631,8 @@ pub(crate) fn resolve_core(
         for &i in part {
             let f = &feats[i];
             for j in blocker.candidates(i, f) {
-                if !decided.kept_apart(i, j as usize) {
+                // Kept apart by an operator, or seen while the other did not exist.
+                if !decided.kept_apart(i, j as usize) && !f.lives_apart(&feats[j as usize]) {
                     out.push((i as u32, j, compare::compare(f, &feats[j as usize])));
                 }
             }
