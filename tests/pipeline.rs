@@ -484,3 +484,65 @@ async fn unsure_matches_wait_on_the_county_list_until_an_operator_decides() {
 fn registered_side(source: &str) -> bool {
     matches!(source, "market" | "tax" | "statistics")
 }
+
+/// The whole job on a generated county with the phenomena of real feeds (issue 11): no lead of
+/// another county and no dormant shell reaches a township, none lands in a wrong township,
+/// the 村（社区） column is right, and other counties' records are referred per county.
+#[tokio::test]
+async fn a_county_with_real_feed_phenomena_gets_leads_it_can_trust() {
+    let project = Project::new();
+    let root = project.root().to_path_buf();
+    let sample = root.join("connectors/sample");
+    std::fs::remove_dir_all(&sample).expect("clear sample");
+    yingbao::gen::generate(&yingbao::gen::GenOptions {
+        employers: 3000,
+        seed: 11,
+        out: sample.clone(),
+        as_of: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        gazetteer_dir: root.join("config/gazetteer"),
+        phenomena: true,
+    })
+    .expect("generate");
+    let store = project.sqlite().await;
+    let summary = run_sample(&project, &store).await;
+    let cfg = project.config();
+    let truth = Truth::load(&sample.join("truth")).expect("truth");
+    let links = store.links(summary.run_id).await.expect("links");
+    let leads = village_codes(
+        &store.lead_entities(summary.run_id).await.expect("leads"),
+        &cfg.gazetteer,
+    );
+    let report = evaluate(
+        &truth,
+        &RunView {
+            links: &links,
+            leads: &leads,
+        },
+        &cfg.settings.policy,
+        &cfg.catalogue,
+        summary.as_of,
+    );
+    // Before issue 11 (the same county, measured with `bench --employers 3000 --seed 11`):
+    // 17 leads of other counties, 1 dormant shell, 9 duplicates and 1 lead in a wrong township
+    // were listed, the village column was right for 0.760, and precision was 0.901.
+    assert_eq!(report.out_of_county_leads, 0, "{report:?}");
+    assert_eq!(
+        report.false_positive_by_kind.get("dormant"),
+        None,
+        "{report:?}"
+    );
+    assert_eq!(report.wrong_township, 0, "{report:?}");
+    assert_eq!(report.duplicate_leads, 0, "{report:?}");
+    assert!(report.village_accuracy >= 0.95, "{report:?}");
+    assert!(report.precision >= 0.98, "{report:?}");
+    // Other counties' records went to their referral lists, one file per county.
+    assert!(!summary.referrals.is_empty());
+    let dir = summary.out_dir.join(pipeline::lists::REFERRAL_DIR);
+    for county in summary.referrals.keys() {
+        let found = std::fs::read_dir(&dir)
+            .expect("referral folder")
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().contains(county.as_str()));
+        assert!(found, "no referral list for {county} in {}", dir.display());
+    }
+}
