@@ -266,13 +266,20 @@ async fn run_inner(
         .collect();
     clock.lap("place");
 
-    let assessments = screen(
+    let mut assessments = screen(
         &resolution.records,
         &cfg.settings.policy,
         &cfg.settings.flags,
         &cfg.catalogue,
         as_of,
     );
+    // Another county's employer is not this county's to assist either.
+    for (a, scope) in assessments.iter_mut().zip(&scopes) {
+        if !scope.is_local() {
+            a.sme_assistance = false;
+        }
+    }
+    let assessments = assessments;
     clock.lap("screen");
 
     // Without the declaration register every employer looks unfiled: no leads at all then.
@@ -489,15 +496,19 @@ async fn run_inner(
         .iter()
         .zip(&assessments)
         .zip(&placements)
-        .map(|((m, a), p)| {
+        .zip(&scopes)
+        .map(|(((m, a), p), scope)| {
             Ok(EntityRow {
                 entity_id: m.entity_id.clone(),
                 uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
                 name: m.name.clone(),
                 township_code: p.township_code.clone(),
-                data: serde_json::to_string(
-                    &serde_json::json!({ "record": m, "assessment": a, "placement": p }),
-                )?,
+                data: serde_json::to_string(&serde_json::json!({
+                    "record": m,
+                    "assessment": a,
+                    "placement": p,
+                    "scope": scope,
+                }))?,
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
