@@ -136,6 +136,42 @@ pub fn assess(m: &MasterRecord, rules: &OperatingRules, as_of: NaiveDate) -> Ope
         return decide(false, format!("税务状态为{w}"), unknown);
     }
     let evidence = m.last_exam.max(m.last_test);
+    // A register that says stopped (停业, 非正常, 筹建 …): the employer counts only while its
+    // last sign of activity — a tax return, or an exam or testing record — is less than
+    // `stop_rule_months` old (the national plan's 6-month rule). A recent exam before the stop
+    // does not outweigh it.
+    let stopped = [
+        (Register::Tax, tx),
+        (Register::Statistics, st),
+        (Register::Registry, reg),
+    ]
+    .into_iter()
+    .find_map(|(r, said)| match said {
+        Some((w, Says::Stopped)) => Some((r, w)),
+        _ => None,
+    });
+    if let Some((register, w)) = stopped {
+        let label = register.label_zh();
+        let activity = if rules.evidence_proves_operation {
+            m.last_tax_date.max(evidence)
+        } else {
+            m.last_tax_date
+        };
+        let months = rules.stop_rule_months;
+        return match activity {
+            Some(d) if within_months(d, as_of, months) => decide(
+                true,
+                format!("{label}为{w}，但{months}个月内仍有活动记录（{d}）"),
+                unknown,
+            ),
+            Some(d) => decide(
+                false,
+                format!("{label}为{w}，最近活动记录{d}已超过{months}个月"),
+                unknown,
+            ),
+            None => decide(false, format!("{label}为{w}"), unknown),
+        };
+    }
     if rules.evidence_proves_operation {
         if let Some(d) = evidence.filter(|d| within_months(*d, as_of, rules.evidence_months)) {
             return decide(true, format!("{d}有职业健康检查或检测记录"), unknown);
@@ -165,36 +201,12 @@ pub fn assess(m: &MasterRecord, rules: &OperatingRules, as_of: NaiveDate) -> Ope
                 None => decide(true, format!("税务状态为{w}"), unknown),
             };
         }
-        Some((w, Says::Stopped)) => {
-            return match m.last_tax_date {
-                Some(d) if within_months(d, as_of, rules.stop_rule_months) => decide(
-                    true,
-                    format!(
-                        "税务状态为{w}，但{}个月内仍有申报（{d}）",
-                        rules.stop_rule_months
-                    ),
-                    unknown,
-                ),
-                Some(d) => decide(
-                    false,
-                    format!(
-                        "税务状态为{w}，最近申报{d}已超过{}个月",
-                        rules.stop_rule_months
-                    ),
-                    unknown,
-                ),
-                None => decide(false, format!("税务状态为{w}"), unknown),
-            };
-        }
         _ => {}
     }
-    match st {
-        Some((w, Says::Active)) => return decide(true, format!("统计运营状态为{w}"), unknown),
-        Some((w, Says::Stopped)) => return decide(false, format!("统计运营状态为{w}"), unknown),
-        _ => {}
+    if let Some((w, Says::Active)) = st {
+        return decide(true, format!("统计运营状态为{w}"), unknown);
     }
     match reg {
-        Some((w, Says::Stopped)) => return decide(false, format!("登记状态为{w}"), unknown),
         Some((w, Says::Active)) if unknown.is_empty() => {
             return decide(true, format!("登记状态为{w}（无税务、统计信息）"), unknown)
         }
@@ -353,5 +365,43 @@ mod rules_as_data {
         let r = assess(&m, &strict, as_of);
         assert!(!r.operating);
         assert_eq!(r.basis, "统计运营状态为筹建");
+    }
+}
+
+#[cfg(test)]
+mod stop_rule {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+    }
+
+    /// A register saying stopped wins over an exam older than the 6-month rule: the exam was
+    /// before the stop. A sign of activity within 6 months still counts.
+    #[test]
+    fn a_stopped_employer_counts_only_while_its_last_activity_is_recent() {
+        let rules = OperatingRules::default();
+        let as_of = d(2025, 6, 30);
+        let mut m = MasterRecord {
+            registry_status: Some("存续".into()),
+            tax_status: Some("非正常".into()),
+            last_tax_date: Some(d(2024, 11, 26)),
+            last_exam: Some(d(2024, 11, 5)),
+            ..Default::default()
+        };
+        let r = assess(&m, &rules, as_of);
+        assert!(!r.operating, "{}", r.basis);
+        assert!(r.basis.contains("2024-11-26"), "{}", r.basis);
+        m.last_exam = Some(d(2025, 2, 10));
+        let r = assess(&m, &rules, as_of);
+        assert!(r.operating, "{}", r.basis);
+        assert!(r.basis.contains("2025-02-10"), "{}", r.basis);
+        // The statistics directory or the registry saying stopped works the same way.
+        let m = MasterRecord {
+            registry_status: Some("停业".into()),
+            last_test: Some(d(2024, 9, 23)),
+            ..Default::default()
+        };
+        assert!(!assess(&m, &rules, as_of).operating);
     }
 }
