@@ -16,6 +16,30 @@ async fn run_sample(project: &Project, store: &Store) -> RunSummary {
     pipeline::run(&cfg, store).await.expect("run succeeds")
 }
 
+/// A run's township leads scored against the generator's truth.
+async fn score(
+    cfg: &yingbao::config::Config,
+    store: &Store,
+    summary: &RunSummary,
+    truth: &Truth,
+    links: &[(String, String, String, String)],
+) -> yingbao::eval::EvalReport {
+    let leads = village_codes(
+        &store.lead_entities(summary.run_id).await.expect("leads"),
+        &cfg.gazetteer,
+    );
+    evaluate(
+        truth,
+        &RunView {
+            links,
+            leads: &leads,
+        },
+        &cfg.settings.policy,
+        &cfg.catalogue,
+        summary.as_of,
+    )
+}
+
 /// Assertions shared by the SQLite and PostgreSQL runs.
 async fn check_sample_run(project: &Project, store: &Store) {
     let summary = run_sample(project, store).await;
@@ -101,20 +125,7 @@ async fn check_sample_run(project: &Project, store: &Store) {
     assert_eq!(stored.len(), summary.leads);
 
     // Lead quality on the sample stays above the first-version matcher's floor.
-    let leads = village_codes(
-        &store.lead_entities(summary.run_id).await.expect("leads"),
-        &cfg.gazetteer,
-    );
-    let report = evaluate(
-        &truth,
-        &RunView {
-            links: &links,
-            leads: &leads,
-        },
-        &cfg.settings.policy,
-        &cfg.catalogue,
-        summary.as_of,
-    );
+    let report = score(&cfg, store, &summary, &truth, &links).await;
     assert!(report.recall >= 0.9, "{report:?}");
     // No township lead rests on an unsure match (before: the 7 review pairs were 7 false
     // leads, precision 0.87).
@@ -508,20 +519,7 @@ async fn a_county_with_real_feed_phenomena_gets_leads_it_can_trust() {
     let cfg = project.config();
     let truth = Truth::load(&sample.join("truth")).expect("truth");
     let links = store.links(summary.run_id).await.expect("links");
-    let leads = village_codes(
-        &store.lead_entities(summary.run_id).await.expect("leads"),
-        &cfg.gazetteer,
-    );
-    let report = evaluate(
-        &truth,
-        &RunView {
-            links: &links,
-            leads: &leads,
-        },
-        &cfg.settings.policy,
-        &cfg.catalogue,
-        summary.as_of,
-    );
+    let report = score(&cfg, &store, &summary, &truth, &links).await;
     // Before issue 11 (the same county, measured with `bench --employers 3000 --seed 11`):
     // 17 leads of other counties, 1 dormant shell, 9 duplicates and 1 lead in a wrong township
     // were listed, the village column was right for 0.760, and precision was 0.901.

@@ -110,15 +110,9 @@ pub fn destination(
 mod tests {
     use super::*;
     use crate::domain::Feed;
-    use crate::resolve::JoinMethod;
 
     fn link(source: &str, key: &str, entity: &str) -> Link {
-        Link {
-            source: source.into(),
-            record_key: key.into(),
-            entity_id: entity.into(),
-            method: JoinMethod::Seed,
-        }
+        Link::seed(source, key, entity)
     }
 
     fn pair(a: (&str, &str, &str), b: (&str, &str, &str), p: f64) -> PairEvidence {

@@ -620,15 +620,10 @@ fn withheld_leads(
 mod tests {
     use super::*;
     use crate::deliver::LeadRow;
-    use crate::resolve::{JoinMethod, Link};
+    use crate::resolve::Link;
 
     fn link(source: &str, key: &str, entity: &str) -> Link {
-        Link {
-            source: source.into(),
-            record_key: key.into(),
-            entity_id: entity.into(),
-            method: JoinMethod::Seed,
-        }
+        Link::seed(source, key, entity)
     }
 
     fn row(entity: &str) -> Lead {

@@ -58,6 +58,19 @@ pub struct Link {
     pub method: JoinMethod,
 }
 
+#[cfg(test)]
+impl Link {
+    /// A record that seeded its entity (for tests of what reads links).
+    pub(crate) fn seed(source: &str, record_key: &str, entity_id: &str) -> Link {
+        Link {
+            source: source.into(),
+            record_key: record_key.into(),
+            entity_id: entity_id.into(),
+            method: JoinMethod::Seed,
+        }
+    }
+}
+
 /// A scored pair kept for explanation: a merge, or a pair in the review band.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairEvidence {

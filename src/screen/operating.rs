@@ -180,37 +180,31 @@ pub fn assess(m: &MasterRecord, rules: &OperatingRules, as_of: NaiveDate) -> Ope
     let new_employer = m
         .registered_on
         .is_some_and(|d| within_months(d, as_of, rules.dormant_months));
-    match tx {
-        Some((w, Says::Active)) => {
-            return match m.last_tax_date {
-                Some(d)
-                    if rules.dormant_months > 0
-                        && !within_months(d, as_of, rules.dormant_months)
-                        && !new_employer =>
-                {
-                    decide(
-                        false,
-                        format!(
-                            "税务状态为{w}，但最近纳税申报{d}已超过{}个月（长期零申报或未申报，视为休眠）",
-                            rules.dormant_months
-                        ),
-                        unknown,
-                    )
-                }
-                Some(d) => decide(true, format!("税务状态为{w}，最近纳税申报{d}"), unknown),
-                None => decide(true, format!("税务状态为{w}"), unknown),
-            };
-        }
-        _ => {}
+    if let Some((w, Says::Active)) = tx {
+        return match m.last_tax_date {
+            Some(d)
+                if rules.dormant_months > 0
+                    && !within_months(d, as_of, rules.dormant_months)
+                    && !new_employer =>
+            {
+                decide(
+                    false,
+                    format!(
+                        "税务状态为{w}，但最近纳税申报{d}已超过{}个月（长期零申报或未申报，视为休眠）",
+                        rules.dormant_months
+                    ),
+                    unknown,
+                )
+            }
+            Some(d) => decide(true, format!("税务状态为{w}，最近纳税申报{d}"), unknown),
+            None => decide(true, format!("税务状态为{w}"), unknown),
+        };
     }
     if let Some((w, Says::Active)) = st {
         return decide(true, format!("统计运营状态为{w}"), unknown);
     }
-    match reg {
-        Some((w, Says::Active)) if unknown.is_empty() => {
-            return decide(true, format!("登记状态为{w}（无税务、统计信息）"), unknown)
-        }
-        _ => {}
+    if let Some((w, Says::Active)) = reg.filter(|_| unknown.is_empty()) {
+        return decide(true, format!("登记状态为{w}（无税务、统计信息）"), unknown);
     }
     if let Some((register, w)) = unknown.first() {
         let basis = format!(
