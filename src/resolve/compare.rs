@@ -198,6 +198,11 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
     [id, name, address, industry, legal_rep]
 }
 
+/// Whether two records' names sound alike (the same pinyin of their cores).
+pub fn sounds_alike(a: &Features, b: &Features) -> bool {
+    matches!((&a.name, &b.name), (Some(x), Some(y)) if x.phonetic == y.phonetic)
+}
+
 /// Where a record is: the township typed into its name, else its address's.
 fn place_of(f: &Features) -> Option<&String> {
     f.name_township.as_ref().or(f.township.as_ref())

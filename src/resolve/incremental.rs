@@ -372,9 +372,10 @@ impl Resolver {
                     .weights(&compare::compare(f, &self.feats[d]), self.name_tf.of(f));
                 let (w, _) = self.model.score(&weights);
                 let anchored = self.feats[d].code_valid;
+                let alike = compare::sounds_alike(f, &self.feats[d]);
                 if self.best[h]
                     .as_ref()
-                    .is_none_or(|b| b.beaten_by(d as u32, w, anchored))
+                    .is_none_or(|b| b.beaten_by(d as u32, w, alike, anchored))
                 {
                     affected[h] = true;
                 } else {

@@ -242,12 +242,16 @@ pub(crate) struct Best {
     pub fields: Vec<FieldWeight>,
     pub weight: f64,
     pub probability: f64,
+    /// The two names sound alike (same pinyin): among equally weighted candidates a
+    /// homophone (`鑫福` for `新福`) is a likelier typo than a look-alike (`利福`).
+    pub alike: bool,
 }
 
 impl Best {
-    /// Whether candidate `(j, weight)` beats this one (ties go to the smaller index).
-    fn beaten_by(&self, j: u32, weight: f64) -> bool {
-        weight > self.weight || (weight == self.weight && j < self.j)
+    /// Whether candidate `(j, weight, alike)` beats this one (ties go to a name that sounds
+    /// alike, then to the smaller index).
+    fn beaten_by(&self, j: u32, weight: f64, alike: bool) -> bool {
+        weight > self.weight || (weight == self.weight && (!alike, j) < (!self.alike, self.j))
     }
 }
 
@@ -277,11 +281,11 @@ impl Picks {
             && self
                 .anchored
                 .as_ref()
-                .is_none_or(|a| a.beaten_by(b.j, b.weight))
+                .is_none_or(|a| a.beaten_by(b.j, b.weight, b.alike))
         {
             self.anchored = Some(b.clone());
         }
-        if self.top.beaten_by(b.j, b.weight) {
+        if self.top.beaten_by(b.j, b.weight, b.alike) {
             self.top = b;
         }
     }
@@ -312,14 +316,15 @@ impl Picks {
         self.top.j == j || self.anchored.as_ref().is_some_and(|a| a.j == j)
     }
 
-    /// Whether candidate `(j, weight)` (`anchored`: with a valid USCC) would change the picks.
-    fn beaten_by(&self, j: u32, weight: f64, anchored: bool) -> bool {
-        self.top.beaten_by(j, weight)
+    /// Whether candidate `(j, weight, alike)` (`anchored`: with a valid USCC) would change
+    /// the picks.
+    fn beaten_by(&self, j: u32, weight: f64, alike: bool, anchored: bool) -> bool {
+        self.top.beaten_by(j, weight, alike)
             || (anchored
                 && self
                     .anchored
                     .as_ref()
-                    .is_none_or(|a| a.beaten_by(j, weight)))
+                    .is_none_or(|a| a.beaten_by(j, weight, alike)))
     }
 }
 
@@ -476,7 +481,11 @@ fn best_of(
         let weights = model.weights(&compare::compare(f, &feats[j as usize]), tf.of(f));
         let (w, p) = model.score(&weights);
         let anchored = feats[j as usize].code_valid;
-        if picks.as_ref().is_none_or(|b| b.beaten_by(j, w, anchored)) {
+        let alike = compare::sounds_alike(f, &feats[j as usize]);
+        if picks
+            .as_ref()
+            .is_none_or(|b| b.beaten_by(j, w, alike, anchored))
+        {
             Picks::offer_to(
                 &mut picks,
                 Best {
@@ -484,6 +493,7 @@ fn best_of(
                     fields: weights,
                     weight: w,
                     probability: p,
+                    alike,
                 },
                 anchored,
             );
@@ -537,6 +547,7 @@ fn decide(
             fields,
             weight,
             probability,
+            ..
         } = top;
         let (a, b) = (&observations[i], &observations[j as usize]);
         let evidence = PairEvidence::new(a, b, prior, fields, weight, probability);
@@ -697,18 +708,20 @@ pub(crate) fn resolve_core(
         let weights = model.weights(g, name_tf.of(&feats[*i as usize]));
         let (w, p) = model.score(&weights);
         let anchored = feats[*j as usize].code_valid;
+        let alike = compare::sounds_alike(&feats[*i as usize], &feats[*j as usize]);
         let b = Best {
             j: *j,
             fields: weights,
             weight: w,
             probability: p,
+            alike,
         };
         match best.entry(*i) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Picks::new(b, anchored));
             }
             std::collections::hash_map::Entry::Occupied(mut o) => {
-                if o.get().beaten_by(*j, w, anchored) {
+                if o.get().beaten_by(*j, w, alike, anchored) {
                     o.get_mut().offer(b, anchored);
                 }
             }
@@ -954,6 +967,7 @@ mod tests {
             fields: Vec::new(),
             weight,
             probability: model::probability(weight),
+            alike: false,
         }
     }
 
@@ -962,14 +976,23 @@ mod tests {
         let mut p = Picks::new(best(5, 3.0), false);
         assert!(p.anchored.is_none());
         // An anchored candidate below the best is kept beside it.
-        assert!(p.beaten_by(7, 2.0, true));
+        assert!(p.beaten_by(7, 2.0, false, true));
         p.offer(best(7, 2.0), true);
         assert_eq!((p.top.j, p.anchored.as_ref().map(|a| a.j)), (5, Some(7)));
         // A weaker floating one changes nothing; a stronger anchored one takes both places.
-        assert!(!p.beaten_by(8, 2.5, false));
+        assert!(!p.beaten_by(8, 2.5, false, false));
         p.offer(best(9, 4.0), true);
         assert_eq!((p.top.j, p.anchored.as_ref().map(|a| a.j)), (9, Some(9)));
         assert!(p.mentions(9) && !p.mentions(5));
+        // Equal weights: a name that sounds alike wins over a smaller index.
+        let look_alike = best(3, 0.0);
+        assert!(look_alike.beaten_by(8, 0.0, true));
+        assert!(!look_alike.beaten_by(8, 0.0, false));
+        let homophone = Best {
+            alike: true,
+            ..best(8, 0.0)
+        };
+        assert!(!homophone.beaten_by(3, 0.0, false));
         // Joining the picks of two candidate sets is picking over their union.
         let a = Some(Picks::new(best(1, 1.0), true));
         let b = Some(Picks::new(best(2, 6.0), false));
