@@ -50,20 +50,16 @@ pub fn unsure_matches(review: &[PairEvidence], links: &[Link]) -> HashMap<String
             continue;
         }
         let pct = p.probability * 100.0;
-        out.entry(a.to_string()).or_default().push(Unsure {
-            partner: b.to_string(),
-            note: format!(
-                "与“{}”（{}）可能为同一单位，匹配概率{pct:.1}%",
-                p.other_name, p.other_source
-            ),
-        });
-        out.entry(b.to_string()).or_default().push(Unsure {
-            partner: a.to_string(),
-            note: format!(
-                "与“{}”（{}）可能为同一单位，匹配概率{pct:.1}%",
-                p.name, p.source
-            ),
-        });
+        // Each side learns who the other is.
+        for (entity, partner, name, source) in [
+            (a, b, &p.other_name, &p.other_source),
+            (b, a, &p.name, &p.source),
+        ] {
+            out.entry(entity.to_string()).or_default().push(Unsure {
+                partner: partner.to_string(),
+                note: format!("与“{name}”（{source}）可能为同一单位，匹配概率{pct:.1}%"),
+            });
+        }
     }
     out
 }

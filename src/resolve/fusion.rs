@@ -117,7 +117,8 @@ pub fn record_date(o: &Observation) -> Option<NaiveDate> {
     .max()
 }
 
-fn rank(feed: Feed, order: &[Feed]) -> usize {
+/// Position of `feed` in `order` (feeds not in it come last).
+pub(crate) fn rank(feed: Feed, order: &[Feed]) -> usize {
     order.iter().position(|f| *f == feed).unwrap_or(order.len())
 }
 

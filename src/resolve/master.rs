@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::fusion::{choose, FusionRule, FusionRules, Provenance};
+use super::fusion::{choose, rank, FusionRule, FusionRules, Provenance};
 use crate::domain::{Feed, IndustryCode, Observation, Uscc};
 
 /// One employer in the master list.
@@ -101,10 +101,6 @@ const IDENTITY_ORDER: [Feed; 7] = [
     Feed::Exam,
     Feed::Other,
 ];
-
-fn rank(feed: Feed, order: &[Feed]) -> usize {
-    order.iter().position(|f| *f == feed).unwrap_or(order.len())
-}
 
 /// The first value in `order` of feeds that any member has.
 fn pick<T: Clone>(

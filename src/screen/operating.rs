@@ -276,16 +276,6 @@ mod tests {
         };
         assert!(!assess(&m, &rules, d(2025, 6, 30)).operating);
     }
-}
-
-#[cfg(test)]
-mod rules_as_data {
-    use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
-    }
-
     /// Cause 2 of the trusted-leads issue: 正常 in the tax register but no return for more
     /// than a year is a dormant shell, not an operating employer.
     #[test]
@@ -360,16 +350,6 @@ mod rules_as_data {
         assert!(!r.operating);
         assert_eq!(r.basis, "统计运营状态为筹建");
     }
-}
-
-#[cfg(test)]
-mod stop_rule {
-    use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
-    }
-
     /// A register saying stopped wins over an exam older than the 6-month rule: the exam was
     /// before the stop. A sign of activity within 6 months still counts.
     #[test]
