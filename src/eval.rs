@@ -155,6 +155,105 @@ pub struct EvalReport {
     /// Record pairs of one employer that were put in one entity, over all such pairs.
     pub pairwise_recall: f64,
     pub pairwise_f1: f64,
+    /// Of true-positive leads placed in a township whose true employer has a village, the
+    /// share listed with it (leads no address places are left out).
+    pub village_accuracy_placed: f64,
+    /// Wrong, missed and wrong-village leads counted by `what:cause` (see `Mistake::cause`).
+    pub mistakes_by_cause: BTreeMap<String, usize>,
+    /// Every wrong and every missed lead, for `eval --mistakes` (not in the JSON figures).
+    #[serde(skip)]
+    pub mistakes: Vec<Mistake>,
+}
+
+/// One lead the run got wrong: listed but not a true lead, or a true lead not listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    /// `false_lead`, `duplicate`, `missed` or `wrong_village` (a true lead listed with another
+    /// village or none).
+    pub what: &'static str,
+    /// The listed entity (false leads) or the entities holding the employer's records (missed).
+    pub entities: Vec<String>,
+    /// The true employer, when the entity's records map to one.
+    pub employer: Option<String>,
+    /// The true employer's kind.
+    pub kind: String,
+    /// Why, as far as the run's own facts tell (`EntityFacts`): `split` or `wrong_merge`
+    /// (matching), `feed_headcount`, `no_headcount` or `feed_status` (a feed says what the
+    /// truth does not; no rule can see it), `judged_not_operating`, `judged_filed`, `scope`,
+    /// `unplaced`, `other`.
+    pub cause: &'static str,
+}
+
+/// What the run concluded about one entity, for telling why a lead was wrong.
+#[derive(Debug, Clone, Default)]
+pub struct EntityFacts {
+    pub headcount: Option<u32>,
+    pub operating: bool,
+    pub filed: bool,
+    pub local: bool,
+    pub last_evidence: Option<NaiveDate>,
+    pub township_code: Option<String>,
+}
+
+impl EntityFacts {
+    /// The facts of one stored entity (`entities.data`); `None` when it does not parse.
+    pub fn from_stored(data: &str) -> Option<EntityFacts> {
+        let v: serde_json::Value = serde_json::from_str(data).ok()?;
+        let record = v.get("record")?;
+        let assessment = v.get("assessment")?;
+        let date = |k: &str| {
+            record
+                .get(k)
+                .and_then(|d| d.as_str())
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        Some(EntityFacts {
+            headcount: record
+                .get("headcount")
+                .and_then(|h| h.as_u64())
+                .and_then(|h| u32::try_from(h).ok()),
+            operating: assessment.get("operating")?.as_bool()?,
+            filed: assessment.get("filing").and_then(|f| f.as_str()) == Some("current"),
+            local: v
+                .get("scope")
+                .and_then(|s| s.get("scope"))
+                .and_then(|s| s.as_str())
+                .is_none_or(|s| s == "local"),
+            last_evidence: date("last_exam").max(date("last_test")),
+            township_code: v
+                .get("placement")
+                .and_then(|p| p.get("township_code"))
+                .and_then(|t| t.as_str())
+                .map(str::to_string),
+        })
+    }
+}
+
+/// Why a true lead was not listed, from the entities holding its records.
+fn missed_cause(e: &TrueEmployer, holders: &[Option<&EntityFacts>]) -> &'static str {
+    match holders {
+        [] => "no_record",
+        [_, _, ..] => "split",
+        [None] => "other",
+        [Some(f)] if !f.local => "scope",
+        [Some(f)] if f.filed => "judged_filed",
+        [Some(f)] if !f.operating => "judged_not_operating",
+        [Some(f)] if f.headcount.is_none() && f.last_evidence.is_none() => "no_headcount",
+        [Some(f)] if f.headcount.is_some() && f.headcount != e.headcount => "feed_headcount",
+        [Some(_)] => "other",
+    }
+}
+
+/// Why an entity was listed although its employer is no lead.
+fn false_lead_cause(e: &TrueEmployer, f: Option<&EntityFacts>) -> &'static str {
+    match f {
+        None => "other",
+        Some(f) if !e.operating && f.operating => "feed_status",
+        Some(_) if e.filing == FilingStatus::Current => "judged_not_filed",
+        Some(f) if f.last_evidence.is_some() && e.last_evidence.is_none() => "wrong_merge",
+        Some(f) if f.headcount.is_some() && f.headcount != e.headcount => "feed_headcount",
+        Some(_) => "other",
+    }
 }
 
 /// A run's entity links and leads, as the evaluation needs them.
@@ -163,6 +262,8 @@ pub struct RunView<'a> {
     pub links: &'a [(String, String, String, String)],
     /// (entity id, township code, village code) of each lead.
     pub leads: &'a [(String, Option<String>, Option<String>)],
+    /// The run's conclusions per entity, to tell why a lead was wrong (may be empty).
+    pub entities: &'a HashMap<String, EntityFacts>,
 }
 
 /// Leads as the store lists them (entity, township code, village name) with the village name
@@ -234,7 +335,9 @@ pub fn evaluate(
     let (mut tp, mut fp, mut dup, mut placed_right, mut unplaced) = (0, 0, 0, 0, 0);
     let (mut wrong_township, mut out_of_county) = (0, 0);
     let (mut with_village, mut village_right) = (0usize, 0usize);
+    let mut placed_with_village = 0usize;
     let mut fp_by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    let mut mistakes: Vec<Mistake> = Vec::new();
     for (entity, township, village) in run.leads {
         if township.is_none() {
             unplaced += 1;
@@ -256,22 +359,56 @@ pub fn evaluate(
                     }
                     if let Some(v) = &e.village_code {
                         with_village += 1;
+                        placed_with_village += usize::from(township.is_some());
                         if village.as_deref() == Some(v.as_str()) {
                             village_right += 1;
+                        } else {
+                            mistakes.push(Mistake {
+                                what: "wrong_village",
+                                entities: vec![entity.clone()],
+                                employer: Some(e.id.clone()),
+                                kind: e.kind.clone(),
+                                cause: if township.is_none() {
+                                    "unplaced"
+                                } else {
+                                    "other"
+                                },
+                            });
                         }
                     }
                 } else {
                     dup += 1;
                     fp += 1;
                     *fp_by_kind.entry("duplicate".to_string()).or_default() += 1;
+                    mistakes.push(Mistake {
+                        what: "duplicate",
+                        entities: vec![entity.clone()],
+                        employer: Some(e.id.clone()),
+                        kind: e.kind.clone(),
+                        cause: "split",
+                    });
                 }
             }
             Some(e) => {
                 fp += 1;
                 *fp_by_kind.entry(e.kind.clone()).or_default() += 1;
+                mistakes.push(Mistake {
+                    what: "false_lead",
+                    entities: vec![entity.clone()],
+                    employer: Some(e.id.clone()),
+                    kind: e.kind.clone(),
+                    cause: false_lead_cause(e, run.entities.get(entity)),
+                });
             }
             None => {
                 fp += 1;
+                mistakes.push(Mistake {
+                    what: "false_lead",
+                    entities: vec![entity.clone()],
+                    employer: None,
+                    kind: "no_true_employer".to_string(),
+                    cause: "wrong_merge",
+                });
                 *fp_by_kind
                     .entry("no_true_employer".to_string())
                     .or_default() += 1;
@@ -282,8 +419,25 @@ pub fn evaluate(
     for id in true_leads.iter().filter(|id| !seen.contains(*id)) {
         if let Some(e) = truth.employers.get(*id) {
             *fn_by_kind.entry(e.kind.clone()).or_default() += 1;
+            let mut entities: Vec<String> = entities_of
+                .get(*id)
+                .map(|s| s.iter().map(|e| e.to_string()).collect())
+                .unwrap_or_default();
+            entities.sort();
+            let holders: Vec<Option<&EntityFacts>> =
+                entities.iter().map(|x| run.entities.get(x)).collect();
+            mistakes.push(Mistake {
+                what: "missed",
+                cause: missed_cause(e, &holders),
+                entities,
+                employer: Some(e.id.clone()),
+                kind: e.kind.clone(),
+            });
         }
     }
+    mistakes.sort_by(|a, b| {
+        (a.what, &a.employer, &a.entities).cmp(&(b.what, &b.employer, &b.entities))
+    });
     let predicted = run.leads.len();
     let pairs = |c: usize| (c * c.saturating_sub(1) / 2) as f64;
     let together: f64 = votes
@@ -347,9 +501,19 @@ pub fn evaluate(
         } else {
             village_right as f64 / with_village as f64
         },
+        village_accuracy_placed: if placed_with_village == 0 {
+            1.0
+        } else {
+            village_right as f64 / placed_with_village as f64
+        },
+        mistakes_by_cause: mistakes.iter().fold(BTreeMap::new(), |mut m, x| {
+            *m.entry(format!("{}:{}", x.what, x.cause)).or_default() += 1;
+            m
+        }),
         out_of_county_leads: out_of_county,
         impure_entities: votes.values().filter(|v| v.len() > 1).count(),
         split_employers: entities_of.values().filter(|s| s.len() > 1).count(),
+        mistakes,
     }
 }
 
@@ -503,6 +667,7 @@ mod tests {
             &RunView {
                 links: &links,
                 leads: &leads,
+                entities: &HashMap::new(),
             },
             &cfg.settings.policy,
             &cfg.catalogue,
@@ -558,5 +723,49 @@ mod tests {
         assert_eq!(coded[0].2.as_deref(), Some(v.code.as_str()));
         assert_eq!(coded[1].2, None);
         assert_eq!(coded[2].2, None);
+    }
+
+    #[test]
+    fn mistakes_say_whether_a_feed_or_yingbao_was_wrong() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let t = truth(dir.path(), &[lead_row("E1", "350583118", "", "350583")]);
+        let e = &t.employers["E1"];
+        let stored = r#"{"record":{"headcount":9,"last_exam":null},
+            "assessment":{"operating":true,"filing":"never"},
+            "scope":{"scope":"local"},"placement":{"township_code":"350583118"}}"#;
+        let f = EntityFacts::from_stored(stored).expect("parses");
+        assert_eq!(
+            (f.headcount, f.operating, f.filed, f.local),
+            (Some(9), true, false, true)
+        );
+        // The feed said 9 workers where there are 50: no rule could list it.
+        assert_eq!(missed_cause(e, &[Some(&f)]), "feed_headcount");
+        let unknown = EntityFacts {
+            headcount: None,
+            ..f.clone()
+        };
+        assert_eq!(missed_cause(e, &[Some(&unknown)]), "no_headcount");
+        let stopped = EntityFacts {
+            operating: false,
+            ..f.clone()
+        };
+        assert_eq!(missed_cause(e, &[Some(&stopped)]), "judged_not_operating");
+        assert_eq!(missed_cause(e, &[Some(&f), Some(&f)]), "split");
+        let mut gone = e.clone();
+        gone.operating = false;
+        assert_eq!(false_lead_cause(&gone, Some(&f)), "feed_status");
+        let mut small = e.clone();
+        small.headcount = Some(8);
+        assert_eq!(false_lead_cause(&small, Some(&f)), "feed_headcount");
+        let examined = EntityFacts {
+            last_evidence: NaiveDate::from_ymd_opt(2025, 1, 1),
+            ..f
+        };
+        let mut unexamined = small.clone();
+        unexamined.last_evidence = None;
+        assert_eq!(
+            false_lead_cause(&unexamined, Some(&examined)),
+            "wrong_merge"
+        );
     }
 }

@@ -33,6 +33,7 @@ async fn score(
         &RunView {
             links,
             leads: &leads,
+            entities: &Default::default(),
         },
         &cfg.settings.policy,
         &cfg.catalogue,

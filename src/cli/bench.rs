@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::load;
 use crate::config::{self, Config};
-use crate::eval::{evaluate, village_codes, RunView, Truth};
+use crate::eval::{evaluate, village_codes, EntityFacts, RunView, Truth};
 use crate::gen::{generate, GenOptions};
 use crate::pipeline::{self, peak_mib};
 use crate::store::Store;
@@ -24,11 +24,18 @@ pub async fn eval_run(
     let truth = Truth::load(truth_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
     let links = store.links(run).await?;
     let leads = village_codes(&store.lead_entities(run).await?, &cfg.gazetteer);
+    let entities: std::collections::HashMap<String, EntityFacts> = store
+        .entities(run)
+        .await?
+        .into_iter()
+        .filter_map(|row| EntityFacts::from_stored(&row.data).map(|f| (row.key, f)))
+        .collect();
     Ok(evaluate(
         &truth,
         &RunView {
             links: &links,
             leads: &leads,
+            entities: &entities,
         },
         &cfg.settings.policy,
         &cfg.catalogue,
@@ -36,10 +43,27 @@ pub async fn eval_run(
     ))
 }
 
+/// Every wrong and missed lead of an evaluation as CSV: what, cause, kind, employer, entities.
+pub fn write_mistakes(path: &Path, mistakes: &[crate::eval::Mistake]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["what", "cause", "kind", "employer_id", "entity_ids"])?;
+    for m in mistakes {
+        w.write_record([
+            m.what,
+            m.cause,
+            m.kind.as_str(),
+            m.employer.as_deref().unwrap_or(""),
+            m.entities.join(" ").as_str(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// The lead figures of an evaluation, for `eval` and `bench`.
 fn print_leads(report: &crate::eval::EvalReport) {
     println!(
-        "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}, out of county {}), placement accuracy {:.4}, wrong township {}, unplaced {}, village accuracy {:.4}",
+        "lead precision {:.4}, recall {:.4} (true leads {}, predicted {}, duplicates {}, out of county {}), placement accuracy {:.4}, wrong township {}, unplaced {}, village accuracy {:.4} ({:.4} of placed leads)",
         report.precision,
         report.recall,
         report.true_leads,
@@ -49,7 +73,8 @@ fn print_leads(report: &crate::eval::EvalReport) {
         report.placement_accuracy,
         report.wrong_township,
         report.unplaced_leads,
-        report.village_accuracy
+        report.village_accuracy,
+        report.village_accuracy_placed
     );
     let by_kind = |m: &std::collections::BTreeMap<String, usize>| {
         m.iter()
@@ -62,6 +87,7 @@ fn print_leads(report: &crate::eval::EvalReport) {
         by_kind(&report.false_positive_by_kind),
         by_kind(&report.false_negative_by_kind)
     );
+    println!("mistakes by cause: {}", by_kind(&report.mistakes_by_cause));
 }
 
 /// Copies the project's config and connector files into `root`, generates a county into

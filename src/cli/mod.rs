@@ -160,6 +160,9 @@ pub enum Command {
         truth: PathBuf,
         #[arg(long)]
         run: Option<i64>,
+        /// Also write every false and missed lead (employer, kind, entities) to this CSV file.
+        #[arg(long)]
+        mistakes: Option<PathBuf>,
     },
     /// Send the township lists waiting in the outbox (first attempts and due retries) and
     /// show every delivery's status. Exits 1 when a delivery has been given up.
@@ -518,12 +521,20 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sources => summary::sources(&cli.config).await,
-        Command::Eval { truth, run } => {
+        Command::Eval {
+            truth,
+            run,
+            mistakes,
+        } => {
             let cfg = load(&cli.config)?;
             let store = open_store(&cfg).await?;
             let run = resolve_run(&store, run).await?;
             let report = bench::eval_run(&cfg, &store, run, &cfg.path(&truth)).await?;
             store.close().await;
+            if let Some(path) = mistakes {
+                bench::write_mistakes(&path, &report.mistakes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }

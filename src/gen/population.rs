@@ -60,7 +60,12 @@ pub fn build(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Employer> {
         let is_company = !base.individual;
         // Hard negatives: a distinct employer whose 字号 differs by one look-alike character.
         let sibling = if room >= 1 && !base.name.bare && chance(rng, 0.04) {
-            near_trade(rng, &base.name.trade).map(|trade| {
+            let name = &base.name;
+            let free = |t: &String, used: &mut HashSet<String>| {
+                base.individual || used.insert(company_name_key(t, &name.words, &name.form))
+            };
+            let trade = near_trade(rng, &name.trade).filter(|t| free(t, &mut used));
+            trade.map(|trade| {
                 // Individuals' names carry the township, so their near twin works there too.
                 let near_town = if base.individual || chance(rng, 0.5) {
                     township
@@ -119,6 +124,11 @@ pub fn build(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Employer> {
         membership(plan, rng, e);
     }
     out
+}
+
+/// The key under which a company name is taken in `used` (next to organisation codes).
+fn company_name_key(trade: &str, words: &str, form: &str) -> String {
+    format!("name:{trade}{words}{form}")
 }
 
 /// A fresh employer with identity, place and size; life cycle comes later.
@@ -201,10 +211,16 @@ pub(super) fn new_employer(
             2 => Region::Prefix("南安市"),
             _ => Region::None,
         };
+        // A company's name (字号, industry words and form) is unique in its registration area
+        // by law: a namesake is drawn again (a county too big for the name stock keeps one).
+        let trade = (0..1000)
+            .map(|_| trade_name(rng))
+            .find(|t| used.insert(company_name_key(t, &words, &form)))
+            .unwrap_or_else(|| trade_name(rng));
         NameParts {
             region,
             place: String::new(),
-            trade: trade_name(rng),
+            trade,
             words,
             form,
             branch: String::new(),

@@ -80,6 +80,23 @@ pub fn short_name(name: &str, township: bool) -> &str {
         .unwrap_or(name)
 }
 
+/// A village's name without its committee word, as addresses write it: `丰州社区居委会` →
+/// `丰州社区`, `丰州村委会` → `丰州村`. `None` when the name has no committee word.
+pub fn common_name(name: &str) -> Option<String> {
+    const COMMITTEES: &[(&str, &str)] = &[
+        ("社区居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+        ("居民委员会", "社区"),
+        ("居委会", "社区"),
+    ];
+    COMMITTEES.iter().find_map(|(committee, kind)| {
+        let stem = name.strip_suffix(committee)?;
+        (stem.chars().count() >= 2).then(|| format!("{stem}{kind}"))
+    })
+}
+
 impl Gazetteer {
     pub fn new(
         county_code: &str,

@@ -7,7 +7,7 @@ use aho_corasick::AhoCorasick;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-use super::gazetteer::{short_name, Gazetteer, OtherCounty};
+use super::gazetteer::{common_name, short_name, Gazetteer, OtherCounty, Village};
 
 /// How a placement was made, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -176,6 +176,8 @@ pub struct Locator {
     townships: HashMap<String, String>,
     villages: HashMap<String, String>,
     village_names: HashMap<String, String>,
+    /// Townships with a single village (a development zone's one community): its code.
+    only_village: HashMap<String, String>,
     automaton: Option<AhoCorasick>,
     patterns: Vec<Pattern>,
     texts: Vec<String>,
@@ -234,14 +236,23 @@ impl Locator {
         // once its township is named.
         let mut in_township: HashMap<(&str, &str), usize> = HashMap::new();
         let mut townships_of: HashMap<&str, Vec<&str>> = HashMap::new();
-        for v in &g.villages {
+        // Each village by its full name, its common name (`丰州社区` for 丰州社区居委会) and its
+        // short name (`丰州`): a short name two villages share, the common name still tells apart.
+        let names_of = |v: &'_ Village| -> Vec<(String, bool)> {
             let short = short_name(&v.name, false);
-            let names = if short == v.name {
-                vec![short]
-            } else {
-                vec![&v.name, short]
-            };
-            for n in names {
+            let mut names = vec![(v.name.clone(), false)];
+            if let Some(common) = common_name(&v.name).filter(|c| *c != v.name && c != short) {
+                names.push((common, false));
+            }
+            if short != v.name {
+                names.push((short.to_string(), true));
+            }
+            names
+        };
+        let village_names: Vec<Vec<(String, bool)>> = g.villages.iter().map(names_of).collect();
+        for (v, names) in g.villages.iter().zip(&village_names) {
+            for (n, _) in names {
+                let n = n.as_str();
                 *in_township.entry((&v.township_code, n)).or_default() += 1;
                 let ts = townships_of.entry(n).or_default();
                 if !ts.contains(&v.township_code.as_str()) {
@@ -250,10 +261,9 @@ impl Locator {
             }
         }
         let mut shared = std::collections::HashSet::new();
-        for v in &g.villages {
-            let short = short_name(&v.name, false);
-            let names = [(v.name.as_str(), false), (short, true)];
-            for (n, is_short) in names.into_iter().filter(|(n, s)| !s || *n != v.name) {
+        for (v, names) in g.villages.iter().zip(&village_names) {
+            for (n, is_short) in names {
+                let (n, is_short) = (n.as_str(), *is_short);
                 if in_township.get(&(v.township_code.as_str(), n)) != Some(&1) {
                     continue;
                 }
@@ -299,6 +309,18 @@ impl Locator {
                 .iter()
                 .map(|v| (v.code.clone(), v.name.clone()))
                 .collect(),
+            only_village: {
+                let mut of: HashMap<&str, Vec<&str>> = HashMap::new();
+                for v in &g.villages {
+                    of.entry(&v.township_code).or_default().push(&v.code);
+                }
+                of.into_iter()
+                    .filter_map(|(t, vs)| match vs[..] {
+                        [only] => Some((t.to_string(), only.to_string())),
+                        _ => None,
+                    })
+                    .collect()
+            },
             automaton,
             patterns,
             texts,
@@ -324,7 +346,8 @@ impl Locator {
         if let Some(code) = region_code {
             if code.len() >= 9 && self.townships.contains_key(&code[..9]) {
                 let village = (code.len() == 12 && self.villages.contains_key(code))
-                    .then(|| code.to_string());
+                    .then(|| code.to_string())
+                    .or_else(|| self.only_village.get(&code[..9]).cloned());
                 return Placement {
                     township_code: Some(code[..9].to_string()),
                     village_code: village,
@@ -365,16 +388,21 @@ impl Locator {
             return Placement::unplaced();
         };
         let p = &self.patterns[best.idx];
-        // A village named as well, in that township, gives the village; a full name first.
-        let village = p.village.clone().or_else(|| {
-            hits.iter()
-                .filter(|h| {
-                    let q = &self.patterns[h.idx];
-                    q.village.is_some() && q.township == p.township
-                })
-                .min_by_key(|h| rank(h))
-                .and_then(|h| self.patterns[h.idx].village.clone())
-        });
+        // A village named as well, in that township, gives the village; a full name first. A
+        // township with one village only has that one.
+        let village = p
+            .village
+            .clone()
+            .or_else(|| {
+                hits.iter()
+                    .filter(|h| {
+                        let q = &self.patterns[h.idx];
+                        q.village.is_some() && q.township == p.township
+                    })
+                    .min_by_key(|h| rank(h))
+                    .and_then(|h| self.patterns[h.idx].village.clone())
+            })
+            .or_else(|| self.only_village.get(&p.township).cloned());
         Placement {
             township_code: Some(p.township.clone()),
             village_code: village,
@@ -661,6 +689,16 @@ mod tests {
                     name: "长福村委会".into(),
                     township_code: "350583120".into(),
                 },
+                Village {
+                    code: "350583120001".into(),
+                    name: "霞美社区居委会".into(),
+                    township_code: "350583120".into(),
+                },
+                Village {
+                    code: "350583400498".into(),
+                    name: "管委会虚拟社区".into(),
+                    township_code: "350583400".into(),
+                },
             ],
             vec![("雪峰开发区".into(), "350583400".into())],
         )
@@ -751,6 +789,35 @@ mod tests {
         assert_eq!(p.village_code.as_deref(), Some("350583119202"));
         let p = l.place(None, ["南安市官桥镇大盈村委会"]);
         assert_eq!(p.village_code.as_deref(), Some("350583118202"));
+    }
+
+    /// 霞美社区 and 霞美村 of 霞美镇 share the short name 霞美; written with 社区 or 村, as
+    /// addresses do, each is itself.
+    #[test]
+    fn a_village_named_with_its_kind_is_told_from_its_namesake() {
+        let l = Locator::new(&g());
+        let p = l.place(None, ["福建省南安市霞美镇霞美社区成功街2号"]);
+        assert_eq!(p.village_code.as_deref(), Some("350583120001"));
+        let p = l.place(None, ["南安市霞美镇霞美村3号"]);
+        assert_eq!(p.village_code.as_deref(), Some("350583120201"));
+        let p = l.place(None, ["南安市霞美镇霞美社区居委会3号"]);
+        assert_eq!(p.village_code.as_deref(), Some("350583120001"));
+        // The short name alone still names neither.
+        let p = l.place(None, ["南安市霞美镇霞美工业区3号"]);
+        assert_eq!(p.village_code, None);
+    }
+
+    #[test]
+    fn a_township_of_one_village_gives_that_village() {
+        let l = Locator::new(&g());
+        let p = l.place(None, ["福建省泉州市南安市雪峰华侨经济开发区兴业路19号"]);
+        assert_eq!(p.township_code.as_deref(), Some("350583400"));
+        assert_eq!(p.village_code.as_deref(), Some("350583400498"));
+        let p = l.place(Some("350583400"), ["兴业路19号"]);
+        assert_eq!(p.village_code.as_deref(), Some("350583400498"));
+        // A township of several villages gives none unless one is named.
+        let p = l.place(None, ["南安市水头镇工业路1号"]);
+        assert_eq!(p.village_code, None);
     }
 
     #[test]

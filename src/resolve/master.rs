@@ -213,13 +213,26 @@ pub fn fold(entity_id: &str, all: &[&Observation], rules: &FusionRules) -> Maste
     })
     .or_else(|| pick(members, &IDENTITY_ORDER, |o| o.uscc.clone()));
     let headcount_order = [Feed::Statistics, Feed::Tax, Feed::Declaration, Feed::Market];
-    let headcount = facts.take(
-        "headcount",
-        members,
-        rules.headcount,
-        &headcount_order,
-        |o| o.headcount,
-    );
+    // A register writes 0 workers for an employer that stopped or did not report: not a count
+    // of workers while another record gives one (an employer stopped less than six months ago
+    // still counts, with the workers it had).
+    let headcount = facts
+        .take(
+            "headcount",
+            members,
+            rules.headcount,
+            &headcount_order,
+            |o| o.headcount.filter(|&h| h > 0),
+        )
+        .or_else(|| {
+            facts.take(
+                "headcount",
+                members,
+                rules.headcount,
+                &headcount_order,
+                |o| o.headcount,
+            )
+        });
     // Workers examined is a floor for the number of workers.
     let examined = members
         .iter()
@@ -419,5 +432,35 @@ mod fusion_tests {
         let p = m.source_of("tax_status").expect("provenance");
         assert_eq!(p.record_key, "91350583611234567X");
         assert!(p.line().contains("税务状态取自税务登记"), "{}", p.line());
+    }
+
+    /// A register that writes 0 workers (a stopped employer, or one that did not report) does
+    /// not hide the count another record gives; with no other count, 0 stays.
+    #[test]
+    fn zero_workers_is_not_a_count_while_another_record_gives_one() {
+        let stats = Observation {
+            source: "statistics".into(),
+            feed: Feed::Statistics,
+            record_key: "S1".into(),
+            stats_status: Some("停业".into()),
+            headcount: Some(0),
+            ..Default::default()
+        };
+        let declaration = Observation {
+            source: "declaration".into(),
+            feed: Feed::Declaration,
+            record_key: "D1".into(),
+            headcount: Some(179),
+            declared_on: NaiveDate::from_ymd_opt(2016, 7, 1),
+            ..Default::default()
+        };
+        let m = fold("E1", &[&stats, &declaration], &FusionRules::default());
+        assert_eq!(m.headcount, Some(179));
+        assert_eq!(
+            m.source_of("headcount").map(|p| p.record_key.as_str()),
+            Some("D1")
+        );
+        let m = fold("E1", &[&stats], &FusionRules::default());
+        assert_eq!(m.headcount, Some(0));
     }
 }
