@@ -128,6 +128,8 @@ pub fn build(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Employer> {
 
 /// The key under which a company name is taken in `used` (next to organisation codes).
 fn company_name_key(trade: &str, words: &str, form: &str) -> String {
+    // 有限责任公司 and 有限公司 are one legal form, and so one name.
+    let form = form.replace("有限责任公司", "有限公司");
     format!("name:{trade}{words}{form}")
 }
 

@@ -1,5 +1,6 @@
-//! Blocking: which pairs are ever compared. Identifier, organisation code, code halves (one
-//! typo), rare name-core and phonetic bigrams (frequent ones capped), and village + industry.
+//! Blocking: which pairs are ever compared. Identifier, organisation code, code halves and the
+//! code less one character (one typo), rare name-core and phonetic bigrams (frequent ones
+//! capped), and village + industry.
 
 use std::hash::{Hash, Hasher};
 
@@ -43,6 +44,12 @@ fn exact_keys(f: &Features) -> Vec<u64> {
         if c.len() == 18 && c.is_ascii() {
             keys.push(key(b'h', &[&c[..9]]));
             keys.push(key(b't', &[&c[9..]]));
+            // One character typed wrong in the organisation code and check digit (the part
+            // after the registration authority, which a county's employers share): the code
+            // with that character left out is the same.
+            for k in 8..18 {
+                keys.push(key(b'd', &[&c[8..k], &c[k + 1..]]));
+            }
         }
     }
     if let Some(o) = &f.org {
@@ -271,5 +278,36 @@ impl Blocker {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A county's codes share their first nine characters, so that half says nothing; a typo
+    /// in the organisation code must still find the employer.
+    #[test]
+    fn a_code_with_one_character_typed_wrong_finds_its_employer() {
+        let code = |n: usize| format!("913505835{n:08}X");
+        let mut features: Vec<Features> = (0..400)
+            .map(|n| Features {
+                code: Some(code(n)),
+                ..Default::default()
+            })
+            .collect();
+        let target = code(123);
+        let mut typo = target.clone();
+        typo.replace_range(13..14, "7");
+        assert_ne!(typo, target);
+        features.push(Features {
+            code: Some(typo),
+            ..Default::default()
+        });
+        let query = features.len() - 1;
+        let blocker = Blocker::new(&features, &[query]);
+        let found = blocker.candidates(query, &features[query]);
+        assert!(found.contains(&123), "{found:?}");
+        assert!(found.len() < 5, "only near codes: {found:?}");
     }
 }

@@ -146,7 +146,10 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
                 }
             } else if x.key == y.key {
                 Some(NAME_EXACT)
-            } else if x.core == y.core && (x.form.is_none() || y.form.is_none()) {
+            } else if (x.core == y.core && (x.form.is_none() || y.form.is_none()))
+                || cut_short(x, y)
+                || cut_short(y, x)
+            {
                 Some(NAME_CORE)
             } else if x.core == y.core {
                 // Same trade name, two different legal forms (有限公司 vs 股份公司): often two
@@ -171,7 +174,23 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
     // different townships are different names, and a name whose township contradicts the
     // other record's place is at most close.
     if matches!(name, Some(NAME_EXACT) | Some(NAME_CORE)) {
+        // Another county's name (`晋江市成裕木业`) is not this county's namesake: names are
+        // unique only within a registration area.
+        if a.name_county != b.name_county {
+            return [id, Some(NAME_DIFFERENT), address, industry, legal_rep];
+        }
         let typed_both = a.name_township.is_some() && b.name_township.is_some();
+        // A township in one name only, and nothing places the other record: a part missing,
+        // like a form (a sole trader's name with its township, and a namesake without one, are
+        // two names; the one written alike wins).
+        let unplaced_plain = match (&a.name_township, &b.name_township) {
+            (Some(_), None) => place_of(b).is_none(),
+            (None, Some(_)) => place_of(a).is_none(),
+            _ => false,
+        };
+        if name == Some(NAME_EXACT) && unplaced_plain {
+            name = Some(NAME_CORE);
+        }
         let contradicts = match (&a.name_township, &b.name_township) {
             (Some(p), _) if place_of(b).is_some_and(|q| q != p) => true,
             (_, Some(q)) if place_of(a).is_some_and(|p| p != q) => true,
@@ -196,6 +215,16 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
         }
     }
     [id, name, address, industry, legal_rep]
+}
+
+/// Whether `short` is `long` cut short, as clinics type names: no form of its own, its core the
+/// start of the other's, at least 6 characters (a 字号 with its place or industry words), and
+/// what is cut (`加工`, `制品`) at most 3 characters.
+fn cut_short(short: &super::name::NameParts, long: &super::name::NameParts) -> bool {
+    short.form.is_none()
+        && short.core.chars().count() >= 6
+        && long.core.starts_with(short.core.as_str())
+        && long.core.chars().count() - short.core.chars().count() <= 3
 }
 
 /// Whether two records' names sound alike (the same pinyin of their cores).
@@ -293,5 +322,55 @@ mod tests {
         let g = compare(&a, &b);
         assert_eq!(g[1], Some(NAME_DIFFERENT));
         assert_eq!(g[0], Some(1));
+    }
+
+    /// Clinics cut names short: `…中山社区永绣建材` for `…中山社区永绣建材加工场`. Without an
+    /// address to corroborate, a close name carried no weight and the record stayed alone.
+    #[test]
+    fn a_name_cut_short_is_the_same_name_with_a_part_missing() {
+        let long = f("南安市溪美街道中山社区永绣建材加工场", None);
+        let cut = f("南安市溪美街道中山社区永绣建材", None);
+        assert_eq!(compare(&cut, &long)[1], Some(NAME_CORE));
+        assert_eq!(compare(&long, &cut)[1], Some(NAME_CORE));
+        // Too short to say who it is, or too much cut: not the same name.
+        let short = f("永绣建材", None);
+        assert_ne!(
+            compare(&short, &f("永绣建材加工场", None))[1],
+            Some(NAME_CORE)
+        );
+        let much = f("南安市溪美街道中山社区永绣建材制品加工厂", None);
+        assert_ne!(compare(&cut, &much)[1], Some(NAME_CORE));
+        // A form of its own says the name is whole.
+        let whole = f("南安市溪美街道中山社区永绣建材厂", None);
+        assert_ne!(compare(&whole, &long)[1], Some(NAME_CORE));
+    }
+
+    /// `晋江市成裕木业有限公司` in a clinic's ledger is not the local `南安市成裕木业有限公司`:
+    /// a name is unique only within its registration area.
+    #[test]
+    fn another_countys_name_is_not_a_local_namesake() {
+        let local = f("南安市成裕木业有限公司", None);
+        let mut other = f("成裕木业有限公司", None);
+        assert_eq!(compare(&local, &other)[1], Some(NAME_EXACT));
+        other.name_county = Some("350582".into());
+        assert_eq!(compare(&local, &other)[1], Some(NAME_DIFFERENT));
+        let mut same_other = local.clone();
+        same_other.name_county = Some("350582".into());
+        assert_eq!(compare(&same_other, &other)[1], Some(NAME_EXACT));
+    }
+
+    /// `向阳乡博雅包装厂` and `南安市博雅包装厂` are two names: a record written without the
+    /// township and without an address is nearer the one written alike.
+    #[test]
+    fn a_township_in_one_name_only_is_a_part_missing() {
+        let plain = f("南安市博雅包装厂", None);
+        let mut typed = f("博雅包装厂", None);
+        typed.name_township = Some("350583111".into());
+        assert_eq!(compare(&plain, &typed)[1], Some(NAME_CORE));
+        assert_eq!(compare(&plain, &f("博雅包装厂", None))[1], Some(NAME_EXACT));
+        // Placed in the typed township by its address, it is the same name.
+        let mut here = plain.clone();
+        here.township = Some("350583111".into());
+        assert_eq!(compare(&here, &typed)[1], Some(NAME_EXACT));
     }
 }

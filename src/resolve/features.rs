@@ -41,6 +41,9 @@ pub struct Features {
     pub village: Option<String>,
     /// A township typed into the name (`南安市河东街道铭华汽修厂`, as sole traders are named).
     pub name_township: Option<String>,
+    /// Another county named in the name (`晋江市成裕木业有限公司`): its code. Names are unique
+    /// only within a registration area, so such a name is not a local employer's.
+    pub name_county: Option<String>,
     /// The address without province/city/county/township/village, numerals as digits.
     pub street: Option<String>,
     pub industry: Option<String>,
@@ -105,6 +108,7 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
             .or_else(|| o.tax_id.as_deref().and_then(org_code_of))
     };
     let (mut township, mut village, mut name_township) = (None, None, None);
+    let mut name_county = None;
     if let Some(loc) = ctx.locator {
         let p = loc.place(o.region_code.as_deref(), o.address.as_deref());
         township = p.township_code;
@@ -116,6 +120,7 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
             if p.method == PlacementMethod::TownshipName {
                 name_township = p.township_code;
             }
+            name_county = loc.foreign_county(n).map(|c| c.code.clone());
         }
         if township.is_none() {
             township.clone_from(&name_township);
@@ -134,6 +139,7 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
         township,
         village,
         name_township,
+        name_county,
         street,
         industry: o.industry_code.as_ref().map(|c| c.as_str().to_string()),
         legal_rep: o.legal_rep.as_deref().map(fold).filter(|s| !s.is_empty()),
