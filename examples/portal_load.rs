@@ -87,7 +87,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let hash = auth::hash_password_with("load-test-password", &cheap)?;
     store
-        .add_user("load", "压测", "township", Some(TOWNSHIP), false, &hash)
+        .add_user(
+            "load",
+            "压测",
+            yingbao::store::AccountRole::Township,
+            Some(TOWNSHIP),
+            false,
+            &hash,
+        )
         .await?;
     let state = PortalState::new(Arc::new(cfg), store.clone(), false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -95,6 +95,27 @@ fn every_problem_is_listed_with_file_line_and_key() {
     assert!(!stderr.contains("hunter2"), "a secret was echoed: {stderr}");
 }
 
+/// A lifecycle effect is one of three words; a typo fails loading (it was once dropped, and
+/// the disposition then closed its lead for good).
+#[test]
+fn an_unknown_lifecycle_effect_is_refused_with_the_words_it_could_be() {
+    let project = Project::new();
+    let main = project.config_file();
+    edit(
+        &main,
+        "\neffect = \"suppress\"\n",
+        "\neffect = \"supress\"\n",
+    );
+    let (code, _, stderr) = check(&project);
+    assert_eq!(code, 2, "{stderr}");
+    let at = format!("{}:{}:", main.display(), line_of(&main, "\"supress\""));
+    assert!(stderr.contains(&at), "{at} not in {stderr}");
+    assert!(stderr.contains("lifecycle.rule"), "{stderr}");
+    for word in ["recheck", "suppress", "transfer"] {
+        assert!(stderr.contains(word), "{word} not offered: {stderr}");
+    }
+}
+
 #[test]
 fn run_refuses_a_broken_configuration() {
     let project = Project::new();

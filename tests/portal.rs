@@ -774,7 +774,7 @@ async fn the_operator_manages_accounts_and_a_township_account_cannot() {
         .await
         .expect("user")
         .expect("added");
-    assert_eq!(added.role, "township");
+    assert_eq!(added.role, yingbao::store::AccountRole::Township);
     assert_eq!(added.township_code.as_deref(), Some(XIMEI));
     assert!(added.can_sign && !added.disabled);
     assert_eq!(added.display_name, "溪美李四");

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::config::Config;
 use crate::portal::auth;
-use crate::store::Store;
+use crate::store::{AccountRole, Store};
 
 /// The new password: `YINGBAO_PASSWORD`, else the first line of standard input.
 fn read_password(username: &str) -> Result<String> {
@@ -59,7 +59,11 @@ pub async fn add_user(
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let role = if operator { "operator" } else { "township" };
+    let role = if operator {
+        AccountRole::Operator
+    } else {
+        AccountRole::Township
+    };
     store
         .add_user(
             username,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::delivery::CHANNEL_KINDS;
-use super::lifecycle::EFFECTS;
+use super::lifecycle::EffectKind;
 use super::problem::{did_you_mean, Problem};
 use super::settings::Settings;
 use super::spanned::{Seg, SpannedDoc};
@@ -63,15 +63,7 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
                     .hint(hint_among(&r.disposition, &kinds)),
             );
         }
-        if !EFFECTS.contains(&r.effect.as_str()) {
-            out.push(
-                Problem::new(file, format!("`{}` is not an effect", r.effect))
-                    .at(at(&seg("effect")))
-                    .key(format!("lifecycle.rule[{i}].effect"))
-                    .hint(hint_among(&r.effect, &EFFECTS)),
-            );
-        }
-        if r.effect == "recheck" && r.months.is_none_or(|m| m == 0) {
+        if r.effect == EffectKind::Recheck && r.months.is_none_or(|m| m == 0) {
             out.push(
                 Problem::new(file, "a recheck needs the months to wait")
                     .at(at(&seg("effect")))

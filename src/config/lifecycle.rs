@@ -30,10 +30,7 @@ impl Default for Lifecycle {
 pub struct DispositionRule {
     /// The 核实情况 value, e.g. `无职业病危害因素`.
     pub disposition: String,
-    /// `recheck` (closed; listed again if the lead still holds `months` later), `suppress`
-    /// (closed until a `reopen_on` feed has a newer record, or `months` have passed) or
-    /// `transfer` (moved to the township the disposition names).
-    pub effect: String,
+    pub effect: EffectKind,
     #[serde(default)]
     pub months: Option<u32>,
     /// Feeds whose newer records undo a `suppress` (market, tax, statistics, exam, testing).
@@ -41,22 +38,31 @@ pub struct DispositionRule {
     pub reopen_on: Vec<String>,
 }
 
-/// The effects `effect` accepts.
-pub const EFFECTS: [&str; 3] = ["recheck", "suppress", "transfer"];
+/// What a rule does, as `effect` names it; any other word fails loading with the three listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EffectKind {
+    /// Closed; listed again if the lead still holds `months` later.
+    Recheck,
+    /// Closed until a `reopen_on` feed has a newer record, or `months` have passed.
+    Suppress,
+    /// Moved to the township the disposition names.
+    Transfer,
+}
 
 impl Lifecycle {
-    /// The rules as the lifecycle applies them (a rule that does not parse is left out;
-    /// `yingbao check` reports it).
+    /// The rules as the lifecycle applies them (a `reopen_on` word that names no feed is left
+    /// out; `yingbao check` reports it).
     pub fn rules(&self) -> DispositionRules {
         let rules = self
             .rule
             .iter()
-            .filter_map(|r| {
-                let effect = match r.effect.as_str() {
-                    "recheck" => Effect::Recheck {
+            .map(|r| {
+                let effect = match r.effect {
+                    EffectKind::Recheck => Effect::Recheck {
                         months: r.months.unwrap_or(2),
                     },
-                    "suppress" => Effect::Suppress {
+                    EffectKind::Suppress => Effect::Suppress {
                         reopen_on: r
                             .reopen_on
                             .iter()
@@ -64,10 +70,9 @@ impl Lifecycle {
                             .collect(),
                         max_months: r.months,
                     },
-                    "transfer" => Effect::Transfer,
-                    _ => return None,
+                    EffectKind::Transfer => Effect::Transfer,
                 };
-                Some((r.disposition.clone(), effect))
+                (r.disposition.clone(), effect)
             })
             .collect();
         DispositionRules { rules }
@@ -76,13 +81,13 @@ impl Lifecycle {
 
 fn rule(
     disposition: &str,
-    effect: &str,
+    effect: EffectKind,
     months: Option<u32>,
     reopen_on: &[&str],
 ) -> DispositionRule {
     DispositionRule {
         disposition: disposition.to_string(),
-        effect: effect.to_string(),
+        effect,
         months,
         reopen_on: reopen_on.iter().map(|f| f.to_string()).collect(),
     }
@@ -90,26 +95,26 @@ fn rule(
 
 fn default_rules() -> Vec<DispositionRule> {
     vec![
-        rule("已申报", "recheck", Some(2), &[]),
-        rule("已督促申报", "recheck", Some(2), &[]),
+        rule("已申报", EffectKind::Recheck, Some(2), &[]),
+        rule("已督促申报", EffectKind::Recheck, Some(2), &[]),
         rule(
             "无职业病危害因素",
-            "suppress",
+            EffectKind::Suppress,
             Some(12),
             &["exam", "testing"],
         ),
         rule(
             "停产停业超过6个月",
-            "suppress",
+            EffectKind::Suppress,
             None,
             &["tax", "statistics", "exam", "testing"],
         ),
         rule(
             "已注销或吊销",
-            "suppress",
+            EffectKind::Suppress,
             None,
             &["tax", "exam", "testing"],
         ),
-        rule("不在本辖区", "transfer", None, &[]),
+        rule("不在本辖区", EffectKind::Transfer, None, &[]),
     ]
 }

@@ -19,7 +19,7 @@ pub(super) async fn operator(
     headers: &HeaderMap,
 ) -> Result<Viewer, PortalError> {
     let v = viewer(state, headers).await?;
-    if v.user.role != "operator" {
+    if !v.user.is_operator() {
         tracing::warn!(user = %v.user.username, "refused: county page for a township account");
         return Err(PortalError::Forbidden);
     }

@@ -35,7 +35,7 @@ pub struct DispositionInput {
 pub fn in_scope(v: &Viewer, township: Option<&str>) -> bool {
     match township {
         Some(code) => role_of(&v.user).can_access_township(code),
-        None => v.user.role == "operator",
+        None => v.user.is_operator(),
     }
 }
 
@@ -163,7 +163,7 @@ pub struct Filters {
 
 /// The township a viewer's list shows: a township user's own; an operator's choice.
 fn list_township(v: &Viewer, f: &Filters) -> Result<Option<String>, PortalError> {
-    if v.user.role == "operator" {
+    if v.user.is_operator() {
         return Ok(match f.township.as_str() {
             "" | "county" => None,
             code => Some(code.to_string()),
@@ -247,7 +247,7 @@ pub async fn list(
                 .map(|k| sel(k.as_str(), &f.kind, k.label_zh())),
         )
         .collect::<String>();
-    let township_picker = if v.user.role == "operator" {
+    let township_picker = if v.user.is_operator() {
         let mut opts = sel("county", &f.township, "未能定位乡镇（县级）");
         for t in &cfg.gazetteer.townships {
             opts.push_str(&sel(&t.code, &f.township, &t.name));
@@ -419,7 +419,7 @@ pub async fn dispositions(
     headers: HeaderMap,
 ) -> Result<Html<String>, PortalError> {
     let v = viewer(&state, &headers).await?;
-    let township = if v.user.role == "operator" {
+    let township = if v.user.is_operator() {
         None
     } else {
         Some(v.user.township_code.clone().ok_or(PortalError::Forbidden)?)
@@ -430,7 +430,7 @@ pub async fn dispositions(
         .await?;
     let mut rows = String::new();
     for d in &pending {
-        let sign = if v.user.can_sign && v.user.role != "operator" {
+        let sign = if v.user.can_sign && !v.user.is_operator() {
             format!(
                 "<form method=\"post\" action=\"/dispositions/{}/signoff\">{}<button type=\"submit\" class=\"signoff\">签字确认</button></form>",
                 d.id,
@@ -475,7 +475,7 @@ pub async fn sign_off(
 ) -> Result<Response, PortalError> {
     let v = viewer(&state, &headers).await?;
     v.check_csrf(&form.csrf)?;
-    if !v.user.can_sign || v.user.role == "operator" {
+    if !v.user.can_sign || v.user.is_operator() {
         return Err(PortalError::Forbidden);
     }
     let township = v

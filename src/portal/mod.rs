@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::config::Config;
-use crate::store::{Store, StoreError, User};
+use crate::store::{AccountRole, Store, StoreError, User};
 use auth::{RateLimitConfig, Role, SignInLimiter};
 
 /// What every request handler shares.
@@ -82,8 +82,8 @@ impl PortalState {
 
 /// The role of an account.
 pub fn role_of(user: &User) -> Role {
-    match (&user.role[..], &user.township_code) {
-        ("operator", _) => Role::Operator,
+    match (user.role, &user.township_code) {
+        (AccountRole::Operator, _) => Role::Operator,
         (_, Some(code)) => Role::Township { code: code.clone() },
         // A township account without a township sees nothing.
         _ => Role::Township {

@@ -38,7 +38,7 @@ impl Viewer {
     /// The user line of the page header.
     pub fn line(&self, state: &PortalState) -> String {
         match self.user.township_code.as_deref() {
-            Some(code) if self.user.role != "operator" => {
+            Some(code) if !self.user.is_operator() => {
                 format!(
                     "{}（{}）",
                     self.user.display_name,

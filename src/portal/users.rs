@@ -13,6 +13,7 @@ use super::county::operator;
 use super::html::{self, csrf_field, esc, page};
 use super::signin::Viewer;
 use super::{PortalError, PortalState};
+use crate::store::AccountRole;
 
 /// Longest username accepted, in characters.
 pub const MAX_USERNAME_CHARS: usize = 40;
@@ -48,8 +49,8 @@ async fn users_page(
     for u in &users {
         let name = esc(&u.username);
         let path: String = url::form_urlencoded::byte_serialize(u.username.as_bytes()).collect();
-        let township = match (&u.role[..], u.township_code.as_deref()) {
-            ("operator", _) => "县级管理员".to_string(),
+        let township = match (u.role, u.township_code.as_deref()) {
+            (AccountRole::Operator, _) => "县级管理员".to_string(),
             (_, code) => state.township_name(code),
         };
         let toggle = if u.username == v.user.username {
@@ -155,9 +156,9 @@ pub async fn add(
         return refused(&state, &v, &e.to_string()).await;
     }
     let (role, township) = if township.is_empty() {
-        ("operator", None)
+        (AccountRole::Operator, None)
     } else {
-        ("township", Some(township))
+        (AccountRole::Township, Some(township))
     };
     let can_sign = township.is_some() && form.can_sign.is_some();
     let display = match form.display_name.trim() {
@@ -178,7 +179,7 @@ pub async fn add(
             &serde_json::json!({ "role": role, "township": township, "can_sign": can_sign }),
         )
         .await?;
-    tracing::info!(by = %v.user.username, user = %username, role, "portal account added");
+    tracing::info!(by = %v.user.username, user = %username, %role, "portal account added");
     done(&state, &v, &format!("已新增账号“{username}”")).await
 }
 

@@ -779,7 +779,7 @@ mod portal;
 
 pub use lifecycle::{LeadEvent, LifecycleUpdate, NewDisposition};
 pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
-pub use portal::{DispositionRow, PortalLead, StoredSession, User};
+pub use portal::{AccountRole, DispositionRow, PortalLead, StoredSession, User};
 
 /// An entity row to save.
 #[derive(Debug, Clone)]

@@ -7,18 +7,57 @@ use sqlx::Row;
 use super::outbox::timestamp;
 use super::{Store, StoreError};
 
+/// What an account may see: the whole county, or one township's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountRole {
+    Operator,
+    Township,
+}
+
+impl AccountRole {
+    /// The word stored in `users.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountRole::Operator => "operator",
+            AccountRole::Township => "township",
+        }
+    }
+
+    /// The stored word; any word but `operator` is a township account, which sees least.
+    pub fn from_stored(word: &str) -> AccountRole {
+        if word == "operator" {
+            AccountRole::Operator
+        } else {
+            AccountRole::Township
+        }
+    }
+}
+
+impl std::fmt::Display for AccountRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    /// `operator` or `township`.
-    pub role: String,
+    pub role: AccountRole,
     pub township_code: Option<String>,
     pub can_sign: bool,
     pub password_hash: String,
     pub disabled: bool,
+}
+
+impl User {
+    /// Whether the account sees the whole county.
+    pub fn is_operator(&self) -> bool {
+        self.role == AccountRole::Operator
+    }
 }
 
 /// A session as stored (the cookie's token only as its hash).
@@ -82,7 +121,7 @@ impl Store {
         &self,
         username: &str,
         display_name: &str,
-        role: &str,
+        role: AccountRole,
         township_code: Option<&str>,
         can_sign: bool,
         password_hash: &str,
@@ -94,7 +133,7 @@ impl Store {
             sqlx::query_scalar::<DB, i64>(sql)
                 .bind(username)
                 .bind(display_name)
-                .bind(role)
+                .bind(role.as_str())
                 .bind(township_code)
                 .bind(i32::from(can_sign))
                 .bind(password_hash)
@@ -211,7 +250,7 @@ impl Store {
                     id: r.get(0),
                     username: r.get(1),
                     display_name: r.get(2),
-                    role: r.get(3),
+                    role: AccountRole::from_stored(r.get::<&str, _>(3)),
                     township_code: r.get(4),
                     can_sign: r.get::<i32, _>(5) != 0,
                     password_hash: r.get(6),
@@ -495,5 +534,19 @@ impl Store {
             q.execute(pool).await?.rows_affected()
         });
         Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::AccountRole;
+
+    #[test]
+    fn a_stored_role_word_other_than_operator_sees_least() {
+        for role in [AccountRole::Operator, AccountRole::Township] {
+            assert_eq!(AccountRole::from_stored(role.as_str()), role);
+        }
+        assert_eq!(AccountRole::from_stored("Operator "), AccountRole::Township);
+        assert_eq!(AccountRole::from_stored("admin"), AccountRole::Township);
     }
 }

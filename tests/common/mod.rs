@@ -93,7 +93,8 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// The PostgreSQL test database from `YINGBAO_TEST_POSTGRES_URL`, in a fresh schema of its
-/// own; `None` (and a line saying why) when it is not set or not reachable.
+/// own; `None` (and a line saying why) when it is not set. Set but not reachable is a failure:
+/// a test that was asked to run against PostgreSQL must not pass without it.
 pub async fn postgres(test: &str) -> Option<Store> {
     let Ok(url) = std::env::var("YINGBAO_TEST_POSTGRES_URL") else {
         eprintln!("SKIPPED {test}: PostgreSQL tests skipped: YINGBAO_TEST_POSTGRES_URL is not set (.ci/run sets it)");
@@ -102,12 +103,10 @@ pub async fn postgres(test: &str) -> Option<Store> {
     let schema = format!("t_{}_{}", test, std::process::id());
     let admin = match sqlx::PgPool::connect(&url).await {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!(
-                "SKIPPED {test}: PostgreSQL at YINGBAO_TEST_POSTGRES_URL is not reachable: {e}"
-            );
-            return None;
-        }
+        Err(e) => panic!(
+            "{test}: YINGBAO_TEST_POSTGRES_URL is set but PostgreSQL is not reachable: {e} \
+             (start the server, or unset the variable to skip the PostgreSQL tests)"
+        ),
     };
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .execute(&admin)

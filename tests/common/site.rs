@@ -43,9 +43,9 @@ pub async fn start() -> Site {
     for (name, township, sign) in ACCOUNTS {
         let hash = auth::hash_password_with(&format!("{name}-password"), &CHEAP).expect("hash");
         let role = if township.is_some() {
-            "township"
+            yingbao::store::AccountRole::Township
         } else {
-            "operator"
+            yingbao::store::AccountRole::Operator
         };
         store
             .add_user(name, &format!("{name}显示名"), role, township, sign, &hash)
