@@ -46,7 +46,13 @@ async fn check_sample_run(project: &Project, store: &Store) {
     let summary = run_sample(project, store).await;
     assert_eq!(summary.sources.len(), 6);
     for s in &summary.sources {
-        assert_eq!(s.status, "fresh", "{}: {:?}", s.source, s.note);
+        assert_eq!(
+            s.status,
+            yingbao::pipeline::SourceStatus::Fresh,
+            "{}: {:?}",
+            s.source,
+            s.note
+        );
         assert!(s.records_used > 0, "{} used no records", s.source);
     }
     // Every deliberately bad row of the sample is quarantined, and the rest loaded.
@@ -303,7 +309,7 @@ async fn an_emptied_declaration_feed_is_held_and_causes_no_false_leads() {
         .iter()
         .find(|s| s.source == "declaration")
         .expect("declaration");
-    assert_eq!(decl.status, "held");
+    assert_eq!(decl.status, yingbao::pipeline::SourceStatus::Held);
     assert!(decl.note.as_deref().is_some_and(|n| n.contains("held")));
     assert_eq!(
         decl.records_used,
@@ -342,7 +348,17 @@ async fn without_any_declaration_snapshot_no_leads_are_written() {
         .iter()
         .find(|s| s.source == "declaration")
         .expect("declaration");
-    assert!(decl.status.starts_with("failed"), "{decl:?}");
+    assert_eq!(
+        decl.status,
+        yingbao::pipeline::SourceStatus::Failed,
+        "{decl:?}"
+    );
+    assert!(
+        decl.note
+            .as_deref()
+            .is_some_and(|n| n.ends_with("no earlier snapshot")),
+        "{decl:?}"
+    );
     assert!(summary.register_missing);
     assert!(summary.entities > 500, "the master list is still built");
     assert_eq!(summary.leads, 0);

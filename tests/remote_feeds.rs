@@ -159,7 +159,7 @@ hazard_factors = "危害因素"
             .expect("declaration source")
             .clone()
     };
-    assert_eq!(decl(&first).status, "fresh");
+    assert_eq!(decl(&first).status, yingbao::pipeline::SourceStatus::Fresh);
     let file_decl = decl(&base);
     assert_eq!(decl(&first).records_used, file_decl.records_used);
     assert_eq!(first.leads, base.leads);
@@ -178,7 +178,7 @@ hazard_factors = "危害因素"
     // 2. The feed comes back empty: held, last good used, no lists.
     *mode.lock().expect("mode") = Mode::Empty;
     let second = pipeline::run(&cfg, &store).await.expect("second run");
-    assert_eq!(decl(&second).status, "held");
+    assert_eq!(decl(&second).status, yingbao::pipeline::SourceStatus::Held);
     assert_eq!(decl(&second).records_used, file_decl.records_used);
     assert_eq!(second.leads, first.leads, "no lead from a missing register");
     let why = second.push_blocked.clone().expect("push blocked");
@@ -194,7 +194,7 @@ hazard_factors = "危害因素"
     // 3. The feed stops half-way through its declared total: failed, the run says why.
     *mode.lock().expect("mode") = Mode::Truncated;
     let third = pipeline::run(&cfg, &store).await.expect("third run");
-    assert_eq!(decl(&third).status, "failed");
+    assert_eq!(decl(&third).status, yingbao::pipeline::SourceStatus::Failed);
     let note = decl(&third).note.unwrap_or_default();
     assert!(
         note.contains("truncated") || note.contains("declared"),
@@ -221,7 +221,7 @@ hazard_factors = "危害因素"
     // 4. Back to normal: fresh again, lists written.
     *mode.lock().expect("mode") = Mode::Full;
     let fourth = pipeline::run(&cfg, &store).await.expect("fourth run");
-    assert_eq!(decl(&fourth).status, "fresh");
+    assert_eq!(decl(&fourth).status, yingbao::pipeline::SourceStatus::Fresh);
     assert!(fourth.push_blocked.is_none());
     assert!(fourth.out_dir.join("index.csv").exists());
 }
@@ -302,7 +302,7 @@ address = "dz"
     exec("INSERT INTO qy VALUES ('', '南安市新丰石材有限公司', '石井镇', '2025-06-02 10:00:00')")
         .await;
     let second = pipeline::pull(&cfg, &store, &spec).await.expect("pull 2");
-    assert_eq!(second.status, "fresh");
+    assert_eq!(second.status, yingbao::pipeline::SourceStatus::Fresh);
     assert_eq!(
         second.rows_read, 2,
         "only the changed and the new row were read"
@@ -334,7 +334,7 @@ address = "dz"
     // 3. The source breaks: failed, cursor unchanged, last good snapshot used.
     exec("ALTER TABLE qy RENAME TO qy_old").await;
     let third = pipeline::pull(&cfg, &store, &spec).await.expect("pull 3");
-    assert_eq!(third.status, "failed");
+    assert_eq!(third.status, yingbao::pipeline::SourceStatus::Failed);
     assert_eq!(third.records_used, 4);
     assert_eq!(
         store.connector_state("frontdb").await.expect("state"),
@@ -346,7 +346,7 @@ address = "dz"
     let mut full = spec.clone();
     full.pull.full_refresh_days = 0;
     let fourth = pipeline::pull(&cfg, &store, &full).await.expect("pull 4");
-    assert_eq!(fourth.status, "held");
+    assert_eq!(fourth.status, yingbao::pipeline::SourceStatus::Held);
     assert_eq!(fourth.records_used, 4);
     assert_eq!(
         store.connector_state("frontdb").await.expect("state"),

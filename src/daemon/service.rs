@@ -18,7 +18,7 @@ use super::{Job, Metrics, Readiness, Schedule, Scheduler, SchedulerEvent, Schedu
 use crate::config::{self, Config};
 use crate::deliver::outbox::deliver_due;
 use crate::ingest::process_env;
-use crate::pipeline::{self, SourceOutcome, Sources};
+use crate::pipeline::{self, SourceOutcome, SourceStatus, Sources};
 use crate::store::Store;
 
 /// Why the daemon could not start or stopped abnormally.
@@ -86,7 +86,7 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                     .iter()
                     .any(|s| s.id == o.source && s.pull.schedule.is_some());
                 if pulled_alone {
-                    m.set_source_stale(&o.source, o.status != "fresh");
+                    m.set_source_stale(&o.source, o.status != SourceStatus::Fresh);
                 } else {
                     observe_source(&m, &st, o).await;
                 }
@@ -164,8 +164,8 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                     .await
                     .map_err(|e| e.to_string())?;
                 observe_source(&m, &st, &outcome).await;
-                match outcome.status.as_str() {
-                    "fresh" => Ok(()),
+                match outcome.status {
+                    SourceStatus::Fresh => Ok(()),
                     _ => Err(format!(
                         "{} {}: {}",
                         sp.id,
@@ -187,7 +187,7 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
 async fn observe_source(m: &Metrics, store: &Store, o: &SourceOutcome) {
     m.add_records_read(&o.source, o.rows_read as u64);
     m.add_records_rejected(&o.source, o.quarantined as u64);
-    m.set_source_stale(&o.source, o.status != "fresh");
+    m.set_source_stale(&o.source, o.status != SourceStatus::Fresh);
     if let Ok(Some(good)) = store.last_good_snapshot(&o.source).await {
         if let Ok(t) = DateTime::parse_from_rfc3339(&good.taken_at) {
             m.set_source_last_good(&o.source, t.with_timezone(&Utc));

@@ -39,14 +39,43 @@ pub enum PipelineError {
     Json(#[from] serde_json::Error),
 }
 
+/// How a source stands this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceStatus {
+    /// A new snapshot, used.
+    Fresh,
+    /// A new snapshot distrusted (too small, too different); the last good one used.
+    Held,
+    /// Could not be read; the last good snapshot used.
+    Failed,
+    /// No snapshot at all yet (a scheduled source not pulled so far).
+    Missing,
+}
+
+impl SourceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceStatus::Fresh => "fresh",
+            SourceStatus::Held => "held",
+            SourceStatus::Failed => "failed",
+            SourceStatus::Missing => "missing",
+        }
+    }
+}
+
+impl std::fmt::Display for SourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What happened to one source this run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceOutcome {
     pub source: String,
     pub feed: Feed,
-    /// `fresh` (new snapshot used), `held` (new snapshot distrusted, last good used),
-    /// `failed` (could not read; last good used) or `missing` (no usable snapshot at all).
-    pub status: String,
+    pub status: SourceStatus,
     /// Data rows in the files read (an exam feed has one per worker).
     pub source_rows: usize,
     /// Observations the rows made (after folding rows per employer, where configured).
@@ -338,7 +367,7 @@ async fn run_inner(
     // the operator, but hand nothing to the townships until the register is fresh again.
     let push_blocked = sources
         .iter()
-        .filter(|s| s.feed == Feed::Declaration && s.status != "fresh")
+        .filter(|s| s.feed == Feed::Declaration && s.status != SourceStatus::Fresh)
         .map(|s| {
             format!(
                 "declaration source `{}` is {}: {}",
@@ -355,7 +384,7 @@ async fn run_inner(
     // out of date) is kept for the operator but not handed out until that feed is fresh.
     let stale: HashSet<&str> = sources
         .iter()
-        .filter(|s| s.feed != Feed::Declaration && s.status != "fresh")
+        .filter(|s| s.feed != Feed::Declaration && s.status != SourceStatus::Fresh)
         .map(|s| s.source.as_str())
         .collect();
     let previous_states = store.lead_states().await?;

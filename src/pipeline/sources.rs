@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{PipelineError, SourceOutcome};
+use super::{PipelineError, SourceOutcome, SourceStatus};
 use crate::config::connector::ConnectorSpec;
 use crate::config::Config;
 use crate::domain::Observation;
@@ -64,9 +64,10 @@ async fn from_snapshots(
     let good = store.last_good_snapshot(&spec.id).await?;
     let mut outcome = SourceOutcome::new(spec);
     outcome.status = match latest.as_ref().map(|l| l.status.as_str()) {
-        Some("good") => "fresh".into(),
-        Some(other) => other.into(),
-        None => "missing".into(),
+        Some("good") => SourceStatus::Fresh,
+        Some("held") => SourceStatus::Held,
+        Some(_) => SourceStatus::Failed,
+        None => SourceStatus::Missing,
     };
     outcome.note = latest.as_ref().and_then(|l| l.note.clone());
     if let Some(l) = &latest {
@@ -111,7 +112,7 @@ impl SourceOutcome {
         SourceOutcome {
             source: spec.id.clone(),
             feed: spec.feed,
-            status: String::new(),
+            status: SourceStatus::Missing,
             source_rows: 0,
             rows_read: 0,
             quarantined: 0,
@@ -168,7 +169,7 @@ async fn pull_source(
     let fallback = match read {
         Err(e) => {
             tracing::error!(source = %spec.id, error = %e, "feed could not be read; using its last good snapshot");
-            outcome.status = "failed".into();
+            outcome.status = SourceStatus::Failed;
             outcome.note = Some(e.to_string());
             store
                 .save_snapshot(&NewSnapshot {
@@ -270,10 +271,10 @@ async fn pull_source(
             outcome.note = note;
             if held {
                 tracing::warn!(source = %spec.id, note = outcome.note.as_deref().unwrap_or(""), "snapshot held");
-                outcome.status = "held".into();
+                outcome.status = SourceStatus::Held;
                 true
             } else {
-                outcome.status = "fresh".into();
+                outcome.status = SourceStatus::Fresh;
                 outcome.records_used = n;
                 used = batch.observations;
                 false
@@ -286,7 +287,12 @@ async fn pull_source(
                 used = store.observations(l.id).await?;
                 outcome.records_used = used.len();
             }
-            None => outcome.status = format!("{}; no earlier snapshot", outcome.status),
+            None => {
+                outcome.note = Some(match outcome.note.take() {
+                    Some(n) => format!("{n}; no earlier snapshot"),
+                    None => "no earlier snapshot".to_string(),
+                });
+            }
         }
     }
     Ok((used, outcome))
