@@ -23,6 +23,7 @@ use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store, StoreError};
 use lists::SideLists;
 
 pub mod lists;
+pub mod release;
 mod sources;
 
 pub use sources::{pull, Sources};
@@ -363,30 +364,11 @@ async fn run_inner(
     for (word, n) in &unknown_statuses {
         tracing::warn!(status = %word, employers = n, "a status word the operating rules do not know: add it to [policy.operating]");
     }
-    // A stale register would turn every recent filing into a false lead: keep the leads for
-    // the operator, but hand nothing to the townships until the register is fresh again.
-    let push_blocked = sources
-        .iter()
-        .filter(|s| s.feed == Feed::Declaration && s.status != SourceStatus::Fresh)
-        .map(|s| {
-            format!(
-                "declaration source `{}` is {}: {}",
-                s.source,
-                s.status,
-                s.note.as_deref().unwrap_or("no reason recorded")
-            )
-        })
-        .next();
+    let push_blocked = release::push_blocked(&sources);
     if let Some(why) = &push_blocked {
         tracing::error!(reason = %why, "township lists are not written this run");
     }
-    // A new lead that rests on a stale feed (held or failed: its last good snapshot may be
-    // out of date) is kept for the operator but not handed out until that feed is fresh.
-    let stale: HashSet<&str> = sources
-        .iter()
-        .filter(|s| s.feed != Feed::Declaration && s.status != SourceStatus::Fresh)
-        .map(|s| s.source.as_str())
-        .collect();
+    let stale = release::stale_sources(&sources);
     let previous_states = store.lead_states().await?;
     let withheld: HashSet<String> = if stale.is_empty() || leads.is_empty() {
         HashSet::new()
@@ -400,7 +382,7 @@ async fn run_inner(
         if let Some(prev) = store.last_run().await? {
             before.extend(store.leads(prev).await?.into_iter().map(|l| l.key));
         }
-        withheld_leads(&leads, &resolution.links, &before, &stale)
+        release::withheld_leads(&leads, &resolution.links, &before, &stale)
     };
     if !withheld.is_empty() {
         tracing::warn!(
@@ -410,9 +392,7 @@ async fn run_inner(
         );
     }
 
-    // The lifecycle moves only on a trustworthy register: a stale one would resolve or open
-    // leads for filings it has not seen.
-    let lifecycle_moves = push_blocked.is_none() && !register_missing;
+    let lifecycle_moves = release::lifecycle_moves(push_blocked.as_deref(), register_missing);
     let advance = if lifecycle_moves {
         let found: Vec<lifecycle::Found> = leads
             .iter()
@@ -623,69 +603,4 @@ async fn run_inner(
         out_dir,
         timings: clock.timings,
     })
-}
-
-/// Leads that are new (not in `before`, the leads listed before) and whose entity has a
-/// record from one of the `stale` sources.
-fn withheld_leads(
-    leads: &[Lead],
-    links: &[crate::resolve::Link],
-    before: &HashSet<String>,
-    stale: &HashSet<&str>,
-) -> HashSet<String> {
-    let resting: HashSet<&str> = links
-        .iter()
-        .filter(|l| stale.contains(l.source.as_str()))
-        .map(|l| l.entity_id.as_str())
-        .collect();
-    leads
-        .iter()
-        .filter(|l| !before.contains(&l.lead_id) && resting.contains(l.entity_id.as_str()))
-        .map(|l| l.lead_id.clone())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::deliver::LeadRow;
-    use crate::resolve::Link;
-
-    fn link(source: &str, key: &str, entity: &str) -> Link {
-        Link::seed(source, key, entity)
-    }
-
-    fn row(entity: &str) -> Lead {
-        Lead {
-            lead_id: format!("L{entity}"),
-            kind: crate::screen::LeadKind::Unfiled,
-            entity_id: entity.into(),
-            entity_index: 0,
-            township_code: None,
-            rule_ids: Vec::new(),
-            evidence: Vec::new(),
-            activity: Vec::new(),
-            priority: crate::leads::Priority { score: 0 },
-            row: LeadRow::default(),
-        }
-    }
-
-    #[test]
-    fn only_new_leads_resting_on_a_stale_feed_are_withheld() {
-        let rows = vec![row("E1"), row("E2"), row("E3"), row("E4")];
-        let links = vec![
-            link("market", "1", "E1"),
-            link("exam", "1", "E1"),
-            link("market", "2", "E2"),
-            link("exam", "3", "E3"),
-            link("market", "4", "E4"),
-        ];
-        // E3 was already a lead last run; E1 and E2 are new; exam is stale.
-        let before: HashSet<String> = ["LE3".to_string()].into();
-        let stale: HashSet<&str> = ["exam"].into();
-        let withheld = withheld_leads(&rows, &links, &before, &stale);
-        assert_eq!(withheld, ["LE1".to_string()].into());
-        // Nothing is stale: nothing withheld.
-        assert!(withheld_leads(&rows, &links, &before, &HashSet::new()).is_empty());
-    }
 }
