@@ -286,6 +286,47 @@ mod tests {
         assert!(!Features::default().lives_apart(&old));
     }
 
+    /// A name that names another county carries that county, for matching against local
+    /// namesakes; a local name carries none.
+    #[test]
+    fn a_name_of_another_county_is_marked() {
+        let g = Gazetteer::new(
+            "350583",
+            vec![Township {
+                code: "350583118".into(),
+                name: "官桥镇".into(),
+            }],
+            Vec::new(),
+            Vec::new(),
+        )
+        .with_counties(
+            "南安市",
+            ["福建省", "泉州市", "南安市"].map(String::from).to_vec(),
+            vec![crate::place::gazetteer::OtherCounty {
+                code: "350582".into(),
+                name: "晋江市".into(),
+                city_code: "3505".into(),
+                city_name: "泉州市".into(),
+            }],
+        );
+        let loc = Locator::new(&g);
+        let ctx = MatchContext {
+            region_words: vec!["南安市".into()],
+            place_words: vec!["官桥镇".into()],
+            locator: Some(&loc),
+        };
+        let named = |name: &str| {
+            let o = Observation {
+                name: Some(name.into()),
+                ..Default::default()
+            };
+            features(&o, &ctx, &ctx.prefixes()).name_county
+        };
+        assert_eq!(named("晋江市成裕木业有限公司").as_deref(), Some("350582"));
+        assert_eq!(named("南安市成裕木业有限公司"), None);
+        assert_eq!(named("成裕木业有限公司"), None);
+    }
+
     /// A sole trader's township typed into its name places the record for matching.
     #[test]
     fn a_township_in_the_name_places_a_record_without_an_address() {
