@@ -343,13 +343,14 @@ impl Locator {
         region_code: Option<&str>,
         addresses: impl IntoIterator<Item = &'a str>,
     ) -> Placement {
-        if let Some(code) = region_code {
-            if code.len() >= 9 && self.townships.contains_key(&code[..9]) {
+        // `get`, not slicing: a region code from a feed may hold any characters.
+        if let Some((code, township)) = region_code.and_then(|c| Some((c, c.get(..9)?))) {
+            if self.townships.contains_key(township) {
                 let village = (code.len() == 12 && self.villages.contains_key(code))
                     .then(|| code.to_string())
-                    .or_else(|| self.only_village.get(&code[..9]).cloned());
+                    .or_else(|| self.only_village.get(township).cloned());
                 return Placement {
-                    township_code: Some(code[..9].to_string()),
+                    township_code: Some(township.to_string()),
                     village_code: village,
                     method: PlacementMethod::RegionCode,
                     confidence: PlacementMethod::RegionCode.confidence(),
@@ -805,6 +806,21 @@ mod tests {
         // The short name alone still names neither.
         let p = l.place(None, ["南安市霞美镇霞美工业区3号"]);
         assert_eq!(p.village_code, None);
+    }
+
+    #[test]
+    fn a_region_code_of_any_characters_is_read_without_a_panic() {
+        let l = Locator::new(&g());
+        for code in [
+            "3505831十八",
+            "南安市官桥镇",
+            "35058311",
+            "３５０５８３１１８２０１",
+        ] {
+            let p = l.place(Some(code), ["福建省南安市官桥镇内厝村"]);
+            assert_eq!(p.township_code.as_deref(), Some("350583118"), "{code}");
+            assert_ne!(p.method, PlacementMethod::RegionCode, "{code}");
+        }
     }
 
     #[test]
