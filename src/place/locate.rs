@@ -188,6 +188,28 @@ pub struct Locator {
     foreign: Option<Foreign>,
 }
 
+impl crate::resolve::features::PlaceLookup for Locator {
+    fn locate(
+        &self,
+        region_code: Option<&str>,
+        address: Option<&str>,
+    ) -> (Option<String>, Option<String>) {
+        let p = self.place(region_code, address);
+        (p.township_code, p.village_code)
+    }
+
+    fn township_named(&self, name: &str) -> Option<String> {
+        let p = self.place_address(name);
+        (p.method == PlacementMethod::TownshipName)
+            .then_some(p.township_code)
+            .flatten()
+    }
+
+    fn other_county_named(&self, name: &str) -> Option<String> {
+        self.foreign_county(name).map(|c| c.code.clone())
+    }
+}
+
 /// Words of place and direction a part of any town is named with (`城区` downtown, `郊区`
 /// suburbs, `矿区` mining area, `新城区` new town, `城东区` east side).
 const GENERIC_AREA_WORDS: &str = "东西南北中上下前后内外新老旧城市郊矿";

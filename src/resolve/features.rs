@@ -5,16 +5,29 @@ use crate::domain::uscc::{clean, org_code_of};
 use crate::domain::Observation;
 use chrono::NaiveDate;
 
-use crate::place::{Locator, PlacementMethod};
-
 use super::name::{fold, parse_with, NameParts};
+
+/// What matching needs to know about places, answered by the county's gazetteer
+/// (`place::Locator` implements it; matching comes first and imports no later stage).
+pub trait PlaceLookup: Sync {
+    /// The township and village codes a region code or an address gives.
+    fn locate(
+        &self,
+        region_code: Option<&str>,
+        address: Option<&str>,
+    ) -> (Option<String>, Option<String>);
+    /// The township a name spells out by its full name (`…河东街道铭华汽修厂`).
+    fn township_named(&self, name: &str) -> Option<String>;
+    /// The code of another county a name names as a whole word (`晋江市…`).
+    fn other_county_named(&self, name: &str) -> Option<String>;
+}
 
 /// Everything the county tells the matcher about names and places.
 pub struct MatchContext<'a> {
     pub region_words: Vec<String>,
     /// Township names (full), stripped from the front of names.
     pub place_words: Vec<String>,
-    pub locator: Option<&'a Locator>,
+    pub locator: Option<&'a dyn PlaceLookup>,
 }
 
 impl MatchContext<'_> {
@@ -110,17 +123,12 @@ pub fn features(o: &Observation, ctx: &MatchContext<'_>, prefixes: &[&str]) -> F
     let (mut township, mut village, mut name_township) = (None, None, None);
     let mut name_county = None;
     if let Some(loc) = ctx.locator {
-        let p = loc.place(o.region_code.as_deref(), o.address.as_deref());
-        township = p.township_code;
-        village = p.village_code;
+        (township, village) = loc.locate(o.region_code.as_deref(), o.address.as_deref());
         // A township typed into the name (`…河东街道铭华汽修厂`, as sole traders are named)
         // places the record when its address does not: a namesake elsewhere then differs.
         if let Some(n) = o.name.as_deref() {
-            let p = loc.place_address(n);
-            if p.method == PlacementMethod::TownshipName {
-                name_township = p.township_code;
-            }
-            name_county = loc.foreign_county(n).map(|c| c.code.clone());
+            name_township = loc.township_named(n);
+            name_county = loc.other_county_named(n);
         }
         if township.is_none() {
             township.clone_from(&name_township);
@@ -245,7 +253,7 @@ pub fn arabic_numerals(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::place::{Gazetteer, Township};
+    use crate::place::{Gazetteer, Locator, Township};
 
     fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(y, m, day)

@@ -613,11 +613,12 @@ pub(crate) fn resolve_core(
 ) -> (Resolution, Core) {
     let n = observations.len();
     let clock = std::time::Instant::now();
+    // Time only: memory is measured by the caller (`pipeline`'s stage figures), so matching
+    // reads nothing from the system.
     let lap = |what: &str| {
         tracing::debug!(
             what,
             seconds = clock.elapsed().as_secs_f64(),
-            peak_mib = crate::pipeline::peak_mib(),
             "resolve step"
         )
     };
