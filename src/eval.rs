@@ -198,33 +198,16 @@ pub struct EntityFacts {
 impl EntityFacts {
     /// The facts of one stored entity (`entities.data`); `None` when it does not parse.
     pub fn from_stored(data: &str) -> Option<EntityFacts> {
-        let v: serde_json::Value = serde_json::from_str(data).ok()?;
-        let record = v.get("record")?;
-        let assessment = v.get("assessment")?;
-        let date = |k: &str| {
-            record
-                .get(k)
-                .and_then(|d| d.as_str())
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        };
+        let e: crate::pipeline::StoredEntity = serde_json::from_str(data).ok()?;
         Some(EntityFacts {
-            headcount: record
-                .get("headcount")
-                .and_then(|h| h.as_u64())
-                .and_then(|h| u32::try_from(h).ok()),
-            operating: assessment.get("operating")?.as_bool()?,
-            filed: assessment.get("filing").and_then(|f| f.as_str()) == Some("current"),
-            local: v
-                .get("scope")
-                .and_then(|s| s.get("scope"))
-                .and_then(|s| s.as_str())
-                .is_none_or(|s| s == "local"),
-            last_evidence: date("last_exam").max(date("last_test")),
-            township_code: v
-                .get("placement")
-                .and_then(|p| p.get("township_code"))
-                .and_then(|t| t.as_str())
-                .map(str::to_string),
+            headcount: e.record.headcount,
+            operating: e.assessment.operating,
+            filed: e.assessment.filing == FilingStatus::Current,
+            local: e
+                .scope
+                .is_none_or(|s| s == crate::screen::scope::Scope::Local),
+            last_evidence: e.record.last_exam.max(e.record.last_test),
+            township_code: e.placement.township_code,
         })
     }
 }
@@ -730,10 +713,39 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let t = truth(dir.path(), &[lead_row("E1", "350583118", "", "350583")]);
         let e = &t.employers["E1"];
-        let stored = r#"{"record":{"headcount":9,"last_exam":null},
-            "assessment":{"operating":true,"filing":"never"},
-            "scope":{"scope":"local"},"placement":{"township_code":"350583118"}}"#;
-        let f = EntityFacts::from_stored(stored).expect("parses");
+        // Written as a run writes it, read back through the typed stored entity.
+        let record = MasterRecord {
+            entity_id: "N1".into(),
+            headcount: Some(9),
+            ..Default::default()
+        };
+        let assessment = crate::screen::Assessment {
+            entity_id: "N1".into(),
+            risk_class: None,
+            operating: true,
+            operating_basis: String::new(),
+            filing: FilingStatus::Never,
+            rule_ids: vec!["severe_industry".into()],
+            reasons: Vec::new(),
+            size: None,
+            sme_assistance: false,
+            unknown_statuses: Vec::new(),
+            flags: Vec::new(),
+        };
+        let placement = crate::place::Placement {
+            township_code: Some("350583118".into()),
+            ..crate::place::Placement::unplaced()
+        };
+        let stored = crate::pipeline::entity_data(
+            &record,
+            &assessment,
+            &placement,
+            &crate::screen::scope::Scope::Local,
+        )
+        .expect("writes");
+        let f = EntityFacts::from_stored(&stored).expect("parses");
+        assert_eq!(f.township_code.as_deref(), Some("350583118"));
+        assert!(EntityFacts::from_stored(r#"{"record":{}}"#).is_none());
         assert_eq!(
             (f.headcount, f.operating, f.filed, f.local),
             (Some(9), true, false, true)

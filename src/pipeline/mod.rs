@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::deliver::township_files::write_township_lists;
@@ -15,10 +15,10 @@ use crate::leads::hold::{self, Destination};
 use crate::leads::lifecycle;
 use crate::leads::{find_leads, Lead, LeadState};
 use crate::place::{Locator, Placement};
-use crate::resolve::{resolve, MatchContext, ResolveOptions};
+use crate::resolve::{resolve, MasterRecord, MatchContext, ResolveOptions};
 use crate::screen::filing::FilingStatus;
 use crate::screen::scope::{self, Scope};
-use crate::screen::screen;
+use crate::screen::{screen, Assessment};
 use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store, StoreError};
 use lists::SideLists;
 
@@ -38,6 +38,42 @@ pub enum PipelineError {
     Join(#[from] tokio::task::JoinError),
     #[error("cannot encode results: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// An entity as a run writes it to `entities.data`.
+#[derive(Serialize)]
+struct StoredEntityRef<'a> {
+    record: &'a MasterRecord,
+    assessment: &'a Assessment,
+    placement: &'a Placement,
+    scope: &'a Scope,
+}
+
+/// The JSON a run stores for one entity (`entities.data`); `StoredEntity` reads it back.
+pub fn entity_data(
+    record: &MasterRecord,
+    assessment: &Assessment,
+    placement: &Placement,
+    scope: &Scope,
+) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&StoredEntityRef {
+        record,
+        assessment,
+        placement,
+        scope,
+    })
+}
+
+/// An entity as `entities.data` holds it, read back (by `eval`): the same fields as
+/// `StoredEntityRef`, typed, so a renamed field is an error, not a zero.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StoredEntity {
+    pub record: MasterRecord,
+    pub assessment: Assessment,
+    pub placement: Placement,
+    /// Runs before other counties were told apart stored no scope: local.
+    #[serde(default)]
+    pub scope: Option<Scope>,
 }
 
 /// How a source stands this run.
@@ -512,12 +548,7 @@ async fn run_inner(
                 uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
                 name: m.name.clone(),
                 township_code: p.township_code.clone(),
-                data: serde_json::to_string(&serde_json::json!({
-                    "record": m,
-                    "assessment": a,
-                    "placement": p,
-                    "scope": scope,
-                }))?,
+                data: entity_data(m, a, p, scope)?,
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use aho_corasick::AhoCorasick;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use super::gazetteer::{common_name, short_name, Gazetteer, OtherCounty, Village};
 
 /// How a placement was made, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlacementMethod {
     /// The statistics directory's 统计用区划代码.
@@ -55,7 +55,7 @@ impl PlacementMethod {
 }
 
 /// Where an employer goes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
     pub township_code: Option<String>,
     pub village_code: Option<String>,
