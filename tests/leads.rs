@@ -78,7 +78,8 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
     let s1 = pipeline::run(&p.config(), store).await.expect("run 1");
     // The sample delivers to two folders; every list queued is delivered once.
     assert_eq!(s1.queued_deliveries, s1.by_township.len());
-    let sent = deliver_due(&p.config(), store, &|_| None)
+    let cfg = p.config();
+    let sent = deliver_due(&cfg.settings.delivery, &cfg.root, store, &|_| None)
         .await
         .expect("deliver");
     assert_eq!(sent.delivered, s1.queued_deliveries);

@@ -374,7 +374,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let quarantine = store.quarantine_counts(summary.run_id).await?;
             let delivered = if cfg.settings.delivery.after_run {
                 Some(
-                    crate::deliver::outbox::deliver_due(&cfg, &store, &crate::ingest::process_env)
+                    crate::deliver::outbox::deliver_due(&cfg.settings.delivery, &cfg.root, &store, &crate::ingest::process_env)
                         .await
                         .context("delivery failed")?,
                 )
@@ -623,7 +623,7 @@ fn check(config_file: &Path) -> ExitCode {
                 }
             }
             for (job, line) in schedules {
-                if let Ok(s) = crate::daemon::Schedule::parse(&line, tz) {
+                if let Ok(s) = crate::domain::schedule::Schedule::parse(&line, tz) {
                     let next: Vec<String> = s
                         .upcoming(chrono::Utc::now(), 3)
                         .iter()

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use super::load;
-use crate::config::connector::ConnectorSpec;
+use crate::ingest::spec::ConnectorSpec;
 use crate::config::Config;
 use crate::ingest::{self, SourceBatch};
 

@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::delivery::CHANNEL_KINDS;
+use crate::deliver::settings::CHANNEL_KINDS;
 use super::lifecycle::EffectKind;
-use super::problem::{did_you_mean, Problem};
+use crate::domain::problem::{did_you_mean, Problem};
 use super::settings::Settings;
 use super::spanned::{Seg, SpannedDoc};
 use crate::place::Gazetteer;
@@ -87,8 +87,8 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
         }
     }
     let d = &s.delivery;
-    let tz = crate::daemon::parse_tz(&s.county.timezone).unwrap_or(crate::daemon::DEFAULT_TZ);
-    if let Err(e) = crate::daemon::Schedule::parse(&d.schedule, tz) {
+    let tz = crate::domain::schedule::parse_tz(&s.county.timezone).unwrap_or(crate::domain::schedule::DEFAULT_TZ);
+    if let Err(e) = crate::domain::schedule::Schedule::parse(&d.schedule, tz) {
         out.push(
             Problem::new(file, e.to_string())
                 .at(at(&path(&["delivery", "schedule"])))

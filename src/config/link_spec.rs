@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::connector::{
+use crate::ingest::spec::{
     Columns, ConnectorSpec, Encoding, FileSource, Format, Pick, RecordSpec, ValueOptions,
 };
 use crate::domain::Feed;

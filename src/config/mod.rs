@@ -2,15 +2,11 @@
 //! Loading collects every problem (file, line, key, what would be right) before reporting.
 
 pub mod check_delivery;
-pub mod connector;
-pub mod delivery;
 pub mod lifecycle;
+pub mod link_spec;
 pub mod load;
-pub mod problem;
 pub mod settings;
 pub mod spanned;
-pub mod table;
 
+pub use crate::domain::problem::Problem;
 pub use load::{load, Config};
-pub use problem::Problem;
-pub mod link_spec;

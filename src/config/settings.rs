@@ -32,7 +32,7 @@ pub struct Settings {
     pub flags: crate::screen::flag_settings::Flags,
     /// Where township lists go besides the output folder, and how deliveries are retried.
     #[serde(default)]
-    pub delivery: super::delivery::Delivery,
+    pub delivery: crate::deliver::settings::Delivery,
     /// How a township's disposition of a lead is undone.
     #[serde(default)]
     pub lifecycle: super::lifecycle::Lifecycle,

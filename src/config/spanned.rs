@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use toml_edit::{ImDocument, Item, Value};
 
-use super::problem::{did_you_mean, Problem};
+use crate::domain::problem::{did_you_mean, Problem};
 
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq)]

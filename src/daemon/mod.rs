@@ -3,13 +3,12 @@
 
 pub mod health;
 pub mod metrics;
-pub mod schedule;
 pub mod scheduler;
 pub mod service;
 
 pub use health::{router, serve, serve_on, HealthError, HealthState, Readiness};
 pub use metrics::{Metrics, Outcome};
-pub use schedule::{parse_tz, Schedule, ScheduleError, DEFAULT_TZ};
+pub use crate::domain::schedule::{parse_tz, Schedule, ScheduleError, DEFAULT_TZ};
 pub use scheduler::{
     Clock, Control, Job, JobAction, JobFuture, RunReason, Scheduler, SchedulerError,
     SchedulerEvent, SchedulerExit, SchedulerHandle, SystemClock, TokioClock,

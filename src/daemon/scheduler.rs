@@ -14,7 +14,7 @@ use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinError;
 
-use super::schedule::Schedule;
+use crate::domain::schedule::Schedule;
 
 /// What a job's action returns: `Err` carries a one-line reason for the log and metrics.
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -501,7 +501,7 @@ impl Scheduler {
 
 #[cfg(test)]
 mod tests {
-    use super::super::schedule::DEFAULT_TZ;
+    use crate::domain::schedule::DEFAULT_TZ;
     use super::*;
     use chrono::{NaiveDate, TimeZone};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! The columns of a lead list, defined once for both the Excel and the CSV file.
 //! Maps a [`LeadRow`] to its cell values in header order.
 
-use super::lead_row::LeadRow;
+use crate::leads::row::LeadRow;
 
 /// Column headers, in file order. The last three are left empty for township staff.
 pub const HEADERS: [&str; 25] = [

@@ -6,7 +6,7 @@ use std::path::Path;
 use csv::{Terminator, WriterBuilder};
 
 use super::columns::{row_cells, HEADERS};
-use super::lead_row::LeadRow;
+use crate::leads::row::LeadRow;
 use super::DeliverError;
 
 /// The UTF-8 byte-order mark.

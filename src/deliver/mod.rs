@@ -4,8 +4,8 @@
 pub mod channel;
 pub mod columns;
 pub mod csv_list;
-pub mod lead_row;
 pub mod outbox;
+pub mod settings;
 pub mod sme_list;
 pub mod township_files;
 pub mod workbook;
@@ -13,7 +13,7 @@ pub mod workbook;
 use std::path::{Path, PathBuf};
 
 pub use columns::{DISPOSITIONS, HEADERS};
-pub use lead_row::LeadRow;
+pub use crate::leads::row::LeadRow;
 pub use township_files::{write_township_lists, TownshipKey, WrittenList};
 
 /// Why a lead list could not be written; every variant names the file concerned.

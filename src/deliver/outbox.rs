@@ -8,9 +8,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::channel::{self, Alert, ChannelSpec, ErrorKind, ListDelivery, Payload};
-use super::lead_row::LeadRow;
-use crate::config::delivery::ChannelConfig;
-use crate::config::Config;
+use crate::leads::row::LeadRow;
+use super::settings::{ChannelConfig, Delivery};
 use crate::store::{AttemptOutcome, NewOutbox, OutboxRow, Store, StoreError};
 
 pub use super::channel::ListCounts;
@@ -104,7 +103,8 @@ pub fn backoff(c: &ChannelConfig, attempt: u32) -> Duration {
 
 /// Sends every delivery due now, once each. `env` looks up secrets by variable name.
 pub async fn deliver_due(
-    cfg: &Config,
+    settings: &Delivery,
+    root: &std::path::Path,
     store: &Store,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<DeliveryStats, DeliveryError> {
@@ -116,23 +116,22 @@ pub async fn deliver_due(
             break;
         }
         for row in due {
-            deliver_one(cfg, store, &row, env, &mut stats).await?;
+            deliver_one(settings, root, store, &row, env, &mut stats).await?;
         }
     }
     Ok(stats)
 }
 
 async fn deliver_one(
-    cfg: &Config,
+    settings: &Delivery,
+    root: &std::path::Path,
     store: &Store,
     row: &OutboxRow,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
     stats: &mut DeliveryStats,
 ) -> Result<(), DeliveryError> {
     let attempt = row.attempts + 1;
-    let channel = cfg
-        .settings
-        .delivery
+    let channel = settings
         .channel
         .iter()
         .find(|c| c.id == row.channel);
@@ -144,7 +143,7 @@ async fn deliver_one(
             format!("channel `{}` is no longer configured", row.channel),
             None,
         )),
-        Some(c) => match channel_spec(c, &cfg.root) {
+        Some(c) => match channel_spec(c, root) {
             Err(e) => Err((ErrorKind::Permanent, e, None)),
             Ok(spec) => send_row(&spec, row, env, &mut progress).await,
         },
@@ -171,7 +170,7 @@ async fn deliver_one(
                 tracing::error!(key = %row.idempotency_key, channel = %row.channel, attempt, %error, "delivery failed for good");
                 stats.dead += 1;
                 if row.kind == "list"
-                    && alert_operator(cfg, store, row, attempt_id, attempt, &error).await?
+                    && alert_operator(settings, store, row, attempt_id, attempt, &error).await?
                 {
                     stats.alerts += 1;
                 }
@@ -238,14 +237,14 @@ struct AlertPayload {
 /// Queues an alert on the operator's channel about a list that could not be delivered.
 /// Returns false when no operator channel is configured (or it is the failing one).
 async fn alert_operator(
-    cfg: &Config,
+    settings: &Delivery,
     store: &Store,
     row: &OutboxRow,
     attempt_id: i64,
     attempts: i64,
     error: &str,
 ) -> Result<bool, DeliveryError> {
-    let operator = &cfg.settings.delivery.operator;
+    let operator = &settings.operator;
     if operator.is_empty() || *operator == row.channel {
         tracing::error!(key = %row.idempotency_key, "no operator channel to alert (set delivery.operator)");
         return Ok(false);

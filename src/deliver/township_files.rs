@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::csv_list::{write_excel_csv, write_lead_csv};
-use super::lead_row::LeadRow;
+use crate::leads::row::LeadRow;
 use super::workbook::write_lead_workbook;
 use super::DeliverError;
 

@@ -9,7 +9,7 @@ use rust_xlsxwriter::{
 };
 
 use super::columns::{row_cells, Cell, COLUMN_COUNT, DISPOSITIONS, FIRST_FILL_COLUMN, HEADERS};
-use super::lead_row::LeadRow;
+use crate::leads::row::LeadRow;
 use super::DeliverError;
 
 /// Name of the sheet holding the leads.

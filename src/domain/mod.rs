@@ -1,8 +1,12 @@
-//! Domain values shared by every stage: the canonical `Observation`, identifiers and codes.
-//! Types here parse input into valid values ("parse, don't validate") and do no I/O.
+//! Shared vocabulary at the bottom of the crate: the canonical `Observation`, identifiers and
+//! codes, problems found in operator files, and the reader of operator tables.
+//! Types here parse input into valid values ("parse, don't validate"); only `table` reads files.
 
 pub mod industry;
 pub mod observation;
+pub mod problem;
+pub mod schedule;
+pub mod table;
 pub mod uscc;
 
 pub use industry::IndustryCode;

@@ -411,7 +411,7 @@ fn encodings_and_layouts() {
 
 #[test]
 fn connectors_parse_and_point_at_the_sample() {
-    use crate::config::connector::{ConnectorSpec, CANONICAL_FIELDS};
+    use crate::ingest::spec::{ConnectorSpec, CANONICAL_FIELDS};
     for feed in [
         "market",
         "tax",

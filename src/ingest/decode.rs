@@ -7,7 +7,7 @@ use std::fmt;
 use encoding_rs::{DecoderResult, GB18030, UTF_8};
 use serde::{Deserialize, Serialize};
 
-use crate::config::connector::Encoding;
+use crate::ingest::spec::Encoding;
 
 /// The encoding a file was read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use chrono::NaiveDate;
 
-use crate::config::connector::{FileSource, Pick};
+use crate::ingest::spec::{FileSource, Pick};
 
 /// Why no file could be chosen.
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +188,7 @@ fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::connector::{Encoding, Format};
+    use crate::ingest::spec::{Encoding, Format};
 
     fn source(path: &Path, pattern: Option<&str>, pick: Pick) -> FileSource {
         FileSource {

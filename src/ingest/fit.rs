@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::config::connector::{ConnectorSpec, Encoding};
+use crate::ingest::spec::{ConnectorSpec, Encoding};
 
 use super::{decode, files, is_workbook, CsvTable, MappingError, Plan, XlsxTable, XlsxTableError};
 

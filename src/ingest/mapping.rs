@@ -1,7 +1,7 @@
 //! Maps a file's header row onto the connector's canonical fields, then each data row into an
 //! `Observation` plus its record key. Personal columns are never read: not even into rejects.
 
-use crate::config::connector::{ConnectorSpec, RevenueUnit};
+use crate::ingest::spec::{ConnectorSpec, RevenueUnit};
 use crate::domain::{IndustryCode, Observation, Uscc};
 
 use super::quarantine::{Reject, RejectContext};

@@ -11,6 +11,7 @@ pub mod mapping;
 pub mod observation_csv;
 pub mod quarantine;
 pub mod remote;
+pub mod spec;
 pub mod sql;
 pub mod table;
 pub mod values;
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::connector::{ConnectorSpec, Format};
+use crate::ingest::spec::{ConnectorSpec, Format};
 use crate::domain::Observation;
 
 pub use aggregate::Grouper;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::connector::ConnectorSpec;
+use crate::ingest::spec::ConnectorSpec;
 
 use super::table::{Cell, DataRow, TableItem};
 use super::{count_invalid, FileStats, IngestError, Plan, RejectContext, Sink, SourceBatch};

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 
 use super::*;
-use crate::config::connector::{
+use crate::ingest::spec::{
     Columns, ConnectorSpec, Encoding, FileSource, Format, Pick, RecordSpec, ValueOptions,
 };
 use crate::domain::Feed;
@@ -559,7 +559,7 @@ fn semicolon_delimiter_and_yuan_revenue() {
         ],
     );
     s.file.delimiter = Some(";".into());
-    s.values.revenue_unit = crate::config::connector::RevenueUnit::Yuan;
+    s.values.revenue_unit = crate::ingest::spec::RevenueUnit::Yuan;
     let batch = read_file(&s, &path).expect("reads");
     let o = &batch.observations[0];
     assert_eq!(o.revenue, Some(150.0));
@@ -685,7 +685,7 @@ fn an_optional_column_may_be_absent_and_is_read_when_present() {
     let mut s = market(&without);
     s.columns.insert(
         "deregistered_on".into(),
-        crate::config::connector::Columns::One("注销日期".into()),
+        crate::ingest::spec::Columns::One("注销日期".into()),
     );
     assert!(
         matches!(read_file(&s, &without), Err(IngestError::Mapping { .. })),

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate};
 use thiserror::Error;
 
 use super::table::{number_text, Cell};
-use crate::config::connector::RevenueUnit;
+use crate::ingest::spec::RevenueUnit;
 
 /// Why a value could not be read. The message is shown to operators in the quarantine.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

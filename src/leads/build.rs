@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::evidence::{self, Evidence};
 use super::lifecycle::LeadState;
 use super::priority::{self, months_between, Priority};
-use crate::deliver::lead_row::LeadRow;
+use crate::leads::row::LeadRow;
 use crate::domain::{Feed, Observation};
 use crate::place::{Locator, Placement, PlacementMethod};
 use crate::resolve::master::MasterRecord;

@@ -6,8 +6,10 @@ pub mod evidence;
 pub mod hold;
 pub mod lifecycle;
 pub mod priority;
+pub mod row;
 
 pub use build::{find_leads, Lead};
 pub use evidence::Evidence;
 pub use lifecycle::{LeadState, LeadStatus};
 pub use priority::Priority;
+pub use row::LeadRow;

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::PipelineError;
 use crate::config::Config;
-use crate::deliver::lead_row::LeadRow;
+use crate::leads::row::LeadRow;
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};

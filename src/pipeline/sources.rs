@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::{PipelineError, SourceOutcome, SourceStatus};
-use crate::config::connector::ConnectorSpec;
+use crate::ingest::spec::ConnectorSpec;
 use crate::config::Config;
 use crate::domain::Observation;
 use crate::ingest::read_source;

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::problem::Problem;
-use crate::config::table::read_table;
+use crate::domain::problem::Problem;
+use crate::domain::table::read_table;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Township {

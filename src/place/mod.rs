@@ -4,6 +4,8 @@
 pub mod gazetteer;
 pub mod import;
 pub mod locate;
+#[cfg(test)]
+mod matching_tests;
 
 pub use gazetteer::{Gazetteer, OtherCounty, Township, Village};
 pub use locate::{Locator, Placement, PlacementMethod};

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::problem::Problem;
-use crate::config::table::read_table;
+use crate::domain::problem::Problem;
+use crate::domain::table::read_table;
 use crate::domain::IndustryCode;
 
 /// The two classes of the 2021 catalogue.

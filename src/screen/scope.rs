@@ -81,10 +81,22 @@ mod tests {
     use super::*;
     use crate::domain::{Feed, Uscc};
 
+    /// The bundled county's gazetteer, with every other county of the country.
     fn locator() -> Locator {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let cfg = crate::config::load(&root.join("config/yingbao.toml")).expect("config");
-        Locator::new(&cfg.gazetteer)
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gazetteer");
+        let g = crate::place::Gazetteer::load(
+            "350583",
+            &dir.join("350583_townships.csv"),
+            &dir.join("350583_villages.csv"),
+            Some(&dir.join("aliases.csv")),
+        )
+        .expect("gazetteer");
+        let (others, own) =
+            crate::place::Gazetteer::load_counties("350583", &dir.join("counties.csv"))
+                .expect("counties");
+        let mut words = vec!["福建省".to_string(), "南安市".to_string()];
+        words.extend(own.map(|o| o.city_name));
+        Locator::new(&g.with_counties("南安市", words, others))
     }
 
     fn exam_only(name: &str) -> MasterRecord {

@@ -1,5 +1,5 @@
 //! The connector file (`connectors/<id>.toml`): where a feed is, how to read it, and how its
-//! columns map onto the canonical `Observation`. Pure data; loading and checking live in `load`.
+//! columns map onto the canonical `Observation`. Pure data, owned by ingest; `config::load` reads and checks it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
