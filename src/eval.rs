@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::table::read_table;
 use crate::domain::problem::Problem;
+use crate::domain::table::read_table;
 use crate::domain::IndustryCode;
 use crate::place::gazetteer::Gazetteer;
 use crate::resolve::MasterRecord;

@@ -156,7 +156,9 @@ fn env(name: &str) -> Option<String> {
 async fn deliver_all(cfg: &yingbao::config::Config, store: &Store, limit: Duration) {
     let start = Instant::now();
     loop {
-        deliver_due(&cfg.settings.delivery, &cfg.root, store, &env).await.expect("deliver");
+        deliver_due(&cfg.settings.delivery, &cfg.root, store, &env)
+            .await
+            .expect("deliver");
         if store.next_delivery_due().await.expect("next").is_none() {
             return;
         }
@@ -247,7 +249,9 @@ async fn a_refusing_channel_gives_up_and_alerts_the_operator() {
     let cfg = p.config();
     let store = p.sqlite().await;
     let s = pipeline::run(&cfg, &store).await.expect("run");
-    let stats = deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env).await.expect("deliver");
+    let stats = deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env)
+        .await
+        .expect("deliver");
     let lists = s.by_township.len();
     // 400 is permanent: one attempt each, then given up.
     assert_eq!(seen.lock().expect("lock").requests.len(), lists);
@@ -287,7 +291,9 @@ async fn a_refusing_channel_gives_up_and_alerts_the_operator() {
         .idempotency_key;
     assert_eq!(store.revive(Some(key.as_str())).await.expect("revive"), 1);
     assert_eq!(store.revive(Some("no-such-key")).await.expect("revive"), 0);
-    let again = deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env).await.expect("deliver");
+    let again = deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env)
+        .await
+        .expect("deliver");
     // Still refused: given up again, and the operator told again.
     assert_eq!((again.dead, again.alerts, again.delivered), (1, 1, 1));
     assert_eq!(seen.lock().expect("lock").requests.len(), lists + 1);
@@ -452,7 +458,9 @@ async fn a_wecom_group_gets_one_summary_and_one_file_despite_a_failed_upload() {
     let env = |name: &str| (name == "YB_TEST_WECOM_KEY").then(|| "robot-key".to_string());
     let start = Instant::now();
     loop {
-        deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env).await.expect("deliver");
+        deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env)
+            .await
+            .expect("deliver");
         if store.next_delivery_due().await.expect("next").is_none() {
             break;
         }

@@ -374,9 +374,14 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let quarantine = store.quarantine_counts(summary.run_id).await?;
             let delivered = if cfg.settings.delivery.after_run {
                 Some(
-                    crate::deliver::outbox::deliver_due(&cfg.settings.delivery, &cfg.root, &store, &crate::ingest::process_env)
-                        .await
-                        .context("delivery failed")?,
+                    crate::deliver::outbox::deliver_due(
+                        &cfg.settings.delivery,
+                        &cfg.root,
+                        &store,
+                        &crate::ingest::process_env,
+                    )
+                    .await
+                    .context("delivery failed")?,
                 )
             } else {
                 None

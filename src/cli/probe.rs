@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use super::load;
-use crate::ingest::spec::ConnectorSpec;
 use crate::config::Config;
+use crate::ingest::spec::ConnectorSpec;
 use crate::ingest::{self, SourceBatch};
 
 /// The first `rows` records of a source, mapped, with the rejects among them.

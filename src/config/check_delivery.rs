@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::deliver::settings::CHANNEL_KINDS;
 use super::lifecycle::EffectKind;
-use crate::domain::problem::{did_you_mean, Problem};
 use super::settings::Settings;
 use super::spanned::{Seg, SpannedDoc};
+use crate::deliver::settings::CHANNEL_KINDS;
+use crate::domain::problem::{did_you_mean, Problem};
 use crate::place::Gazetteer;
 use crate::screen::flag_settings::INDUSTRY_LEVELS;
 
@@ -87,7 +87,8 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
         }
     }
     let d = &s.delivery;
-    let tz = crate::domain::schedule::parse_tz(&s.county.timezone).unwrap_or(crate::domain::schedule::DEFAULT_TZ);
+    let tz = crate::domain::schedule::parse_tz(&s.county.timezone)
+        .unwrap_or(crate::domain::schedule::DEFAULT_TZ);
     if let Err(e) = crate::domain::schedule::Schedule::parse(&d.schedule, tz) {
         out.push(
             Problem::new(file, e.to_string())

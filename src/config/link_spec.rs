@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::domain::Feed;
 use crate::ingest::spec::{
     Columns, ConnectorSpec, Encoding, FileSource, Format, Pick, RecordSpec, ValueOptions,
 };
-use crate::domain::Feed;
 use crate::resolve::Thresholds;
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
-use crate::ingest::spec::{ConnectorSpec, CANONICAL_FIELDS};
-use crate::domain::problem::{did_you_mean, Problem};
 use super::settings::Settings;
 use super::spanned::{load_typed, Seg, SpannedDoc};
+use crate::domain::problem::{did_you_mean, Problem};
+use crate::ingest::spec::{ConnectorSpec, CANONICAL_FIELDS};
 use crate::place::Gazetteer;
 use crate::screen::catalogue::{RiskCatalogue, RiskClass};
 
@@ -261,7 +261,8 @@ fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Pro
                 )),
         );
     }
-    let tz = crate::domain::schedule::parse_tz(&s.county.timezone).unwrap_or(crate::domain::schedule::DEFAULT_TZ);
+    let tz = crate::domain::schedule::parse_tz(&s.county.timezone)
+        .unwrap_or(crate::domain::schedule::DEFAULT_TZ);
     if let Err(e) = crate::domain::schedule::Schedule::parse(&s.daemon.run, tz) {
         out.push(
             Problem::new(file, e.to_string())
@@ -508,7 +509,9 @@ fn check_connector(file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mu
     }
     if let Some(line) = &spec.pull.schedule {
         // The county's zone is checked with the settings; the line's fields are checked here.
-        if let Err(e) = crate::domain::schedule::Schedule::parse(line, crate::domain::schedule::DEFAULT_TZ) {
+        if let Err(e) =
+            crate::domain::schedule::Schedule::parse(line, crate::domain::schedule::DEFAULT_TZ)
+        {
             out.push(
                 Problem::new(file, e.to_string())
                     .at(doc.line(&key(&["pull", "schedule"])))

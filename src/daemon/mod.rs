@@ -6,9 +6,9 @@ pub mod metrics;
 pub mod scheduler;
 pub mod service;
 
+pub use crate::domain::schedule::{parse_tz, Schedule, ScheduleError, DEFAULT_TZ};
 pub use health::{router, serve, serve_on, HealthError, HealthState, Readiness};
 pub use metrics::{Metrics, Outcome};
-pub use crate::domain::schedule::{parse_tz, Schedule, ScheduleError, DEFAULT_TZ};
 pub use scheduler::{
     Clock, Control, Job, JobAction, JobFuture, RunReason, Scheduler, SchedulerError,
     SchedulerEvent, SchedulerExit, SchedulerHandle, SystemClock, TokioClock,

@@ -501,8 +501,8 @@ impl Scheduler {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::schedule::DEFAULT_TZ;
     use super::*;
+    use crate::domain::schedule::DEFAULT_TZ;
     use chrono::{NaiveDate, TimeZone};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use tokio::task::JoinHandle;

@@ -7,12 +7,12 @@ use chrono::NaiveDate;
 
 use super::PipelineError;
 use crate::config::Config;
-use crate::leads::row::LeadRow;
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};
 use crate::domain::Observation;
 use crate::leads::hold::Destination;
+use crate::leads::row::LeadRow;
 use crate::leads::{Lead, LeadState};
 use crate::place::{Locator, Placement, Township};
 use crate::resolve::{Link, MasterRecord};

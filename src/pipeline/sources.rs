@@ -4,10 +4,10 @@
 use std::time::Instant;
 
 use super::{PipelineError, SourceOutcome, SourceStatus};
-use crate::ingest::spec::ConnectorSpec;
 use crate::config::Config;
 use crate::domain::Observation;
 use crate::ingest::read_source;
+use crate::ingest::spec::ConnectorSpec;
 use crate::store::{NewSnapshot, Store};
 
 /// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new

@@ -1,0 +1,4 @@
+//! The bottom of yingbao: the vocabulary every other crate speaks (observations, USCC and
+//! industry codes, problems in operator files, operator tables, schedules). Depends on no crate of its own.
+
+pub mod domain;

@@ -1,0 +1,72 @@
+//! Delivery: writes each township's lead list as an Excel workbook and a CSV file, plus an index.
+//! Township staff read these in Excel and fill in the last three columns (核实情况, 核实人, 核实日期).
+
+pub mod channel;
+pub mod columns;
+pub mod csv_list;
+pub mod outbox;
+pub mod settings;
+pub mod sme_list;
+pub mod township_files;
+pub mod workbook;
+
+use std::path::{Path, PathBuf};
+
+pub use crate::leads::row::LeadRow;
+pub use columns::{DISPOSITIONS, HEADERS};
+pub use township_files::{write_township_lists, TownshipKey, WrittenList};
+
+/// Why a lead list could not be written; every variant names the file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build Excel file {}: {source}", path.display())]
+    Xlsx {
+        path: PathBuf,
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
+    #[error("cannot build CSV file {}: {source}", path.display())]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("two township lists would be written to the same file {}", path.display())]
+    DuplicateFile { path: PathBuf },
+}
+
+impl DeliverError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        DeliverError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary sibling file and a rename, so a reader never
+/// sees a half-written list (and an interrupted run leaves the previous file intact).
+pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), DeliverError> {
+    let mut tmp_name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    tmp_name.push(".part");
+    let tmp = path.with_file_name(tmp_name);
+    std::fs::write(&tmp, bytes).map_err(|e| DeliverError::io(&tmp, e))?;
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        // Best effort: do not leave the temporary file behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(DeliverError::io(path, e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+//! Writes every township's lead list (`<code>_<name>.xlsx` and `.csv`) into one directory,
+//! plus `index.csv` listing the files; leads that could not be placed go to `county_<name>`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::csv_list::{write_excel_csv, write_lead_csv};
+use super::workbook::write_lead_workbook;
+use super::DeliverError;
+use crate::leads::row::LeadRow;
+
+/// File-name prefix of the county-level list (leads that could not be placed in a township).
+pub const COUNTY_PREFIX: &str = "county";
+/// File name used when neither the code nor the name leaves anything usable.
+pub const UNNAMED: &str = "未命名";
+/// Name of the index file.
+pub const INDEX_FILE: &str = "index.csv";
+/// Headers of the index file.
+pub const INDEX_HEADERS: [&str; 5] = ["乡镇代码", "乡镇名称", "线索数", "Excel文件", "CSV文件"];
+
+/// Characters Windows does not allow in file names.
+const UNSAFE_CHARS: [char; 9] = ['/', '\\', ':', '*', '?', '"', '<', '>', '|'];
+/// Longest name part of a file name, in characters (well inside Windows limits).
+const MAX_NAME_CHARS: usize = 60;
+
+/// Which list: a township, or (`code: None`) the county-level list of unplaced leads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct TownshipKey {
+    /// Township code; `None` for the county-level list of leads that could not be placed.
+    pub code: Option<String>,
+    /// Township name (`未能定位乡镇` for the county-level list).
+    pub name: String,
+}
+
+/// One list as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WrittenList {
+    pub township: TownshipKey,
+    pub rows: usize,
+    pub xlsx: PathBuf,
+    pub csv: PathBuf,
+}
+
+/// Title of a list: `{county}{township} 职业病危害项目申报线索清单（{cycle}）`.
+pub fn list_title(county: &str, township: &str, cycle: &str) -> String {
+    format!("{county}{township} 职业病危害项目申报线索清单（{cycle}）")
+}
+
+/// File name (without extension) of a list: `<code>_<name>`, or `county_<name>`.
+pub fn file_stem(key: &TownshipKey) -> String {
+    let code = match key.code.as_deref() {
+        Some(code) => sanitize_file_part(code),
+        None => COUNTY_PREFIX.to_string(),
+    };
+    let name: String = sanitize_file_part(&key.name)
+        .chars()
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim_end_matches(['.', ' ']);
+    match (code.is_empty(), name.is_empty()) {
+        (false, false) => format!("{code}_{name}"),
+        (false, true) => code,
+        (true, false) => name.to_string(),
+        (true, true) => UNNAMED.to_string(),
+    }
+}
+
+/// Removes what Windows does not allow in a file name (`/\:*?"<>|` and control characters)
+/// and the leading and trailing spaces and dots it mishandles.
+pub fn sanitize_file_part(s: &str) -> String {
+    let kept: String = s
+        .chars()
+        .filter(|c| !UNSAFE_CHARS.contains(c) && !c.is_control())
+        .collect();
+    kept.trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_string()
+}
+
+/// Writes each list as `<dir>/<stem>.xlsx` and `<dir>/<stem>.csv` (see [`file_stem`]) and
+/// `<dir>/index.csv`, creating `dir` if needed. Rows are written in the order given; a list
+/// with no rows still gets (empty) files. Fails before writing anything if two lists would
+/// share a file name (compared as Windows does, ignoring case).
+pub fn write_township_lists(
+    dir: &Path,
+    county: &str,
+    cycle: &str,
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+) -> Result<Vec<WrittenList>, DeliverError> {
+    write_lists(dir, lists, |key| list_title(county, &key.name, cycle))
+}
+
+/// [`write_township_lists`] with each list's title given by `title`.
+pub fn write_lists(
+    dir: &Path,
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+    title: impl Fn(&TownshipKey) -> String,
+) -> Result<Vec<WrittenList>, DeliverError> {
+    let mut seen = HashSet::new();
+    let mut planned = Vec::with_capacity(lists.len());
+    for (key, rows) in lists {
+        let stem = file_stem(key);
+        let xlsx = dir.join(format!("{stem}.xlsx"));
+        if !seen.insert(stem.to_lowercase()) {
+            return Err(DeliverError::DuplicateFile { path: xlsx });
+        }
+        let csv = dir.join(format!("{stem}.csv"));
+        planned.push(WrittenList {
+            township: key.clone(),
+            rows: rows.len(),
+            xlsx,
+            csv,
+        });
+    }
+
+    std::fs::create_dir_all(dir).map_err(|e| DeliverError::io(dir, e))?;
+    for (written, (key, rows)) in planned.iter().zip(lists) {
+        write_lead_workbook(&written.xlsx, &title(key), rows)?;
+        write_lead_csv(&written.csv, rows)?;
+    }
+
+    let index_rows = planned.iter().map(|w| {
+        [
+            w.township.code.clone().unwrap_or_default(),
+            w.township.name.clone(),
+            w.rows.to_string(),
+            file_name(&w.xlsx),
+            file_name(&w.csv),
+        ]
+    });
+    write_excel_csv(&dir.join(INDEX_FILE), &INDEX_HEADERS, index_rows)?;
+    Ok(planned)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

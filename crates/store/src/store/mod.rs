@@ -1,0 +1,806 @@
+//! Storage: one interface over two concrete sqlx pools (SQLite file by default, PostgreSQL by
+//! URL) with the same schema and behaviour. Every table family's SQL lives here.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
+
+use crate::domain::{Feed, Observation};
+use crate::ingest::quarantine::Reject;
+
+/// Rows per multi-row INSERT (well under both databases' bind-parameter limits).
+const CHUNK: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL `{0}` is neither sqlite:// nor postgres://")]
+    Url(String),
+    #[error("cannot create the folder for the SQLite file {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The database, whichever it is.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool and `DB` to its database type.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Sqlite;
+                $body
+            }
+            Store::Postgres($pool) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// Inserts `$rows` in chunks of `CHUNK` with one multi-row INSERT each, inside `$tx`.
+/// `$bind` pushes one row's values onto the separated builder `$b`.
+macro_rules! insert_chunks {
+    ($tx:expr, $head:expr, $rows:expr, |$b:ident, $row:pat_param| $bind:expr) => {
+        for chunk in $rows.chunks(CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new($head);
+            qb.push_values(chunk, |mut $b, $row| {
+                $bind;
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
+/// A snapshot as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub id: i64,
+    pub run_id: i64,
+    pub source: String,
+    pub feed: String,
+    pub taken_at: String,
+    pub status: String,
+    pub records: i64,
+    pub rejects: i64,
+    pub invalid_uscc: i64,
+    pub note: Option<String>,
+}
+
+/// What a snapshot brings to be saved.
+pub struct NewSnapshot<'a> {
+    pub run_id: i64,
+    pub source: &'a str,
+    pub feed: Feed,
+    /// `good`, `held` (read but distrusted) or `failed` (could not be read; no records).
+    pub status: &'a str,
+    pub note: Option<String>,
+    pub files_json: String,
+    pub observations: &'a [Observation],
+    pub rejects: &'a [Reject],
+    pub invalid_uscc: usize,
+    /// Connector state to commit with this (good) snapshot: a remote pull's new cursor.
+    pub state: Option<ConnectorState>,
+}
+
+/// What an incremental connector remembers between pulls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectorState {
+    /// The greatest cursor value pulled so far (passed as `since` next time).
+    pub cursor: Option<String>,
+    /// When the last full pull was taken (RFC 3339).
+    pub full_refresh_at: Option<String>,
+}
+
+/// One stored entity, lead or link row for export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow {
+    pub key: String,
+    pub township_code: Option<String>,
+    pub data: String,
+}
+
+impl Store {
+    /// Opens (and creates and migrates) the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                // Bulk reads of a large county take seconds by design; not worth a warning.
+                .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(5));
+            if let Some(dir) = opts.get_filename().parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+            // One connection: SQLite has a single writer, and the pipeline writes in sequence.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?
+                .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(5));
+            Store::open_postgres(opts).await
+        } else {
+            Err(StoreError::Url(url.to_string()))
+        }
+    }
+
+    /// Opens PostgreSQL with explicit options (tests use them to pick a schema).
+    pub async fn open_postgres(opts: PgConnectOptions) -> Result<Store, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&pool)
+            .await?;
+        Ok(Store::Postgres(pool))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Starts a run and returns its id.
+    pub async fn begin_run(&self, as_of: NaiveDate) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let sql =
+            "INSERT INTO runs (started_at, as_of, status) VALUES ($1, $2, 'running') RETURNING id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, i64>(sql)
+                .bind(now)
+                .bind(as_of.to_string())
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        status: &str,
+        summary_json: &str,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let sql = "UPDATE runs SET finished_at = $1, status = $2, summary = $3 WHERE id = $4";
+        on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(now)
+                .bind(status)
+                .bind(summary_json)
+                .bind(run_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The newest succeeded run's id.
+    pub async fn last_run(&self) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT MAX(id) FROM runs WHERE status = 'succeeded'";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, Option<i64>>(sql).fetch_one(pool).await?
+        }))
+    }
+
+    /// Saves a snapshot with its observations and rejects in one transaction.
+    pub async fn save_snapshot(&self, s: &NewSnapshot<'_>) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let obs_json: Vec<String> = s
+            .observations
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<_, _>>()?;
+        let head = "INSERT INTO snapshots (run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, files) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar::<DB, i64>(head)
+                .bind(s.run_id)
+                .bind(s.source)
+                .bind(s.feed.as_str())
+                .bind(&now)
+                .bind(s.status)
+                .bind(s.observations.len() as i64)
+                .bind(s.rejects.len() as i64)
+                .bind(s.invalid_uscc as i64)
+                .bind(&s.note)
+                .bind(&s.files_json)
+                .fetch_one(&mut *tx)
+                .await?;
+            let rows: Vec<(usize, &Observation, &String)> = s
+                .observations
+                .iter()
+                .zip(&obs_json)
+                .enumerate()
+                .map(|(i, (o, j))| (i, o, j))
+                .collect();
+            insert_chunks!(tx, "INSERT INTO observations (snapshot_id, seq, record_key, uscc, name, data) ", rows, |b, (i, o, j)| {
+                b.push_bind(id)
+                    .push_bind(*i as i64)
+                    .push_bind(o.record_key.clone())
+                    .push_bind(o.uscc.as_ref().map(|u| u.as_str().to_string()))
+                    .push_bind(o.name.clone())
+                    .push_bind((*j).clone())
+            });
+            if let Some(state) = &s.state {
+                let upsert = "INSERT INTO connector_state (source, cursor, full_refresh_at, updated_at) VALUES ($1, $2, $3, $4) \
+                              ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, \
+                              full_refresh_at = excluded.full_refresh_at, updated_at = excluded.updated_at";
+                sqlx::query::<DB>(upsert)
+                    .bind(s.source)
+                    .bind(&state.cursor)
+                    .bind(&state.full_refresh_at)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_chunks!(tx, "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ", s.rejects, |b, r| {
+                b.push_bind(id)
+                    .push_bind(r.source.clone())
+                    .push_bind(r.file.clone())
+                    .push_bind(r.row as i64)
+                    .push_bind(r.column.clone())
+                    .push_bind(r.value.clone())
+                    .push_bind(r.reason.clone())
+                    .push_bind(r.action.as_str())
+            });
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// When a daemon job last started (none: never).
+    pub async fn job_last_started(&self, job: &str) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT last_started FROM daemon_jobs WHERE job = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, String>(sql).bind(job).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Records that a daemon job started (`outcome` None) or finished.
+    pub async fn save_job(
+        &self,
+        job: &str,
+        started: &str,
+        outcome: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO daemon_jobs (job, last_started, last_outcome, last_error) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (job) DO UPDATE SET last_started = excluded.last_started, \
+                   last_outcome = excluded.last_outcome, last_error = excluded.last_error";
+        on_pool!(self, pool => {
+            sqlx::query::<DB>(sql).bind(job).bind(started).bind(outcome).bind(error).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// A connector's incremental state (none before its first good pull).
+    pub async fn connector_state(
+        &self,
+        source: &str,
+    ) -> Result<Option<ConnectorState>, StoreError> {
+        let sql = "SELECT cursor, full_refresh_at FROM connector_state WHERE source = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(source)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| ConnectorState { cursor: r.get(0), full_refresh_at: r.get(1) })
+        }))
+    }
+
+    /// The newest good snapshot of a source.
+    pub async fn last_good_snapshot(
+        &self,
+        source: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        self.latest_snapshot(source, true).await
+    }
+
+    /// The newest snapshot of a source (good, held or failed), or the newest good one.
+    pub async fn latest_snapshot(
+        &self,
+        source: &str,
+        good_only: bool,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        let sql = if good_only {
+            "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+             FROM snapshots WHERE source = $1 AND status = 'good' ORDER BY id DESC LIMIT 1"
+        } else {
+            "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+             FROM snapshots WHERE source = $1 ORDER BY id DESC LIMIT 1"
+        };
+        let row = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql).bind(source).fetch_optional(pool).await?.map(|r| SnapshotInfo {
+                id: r.get(0),
+                run_id: r.get(1),
+                source: r.get(2),
+                feed: r.get(3),
+                taken_at: r.get(4),
+                status: r.get(5),
+                records: r.get(6),
+                rejects: r.get(7),
+                invalid_uscc: r.get(8),
+                note: r.get(9),
+            })
+        });
+        Ok(row)
+    }
+
+    /// Every snapshot of a run (for the run summary).
+    pub async fn snapshots_of_run(&self, run_id: i64) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let sql = "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
+                   FROM snapshots WHERE run_id = $1 ORDER BY id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| SnapshotInfo {
+                    id: r.get(0),
+                    run_id: r.get(1),
+                    source: r.get(2),
+                    feed: r.get(3),
+                    taken_at: r.get(4),
+                    status: r.get(5),
+                    records: r.get(6),
+                    rejects: r.get(7),
+                    invalid_uscc: r.get(8),
+                    note: r.get(9),
+                })
+                .collect()
+        }))
+    }
+
+    /// The observations of a snapshot, in the order they were read.
+    pub async fn observations(&self, snapshot_id: i64) -> Result<Vec<Observation>, StoreError> {
+        let sql = "SELECT data FROM observations WHERE snapshot_id = $1 ORDER BY seq";
+        let rows: Vec<String> = on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, String>(sql).bind(snapshot_id).fetch_all(pool).await?
+        });
+        rows.iter()
+            .map(|j| serde_json::from_str(j).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// The observations of a run's good snapshots, in snapshot order.
+    pub async fn run_observations(&self, run_id: i64) -> Result<Vec<Observation>, StoreError> {
+        let mut all = Vec::new();
+        for s in self.snapshots_of_run(run_id).await? {
+            if s.status == "good" {
+                all.extend(self.observations(s.id).await?);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Quarantined rows of a run: (source, reason, count), most frequent first.
+    pub async fn quarantine_counts(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let sql = "SELECT q.source, q.reason, COUNT(*) FROM quarantine q JOIN snapshots s ON s.id = q.snapshot_id \
+                   WHERE s.run_id = $1 GROUP BY q.source, q.reason ORDER BY COUNT(*) DESC, q.source, q.reason";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect()
+        }))
+    }
+
+    /// `(source, record_key) → entity id` from the newest succeeded run.
+    pub async fn previous_links(&self) -> Result<HashMap<(String, String), String>, StoreError> {
+        let Some(run) = self.last_run().await? else {
+            return Ok(HashMap::new());
+        };
+        let sql = "SELECT source, record_key, entity_id FROM links WHERE run_id = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                .collect()
+        }))
+    }
+
+    /// Saves a run's entities, links and leads in one transaction.
+    pub async fn save_results(
+        &self,
+        run_id: i64,
+        entities: &[EntityRow],
+        links: &[crate::resolve::Link],
+        leads: &[LeadRecord],
+        lifecycle: Option<LifecycleUpdate<'_>>,
+        outbox: &[NewOutbox],
+    ) -> Result<(), StoreError> {
+        let now = outbox::timestamp(Utc::now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(u) = lifecycle {
+                sqlx::query::<DB>("DELETE FROM lead_states").execute(&mut *tx).await?;
+                insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run, assigned_township) ", u.states, |b, s| {
+                    b.push_bind(s.lead_id.clone())
+                        .push_bind(s.entity_id.clone())
+                        .push_bind(s.kind.as_str())
+                        .push_bind(s.status.as_str())
+                        .push_bind(s.township_code.clone())
+                        .push_bind(s.first_seen.to_string())
+                        .push_bind(s.opened_on.to_string())
+                        .push_bind(s.closed_on.map(|d| d.to_string()))
+                        .push_bind(s.close_reason.clone())
+                        .push_bind(s.last_run)
+                        .push_bind(s.assigned_township.clone())
+                });
+                insert_chunks!(tx, "INSERT INTO lead_events (run_id, happened_on, lead_id, from_status, to_status, note) ", u.transitions, |b, t| {
+                    b.push_bind(run_id)
+                        .push_bind(u.as_of.to_string())
+                        .push_bind(t.lead_id.clone())
+                        .push_bind(t.from.map(|s| s.as_str()))
+                        .push_bind(t.to.as_str())
+                        .push_bind(t.note.clone())
+                });
+            }
+            for o in outbox {
+                sqlx::query::<DB>(outbox::UPSERT)
+                    .bind(run_id)
+                    .bind(&o.cycle)
+                    .bind(&o.township_code)
+                    .bind(&o.channel)
+                    .bind(&o.idempotency_key)
+                    .bind(o.kind)
+                    .bind(&o.payload)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ", entities, |b, e| {
+                b.push_bind(run_id)
+                    .push_bind(e.entity_id.clone())
+                    .push_bind(e.uscc.clone())
+                    .push_bind(e.name.clone())
+                    .push_bind(e.township_code.clone())
+                    .push_bind(e.data.clone())
+            });
+            insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", links, |b, l| {
+                b.push_bind(run_id)
+                    .push_bind(l.source.clone())
+                    .push_bind(l.record_key.clone())
+                    .push_bind(l.entity_id.clone())
+                    .push_bind(l.method.as_str())
+            });
+            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind) ", leads, |b, l| {
+                b.push_bind(run_id)
+                    .push_bind(l.lead_id.clone())
+                    .push_bind(l.entity_id.clone())
+                    .push_bind(l.township_code.clone())
+                    .push_bind(l.rule_ids.clone())
+                    .push_bind(l.data.clone())
+                    .push_bind(l.kind)
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A run's entities as stored (entity id, township, JSON), ordered by id.
+    pub async fn entities(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
+        let sql = "SELECT entity_id, township_code, data FROM entities WHERE run_id = $1 ORDER BY entity_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| StoredRow { key: r.get(0), township_code: r.get(1), data: r.get(2) })
+                .collect()
+        }))
+    }
+
+    /// A run's links: (source, record key, entity id, method), ordered.
+    pub async fn links(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let sql = "SELECT source, record_key, entity_id, method FROM links WHERE run_id = $1 \
+                   ORDER BY source, record_key";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect()
+        }))
+    }
+
+    /// A run's leads as stored (lead id, township, JSON).
+    pub async fn leads(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
+        let sql =
+            "SELECT lead_id, township_code, data FROM leads WHERE run_id = $1 ORDER BY lead_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| StoredRow { key: r.get(0), township_code: r.get(1), data: r.get(2) })
+                .collect()
+        }))
+    }
+
+    /// Saves a run's scored merges and review pairs with their per-field weights.
+    pub async fn save_pairs(
+        &self,
+        run_id: i64,
+        merges: &[crate::resolve::PairEvidence],
+        review: &[crate::resolve::PairEvidence],
+    ) -> Result<(), StoreError> {
+        let mut rows = Vec::with_capacity(merges.len() + review.len());
+        for (decision, list) in [("merge", merges), ("review", review)] {
+            for e in list {
+                rows.push((decision, e, serde_json::to_string(e)?));
+            }
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail) ", rows, |b, (decision, e, detail)| {
+                b.push_bind(run_id)
+                    .push_bind(*decision)
+                    .push_bind(e.source.clone())
+                    .push_bind(e.record_key.clone())
+                    .push_bind(e.other_source.clone())
+                    .push_bind(e.other_key.clone())
+                    .push_bind(e.probability)
+                    .push_bind(detail.clone())
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Scored pairs of a run: (pair id, decision, evidence). `decision` filters when given;
+    /// `record` keeps pairs that involve that (source, record key).
+    pub async fn pairs(
+        &self,
+        run_id: i64,
+        decision: Option<&str>,
+        record: Option<(&str, &str)>,
+    ) -> Result<Vec<(i64, String, crate::resolve::PairEvidence)>, StoreError> {
+        let sql = "SELECT id, decision, detail FROM match_pairs WHERE run_id = $1 \
+                   AND ($2 = '' OR decision = $2) \
+                   AND ($3 = '' OR (source = $3 AND record_key = $4) OR (other_source = $3 AND other_key = $4)) \
+                   ORDER BY probability DESC, id";
+        let (src, key) = record.unwrap_or(("", ""));
+        let rows: Vec<(i64, String, String)> = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .bind(decision.unwrap_or(""))
+                .bind(src)
+                .bind(key)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect()
+        });
+        rows.into_iter()
+            .map(|(id, d, detail)| Ok((id, d, serde_json::from_str(&detail)?)))
+            .collect()
+    }
+
+    /// Records an operator's decision about two records.
+    pub async fn add_override(
+        &self,
+        o: &crate::resolve::Override,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let sql = "INSERT INTO overrides (source_a, key_a, source_b, key_b, same, decided_by, decided_at, note) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, i64>(sql)
+                .bind(&o.a.0)
+                .bind(&o.a.1)
+                .bind(&o.b.0)
+                .bind(&o.b.1)
+                .bind(i64::from(o.same))
+                .bind(by)
+                .bind(now)
+                .bind(note)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// A run's review pairs no operator has decided yet, most likely first.
+    pub async fn undecided_pairs(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(i64, crate::resolve::PairEvidence)>, StoreError> {
+        let decided = self.overrides().await?;
+        Ok(self
+            .pairs(run_id, Some("review"), None)
+            .await?
+            .into_iter()
+            .filter(|(_, _, e)| {
+                let a = (e.source.clone(), e.record_key.clone());
+                let b = (e.other_source.clone(), e.other_key.clone());
+                !decided
+                    .iter()
+                    .any(|o| (o.a == a && o.b == b) || (o.a == b && o.b == a))
+            })
+            .map(|(id, _, e)| (id, e))
+            .collect())
+    }
+
+    /// Every operator decision, oldest first (a later decision about the same pair wins).
+    pub async fn overrides(&self) -> Result<Vec<crate::resolve::Override>, StoreError> {
+        let sql = "SELECT source_a, key_a, source_b, key_b, same FROM overrides ORDER BY id";
+        let rows: Vec<(String, String, String, String, i64)> = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+                .collect()
+        });
+        type RecordId = (String, String);
+        let mut latest: HashMap<(RecordId, RecordId), bool> = HashMap::new();
+        let mut order = Vec::new();
+        for (sa, ka, sb, kb, same) in rows {
+            let (a, b) = ((sa, ka), (sb, kb));
+            let k = if a <= b { (a, b) } else { (b, a) };
+            if !latest.contains_key(&k) {
+                order.push(k.clone());
+            }
+            latest.insert(k, same != 0);
+        }
+        Ok(order
+            .into_iter()
+            .map(|k| {
+                let same = latest[&k];
+                crate::resolve::Override {
+                    a: k.0,
+                    b: k.1,
+                    same,
+                }
+            })
+            .collect())
+    }
+
+    /// A run's non-filing leads as (entity id, township code, village name), ordered by lead
+    /// id. The village is the stored row's `row.village` (none when empty or unreadable).
+    pub async fn lead_entities(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>, StoreError> {
+        let sql = "SELECT entity_id, township_code, data FROM leads WHERE run_id = $1 AND kind = 'unfiled' ORDER BY lead_id";
+        let rows: Vec<(String, Option<String>, String)> = on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect()
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(entity, township, data)| {
+                let village = serde_json::from_str::<serde_json::Value>(&data)
+                    .ok()
+                    .and_then(|v| v.get("row")?.get("village")?.as_str().map(str::to_string))
+                    .filter(|v| !v.is_empty());
+                (entity, township, village)
+            })
+            .collect())
+    }
+
+    /// Every text value stored anywhere, for the personal-data audit in tests and `check`.
+    pub async fn all_text(&self) -> Result<String, StoreError> {
+        let sqls = [
+            "SELECT data FROM observations",
+            "SELECT COALESCE(column_name,'') || ' ' || COALESCE(value,'') || ' ' || reason FROM quarantine",
+            "SELECT data FROM entities",
+            "SELECT data FROM leads",
+            "SELECT record_key FROM links",
+            "SELECT COALESCE(files,'') || COALESCE(note,'') FROM snapshots",
+            "SELECT payload FROM outbox",
+            "SELECT lead_id || ' ' || COALESCE(close_reason,'') FROM lead_states",
+            "SELECT note FROM lead_events",
+            "SELECT kind || ' ' || reason || ' ' || person || ' ' || signer FROM dispositions",
+        ];
+        let mut out = String::new();
+        for sql in sqls {
+            let rows: Vec<String> = on_pool!(self, pool => {
+                sqlx::query_scalar::<DB, String>(sql).fetch_all(pool).await?
+            });
+            for r in rows {
+                out.push_str(&r);
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+}
+
+mod lifecycle;
+mod outbox;
+mod portal;
+
+pub use lifecycle::{LeadEvent, LifecycleUpdate, NewDisposition};
+pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
+pub use portal::{AccountRole, DispositionRow, PortalLead, StoredSession, User};
+
+/// An entity row to save.
+#[derive(Debug, Clone)]
+pub struct EntityRow {
+    pub entity_id: String,
+    pub uscc: Option<String>,
+    pub name: String,
+    pub township_code: Option<String>,
+    pub data: String,
+}
+
+/// A lead row to save.
+#[derive(Debug, Clone)]
+pub struct LeadRecord {
+    pub lead_id: String,
+    pub entity_id: String,
+    pub township_code: Option<String>,
+    pub rule_ids: String,
+    pub data: String,
+    /// `unfiled`, `headcount_mismatch` … (see `screen::LeadKind`).
+    pub kind: &'static str,
+}
