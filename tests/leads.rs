@@ -105,17 +105,15 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
     let leads = store.leads(s1.run_id).await.expect("leads");
     let mut picks = Vec::new();
     for l in &leads {
-        let v: serde_json::Value = serde_json::from_str(&l.data).expect("json");
-        let row = &v["row"];
-        if v["kind"] == "unfiled"
-            && row["uscc_valid"] == true
-            && !row["uscc"].as_str().unwrap_or("").is_empty()
-        {
+        let row = &l.data.row;
+        if l.data.kind == LeadKind::Unfiled && row.uscc_valid && !row.uscc.is_empty() {
+            // The stored status is the typed one, and the row shows its label.
+            assert_eq!(l.data.status, Some(LeadStatus::New));
             picks.push((
-                l.key.clone(),
-                row["name"].as_str().unwrap_or_default().to_string(),
-                row["uscc"].as_str().unwrap_or_default().to_string(),
-                row["evidence"].as_array().map_or(0, Vec::len),
+                l.lead_id.clone(),
+                row.name.clone(),
+                row.uscc.clone(),
+                row.evidence.len(),
             ));
         }
     }

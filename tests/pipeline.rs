@@ -328,7 +328,7 @@ async fn an_emptied_declaration_feed_is_held_and_causes_no_false_leads() {
                 .await
                 .expect("leads")
                 .into_iter()
-                .map(|r| r.key)
+                .map(|r| r.lead_id)
                 .collect::<HashSet<_>>()
         }
     };

@@ -146,13 +146,7 @@ async fn a_township_sees_and_changes_only_its_own_leads_by_every_route() {
         .await
         .expect("leads")
         .iter()
-        .filter(|l| {
-            let v: serde_json::Value = serde_json::from_str(&l.data).expect("json");
-            v["row"]["reasons"].as_array().is_some_and(|r| {
-                r.iter()
-                    .any(|x| x.as_str().unwrap_or("").contains("严重行业"))
-            })
-        })
+        .filter(|l| l.data.row.reasons.iter().any(|x| x.contains("严重行业")))
         .count();
     assert!(
         severe > 0 && severe < own.len(),

@@ -172,43 +172,55 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
                 "records",
             ])?;
             for row in store.entities(run).await? {
-                let v: serde_json::Value = serde_json::from_str(&row.data)?;
-                let (m, a, p) = (&v["record"], &v["assessment"], &v["placement"]);
-                let text = |x: &serde_json::Value| match x {
-                    serde_json::Value::Null => String::new(),
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
+                let stored: crate::pipeline::StoredEntity = serde_json::from_str(&row.data)?;
+                let (m, a, p) = (&stored.record, &stored.assessment, &stored.placement);
+                let size = a.size.as_ref();
                 csv.write_record([
                     row.key.clone(),
-                    text(&m["name"]),
-                    text(&m["uscc"]["code"]),
-                    text(&m["uscc"]["valid"]),
-                    text(&m["address"]),
-                    text(&m["industry_code"]),
-                    text(&a["risk_class"]),
-                    text(&m["headcount"]),
-                    text(&m["revenue"]),
-                    text(&a["size"]["class"]),
-                    text(&a["size"]["estimated"]),
-                    text(&a["sme_assistance"]),
-                    text(&a["operating"]),
-                    text(&a["filing"]),
-                    text(&m["last_filed"]),
-                    row.township_code.clone().unwrap_or_default(),
-                    text(&p["method"]),
-                    (!a["rule_ids"].as_array().is_none_or(|r| r.is_empty())).to_string(),
-                    m["feeds"]
-                        .as_array()
-                        .map(|f| f.iter().map(text).collect::<Vec<_>>().join("|"))
+                    m.name.clone(),
+                    m.uscc
+                        .as_ref()
+                        .map(|u| u.as_str().to_string())
                         .unwrap_or_default(),
-                    text(&m["members"]),
+                    m.uscc
+                        .as_ref()
+                        .map(|u| u.is_valid().to_string())
+                        .unwrap_or_default(),
+                    m.address.clone().unwrap_or_default(),
+                    text(&m.industry_code)?,
+                    text(&a.risk_class)?,
+                    text(&m.headcount)?,
+                    text(&m.revenue)?,
+                    text(&size.map(|s| s.class))?,
+                    text(&size.map(|s| s.estimated))?,
+                    a.sme_assistance.to_string(),
+                    a.operating.to_string(),
+                    text(&a.filing)?,
+                    text(&m.last_filed)?,
+                    row.township_code.clone().unwrap_or_default(),
+                    text(&p.method)?,
+                    (!a.rule_ids.is_empty()).to_string(),
+                    m.feeds
+                        .iter()
+                        .map(text)
+                        .collect::<Result<Vec<_>, _>>()?
+                        .join("|"),
+                    m.members.to_string(),
                 ])?;
             }
         }
     }
     csv.flush()?;
     Ok(())
+}
+
+/// A stored value as the master export writes it: its JSON text, unquoted; empty for none.
+fn text<T: serde::Serialize>(x: &T) -> Result<String, serde_json::Error> {
+    Ok(match serde_json::to_value(x)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
 }
 
 /// `yingbao sources`: each configured source's last snapshot and the age of its last good one.

@@ -416,7 +416,7 @@ async fn run_inner(
             .map(|s| s.lead_id.clone())
             .collect();
         if let Some(prev) = store.last_run().await? {
-            before.extend(store.leads(prev).await?.into_iter().map(|l| l.key));
+            before.extend(store.leads(prev).await?.into_iter().map(|l| l.lead_id));
         }
         release::withheld_leads(&leads, &resolution.links, &before, &stale)
     };
@@ -552,24 +552,16 @@ async fn run_inner(
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
-    let lead_records = leads
+    let lead_records: Vec<LeadRecord> = leads
         .iter()
-        .map(|l| {
-            Ok(LeadRecord {
-                lead_id: l.lead_id.clone(),
-                entity_id: l.entity_id.clone(),
-                township_code: l.township_code.clone(),
-                rule_ids: l.rule_ids.join(","),
-                kind: l.kind.as_str(),
-                data: serde_json::to_string(&serde_json::json!({
-                    "row": l.row,
-                    "kind": l.kind,
-                    "priority": l.priority.score,
-                    "evidence": l.evidence,
-                }))?,
-            })
+        .map(|l| LeadRecord {
+            lead_id: l.lead_id.clone(),
+            entity_id: l.entity_id.clone(),
+            township_code: l.township_code.clone(),
+            rule_ids: l.rule_ids.join(","),
+            data: crate::leads::LeadData::of(l),
         })
-        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        .collect();
     let states: Vec<LeadState> = advance.states.values().cloned().collect();
     store
         .save_results(

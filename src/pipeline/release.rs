@@ -80,6 +80,7 @@ mod tests {
             evidence: Vec::new(),
             activity: Vec::new(),
             priority: crate::leads::Priority { score: 0 },
+            status: None,
             row: LeadRow::default(),
         }
     }

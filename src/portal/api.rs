@@ -66,15 +66,14 @@ pub async fn list(State(state): State<PortalState>, headers: HeaderMap) -> Respo
             let items: Vec<serde_json::Value> = leads
                 .iter()
                 .map(|l| {
-                    let data: serde_json::Value = serde_json::from_str(&l.data).unwrap_or_default();
                     json!({
                         "lead_id": l.lead_id,
                         "status": l.status,
                         "township_code": l.township_code,
                         "opened_on": l.opened_on,
-                        "kind": data["kind"],
-                        "priority": data["priority"],
-                        "row": data["row"],
+                        "kind": l.data.kind,
+                        "priority": l.data.priority,
+                        "row": l.data.row,
                     })
                 })
                 .collect();

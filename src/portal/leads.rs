@@ -133,15 +133,6 @@ pub async fn record(
     Ok(id)
 }
 
-/// The lead's row JSON, or an empty object.
-fn row_of(l: &PortalLead) -> serde_json::Value {
-    serde_json::from_str::<serde_json::Value>(&l.data).unwrap_or_default()
-}
-
-fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
-    v["row"][key].as_str().unwrap_or_default()
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct Filters {
     /// Operator only: a township code, or `county`.
@@ -302,35 +293,30 @@ pub async fn detail(
 ) -> Result<Html<String>, PortalError> {
     let v = viewer(&state, &headers).await?;
     let lead = scoped_lead(&state, &v, &id).await?;
-    let r = row_of(&lead);
-    let list = |key: &str| {
-        r["row"][key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .map(|x| format!("<li>{}</li>", esc(x)))
-                    .collect::<String>()
-            })
-            .unwrap_or_default()
+    let r = &lead.data.row;
+    let list = |items: &[String]| {
+        items
+            .iter()
+            .map(|x| format!("<li>{}</li>", esc(x)))
+            .collect::<String>()
     };
     let facts = [
-        ("单位名称", "name"),
-        ("统一社会信用代码", "uscc"),
-        ("法定代表人", "legal_rep"),
-        ("地址", "address"),
-        ("所属乡镇", "township"),
-        ("村（社区）", "village"),
-        ("行业", "industry_name"),
-        ("风险等级", "risk_class"),
-        ("申报状态", "filing_status"),
-        ("线索类型", "kind"),
-        ("优先级", "priority"),
-        ("线索状态", "status"),
-        ("定位依据", "placement"),
+        ("单位名称", &r.name),
+        ("统一社会信用代码", &r.uscc),
+        ("法定代表人", &r.legal_rep),
+        ("地址", &r.address),
+        ("所属乡镇", &r.township),
+        ("村（社区）", &r.village),
+        ("行业", &r.industry_name),
+        ("风险等级", &r.risk_class),
+        ("申报状态", &r.filing_status),
+        ("线索类型", &r.kind),
+        ("优先级", &r.priority),
+        ("线索状态", &r.status),
+        ("定位依据", &r.placement),
     ]
     .iter()
-    .map(|(label, key)| format!("<tr><th>{label}</th><td>{}</td></tr>", esc(s(&r, key))))
+    .map(|(label, value)| format!("<tr><th>{label}</th><td>{}</td></tr>", esc(value)))
     .collect::<String>();
     let history = state
         .store
@@ -373,8 +359,8 @@ pub async fn detail(
          <p><label>核实日期<br><input name=\"decided_on\" id=\"decided_on\" type=\"date\"></label></p>\
          <p><button type=\"submit\" id=\"save\">提交</button></p></form></div>",
         id = esc(&lead.lead_id),
-        reasons = list("reasons"),
-        evidence = list("evidence"),
+        reasons = list(&r.reasons),
+        evidence = list(&r.evidence),
         csrf = csrf_field(&v.session.csrf),
     );
     Ok(Html(page(

@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde::Deserialize;
-
 use super::{PortalError, PortalState};
 use crate::leads::LeadStatus;
 
@@ -21,7 +19,7 @@ pub struct ListItem {
     /// `unfiled`, `exceedance` …
     pub kind: String,
     pub kind_zh: String,
-    pub priority: i64,
+    pub priority: u32,
     pub priority_zh: String,
     pub village: String,
     /// The lead's reasons, joined (for the reason filter).
@@ -35,30 +33,6 @@ type Lists = HashMap<Option<String>, Arc<Vec<ListItem>>>;
 #[derive(Debug, Default)]
 pub struct LeadCache {
     inner: Mutex<Option<(Option<i64>, Lists)>>,
-}
-
-#[derive(Deserialize)]
-struct Data {
-    #[serde(default)]
-    row: Row,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    priority: i64,
-}
-
-#[derive(Deserialize, Default)]
-struct Row {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    priority: String,
-    #[serde(default)]
-    village: String,
-    #[serde(default)]
-    reasons: Vec<String>,
 }
 
 /// The listed leads of `township`, highest priority first.
@@ -83,18 +57,14 @@ pub async fn items(
         .await?
         .into_iter()
         .map(|l| {
-            let d: Data = serde_json::from_str(&l.data).unwrap_or(Data {
-                row: Row::default(),
-                kind: String::new(),
-                priority: 0,
-            });
+            let d = l.data;
             ListItem {
                 status_zh: LeadStatus::parse(&l.status).map_or("", LeadStatus::label_zh),
                 status: l.status,
                 lead_id: l.lead_id,
                 opened_on: l.opened_on,
                 name: d.row.name,
-                kind: d.kind,
+                kind: d.kind.as_str().to_string(),
                 kind_zh: d.row.kind,
                 priority: d.priority,
                 priority_zh: d.row.priority,

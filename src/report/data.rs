@@ -8,6 +8,9 @@ use super::{Report, TownshipRow};
 use crate::config::Config;
 use crate::deliver::DISPOSITIONS;
 use crate::leads::LeadStatus;
+use crate::pipeline::StoredEntity;
+use crate::screen::filing::FilingStatus;
+use crate::screen::LeadKind;
 use crate::store::{Store, StoreError};
 
 /// In scope: operating employers with a current declaration (filed) plus those on a
@@ -26,26 +29,21 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
     }
     if let Some(run) = store.last_run_as_of(p.to).await? {
         for e in store.entities(run).await? {
-            let v: serde_json::Value = serde_json::from_str(&e.data)?;
-            let a = &v["assessment"];
-            if a["operating"].as_bool() == Some(true) && a["filing"].as_str() == Some("current") {
+            let stored: StoredEntity = serde_json::from_str(&e.data)?;
+            let a = &stored.assessment;
+            if a.operating && a.filing == FilingStatus::Current {
                 let r = row(&mut rows, &e.township_code);
                 r.filed += 1;
                 r.in_scope += 1;
             }
         }
         for l in store.leads(run).await? {
-            let v: serde_json::Value = serde_json::from_str(&l.data)?;
-            let status = v["row"]["status"].as_str().unwrap_or_default();
-            let listed = [LeadStatus::New, LeadStatus::Open, LeadStatus::Reopened]
-                .iter()
-                .any(|s| s.label_zh() == status);
-            if !listed {
+            if !l.data.is_listed() {
                 continue;
             }
             let r = row(&mut rows, &l.township_code);
             r.leads_open_end += 1;
-            if v["kind"].as_str() == Some("unfiled") {
+            if l.data.kind == LeadKind::Unfiled {
                 r.not_filed += 1;
                 r.in_scope += 1;
             }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::channel::{self, Alert, ChannelSpec, ErrorKind, ListDelivery, Payload};
 use super::settings::{ChannelConfig, Delivery};
 use crate::leads::row::LeadRow;
+use crate::leads::LeadStatus;
 use crate::store::{AttemptOutcome, NewOutbox, OutboxRow, Store, StoreError};
 
 pub use super::channel::ListCounts;
@@ -30,10 +31,11 @@ pub struct ListPayload {
 impl ListCounts {
     /// The counts of a list's rows (status and priority as written in the rows).
     pub fn of(rows: &[LeadRow]) -> ListCounts {
+        let count = |s: LeadStatus| rows.iter().filter(|r| r.status == s.label_zh()).count();
         ListCounts {
             total: rows.len(),
-            new: rows.iter().filter(|r| r.status == "新增").count(),
-            reopened: rows.iter().filter(|r| r.status == "重新列入").count(),
+            new: count(LeadStatus::New),
+            reopened: count(LeadStatus::Reopened),
             high_priority: rows.iter().filter(|r| r.priority.starts_with('高')).count(),
         }
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::evidence::{self, Evidence};
-use super::lifecycle::LeadState;
+use super::lifecycle::{LeadState, LeadStatus};
 use super::priority::{self, months_between, Priority};
 use crate::domain::{Feed, Observation};
 use crate::leads::row::LeadRow;
@@ -29,6 +29,8 @@ pub struct Lead {
     /// The latest dated record of the employer in each feed.
     pub activity: Vec<(Feed, NaiveDate)>,
     pub priority: Priority,
+    /// Set by `finish` from the lead's state.
+    pub status: Option<LeadStatus>,
     pub row: LeadRow,
 }
 
@@ -78,6 +80,7 @@ pub fn find_leads(
                 evidence: evidence.clone(),
                 activity: activity.clone(),
                 priority: Priority { score: 0 },
+                status: None,
                 row,
             });
         };
@@ -116,6 +119,7 @@ pub fn finish(
         as_of,
     );
     lead.row.priority = lead.priority.label_zh();
+    lead.status = Some(state.status);
     lead.row.status = state.status.label_zh().to_string();
     lead.row.first_listed = state.opened_on.to_string();
 }

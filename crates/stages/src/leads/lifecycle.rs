@@ -49,6 +49,19 @@ impl LeadStatus {
         .find(|k| k.as_str() == s)
     }
 
+    /// The status from its Chinese label (`新增` …), as a township list shows it.
+    pub fn from_label_zh(label: &str) -> Option<LeadStatus> {
+        [
+            LeadStatus::New,
+            LeadStatus::Open,
+            LeadStatus::Resolved,
+            LeadStatus::Closed,
+            LeadStatus::Reopened,
+        ]
+        .into_iter()
+        .find(|s| s.label_zh() == label)
+    }
+
     /// Listed on the township's list.
     pub fn is_listed(self) -> bool {
         matches!(

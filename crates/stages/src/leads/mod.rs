@@ -7,9 +7,11 @@ pub mod hold;
 pub mod lifecycle;
 pub mod priority;
 pub mod row;
+pub mod stored;
 
 pub use build::{find_leads, Lead};
 pub use evidence::Evidence;
 pub use lifecycle::{LeadState, LeadStatus};
 pub use priority::Priority;
 pub use row::LeadRow;
+pub use stored::LeadData;

@@ -13,6 +13,7 @@ use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
 
 use crate::domain::{Feed, Observation};
 use crate::ingest::quarantine::Reject;
+use crate::leads::LeadData;
 
 /// Rows per multi-row INSERT (well under both databases' bind-parameter limits).
 const CHUNK: usize = 1000;
@@ -463,6 +464,10 @@ impl Store {
         outbox: &[NewOutbox],
     ) -> Result<(), StoreError> {
         let now = outbox::timestamp(Utc::now());
+        let leads = leads
+            .iter()
+            .map(|l| Ok((l, serde_json::to_string(&l.data)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if let Some(u) = lifecycle {
@@ -517,14 +522,14 @@ impl Store {
                     .push_bind(l.entity_id.clone())
                     .push_bind(l.method.as_str())
             });
-            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind) ", leads, |b, l| {
+            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind) ", leads, |b, (l, data)| {
                 b.push_bind(run_id)
                     .push_bind(l.lead_id.clone())
                     .push_bind(l.entity_id.clone())
                     .push_bind(l.township_code.clone())
                     .push_bind(l.rule_ids.clone())
-                    .push_bind(l.data.clone())
-                    .push_bind(l.kind)
+                    .push_bind(data.clone())
+                    .push_bind(l.data.kind.as_str())
             });
             tx.commit().await?;
         });
@@ -563,19 +568,28 @@ impl Store {
         }))
     }
 
-    /// A run's leads as stored (lead id, township, JSON).
-    pub async fn leads(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
+    /// A run's leads as stored.
+    pub async fn leads(&self, run_id: i64) -> Result<Vec<StoredLead>, StoreError> {
         let sql =
             "SELECT lead_id, township_code, data FROM leads WHERE run_id = $1 ORDER BY lead_id";
-        Ok(on_pool!(self, pool => {
+        let rows: Vec<(String, Option<String>, String)> = on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .bind(run_id)
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|r| StoredRow { key: r.get(0), township_code: r.get(1), data: r.get(2) })
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
                 .collect()
-        }))
+        });
+        rows.into_iter()
+            .map(|(lead_id, township_code, data)| {
+                Ok(StoredLead {
+                    lead_id,
+                    township_code,
+                    data: serde_json::from_str(&data)?,
+                })
+            })
+            .collect()
     }
 
     /// Saves a run's scored merges and review pairs with their per-field weights.
@@ -793,14 +807,20 @@ pub struct EntityRow {
     pub data: String,
 }
 
-/// A lead row to save.
+/// A lead row to save: its keys, and what is kept of it (`leads.data`, the one stored form).
 #[derive(Debug, Clone)]
 pub struct LeadRecord {
     pub lead_id: String,
     pub entity_id: String,
     pub township_code: Option<String>,
     pub rule_ids: String,
-    pub data: String,
-    /// `unfiled`, `headcount_mismatch` … (see `screen::LeadKind`).
-    pub kind: &'static str,
+    pub data: LeadData,
+}
+
+/// A run's lead as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredLead {
+    pub lead_id: String,
+    pub township_code: Option<String>,
+    pub data: LeadData,
 }

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::outbox::timestamp;
 use super::{Store, StoreError};
+use crate::leads::LeadData;
 
 /// What an account may see: the whole county, or one township's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -79,8 +80,25 @@ pub struct PortalLead {
     pub township_code: Option<String>,
     pub opened_on: String,
     pub first_seen: String,
-    /// JSON of the run's lead (`row`, `kind`, `priority`, `evidence`).
-    pub data: String,
+    /// The lead as the run that last found it stored it.
+    pub data: LeadData,
+}
+
+/// A portal lead as read, before its data is parsed.
+struct PortalLeadRow(String, String, Option<String>, String, String, String);
+
+impl PortalLeadRow {
+    fn parse(self) -> Result<PortalLead, StoreError> {
+        let PortalLeadRow(lead_id, status, township_code, opened_on, first_seen, data) = self;
+        Ok(PortalLead {
+            lead_id,
+            status,
+            township_code,
+            opened_on,
+            first_seen,
+            data: serde_json::from_str(&data)?,
+        })
+    }
 }
 
 /// A disposition as the portal shows it.
@@ -415,7 +433,7 @@ impl Store {
                 "{base}COALESCE(s.assigned_township, s.township_code) IS NULL ORDER BY s.lead_id"
             ),
         };
-        Ok(on_pool!(self, pool => {
+        let rows: Vec<PortalLeadRow> = on_pool!(self, pool => {
             let mut q = sqlx::query::<DB>(&sql);
             if let Some(t) = township {
                 q = q.bind(t.to_string());
@@ -423,16 +441,10 @@ impl Store {
             q.fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|r| PortalLead {
-                    lead_id: r.get(0),
-                    status: r.get(1),
-                    township_code: r.get(2),
-                    opened_on: r.get(3),
-                    first_seen: r.get(4),
-                    data: r.get(5),
-                })
+                .map(|r| PortalLeadRow(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
                 .collect()
-        }))
+        });
+        rows.into_iter().map(PortalLeadRow::parse).collect()
     }
 
     /// One listed lead with where it is listed, whatever township asks (callers check).
@@ -441,20 +453,14 @@ impl Store {
                    s.opened_on, s.first_seen, l.data FROM lead_states s \
                    JOIN leads l ON l.lead_id = s.lead_id AND l.run_id = s.last_run \
                    WHERE s.lead_id = $1";
-        Ok(on_pool!(self, pool => {
+        let row: Option<PortalLeadRow> = on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
                 .bind(lead_id)
                 .fetch_optional(pool)
                 .await?
-                .map(|r| PortalLead {
-                    lead_id: r.get(0),
-                    status: r.get(1),
-                    township_code: r.get(2),
-                    opened_on: r.get(3),
-                    first_seen: r.get(4),
-                    data: r.get(5),
-                })
-        }))
+                .map(|r| PortalLeadRow(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        });
+        row.map(PortalLeadRow::parse).transpose()
     }
 
     /// Dispositions, newest first: of one lead, or awaiting sign-off in a township (`None`
