@@ -615,30 +615,19 @@ fn check(config_file: &Path) -> ExitCode {
                 );
             }
             let tz = cfg.timezone();
-            let mut schedules = vec![("run".to_string(), cfg.settings.daemon.run.clone())];
-            if !cfg.settings.delivery.channel.is_empty() {
-                schedules.push((
-                    "deliver".to_string(),
-                    cfg.settings.delivery.schedule.clone(),
-                ));
-            }
-            for c in cfg.connectors.iter().filter(|c| c.enabled) {
-                if let Some(line) = &c.pull.schedule {
-                    schedules.push((format!("pull:{}", c.id), line.clone()));
-                }
-            }
-            for (job, line) in schedules {
-                if let Ok(s) = crate::domain::schedule::Schedule::parse(&line, tz) {
-                    let next: Vec<String> = s
-                        .upcoming(chrono::Utc::now(), 3)
-                        .iter()
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .collect();
-                    println!(
-                        "  serve: {job:<16} `{line}` next {} ({tz})",
-                        next.join(", ")
-                    );
-                }
+            for job in &cfg.jobs {
+                let next: Vec<String> = job
+                    .schedule
+                    .upcoming(chrono::Utc::now(), 3)
+                    .iter()
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .collect();
+                println!(
+                    "  serve: {:<16} `{}` next {} ({tz})",
+                    job.name(),
+                    job.line,
+                    next.join(", ")
+                );
             }
             match cfg.settings.policy.as_of {
                 Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),

@@ -22,6 +22,8 @@ pub struct Config {
     pub connectors: Vec<ConnectorSpec>,
     pub catalogue: RiskCatalogue,
     pub gazetteer: Gazetteer,
+    /// The daemon's jobs with their schedules, parsed once here.
+    pub jobs: Vec<super::schedules::JobSchedule>,
 }
 
 impl Config {
@@ -150,16 +152,30 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
         None => (None, None),
     };
 
+    // Every line was checked above, where its file and line are known; this only keeps them.
+    let jobs = settings
+        .as_ref()
+        .filter(|_| problems.is_empty())
+        .and_then(|s| {
+            let tz = crate::domain::schedule::parse_tz(&s.county.timezone)
+                .unwrap_or(crate::domain::schedule::DEFAULT_TZ);
+            super::schedules::jobs(s, &connectors, tz)
+                .map_err(|e| problems.push(Problem::new(config_file, e.to_string())))
+                .ok()
+        });
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    match (settings, catalogue, gazetteer) {
-        (Some(settings), Some(catalogue), Some(gazetteer)) if problems.is_empty() => Ok(Config {
-            root,
-            config_file: config_file.to_path_buf(),
-            settings,
-            connectors,
-            catalogue,
-            gazetteer,
-        }),
+    match (settings, catalogue, gazetteer, jobs) {
+        (Some(settings), Some(catalogue), Some(gazetteer), Some(jobs)) if problems.is_empty() => {
+            Ok(Config {
+                root,
+                config_file: config_file.to_path_buf(),
+                settings,
+                connectors,
+                catalogue,
+                gazetteer,
+                jobs,
+            })
+        }
         _ => Err(problems),
     }
 }

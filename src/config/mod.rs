@@ -5,6 +5,7 @@ pub mod check_delivery;
 pub mod lifecycle;
 pub mod link_spec;
 pub mod load;
+pub mod schedules;
 pub mod settings;
 pub mod spanned;
 

@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use super::{Job, Metrics, Readiness, Schedule, Scheduler, SchedulerEvent, SchedulerHandle};
+use super::{Job, Metrics, Readiness, Scheduler, SchedulerEvent, SchedulerHandle};
+use crate::config::schedules::JobKind;
 use crate::config::{self, Config};
 use crate::deliver::outbox::deliver_due;
 use crate::ingest::process_env;
@@ -26,12 +27,6 @@ use crate::store::Store;
 pub enum ServeError {
     #[error("the configuration has problems:\n{0}")]
     Config(String),
-    #[error("`{line}` in {what}: {source}")]
-    Schedule {
-        what: String,
-        line: String,
-        source: Box<super::ScheduleError>,
-    },
     #[error("[daemon] listen = `{0}` is not an address like 127.0.0.1:9477")]
     Listen(String),
     #[error(transparent)]
@@ -56,129 +51,115 @@ fn load(config_file: &Path) -> Result<Config, ServeError> {
     })
 }
 
-/// The jobs a configuration asks for, each with when it last started.
+/// The jobs a configuration asks for (`Config::jobs`), each with when it last started.
 async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec<Job>, ServeError> {
-    let tz = cfg.timezone();
-    let parse = |line: &str, what: String| {
-        Schedule::parse(line, tz).map_err(|source| ServeError::Schedule {
-            what,
-            line: line.to_string(),
-            source: Box::new(source),
-        })
-    };
     let last = |s: Option<String>| {
         s.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc))
     };
     let mut out = Vec::new();
-    let schedule = parse(&cfg.settings.daemon.run, "[daemon] run".into())?;
-    let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
-    let run = Job::new("run", schedule, move || {
-        let (c, st, m) = (c.clone(), st.clone(), m.clone());
-        async move {
-            let summary = pipeline::run_with(&c, &st, Sources::Scheduled)
-                .await
-                .map_err(|e| e.to_string())?;
-            for o in &summary.sources {
-                // A source with its own pull job was counted when it was pulled.
-                let pulled_alone = c
-                    .connectors
-                    .iter()
-                    .any(|s| s.id == o.source && s.pull.schedule.is_some());
-                if pulled_alone {
-                    m.set_source_stale(&o.source, o.status != SourceStatus::Fresh);
-                } else {
-                    observe_source(&m, &st, o).await;
-                }
+    for js in &cfg.jobs {
+        let name = js.name();
+        let schedule = js.schedule.clone();
+        let job = match &js.kind {
+            JobKind::Run => {
+                let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
+                Job::new(name.clone(), schedule, move || {
+                    let (c, st, m) = (c.clone(), st.clone(), m.clone());
+                    async move {
+                        let summary = pipeline::run_with(&c, &st, Sources::Scheduled)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        for o in &summary.sources {
+                            // A source with its own pull job was counted when it was pulled.
+                            let pulled_alone = c
+                                .connectors
+                                .iter()
+                                .any(|s| s.id == o.source && s.pull.schedule.is_some());
+                            if pulled_alone {
+                                m.set_source_stale(&o.source, o.status != SourceStatus::Fresh);
+                            } else {
+                                observe_source(&m, &st, o).await;
+                            }
+                        }
+                        m.set_push_blocked(summary.push_blocked.is_some());
+                        if c.settings.delivery.after_run {
+                            let d = deliver_due(&c.settings.delivery, &c.root, &st, &process_env)
+                                .await
+                                .map_err(|e| e.to_string())?;
+                            tracing::info!(
+                                delivered = d.delivered,
+                                retried = d.retried,
+                                dead = d.dead,
+                                "deliveries after the run"
+                            );
+                        }
+                        tracing::info!(
+                            run = summary.run_id,
+                            leads = summary.leads,
+                            withheld = summary.withheld,
+                            push_blocked = summary.push_blocked.as_deref().unwrap_or(""),
+                            "run finished"
+                        );
+                        Ok(())
+                    }
+                })
             }
-            m.set_push_blocked(summary.push_blocked.is_some());
-            if c.settings.delivery.after_run {
-                let d = deliver_due(&c.settings.delivery, &c.root, &st, &process_env)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tracing::info!(
-                    delivered = d.delivered,
-                    retried = d.retried,
-                    dead = d.dead,
-                    "deliveries after the run"
-                );
+            JobKind::Deliver => {
+                let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
+                Job::new(name.clone(), schedule, move || {
+                    let (c, st, m) = (c.clone(), st.clone(), m.clone());
+                    async move {
+                        let d = deliver_due(&c.settings.delivery, &c.root, &st, &process_env)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        if let Ok(counts) = st.delivery_counts().await {
+                            m.set_deliveries(&counts);
+                        }
+                        if d.delivered + d.retried + d.dead > 0 {
+                            tracing::info!(
+                                delivered = d.delivered,
+                                retried = d.retried,
+                                dead = d.dead,
+                                alerts = d.alerts,
+                                "deliveries"
+                            );
+                        }
+                        match d.dead {
+                            0 => Ok(()),
+                            n => Err(format!("{n} deliveries given up; the operator was alerted")),
+                        }
+                    }
+                })
             }
-            tracing::info!(
-                run = summary.run_id,
-                leads = summary.leads,
-                withheld = summary.withheld,
-                push_blocked = summary.push_blocked.as_deref().unwrap_or(""),
-                "run finished"
-            );
-            Ok(())
-        }
-    })
-    .with_last_run(last(store.job_last_started("run").await?));
-    metrics.init_job("run");
-    out.push(run);
-    if !cfg.settings.delivery.channel.is_empty() {
-        let schedule = parse(
-            &cfg.settings.delivery.schedule,
-            "[delivery] schedule".into(),
-        )?;
-        let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
-        let job = Job::new("deliver", schedule, move || {
-            let (c, st, m) = (c.clone(), st.clone(), m.clone());
-            async move {
-                let d = deliver_due(&c.settings.delivery, &c.root, &st, &process_env)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if let Ok(counts) = st.delivery_counts().await {
-                    m.set_deliveries(&counts);
-                }
-                if d.delivered + d.retried + d.dead > 0 {
-                    tracing::info!(
-                        delivered = d.delivered,
-                        retried = d.retried,
-                        dead = d.dead,
-                        alerts = d.alerts,
-                        "deliveries"
-                    );
-                }
-                match d.dead {
-                    0 => Ok(()),
-                    n => Err(format!("{n} deliveries given up; the operator was alerted")),
-                }
+            JobKind::Pull(id) => {
+                let Some(spec) = cfg.connectors.iter().find(|c| &c.id == id) else {
+                    continue;
+                };
+                metrics.init_source(&spec.id);
+                let (c, st, m, sp) = (cfg.clone(), store.clone(), metrics.clone(), spec.clone());
+                Job::new(name.clone(), schedule, move || {
+                    let (c, st, m, sp) = (c.clone(), st.clone(), m.clone(), sp.clone());
+                    async move {
+                        let outcome = pipeline::pull(&c, &st, &sp)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        observe_source(&m, &st, &outcome).await;
+                        match outcome.status {
+                            SourceStatus::Fresh => Ok(()),
+                            _ => Err(format!(
+                                "{} {}: {}",
+                                sp.id,
+                                outcome.status,
+                                outcome.note.unwrap_or_default()
+                            )),
+                        }
+                    }
+                })
             }
-        })
-        .with_last_run(last(store.job_last_started("deliver").await?));
-        metrics.init_job("deliver");
-        out.push(job);
-    }
-    for spec in cfg.connectors.iter().filter(|c| c.enabled) {
-        let Some(line) = &spec.pull.schedule else {
-            continue;
         };
-        let name = format!("pull:{}", spec.id);
-        let schedule = parse(line, format!("connectors/{}.toml [pull] schedule", spec.id))?;
-        let (c, st, m, sp) = (cfg.clone(), store.clone(), metrics.clone(), spec.clone());
-        let job = Job::new(name.clone(), schedule, move || {
-            let (c, st, m, sp) = (c.clone(), st.clone(), m.clone(), sp.clone());
-            async move {
-                let outcome = pipeline::pull(&c, &st, &sp)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                observe_source(&m, &st, &outcome).await;
-                match outcome.status {
-                    SourceStatus::Fresh => Ok(()),
-                    _ => Err(format!(
-                        "{} {}: {}",
-                        sp.id,
-                        outcome.status,
-                        outcome.note.unwrap_or_default()
-                    )),
-                }
-            }
-        })
-        .with_last_run(last(store.job_last_started(&name).await?));
+        out.push(job.with_last_run(last(store.job_last_started(&name).await?)));
         metrics.init_job(&name);
-        metrics.init_source(&spec.id);
-        out.push(job);
     }
     Ok(out)
 }
