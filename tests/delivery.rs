@@ -156,7 +156,7 @@ fn env(name: &str) -> Option<String> {
 async fn deliver_all(cfg: &yingbao::config::Config, store: &Store, limit: Duration) {
     let start = Instant::now();
     loop {
-        deliver_due(&cfg.settings.delivery, &cfg.root, store, &env)
+        deliver_due(&cfg.channels, store, &env)
             .await
             .expect("deliver");
         if store.next_delivery_due().await.expect("next").is_none() {
@@ -249,7 +249,7 @@ async fn a_refusing_channel_gives_up_and_alerts_the_operator() {
     let cfg = p.config();
     let store = p.sqlite().await;
     let s = pipeline::run(&cfg, &store).await.expect("run");
-    let stats = deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env)
+    let stats = deliver_due(&cfg.channels, &store, &env)
         .await
         .expect("deliver");
     let lists = s.by_township.len();
@@ -291,7 +291,7 @@ async fn a_refusing_channel_gives_up_and_alerts_the_operator() {
         .idempotency_key;
     assert_eq!(store.revive(Some(key.as_str())).await.expect("revive"), 1);
     assert_eq!(store.revive(Some("no-such-key")).await.expect("revive"), 0);
-    let again = deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env)
+    let again = deliver_due(&cfg.channels, &store, &env)
         .await
         .expect("deliver");
     // Still refused: given up again, and the operator told again.
@@ -458,7 +458,7 @@ async fn a_wecom_group_gets_one_summary_and_one_file_despite_a_failed_upload() {
     let env = |name: &str| (name == "YB_TEST_WECOM_KEY").then(|| "robot-key".to_string());
     let start = Instant::now();
     loop {
-        deliver_due(&cfg.settings.delivery, &cfg.root, &store, &env)
+        deliver_due(&cfg.channels, &store, &env)
             .await
             .expect("deliver");
         if store.next_delivery_due().await.expect("next").is_none() {

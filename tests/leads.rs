@@ -79,7 +79,7 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
     // The sample delivers to two folders; every list queued is delivered once.
     assert_eq!(s1.queued_deliveries, s1.by_township.len());
     let cfg = p.config();
-    let sent = deliver_due(&cfg.settings.delivery, &cfg.root, store, &|_| None)
+    let sent = deliver_due(&cfg.channels, store, &|_| None)
         .await
         .expect("deliver");
     assert_eq!(sent.delivered, s1.queued_deliveries);

@@ -375,8 +375,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let delivered = if cfg.settings.delivery.after_run {
                 Some(
                     crate::deliver::outbox::deliver_due(
-                        &cfg.settings.delivery,
-                        &cfg.root,
+                        &cfg.channels,
                         &store,
                         &crate::ingest::process_env,
                     )

@@ -30,7 +30,7 @@ pub async fn deliver(
     if !status {
         let mut total = DeliveryStats::default();
         loop {
-            let s = deliver_due(&cfg.settings.delivery, &cfg.root, store, &process_env)
+            let s = deliver_due(&cfg.channels, store, &process_env)
                 .await
                 .context("delivery failed")?;
             total.delivered += s.delivered;

@@ -24,6 +24,8 @@ pub struct Config {
     pub gazetteer: Gazetteer,
     /// The daemon's jobs with their schedules, parsed once here.
     pub jobs: Vec<super::schedules::JobSchedule>,
+    /// The delivery channels, parsed once here.
+    pub channels: crate::deliver::outbox::Channels,
 }
 
 impl Config {
@@ -167,6 +169,7 @@ pub fn load(config_file: &Path) -> Result<Config, Vec<Problem>> {
     match (settings, catalogue, gazetteer, jobs) {
         (Some(settings), Some(catalogue), Some(gazetteer), Some(jobs)) if problems.is_empty() => {
             Ok(Config {
+                channels: crate::deliver::outbox::Channels::new(&settings.delivery, &root),
                 root,
                 config_file: config_file.to_path_buf(),
                 settings,

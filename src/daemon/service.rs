@@ -84,7 +84,7 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                         }
                         m.set_push_blocked(summary.push_blocked.is_some());
                         if c.settings.delivery.after_run {
-                            let d = deliver_due(&c.settings.delivery, &c.root, &st, &process_env)
+                            let d = deliver_due(&c.channels, &st, &process_env)
                                 .await
                                 .map_err(|e| e.to_string())?;
                             tracing::info!(
@@ -110,7 +110,7 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                 Job::new(name.clone(), schedule, move || {
                     let (c, st, m) = (c.clone(), st.clone(), m.clone());
                     async move {
-                        let d = deliver_due(&c.settings.delivery, &c.root, &st, &process_env)
+                        let d = deliver_due(&c.channels, &st, &process_env)
                             .await
                             .map_err(|e| e.to_string())?;
                         if let Ok(counts) = st.delivery_counts().await {

@@ -92,6 +92,34 @@ pub fn channel_spec(c: &ChannelConfig, root: &std::path::Path) -> Result<Channel
     spec.map_err(|e| e.to_string())
 }
 
+/// The configured channels, each parsed once (when the configuration loads) into what it
+/// sends with, and the operator's channel.
+#[derive(Debug, Clone, Default)]
+pub struct Channels {
+    /// The id of the channel that alerts the operator (empty: none).
+    pub operator: String,
+    list: Vec<(ChannelConfig, Result<ChannelSpec, String>)>,
+}
+
+impl Channels {
+    /// The channels of `[delivery]`; a relative folder path starts at the project root.
+    pub fn new(settings: &Delivery, root: &std::path::Path) -> Channels {
+        Channels {
+            operator: settings.operator.clone(),
+            list: settings
+                .channel
+                .iter()
+                .map(|c| (c.clone(), channel_spec(c, root)))
+                .collect(),
+        }
+    }
+
+    /// A channel by id, with its spec or why it has none.
+    fn get(&self, id: &str) -> Option<&(ChannelConfig, Result<ChannelSpec, String>)> {
+        self.list.iter().find(|(c, _)| c.id == id)
+    }
+}
+
 /// The wait before retry number `attempt` (1 = the first retry): `backoff_secs` doubled each
 /// time, at most `max_backoff_secs`, with ±20 % jitter so that channels do not retry in step.
 pub fn backoff(c: &ChannelConfig, attempt: u32) -> Duration {
@@ -105,8 +133,7 @@ pub fn backoff(c: &ChannelConfig, attempt: u32) -> Duration {
 
 /// Sends every delivery due now, once each. `env` looks up secrets by variable name.
 pub async fn deliver_due(
-    settings: &Delivery,
-    root: &std::path::Path,
+    channels: &Channels,
     store: &Store,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<DeliveryStats, DeliveryError> {
@@ -118,34 +145,32 @@ pub async fn deliver_due(
             break;
         }
         for row in due {
-            deliver_one(settings, root, store, &row, env, &mut stats).await?;
+            deliver_one(channels, store, &row, env, &mut stats).await?;
         }
     }
     Ok(stats)
 }
 
 async fn deliver_one(
-    settings: &Delivery,
-    root: &std::path::Path,
+    channels: &Channels,
     store: &Store,
     row: &OutboxRow,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
     stats: &mut DeliveryStats,
 ) -> Result<(), DeliveryError> {
     let attempt = row.attempts + 1;
-    let channel = settings.channel.iter().find(|c| c.id == row.channel);
+    let found = channels.get(&row.channel);
+    let channel = found.map(|(c, _)| c);
     let attempt_id = store.start_attempt(row.id, attempt).await?;
     let mut progress = row.progress.clone();
-    let result = match channel {
+    let result = match found {
         None => Err((
             ErrorKind::Permanent,
             format!("channel `{}` is no longer configured", row.channel),
             None,
         )),
-        Some(c) => match channel_spec(c, root) {
-            Err(e) => Err((ErrorKind::Permanent, e, None)),
-            Ok(spec) => send_row(&spec, row, env, &mut progress).await,
-        },
+        Some((_, Err(e))) => Err((ErrorKind::Permanent, e.clone(), None)),
+        Some((_, Ok(spec))) => send_row(spec, row, env, &mut progress).await,
     };
     let outcome = match result {
         Ok(detail) => {
@@ -169,7 +194,8 @@ async fn deliver_one(
                 tracing::error!(key = %row.idempotency_key, channel = %row.channel, attempt, %error, "delivery failed for good");
                 stats.dead += 1;
                 if row.kind == "list"
-                    && alert_operator(settings, store, row, attempt_id, attempt, &error).await?
+                    && alert_operator(&channels.operator, store, row, attempt_id, attempt, &error)
+                        .await?
                 {
                     stats.alerts += 1;
                 }
@@ -236,15 +262,14 @@ struct AlertPayload {
 /// Queues an alert on the operator's channel about a list that could not be delivered.
 /// Returns false when no operator channel is configured (or it is the failing one).
 async fn alert_operator(
-    settings: &Delivery,
+    operator: &str,
     store: &Store,
     row: &OutboxRow,
     attempt_id: i64,
     attempts: i64,
     error: &str,
 ) -> Result<bool, DeliveryError> {
-    let operator = &settings.operator;
-    if operator.is_empty() || *operator == row.channel {
+    if operator.is_empty() || operator == row.channel {
         tracing::error!(key = %row.idempotency_key, "no operator channel to alert (set delivery.operator)");
         return Ok(false);
     }
@@ -265,7 +290,7 @@ async fn alert_operator(
             &NewOutbox {
                 cycle: row.cycle.clone(),
                 township_code: row.township_code.clone(),
-                channel: operator.clone(),
+                channel: operator.to_string(),
                 // One alert per giving-up (a delivery queued again can fail again).
                 idempotency_key: format!("alert-{}-{attempt_id}", row.idempotency_key),
                 kind: "alert",
@@ -274,4 +299,46 @@ async fn alert_operator(
         )
         .await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(id: &str, kind: &str, options: &str) -> ChannelConfig {
+        ChannelConfig {
+            id: id.into(),
+            kind: kind.into(),
+            townships: vec!["*".into()],
+            max_attempts: 3,
+            backoff_secs: 1,
+            max_backoff_secs: 4,
+            options: toml::from_str(options).expect("options"),
+        }
+    }
+
+    #[test]
+    fn channels_are_parsed_once_with_folders_under_the_root() {
+        let settings = Delivery {
+            operator: "ops".into(),
+            channel: vec![
+                channel("share", "folder", "path = \"out/share\""),
+                channel("fax", "fax", ""),
+            ],
+            ..Delivery::default()
+        };
+        let channels = Channels::new(&settings, std::path::Path::new("/srv/yingbao"));
+        assert_eq!(channels.operator, "ops");
+        match channels.get("share") {
+            Some((_, Ok(ChannelSpec::Folder(f)))) => {
+                assert_eq!(f.path, std::path::Path::new("/srv/yingbao/out/share"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // A kind yingbao does not know stays an error, sent as a permanent failure.
+        assert!(
+            matches!(channels.get("fax"), Some((_, Err(e))) if e.contains("unknown channel kind"))
+        );
+        assert!(channels.get("mail").is_none());
+    }
 }
