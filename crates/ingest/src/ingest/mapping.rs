@@ -306,9 +306,10 @@ fn industry_code(cell: &Cell) -> Result<Option<IndustryCode>, ValueError> {
     let Some(code) = values::parse_code(cell)? else {
         return Ok(None);
     };
-    if let Some(c) = IndustryCode::parse(&code) {
-        return Ok(Some(c));
-    }
+    let why = match IndustryCode::parse_checked(&code) {
+        Ok(c) => return Ok(Some(c)),
+        Err(why) => why,
+    };
     let text = cell.key_text();
     let first = fold_width(&text);
     first
@@ -316,7 +317,7 @@ fn industry_code(cell: &Cell) -> Result<Option<IndustryCode>, ValueError> {
         .next()
         .and_then(IndustryCode::parse)
         .map(Some)
-        .ok_or(ValueError::NotAnIndustryCode)
+        .ok_or(ValueError::NotAnIndustryCode(why))
 }
 
 /// Cells at `cols` as trimmed text joined with `|`; `None` when every one is blank.

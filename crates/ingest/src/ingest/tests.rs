@@ -698,3 +698,36 @@ fn an_optional_column_may_be_absent_and_is_read_when_present() {
     let b = read_file(&s, &with).expect("present is read");
     assert_eq!(b.observations[0].deregistered_on, date(2023, 4, 30));
 }
+
+/// The one industry-code type decides for ingest too: a letter that contradicts its digits
+/// drops the field with the reason, a 门类 alone is kept.
+#[test]
+fn an_industry_code_contradicting_its_letter_is_quarantined_with_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "统一社会信用代码,企业名称,住所,成立日期,从业人数,行业代码\n\
+91350100M000100Y43,南安市华兴陶瓷有限公司,南安市官桥镇,2018-03-05,120,B3071\n\
+91110108551385082Q,福建鑫泰石材有限公司,南安市水头镇,2019-07-01,35,c\n";
+    let path = write(dir.path(), "m.csv", text.as_bytes());
+    let batch = read_file(&market(&path), &path).expect("read");
+    assert_eq!(batch.observations.len(), 2, "the rows still load");
+    assert_eq!(batch.observations[0].industry_code, None);
+    assert_eq!(
+        batch.observations[1]
+            .industry_code
+            .as_ref()
+            .map(|c| c.section()),
+        Some('C')
+    );
+    let dropped: Vec<&Reject> = batch
+        .rejects
+        .iter()
+        .filter(|r| r.column.as_deref() == Some("行业代码"))
+        .collect();
+    assert_eq!(dropped.len(), 1, "{:?}", batch.rejects);
+    assert_eq!(dropped[0].row, 2);
+    assert!(
+        dropped[0].reason.contains("门类 B does not match 大类 30"),
+        "{}",
+        dropped[0].reason
+    );
+}

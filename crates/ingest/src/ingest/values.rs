@@ -23,8 +23,8 @@ pub enum ValueError {
     TooLarge,
     #[error("not a number")]
     NotANumber,
-    #[error("not a GB/T 4754 industry code")]
-    NotAnIndustryCode,
+    #[error("not a GB/T 4754 industry code: {0}")]
+    NotAnIndustryCode(crate::domain::industry::CodeError),
     #[error("region code must be 9 or 12 digits")]
     BadRegionCode,
 }

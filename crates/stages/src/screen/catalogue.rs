@@ -107,7 +107,7 @@ impl RiskCatalogue {
 
     /// The class of the longest listed prefix of `code`, if any.
     pub fn class_of(&self, code: &IndustryCode) -> Option<RiskClass> {
-        let s = code.as_str();
+        let s = code.digits();
         (2..=s.len())
             .rev()
             .find_map(|n| self.classes.get(&s[..n]).copied())
@@ -115,7 +115,7 @@ impl RiskCatalogue {
 
     /// The catalogue's name for the longest listed prefix of `code`.
     pub fn name_of(&self, code: &IndustryCode) -> Option<&str> {
-        let s = code.as_str();
+        let s = code.digits();
         (2..=s.len())
             .rev()
             .find_map(|n| self.names.get(&s[..n]).map(String::as_str))

@@ -150,8 +150,11 @@ fn same_industry(a: &IndustryCode, b: &IndustryCode, level: &str) -> bool {
         "class" => 4,
         _ => 2,
     };
-    let (da, db) = (a.as_str(), b.as_str());
+    let (da, db) = (a.digits(), b.digits());
     // A code given only to a coarser level agrees with every finer code under it.
+    if da.is_empty() || db.is_empty() {
+        return a.section() == b.section();
+    }
     let n = digits.min(da.len()).min(db.len());
     n > 0 && da[..n] == db[..n]
 }

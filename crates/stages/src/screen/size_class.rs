@@ -3,9 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::industry::section_of_division;
-use thiserror::Error;
-
 /// 企业规模: ordered from the largest to the smallest enterprise (`Large < Micro`), so the
 /// method's "smallest class wins" rule is [`Ord::max`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -269,92 +266,11 @@ pub const SIZE_TABLE_2017: [SectorRow; 16] = [
     },
 ];
 
-/// Why an industry code could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum CodeError {
-    #[error("empty industry code")]
-    Empty,
-    #[error("malformed industry code {0:?}: expected a 门类 letter A–T and/or 2–4 digits")]
-    Malformed(String),
-    #[error("unknown 门类 letter {0:?} (GB/T 4754-2017 uses A–T)")]
-    UnknownSection(char),
-    #[error("unknown 大类 {0:02} (GB/T 4754-2017 uses 01–97)")]
-    UnknownDivision(u8),
-    #[error("门类 {given} does not match 大类 {division:02}, which belongs to 门类 {expected}")]
-    SectionMismatch {
-        given: char,
-        division: u8,
-        expected: char,
-    },
-}
-
-/// A parsed GB/T 4754-2017 code: 门类 letter plus, when given, 大类 (2 digits), 中类 (3 digits)
-/// and 小类 (4 digits). E.g. `C3011` → section `C`, division 30, group 301, class 3011.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct IndustryCode {
-    pub section: char,
-    pub division: Option<u8>,
-    pub group: Option<u16>,
-    pub class: Option<u16>,
-}
-
-/// Parse `C3011`, `3011`, `C30`, `c30`, `301`, `B` (whitespace ignored, case-insensitive).
-/// A 门类 letter given together with digits must match the digits' 门类.
-pub fn parse_industry_code(code: &str) -> Result<IndustryCode, CodeError> {
-    let cleaned: String = code
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let mut chars = cleaned.chars();
-    let first = chars.next().ok_or(CodeError::Empty)?;
-    let (letter, digits) = if first.is_ascii_alphabetic() {
-        (Some(first), chars.as_str())
-    } else {
-        (None, cleaned.as_str())
-    };
-    if let Some(l) = letter {
-        if !('A'..='T').contains(&l) {
-            return Err(CodeError::UnknownSection(l));
-        }
-        if digits.is_empty() {
-            return Ok(IndustryCode {
-                section: l,
-                division: None,
-                group: None,
-                class: None,
-            });
-        }
-    }
-    if !(2..=4).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CodeError::Malformed(code.to_string()));
-    }
-    let prefix = |n: usize| -> Option<u16> { digits.get(..n).and_then(|s| s.parse().ok()) };
-    let division = digits
-        .get(..2)
-        .and_then(|s| s.parse::<u8>().ok())
-        .ok_or_else(|| CodeError::Malformed(code.to_string()))?;
-    let expected = section_of_division(division).ok_or(CodeError::UnknownDivision(division))?;
-    if let Some(given) = letter {
-        if given != expected {
-            return Err(CodeError::SectionMismatch {
-                given,
-                division,
-                expected,
-            });
-        }
-    }
-    Ok(IndustryCode {
-        section: expected,
-        division: Some(division),
-        group: prefix(3),
-        class: prefix(4),
-    })
-}
+pub use crate::domain::industry::{CodeError, IndustryCode};
 
 fn sector_of_parsed(code: &IndustryCode) -> Option<Sector> {
-    let Some(division) = code.division else {
-        return match code.section {
+    let Some(division) = code.division() else {
+        return match code.section() {
             'A' => Some(Sector::Agriculture),
             'B' | 'C' | 'D' => Some(Sector::Industry),
             'E' => Some(Sector::Construction),
@@ -373,7 +289,7 @@ fn sector_of_parsed(code: &IndustryCode) -> Option<Sector> {
         51 => Sector::Wholesale,
         52 => Sector::Retail,
         54..=58 => Sector::Transport,
-        59 => match code.group {
+        59 => match code.group() {
             None => return None,
             Some(591) => Sector::Transport,
             Some(_) => Sector::Warehousing,
@@ -383,7 +299,7 @@ fn sector_of_parsed(code: &IndustryCode) -> Option<Sector> {
         62 => Sector::Catering,
         63 | 64 => Sector::InformationTransmission,
         65 => Sector::SoftwareIt,
-        70 => match code.group {
+        70 => match code.group() {
             None => return None,
             Some(701) => Sector::RealEstateDevelopment,
             Some(702) => Sector::PropertyManagement,
@@ -405,7 +321,7 @@ fn sector_of_parsed(code: &IndustryCode) -> Option<Sector> {
 /// pick one row: 门类 F, G, H, I, K, 大类 59 without 中类 (591 装卸搬运 is 交通运输业, the rest
 /// 仓储业) and 大类 70 without 中类.
 pub fn sector_of(industry_code: &str) -> Option<Sector> {
-    parse_industry_code(industry_code)
+    IndustryCode::parse_checked(industry_code)
         .ok()
         .as_ref()
         .and_then(sector_of_parsed)
@@ -416,11 +332,11 @@ pub fn sector_of(industry_code: &str) -> Option<Sector> {
 /// (自有房地产经营活动). [`classify`] still classifies such codes as 其他未列明行业; callers that
 /// care can check this. Unparseable or coarse codes (e.g. `Q`) give `false`.
 pub fn outside_method_scope(industry_code: &str) -> bool {
-    match parse_industry_code(industry_code) {
+    match IndustryCode::parse_checked(industry_code) {
         Ok(code) => {
-            matches!(code.section, 'J' | 'P' | 'S' | 'T')
-                || matches!(code.division, Some(53 | 84))
-                || code.group == Some(704)
+            matches!(code.section(), 'J' | 'P' | 'S' | 'T')
+                || matches!(code.division(), Some(53 | 84))
+                || code.group() == Some(704)
         }
         Err(_) => false,
     }
@@ -519,9 +435,9 @@ pub enum IndustryScope {
 impl IndustryScope {
     fn contains(self, code: &IndustryCode) -> bool {
         match self {
-            IndustryScope::Section(s) => code.section == s,
-            IndustryScope::Division(d) => code.division == Some(d),
-            IndustryScope::Group(g) => code.group == Some(g),
+            IndustryScope::Section(s) => code.section() == s,
+            IndustryScope::Division(d) => code.division() == Some(d),
+            IndustryScope::Group(g) => code.group() == Some(g),
         }
     }
 }
@@ -557,7 +473,7 @@ pub const SME_PRIORITY_INDUSTRIES: [PriorityIndustry; 8] = [
 
 /// The priority-industry row a code falls in, if any.
 pub fn priority_industry(industry_code: &str) -> Option<&'static PriorityIndustry> {
-    let code = parse_industry_code(industry_code).ok()?;
+    let code = IndustryCode::parse_checked(industry_code).ok()?;
     SME_PRIORITY_INDUSTRIES
         .iter()
         .find(|row| row.scope.contains(&code))
@@ -786,33 +702,31 @@ mod tests {
         ] {
             assert_eq!(sector_of(code), Some(Sector::Industry), "{code}");
         }
+        let c = IndustryCode::parse_checked("c3011").expect("code");
         assert_eq!(
-            parse_industry_code("c3011"),
-            Ok(IndustryCode {
-                section: 'C',
-                division: Some(30),
-                group: Some(301),
-                class: Some(3011)
-            })
+            (c.section(), c.division(), c.group(), c.class()),
+            ('C', Some(30), Some(301), Some(3011))
         );
-        assert_eq!(parse_industry_code(""), Err(CodeError::Empty));
+        assert_eq!(IndustryCode::parse_checked(""), Err(CodeError::Empty));
         assert_eq!(
-            parse_industry_code("Z"),
+            IndustryCode::parse_checked("Z"),
             Err(CodeError::UnknownSection('Z'))
         );
         assert_eq!(
-            parse_industry_code("99"),
+            IndustryCode::parse_checked("99"),
             Err(CodeError::UnknownDivision(99))
         );
         assert!(matches!(
-            parse_industry_code("B3011"),
+            IndustryCode::parse_checked("B3011"),
             Err(CodeError::SectionMismatch {
                 given: 'B',
                 division: 30,
                 expected: 'C'
             })
         ));
-        for bad in ["", "   ", "3", "30111", "C3x", "CC30", "-30", "３０"] {
+        // Full-width digits are folded as in every feed value (one rule set with ingest).
+        assert_eq!(sector_of("３０"), Some(Sector::Industry));
+        for bad in ["", "   ", "3", "30111", "C3x", "CC30", "-30"] {
             assert_eq!(sector_of(bad), None, "{bad:?}");
         }
     }
