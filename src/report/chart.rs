@@ -282,10 +282,13 @@ fn pct_short(rate: f64) -> String {
     }
 }
 
-/// Rough advance width: CJK and full-width characters 1 em, everything else 0.6 em.
+/// Rough advance width: wide (CJK, full-width) characters 1 em, everything else 0.6 em.
 fn text_width(s: &str, size: f64) -> f64 {
     s.chars()
-        .map(|c| if u32::from(c) >= 0x2E80 { 1.0 } else { 0.6 })
+        .map(|c| match unicode_width::UnicodeWidthChar::width(c) {
+            Some(2..) => 1.0,
+            _ => 0.6,
+        })
         .sum::<f64>()
         * size
 }

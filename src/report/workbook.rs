@@ -305,9 +305,12 @@ fn chart_sheet(
     Ok(())
 }
 
-/// Column width in Excel units: CJK / full-width characters count 2, others 1.1.
+/// Column width in Excel units: wide (CJK, full-width) characters count 2, others 1.1.
 fn display_width(s: &str) -> f64 {
     s.chars()
-        .map(|c| if u32::from(c) >= 0x2E80 { 2.0 } else { 1.1 })
+        .map(|c| match unicode_width::UnicodeWidthChar::width(c) {
+            Some(2..) => 2.0,
+            _ => 1.1,
+        })
         .sum()
 }

@@ -1,8 +1,8 @@
 //! Writes the report files (SVG, PNG when a CJK font exists, XLSX) into a directory.
 //! Every file is written atomically: a temp file in the same directory, then a rename.
 
-use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use super::{
     chart::chart_svg_with, png, workbook, ChartOptions, FontSource, Report, ReportError,
@@ -111,33 +111,12 @@ fn check_stem(stem: &str) -> Result<(), ReportError> {
     }
 }
 
-/// Write `bytes` to a temp file next to `path`, flush it to disk, then rename over `path`.
+/// Write `bytes` over `path` atomically (`deliver::atomic`), naming the file in an error.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let io_err = |source: io::Error| ReportError::Io {
+    crate::deliver::atomic::write(path, bytes).map_err(|source| ReportError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".report-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io_err)?;
-    tmp.write_all(bytes).map_err(io_err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        // tempfile creates 0600; reports are meant to be read by other accounts.
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io_err)?;
-    }
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -153,16 +132,6 @@ mod tests {
             ));
         }
         assert!(check_stem("覆盖率_2025Q2").is_ok());
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.txt");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Delivery: writes each township's lead list as an Excel workbook and a CSV file, plus an index.
 //! Township staff read these in Excel and fill in the last three columns (核实情况, 核实人, 核实日期).
 
+pub mod atomic;
 pub mod channel;
 pub mod columns;
 pub mod csv_list;
@@ -53,19 +54,7 @@ impl DeliverError {
 /// Writes `bytes` to `path` through a temporary sibling file and a rename, so a reader never
 /// sees a half-written list (and an interrupted run leaves the previous file intact).
 pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), DeliverError> {
-    let mut tmp_name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    tmp_name.push(".part");
-    let tmp = path.with_file_name(tmp_name);
-    std::fs::write(&tmp, bytes).map_err(|e| DeliverError::io(&tmp, e))?;
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        // Best effort: do not leave the temporary file behind.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(DeliverError::io(path, e));
-    }
-    Ok(())
+    atomic::write(path, bytes).map_err(|e| DeliverError::io(path, e))
 }
 
 #[cfg(test)]

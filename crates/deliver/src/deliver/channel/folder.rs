@@ -3,7 +3,6 @@
 
 use std::io::ErrorKind as IoKind;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 
@@ -95,41 +94,18 @@ async fn already_delivered(manifest: &Path, xlsx: &Path, key: &str) -> bool {
     same_key && tokio::fs::try_exists(xlsx).await.unwrap_or(false)
 }
 
-/// Writes `bytes` to a temporary file in the target's directory, syncs it, then renames.
+/// Writes `bytes` over `target` atomically (`deliver::atomic`), off the async threads.
 async fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), SendError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = target.with_file_name(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = async {
-        let mut file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(|e| io_error("create", &tmp, e))?;
-        tokio::io::AsyncWriteExt::write_all(&mut file, bytes)
-            .await
-            .map_err(|e| io_error("write", &tmp, e))?;
-        file.sync_all()
-            .await
-            .map_err(|e| io_error("sync", &tmp, e))?;
-        drop(file);
-        tokio::fs::rename(&tmp, target)
-            .await
-            .map_err(|e| io_error("rename into", target, e))
+    let (path, data) = (target.to_path_buf(), bytes.to_vec());
+    match tokio::task::spawn_blocking(move || crate::deliver::atomic::write(&path, &data)).await {
+        Ok(written) => written.map_err(|e| io_error("write", target, e)),
+        Err(e) => Err(SendError::retryable(format!(
+            "{CHANNEL}: the write of {} stopped: {e}",
+            target.display()
+        ))),
     }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    result
 }
 
-/// Permission and path-shape problems need an operator; anything else may pass.
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> SendError {
     let message = format!("{CHANNEL}: cannot {what} {}: {e}", path.display());
     match e.kind() {
