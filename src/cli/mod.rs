@@ -16,6 +16,7 @@ mod matching;
 mod outputs;
 mod probe;
 mod summary;
+mod text;
 
 use crate::config::{self, Config};
 use crate::gen::{generate, GenOptions};

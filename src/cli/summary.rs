@@ -104,9 +104,9 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
     }
     for (code, name, n) in &s.by_township {
         println!(
-            "  {:<10} {:<14} {n:>6}",
+            "  {:<10} {} {n:>6}",
             if code.is_empty() { "county" } else { code },
-            name
+            super::text::pad(name, 20)
         );
     }
     match &s.push_blocked {
