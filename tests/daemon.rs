@@ -1,7 +1,8 @@
 //! `yingbao serve` as a county server runs it: a real process on the sample project. On first
 //! start each job catches up once (never run before), jobs never overlap, /readyz and /metrics
 //! answer, a changed config is reloaded only when it passes `check` (and reaches the portal),
-//! SIGTERM stops it cleanly, and after a restart nothing is caught up that already ran.
+//! SIGTERM stops it cleanly, and after a restart nothing is caught up that already ran. The
+//! same daemon also runs in-process (`daemon::service::run`) on sockets and commands a test owns.
 
 mod common;
 
@@ -295,4 +296,50 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
         .await
         .expect("count");
     assert_eq!(runs, 2);
+}
+
+/// The daemon in-process (`daemon::service::run`, as `serve` wires it to signals): its health
+/// socket answers, the never-run job catches up and is counted, a reload command keeps a
+/// checked configuration, and a stop command returns once the job is done and closes the socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_runs_in_process_and_stops_on_command() {
+    use yingbao::daemon::service::{self, Command, Listeners};
+
+    let project = Project::new();
+    let cfg = project.config();
+    let store = yingbao::store::Store::open(&cfg.database_url())
+        .await
+        .expect("store");
+    let health = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = health.local_addr().expect("address");
+    let listeners = Listeners {
+        health,
+        portal: None,
+    };
+    let (commands, rx) = tokio::sync::mpsc::channel(4);
+    let file = project.config_file();
+    let db = store.clone();
+    let daemon = tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx).await });
+
+    let metrics_url = format!("http://{addr}/metrics");
+    wait_for("the catch-up run to finish", 120, async || {
+        get(&metrics_url).await.is_some_and(|(status, body)| {
+            status == 200 && body.contains("yingbao_runs_total{job=\"run\",outcome=\"ok\"} 1")
+        })
+    })
+    .await;
+    assert!(store.last_run().await.expect("runs").is_some());
+    commands.send(Command::Reload).await.expect("reload sent");
+    let healthz = format!("http://{addr}/healthz");
+    assert_eq!(get(&healthz).await.map(|(s, _)| s), Some(200));
+
+    commands.send(Command::Stop).await.expect("stop sent");
+    let stopped = tokio::time::timeout(Duration::from_secs(60), daemon)
+        .await
+        .expect("stops within a minute")
+        .expect("the task joins");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    assert!(get(&healthz).await.is_none(), "the socket is closed");
 }

@@ -188,12 +188,80 @@ fn config_stamp(cfg: &Config) -> Option<SystemTime> {
         .max()
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
+/// What the daemon is told from outside while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Read the configuration again (SIGHUP); kept only when it passes `check`.
+    Reload,
+    /// Finish the current job and stop (SIGTERM, SIGINT).
+    Stop,
+}
+
+/// The sockets the daemon serves on: health and metrics, and the portal when configured.
+pub struct Listeners {
+    pub health: tokio::net::TcpListener,
+    pub portal: Option<tokio::net::TcpListener>,
+}
+
+impl Listeners {
+    /// Binds `[daemon] listen` and, when set, `[portal] listen`.
+    pub async fn bind(cfg: &Config) -> Result<Listeners, ServeError> {
+        let bind = |line: &str| {
+            let line = line.to_string();
+            async move {
+                let addr: SocketAddr = line.parse().map_err(|_| ServeError::Listen(line))?;
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| ServeError::Health(super::HealthError::Bind { addr, source: e }))
+            }
+        };
+        let health = bind(&cfg.settings.daemon.listen).await?;
+        let portal = match cfg.settings.portal.listen.trim() {
+            "" => None,
+            line => Some(bind(line).await?),
+        };
+        Ok(Listeners { health, portal })
+    }
+}
+
+/// `yingbao serve`: the daemon on its configured sockets until SIGTERM or SIGINT; SIGHUP
+/// reloads the configuration.
 pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
     use tokio::signal::unix::{signal, SignalKind};
 
-    let cfg = Arc::new(load(config_file)?);
+    let cfg = load(config_file)?;
     let store = Store::open(&cfg.database_url()).await?;
+    let listeners = Listeners::bind(&cfg).await?;
+    let mut term = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(ServeError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(ServeError::Signal)?;
+    let (tx, commands) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        loop {
+            let control = tokio::select! {
+                _ = term.recv() => Command::Stop,
+                _ = int.recv() => Command::Stop,
+                _ = hup.recv() => Command::Reload,
+            };
+            if tx.send(control).await.is_err() || control == Command::Stop {
+                break;
+            }
+        }
+    });
+    run(config_file, cfg, store, listeners, commands).await
+}
+
+/// The daemon itself, in-process: serves health, metrics and the portal on `listeners`, runs
+/// the configured jobs, reloads `config_file` on `Command::Reload` or when its files change,
+/// and returns after `Command::Stop` (or when every sender is gone) once the current job is done.
+pub async fn run(
+    config_file: &Path,
+    cfg: Config,
+    store: Store,
+    listeners: Listeners,
+    mut commands: tokio::sync::mpsc::Receiver<Command>,
+) -> Result<(), ServeError> {
+    let cfg = Arc::new(cfg);
     let metrics = Metrics::new();
     let readiness = Arc::new(Readiness::new());
     readiness.set_config_loaded(true);
@@ -204,39 +272,25 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
             .map(|_| ())
             .map_err(|e| e.to_string()),
     );
-    let addr: SocketAddr = cfg
-        .settings
-        .daemon
-        .listen
-        .parse()
-        .map_err(|_| ServeError::Listen(cfg.settings.daemon.listen.clone()))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| ServeError::Health(super::HealthError::Bind { addr, source: e }))?;
+    let addr = listeners.health.local_addr().ok();
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let health = super::HealthState::new(metrics.clone(), readiness.clone());
-    let http = tokio::spawn(super::serve_on(listener, health, async move {
+    let http = tokio::spawn(super::serve_on(listeners.health, health, async move {
         let _ = stop_http_rx.await;
     }));
-    tracing::info!(%addr, "health and metrics endpoints listening");
+    tracing::info!(?addr, "health and metrics endpoints listening");
     // The township portal, when `[portal] listen` is set. A reload reaches it too (its
     // address and cookie setting take a restart); its data is always the database's.
     let mut portal_state = None;
-    let portal = match cfg.settings.portal.listen.trim() {
-        "" => None,
-        line => {
-            let addr: SocketAddr = line
-                .parse()
-                .map_err(|_| ServeError::Listen(line.to_string()))?;
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| ServeError::Health(super::HealthError::Bind { addr, source: e }))?;
+    let portal = match listeners.portal {
+        None => None,
+        Some(listener) => {
             let state = crate::portal::PortalState::new(
                 cfg.clone(),
                 store.clone(),
                 cfg.settings.portal.secure_cookies,
             );
-            tracing::info!(%addr, "portal listening");
+            tracing::info!(addr = ?listener.local_addr().ok(), "portal listening");
             portal_state = Some(state.clone());
             Some(tokio::spawn(async move {
                 let app = crate::portal::router(state)
@@ -310,21 +364,19 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
         }
     });
 
-    let mut term = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(ServeError::Signal)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(ServeError::Signal)?;
     let watch = cfg.settings.daemon.watch_secs;
     let mut ticker = tokio::time::interval(Duration::from_secs(watch.max(1)));
     let mut stamp = config_stamp(&cfg);
     let mut current = cfg;
     loop {
         let reload = tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = hup.recv() => {
-                tracing::info!("SIGHUP: reloading the configuration");
-                true
-            }
+            command = commands.recv() => match command {
+                Some(Command::Reload) => {
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    true
+                }
+                Some(Command::Stop) | None => break,
+            },
             _ = ticker.tick() => {
                 readiness.set_database(store.last_run().await.map(|_| ()).map_err(|e| e.to_string()));
                 let now = config_stamp(&current);
