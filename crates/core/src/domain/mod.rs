@@ -2,6 +2,7 @@
 //! codes, problems found in operator files, and the reader of operator tables.
 //! Types here parse input into valid values ("parse, don't validate"); only `table` reads files.
 
+pub mod backoff;
 pub mod industry;
 pub mod observation;
 pub mod problem;

@@ -123,12 +123,13 @@ impl Channels {
 /// The wait before retry number `attempt` (1 = the first retry): `backoff_secs` doubled each
 /// time, at most `max_backoff_secs`, with ±20 % jitter so that channels do not retry in step.
 pub fn backoff(c: &ChannelConfig, attempt: u32) -> Duration {
-    let base = c
-        .backoff_secs
-        .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
-        .min(c.max_backoff_secs.max(c.backoff_secs));
+    let ceiling = crate::domain::backoff::ceiling(
+        Duration::from_secs(c.backoff_secs),
+        Duration::from_secs(c.max_backoff_secs),
+        attempt,
+    );
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
-    Duration::from_secs_f64(base as f64 * jitter)
+    ceiling.mul_f64(jitter)
 }
 
 /// Sends every delivery due now, once each. `env` looks up secrets by variable name.

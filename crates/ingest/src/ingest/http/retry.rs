@@ -12,10 +12,13 @@ use super::spec::{Jitter, Retry};
 /// The backoff ceiling before retry number `retry` (1 = the first retry):
 /// `min(max_ms, base_ms * 2^(retry-1))`.
 pub fn backoff_ceiling(spec: &Retry, retry: u32) -> Duration {
-    let factor = 1u64
-        .checked_shl(retry.saturating_sub(1))
-        .unwrap_or(u64::MAX);
-    Duration::from_millis(spec.base_ms.saturating_mul(factor).min(spec.max_ms))
+    crate::domain::backoff::ceiling(
+        Duration::from_millis(spec.base_ms),
+        Duration::from_millis(spec.max_ms),
+        retry,
+    )
+    // A feed's `max_ms` is a hard cap, even below its base.
+    .min(Duration::from_millis(spec.max_ms))
 }
 
 /// A random wait before retry number `retry`: full jitter draws from `[0, ceiling]`, equal
