@@ -306,7 +306,12 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
     use yingbao::daemon::service::{self, Command, Listeners};
 
     let project = Project::new();
+    // Polling could not see the edit below within the test: only a notification can.
+    let file = project.config_file();
+    let text = std::fs::read_to_string(&file).expect("config");
+    std::fs::write(&file, text.replace("watch_secs = 30", "watch_secs = 3600")).expect("config");
     let cfg = project.config();
+    assert_eq!(cfg.settings.daemon.watch_secs, 3600);
     let store = yingbao::store::Store::open(&cfg.database_url())
         .await
         .expect("store");
@@ -331,6 +336,20 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
     })
     .await;
     assert!(store.last_run().await.expect("runs").is_some());
+    // A connector file edited on disk is followed without a signal: its new pull job appears.
+    let testing = project.root().join("connectors/testing.toml");
+    let connector = std::fs::read_to_string(&testing).expect("testing.toml");
+    std::fs::write(
+        &testing,
+        format!("{connector}\n[pull]\nschedule = \"0 4 * * *\"\n"),
+    )
+    .expect("edit the connector");
+    wait_for("the edited connector to be reloaded", 30, async || {
+        get(&metrics_url)
+            .await
+            .is_some_and(|(_, body)| body.contains("job=\"pull:testing\""))
+    })
+    .await;
     commands.send(Command::Reload).await.expect("reload sent");
     let healthz = format!("http://{addr}/healthz");
     assert_eq!(get(&healthz).await.map(|(s, _)| s), Some(200));

@@ -83,8 +83,10 @@ pub struct Daemon {
     /// Address for `/healthz`, `/readyz` and `/metrics`.
     #[serde(default = "default_listen")]
     pub listen: String,
-    /// Seconds between checks of the configuration files for changes (reloaded when they
-    /// pass `check`, like SIGHUP). 0: only on SIGHUP.
+    /// Follow the configuration files (every file under `config/`, `connectors/*.toml`) and
+    /// reload when they change and pass `check`, like SIGHUP; 0: only on SIGHUP. Changes come
+    /// as file-change notifications; where the system has none, modification times are
+    /// compared every this many seconds.
     #[serde(default = "default_watch")]
     pub watch_secs: u64,
 }

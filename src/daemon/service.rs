@@ -188,6 +188,46 @@ fn config_stamp(cfg: &Config) -> Option<SystemTime> {
         .max()
 }
 
+/// Follows every file under `config/` and the connector files (`connectors/*.toml`):
+/// additions, edits and deletions, through the system's file-change notifications (`notify`).
+/// Each change is one message; the watcher stops when it is dropped.
+fn watch_files(
+    root: &Path,
+) -> notify::Result<(
+    notify::RecommendedWatcher,
+    tokio::sync::mpsc::UnboundedReceiver<()>,
+)> {
+    use notify::{RecursiveMode, Watcher as _};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (config, connectors) = (root.join("config"), root.join("connectors"));
+    let (config_dir, connector_dir) = (config.clone(), connectors.clone());
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if event.kind.is_access() {
+            return;
+        }
+        let ours = event.paths.iter().any(|p| {
+            p.starts_with(&config_dir)
+                || (p.parent() == Some(connector_dir.as_path())
+                    && p.extension().is_some_and(|x| x == "toml"))
+        });
+        if ours {
+            let _ = tx.send(());
+        }
+    })?;
+    watcher.watch(&config, RecursiveMode::Recursive)?;
+    watcher.watch(&connectors, RecursiveMode::NonRecursive)?;
+    Ok((watcher, rx))
+}
+
+/// The next file change, or never when files are not watched.
+async fn next_change(changes: &mut Option<tokio::sync::mpsc::UnboundedReceiver<()>>) -> Option<()> {
+    match changes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What the daemon is told from outside while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -366,6 +406,18 @@ pub async fn run(
 
     let watch = cfg.settings.daemon.watch_secs;
     let mut ticker = tokio::time::interval(Duration::from_secs(watch.max(1)));
+    // File-change notifications when the system gives them; else the files' newest mtime is
+    // compared on every tick.
+    let (_watcher, mut changes) = match watch {
+        0 => (None, None),
+        _ => match watch_files(&cfg.root) {
+            Ok((w, rx)) => (Some(w), Some(rx)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no file-change notifications; checking modification times every {watch} s");
+                (None, None)
+            }
+        },
+    };
     let mut stamp = config_stamp(&cfg);
     let mut current = cfg;
     loop {
@@ -377,10 +429,19 @@ pub async fn run(
                 }
                 Some(Command::Stop) | None => break,
             },
+            Some(()) = next_change(&mut changes) => {
+                // Let a burst of writes (an editor's save, a copied folder) settle: one reload.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if let Some(rx) = changes.as_mut() {
+                    while rx.try_recv().is_ok() {}
+                }
+                tracing::info!("configuration files changed: reloading");
+                true
+            }
             _ = ticker.tick() => {
                 readiness.set_database(store.last_run().await.map(|_| ()).map_err(|e| e.to_string()));
                 let now = config_stamp(&current);
-                let changed = watch > 0 && now != stamp;
+                let changed = watch > 0 && changes.is_none() && now != stamp;
                 if changed {
                     tracing::info!("configuration files changed: reloading");
                 }
