@@ -68,6 +68,7 @@ fn every_problem_is_listed_with_file_line_and_key() {
         "evidence_dat = \"体检日期\"\nlegal_rep = \"姓名\"",
     );
     edit(&exam, "pick = \"all\"", "pick = \"every\"");
+    edit(&exam, "体检台账_*.csv", "体检台账_[*.csv");
     let catalogue = project.root().join("config/risk_catalogue.csv");
     edit(&catalogue, "3011,严重", "3011,较重");
 
@@ -83,6 +84,7 @@ fn every_problem_is_listed_with_file_line_and_key() {
         format!("{exam_s}:{}: `columns.evidence_dat`: `evidence_dat` is not a canonical field (did you mean `evidence_date`?", line_of(&exam, "evidence_dat =")),
         format!("{exam_s}:{}: `columns.legal_rep`: `姓名` is listed as personal data", line_of(&exam, "legal_rep =")),
         format!("{exam_s}:{}: `file.pick`: `every` is not an accepted value (accepted: newest, all)", line_of(&exam, "pick =")),
+        format!("{exam_s}:{}: `file.pattern`: `体检台账_[*.csv` is not a file-name pattern: unclosed character class", line_of(&exam, "pattern =")),
         format!("{}:{}: `class`: `较重` is not a risk class (write 严重 or 一般)", catalogue.display(), line_of(&catalogue, "3011,较重")),
     ];
     for e in &expect {

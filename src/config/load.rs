@@ -585,6 +585,19 @@ fn check_connector(file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mu
             );
         }
     }
+    if let Some(p) = &spec.file.pattern {
+        if let Err(e) = crate::ingest::files::glob(p) {
+            out.push(
+                Problem::new(
+                    file,
+                    format!("`{p}` is not a file-name pattern: {}", e.kind()),
+                )
+                .at(doc.line(&key(&["file", "pattern"])))
+                .key("file.pattern")
+                .hint("`*` for any run of characters, `?` for one, e.g. \"体检*.xlsx\""),
+            );
+        }
+    }
     if spec.file.header_row == 0 {
         out.push(
             Problem::new(file, "rows are counted from 1")

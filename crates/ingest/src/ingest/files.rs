@@ -91,28 +91,20 @@ fn has_default_extension(name: &str) -> bool {
     })
 }
 
-/// `*` (any run) and `?` (one character) on a file name; ASCII case-insensitive.
+/// A file-name pattern (`*.csv`, `体检*.xlsx`, `tax_??.csv`, `{税务,tax}*.xlsx`), matched
+/// ASCII case-insensitively by `globset`; the error says what is wrong with the pattern.
+pub fn glob(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    Ok(globset::GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .literal_separator(true)
+        .build()?
+        .compile_matcher())
+}
+
+/// Whether `name` matches `pattern`; a pattern that is not one matches nothing (`yingbao
+/// check` reports it).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    glob(pattern).is_ok_and(|g| g.is_match(name))
 }
 
 /// The first date written in a file name: `20250630`, `202506`, `2025-06-30`, `2025_06`,
@@ -227,6 +219,10 @@ mod tests {
         assert!(!glob_match("tax_??.csv", "tax_6.csv"));
         assert!(!glob_match("体检*.xlsx", "申报.xlsx"));
         assert!(glob_match("*", "x"));
+        assert!(glob_match("{税务,tax}*.xlsx", "TAX_2025.XLSX"));
+        assert!(!glob_match("*.csv", "sub/a.csv"), "a name, not a path");
+        assert!(glob("[a-").is_err());
+        assert!(!glob_match("[a-", "a"));
     }
 
     #[test]
