@@ -1,4 +1,5 @@
-//! Bytes of a text export → UTF-8 text: UTF-8 (BOM stripped) or GBK/GB18030.
+//! Bytes of a text export → UTF-8 text: UTF-8 (BOM stripped), UTF-16 with its BOM (Excel's
+//! "Unicode text"), or GBK/GB18030.
 //! Never fails: malformed sequences become U+FFFD and are counted, so the caller can warn.
 
 use std::borrow::Cow;
@@ -19,6 +20,10 @@ pub enum TextEncoding {
     /// GBK as configured, decoded with GB18030 (its superset).
     Gbk,
     Gb18030,
+    /// UTF-16 little-endian, found by its byte-order mark (stripped).
+    Utf16Le,
+    /// UTF-16 big-endian, found by its byte-order mark (stripped).
+    Utf16Be,
 }
 
 impl TextEncoding {
@@ -28,6 +33,8 @@ impl TextEncoding {
             TextEncoding::Utf8Bom => "utf-8-bom",
             TextEncoding::Gbk => "gbk",
             TextEncoding::Gb18030 => "gb18030",
+            TextEncoding::Utf16Le => "utf-16le",
+            TextEncoding::Utf16Be => "utf-16be",
         }
     }
 }
@@ -49,9 +56,24 @@ pub struct Decoded<'a> {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Decodes `bytes` as `wanted` says. `Auto`: valid UTF-8 (with or without BOM) is UTF-8,
+/// Decodes `bytes` as `wanted` says. `Auto`: a UTF-16 byte-order mark says UTF-16 (whatever
+/// is configured: no other encoding starts so), valid UTF-8 (with or without BOM) is UTF-8,
 /// anything else GB18030.
 pub fn decode(bytes: &[u8], wanted: Encoding) -> Decoded<'_> {
+    if let Some((utf16, bom_len)) = encoding_rs::Encoding::for_bom(bytes)
+        .filter(|(e, _)| *e == encoding_rs::UTF_16LE || *e == encoding_rs::UTF_16BE)
+    {
+        let (text, malformed) = decode_counting(&bytes[bom_len..], utf16);
+        return Decoded {
+            text: Cow::Owned(text),
+            encoding: if utf16 == encoding_rs::UTF_16LE {
+                TextEncoding::Utf16Le
+            } else {
+                TextEncoding::Utf16Be
+            },
+            malformed,
+        };
+    }
     let (body, had_bom) = match bytes.strip_prefix(BOM) {
         Some(rest) => (rest, true),
         None => (bytes, false),
@@ -172,6 +194,30 @@ mod tests {
         assert!(!unmappable);
         let d = decode(&bytes, Encoding::Auto);
         assert_eq!((d.text.as_ref(), d.encoding), (rare, TextEncoding::Gb18030));
+    }
+
+    /// Excel's "Unicode text" export: UTF-16LE with a BOM, tab-separated.
+    #[test]
+    fn utf16_is_found_by_its_byte_order_mark() {
+        let tsv = TEXT.replace(',', "\t");
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(tsv.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let d = decode(&le, Encoding::Auto);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.malformed),
+            (tsv.as_str(), TextEncoding::Utf16Le, 0)
+        );
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(tsv.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let d = decode(&be, Encoding::Gbk);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding),
+            (tsv.as_str(), TextEncoding::Utf16Be)
+        );
     }
 
     #[test]

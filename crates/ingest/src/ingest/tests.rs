@@ -731,3 +731,31 @@ fn an_industry_code_contradicting_its_letter_is_quarantined_with_why() {
         dropped[0].reason
     );
 }
+
+/// Excel's "Unicode text" (UTF-16LE with a BOM, tab-separated) reads like the UTF-8 CSV.
+#[test]
+fn excel_unicode_text_reads_like_the_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = write(dir.path(), "m.csv", MARKET_CSV.as_bytes());
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            MARKET_CSV
+                .replace(',', "\t")
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let txt = write(dir.path(), "m.txt", &utf16);
+    let a = read_file(&market(&csv), &csv).expect("csv");
+    let mut s = market(&txt);
+    s.file.delimiter = Some("tab".into());
+    let b = read_file(&s, &txt).expect("unicode text");
+    assert_eq!(b.files[0].encoding, Some(TextEncoding::Utf16Le));
+    assert!(b.rejects.is_empty(), "{:?}", b.rejects);
+    let names = |x: &SourceBatch| -> Vec<Option<String>> {
+        x.observations.iter().map(|o| o.name.clone()).collect()
+    };
+    assert_eq!(names(&a), names(&b));
+    assert_eq!(a.observations.len(), 3);
+}
