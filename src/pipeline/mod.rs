@@ -1,7 +1,7 @@
 //! One run of the whole job: ingest every feed into a snapshot, resolve, place, screen, write
 //! the township lists and save everything. I/O lives here; the stages it calls are pure.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -11,17 +11,15 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::deliver::township_files::write_township_lists;
 use crate::domain::Feed;
-use crate::leads::hold::{self, Destination};
 use crate::leads::lifecycle;
-use crate::leads::{find_leads, Lead, LeadState};
+use crate::leads::{find_leads, LeadState};
 use crate::place::{Locator, Placement};
 use crate::resolve::{resolve, MasterRecord, MatchContext, ResolveOptions};
-use crate::screen::filing::FilingStatus;
 use crate::screen::scope::{self, Scope};
 use crate::screen::{screen, Assessment};
 use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store, StoreError};
-use lists::SideLists;
 
+pub mod decide;
 pub mod lists;
 pub mod release;
 mod sources;
@@ -369,33 +367,14 @@ async fn run_inner(
     };
     drop(members);
     // Leads of another county, and leads resting on an unsure match, do not go to a township.
-    let unsure = hold::unsure_matches(&resolution.review, &resolution.links);
-    let index: HashMap<&str, usize> = resolution
-        .records
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.entity_id.as_str(), i))
-        .collect();
-    // An unsure record may be its partner: when that one filed, is a lead itself, or no
-    // longer operates, the record's own lead may be wrong and waits for the county.
-    let covers = |entity: &str| {
-        index.get(entity).is_some_and(|&i| {
-            let a = &assessments[i];
-            a.filing == FilingStatus::Current || a.is_lead() || !a.operating
-        })
-    };
-    let mut side = SideLists::default();
-    leads.retain(|l| {
-        let i = l.entity_index;
-        let unsure = unsure.get(&l.entity_id);
-        match hold::destination(&resolution.records[i], &scopes[i], unsure, covers) {
-            Destination::Township => true,
-            other => {
-                side.add(l, other, resolution.records[i].members);
-                false
-            }
-        }
-    });
+    let side = decide::route(
+        &mut leads,
+        &resolution.records,
+        &assessments,
+        &scopes,
+        &resolution.review,
+        &resolution.links,
+    );
     let unknown_statuses = lists::unknown_statuses(&assessments);
     for (word, n) in &unknown_statuses {
         tracing::warn!(status = %word, employers = n, "a status word the operating rules do not know: add it to [policy.operating]");
@@ -457,39 +436,19 @@ async fn run_inner(
             transitions: Vec::new(),
         }
     };
-    for lead in &mut leads {
-        let state = advance
-            .states
-            .get(&lead.lead_id)
-            .cloned()
-            .unwrap_or_else(|| lists::unrecorded_state(lead, run_id, as_of));
-        if let Some(code) = &state.assigned_township {
-            // Moved by a township's 不在本辖区 finding: listed where it really is.
-            lead.township_code = Some(code.clone());
-            lead.row.township = locator.township_name(code).unwrap_or(code).to_string();
-            lead.row.village.clear();
-            lead.row.placement = "乡镇核实转交".to_string();
-        }
-        let i = lead.entity_index;
-        crate::leads::build::finish(
-            lead,
-            &state,
-            &resolution.records[i],
-            &assessments[i],
-            cfg.settings.policy.lapse_months,
+    decide::apply_states(
+        &mut leads,
+        &advance,
+        &resolution.records,
+        &assessments,
+        &locator,
+        decide::ThisRun {
+            id: run_id,
             as_of,
-        );
-    }
-    let listed: Vec<&Lead> = leads
-        .iter()
-        .filter(|l| !withheld.contains(&l.lead_id))
-        .filter(|l| {
-            advance
-                .states
-                .get(&l.lead_id)
-                .is_none_or(|s| s.status.is_listed())
-        })
-        .collect();
+            lapse_months: cfg.settings.policy.lapse_months,
+        },
+    );
+    let listed = decide::listed(&leads, &withheld, &advance);
     let lists = lists::township_lists(&cfg.gazetteer.townships, &listed);
     let out_dir = cfg
         .path(&cfg.settings.output.dir)
