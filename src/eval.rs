@@ -207,7 +207,7 @@ impl EntityFacts {
                 .scope
                 .is_none_or(|s| s == crate::screen::scope::Scope::Local),
             last_evidence: e.record.last_exam.max(e.record.last_test),
-            township_code: e.placement.township_code,
+            township_code: e.placement.township_code.map(String::from),
         })
     }
 }

@@ -132,7 +132,8 @@ pub async fn import_feedback(
                     township_code: state
                         .assigned_township
                         .clone()
-                        .or_else(|| state.township_code.clone()),
+                        .or_else(|| state.township_code.clone())
+                        .map(String::from),
                     kind: r.kind.clone(),
                     reason: r.reason.clone(),
                     person: r.person.clone(),

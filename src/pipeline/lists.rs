@@ -80,11 +80,11 @@ pub fn township_lists(
 ) -> Vec<(TownshipKey, Vec<LeadRow>)> {
     let mut lists: BTreeMap<Option<String>, (String, Vec<&Lead>)> = BTreeMap::new();
     for t in townships {
-        lists.insert(Some(t.code.clone()), (t.name.clone(), Vec::new()));
+        lists.insert(Some(t.code.to_string()), (t.name.clone(), Vec::new()));
     }
     lists.insert(None, ("未能定位乡镇".to_string(), Vec::new()));
     for l in listed {
-        if let Some(list) = lists.get_mut(&l.township_code) {
+        if let Some(list) = lists.get_mut(&l.township_code.as_deref().map(str::to_string)) {
             list.1.push(l);
         }
     }

@@ -506,7 +506,7 @@ async fn run_inner(
                 entity_id: m.entity_id.clone(),
                 uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
                 name: m.name.clone(),
-                township_code: p.township_code.clone(),
+                township_code: p.township_code.clone().map(String::from),
                 data: entity_data(m, a, p, scope)?,
             })
         })
@@ -516,7 +516,7 @@ async fn run_inner(
         .map(|l| LeadRecord {
             lead_id: l.lead_id.clone(),
             entity_id: l.entity_id.clone(),
-            township_code: l.township_code.clone(),
+            township_code: l.township_code.clone().map(String::from),
             rule_ids: l.rule_ids.join(","),
             data: crate::leads::LeadData::of(l),
         })

@@ -19,9 +19,9 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
     let mut rows: BTreeMap<Option<String>, TownshipRow> = BTreeMap::new();
     for t in &cfg.gazetteer.townships {
         rows.insert(
-            Some(t.code.clone()),
+            Some(t.code.to_string()),
             TownshipRow {
-                township_code: Some(t.code.clone()),
+                township_code: Some(t.code.to_string()),
                 township_name: t.name.clone(),
                 ..Default::default()
             },
@@ -57,7 +57,8 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
             let code = s
                 .assigned_township
                 .clone()
-                .or_else(|| s.township_code.clone());
+                .or_else(|| s.township_code.clone())
+                .map(String::from);
             (s.lead_id.as_str(), code)
         })
         .collect();

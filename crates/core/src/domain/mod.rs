@@ -3,6 +3,7 @@
 //! Types here parse input into valid values ("parse, don't validate"); only `table` reads files.
 
 pub mod backoff;
+pub mod ids;
 pub mod industry;
 pub mod observation;
 pub mod problem;
@@ -10,6 +11,7 @@ pub mod schedule;
 pub mod table;
 pub mod uscc;
 
+pub use ids::TownshipCode;
 pub use industry::IndustryCode;
 pub use observation::{Feed, Observation};
 pub use uscc::Uscc;

@@ -1,6 +1,7 @@
 //! Leads from screening: one per employer and lead kind, with the row township staff read,
 //! its evidence, and (once the lifecycle has run) its status and priority.
 
+use crate::domain::TownshipCode;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -23,7 +24,7 @@ pub struct Lead {
     pub entity_id: String,
     /// Index of the entity in the run's master records.
     pub entity_index: usize,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub rule_ids: Vec<String>,
     pub evidence: Vec<Evidence>,
     /// The latest dated record of the employer in each feed.

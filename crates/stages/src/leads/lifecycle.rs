@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Feed;
+use crate::domain::{Feed, TownshipCode};
 use crate::screen::LeadKind;
 
 /// Where a lead stands.
@@ -89,7 +89,7 @@ pub struct LeadState {
     pub entity_id: String,
     pub kind: LeadKind,
     pub status: LeadStatus,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     /// When the lead was first listed.
     pub first_seen: NaiveDate,
     /// When it was last listed (new, opened or reopened).
@@ -99,7 +99,7 @@ pub struct LeadState {
     /// The township a disposition (不在本辖区) moved it to; it is listed there from then on,
     /// whatever the placement says.
     #[serde(default)]
-    pub assigned_township: Option<String>,
+    pub assigned_township: Option<TownshipCode>,
     /// Why it was resolved or closed (in Chinese).
     pub close_reason: Option<String>,
     /// The last run that found it a lead.
@@ -112,7 +112,7 @@ impl LeadState {
         lead_id: &str,
         entity_id: &str,
         kind: LeadKind,
-        township_code: Option<String>,
+        township_code: Option<TownshipCode>,
         run_id: i64,
         as_of: NaiveDate,
     ) -> LeadState {
@@ -186,7 +186,7 @@ pub struct Found {
     pub lead_id: String,
     pub entity_id: String,
     pub kind: LeadKind,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     /// The latest dated record of the employer in each feed (tax, exam, testing …).
     pub activity: Vec<(Feed, NaiveDate)>,
 }
@@ -281,7 +281,7 @@ pub fn advance(
             .filter(|_| status == LeadStatus::Open && !note.is_empty())
             .and_then(|d| d.transfer_to.clone());
         if let Some(to) = transfer {
-            state.assigned_township = Some(to);
+            state.assigned_township = Some(to.into());
         }
         if prev.map(|p| p.status) != Some(status) || !note.is_empty() && status == LeadStatus::Open
         {

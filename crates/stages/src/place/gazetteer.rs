@@ -1,6 +1,7 @@
 //! The county's townships and villages (统计用区划代码) with their short names and aliases.
 //! Loaded from `config/` tables; the matching of addresses against it lives in `place::locate`.
 
+use crate::domain::TownshipCode;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -12,7 +13,7 @@ use crate::domain::table::read_table;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Township {
     /// 9-digit code.
-    pub code: String,
+    pub code: TownshipCode,
     pub name: String,
 }
 
@@ -21,7 +22,7 @@ pub struct Village {
     /// 12-digit code.
     pub code: String,
     pub name: String,
-    pub township_code: String,
+    pub township_code: TownshipCode,
 }
 
 /// A county-level area of China other than this county (`config/gazetteer/counties.csv`).
@@ -51,7 +52,7 @@ pub struct Gazetteer {
     pub local_words: Vec<String>,
     /// Every other county of China; empty when `[county] counties` is unset.
     pub others: Vec<OtherCounty>,
-    by_code: HashMap<String, usize>,
+    by_code: HashMap<TownshipCode, usize>,
 }
 
 /// Suffixes dropped to form a short name: `官桥镇` → `官桥`, `溪美社区居委会` → `溪美`.
@@ -207,14 +208,15 @@ impl Gazetteer {
                         continue;
                     }
                     ts.push(Township {
-                        code: code.to_string(),
+                        code: code.into(),
                         name: r.get("name").to_string(),
                     });
                 }
             }
             Err(p) => problems.push(p),
         }
-        let known: std::collections::HashSet<String> = ts.iter().map(|t| t.code.clone()).collect();
+        let known: std::collections::HashSet<TownshipCode> =
+            ts.iter().map(|t| t.code.clone()).collect();
         let mut vs = Vec::new();
         match read_table(villages, &["code", "name", "township_code"]) {
             Ok(rows) => {
@@ -232,7 +234,7 @@ impl Gazetteer {
                     vs.push(Village {
                         code: code.to_string(),
                         name: r.get("name").to_string(),
-                        township_code: tc.to_string(),
+                        township_code: tc.into(),
                     });
                 }
             }

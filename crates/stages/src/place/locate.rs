@@ -1,6 +1,7 @@
 //! Address and region code → township, with the method and confidence of every placement.
 //! Pure: no I/O. An employer that cannot be placed is `Unplaced`, never dropped.
 
+use crate::domain::TownshipCode;
 use std::collections::HashMap;
 
 use aho_corasick::AhoCorasick;
@@ -57,7 +58,7 @@ impl PlacementMethod {
 /// Where an employer goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub village_code: Option<String>,
     pub method: PlacementMethod,
     pub confidence: f32,
@@ -173,8 +174,8 @@ struct Foreign {
 /// A compiled gazetteer: one automaton over every township, alias and village name, and one over
 /// the other counties of China.
 pub struct Locator {
-    townships: HashMap<String, String>,
-    villages: HashMap<String, String>,
+    townships: HashMap<TownshipCode, String>,
+    villages: HashMap<String, TownshipCode>,
     village_names: HashMap<String, String>,
     /// Townships with a single village (a development zone's one community): its code.
     only_village: HashMap<String, String>,
@@ -195,7 +196,7 @@ impl crate::resolve::features::PlaceLookup for Locator {
         address: Option<&str>,
     ) -> (Option<String>, Option<String>) {
         let p = self.place(region_code, address);
-        (p.township_code, p.village_code)
+        (p.township_code.map(String::from), p.village_code)
     }
 
     fn township_named(&self, name: &str) -> Option<String> {
@@ -203,6 +204,7 @@ impl crate::resolve::features::PlaceLookup for Locator {
         (p.method == PlacementMethod::TownshipName)
             .then_some(p.township_code)
             .flatten()
+            .map(String::from)
     }
 
     fn other_county_named(&self, name: &str) -> Option<String> {
@@ -372,7 +374,7 @@ impl Locator {
                     .then(|| code.to_string())
                     .or_else(|| self.only_village.get(township).cloned());
                 return Placement {
-                    township_code: Some(township.to_string()),
+                    township_code: Some(township.into()),
                     village_code: village,
                     method: PlacementMethod::RegionCode,
                     confidence: PlacementMethod::RegionCode.confidence(),
@@ -427,7 +429,7 @@ impl Locator {
             })
             .or_else(|| self.only_village.get(&p.township).cloned());
         Placement {
-            township_code: Some(p.township.clone()),
+            township_code: Some(p.township.as_str().into()),
             village_code: village,
             method: p.method,
             confidence: p.method.confidence(),

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::{Store, StoreError};
+use crate::domain::TownshipCode;
 use crate::leads::lifecycle::{DispositionFact, LeadState, LeadStatus, Transition};
 use crate::screen::LeadKind;
 
@@ -67,11 +68,11 @@ impl Store {
                         entity_id: r.get(1),
                         kind: LeadKind::parse(r.get::<&str, _>(2))?,
                         status: LeadStatus::parse(r.get::<&str, _>(3))?,
-                        township_code: r.get(4),
+                        township_code: r.get::<Option<String>, _>(4).map(TownshipCode::from),
                         first_seen: date(r.get::<&str, _>(5))?,
                         opened_on: date(r.get::<&str, _>(6))?,
                         closed_on: r.get::<Option<&str>, _>(7).and_then(date),
-                        assigned_township: r.get(10),
+                        assigned_township: r.get::<Option<String>, _>(10).map(TownshipCode::from),
                         close_reason: r.get(8),
                         last_run: r.get(9),
                     })

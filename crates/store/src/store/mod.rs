@@ -477,13 +477,13 @@ impl Store {
                         .push_bind(s.entity_id.clone())
                         .push_bind(s.kind.as_str())
                         .push_bind(s.status.as_str())
-                        .push_bind(s.township_code.clone())
+                        .push_bind(s.township_code.clone().map(String::from))
                         .push_bind(s.first_seen.to_string())
                         .push_bind(s.opened_on.to_string())
                         .push_bind(s.closed_on.map(|d| d.to_string()))
                         .push_bind(s.close_reason.clone())
                         .push_bind(s.last_run)
-                        .push_bind(s.assigned_township.clone())
+                        .push_bind(s.assigned_township.clone().map(String::from))
                 });
                 insert_chunks!(tx, "INSERT INTO lead_events (run_id, happened_on, lead_id, from_status, to_status, note) ", u.transitions, |b, t| {
                     b.push_bind(run_id)
