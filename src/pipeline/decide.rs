@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use super::lists::{self, SideLists};
+use crate::domain::LeadId;
 use crate::leads::hold::{self, Destination};
 use crate::leads::lifecycle::Advance;
 use crate::leads::Lead;
@@ -74,7 +75,7 @@ pub fn apply_states(
     for lead in leads {
         let state = advance
             .states
-            .get(&lead.lead_id)
+            .get(lead.lead_id.as_str())
             .cloned()
             .unwrap_or_else(|| lists::unrecorded_state(lead, run.id, run.as_of));
         if let Some(code) = &state.assigned_township {
@@ -99,7 +100,7 @@ pub fn apply_states(
 /// The leads on this run's township lists: not withheld, and listed by their state.
 pub fn listed<'a>(
     leads: &'a [Lead],
-    withheld: &HashSet<String>,
+    withheld: &HashSet<LeadId>,
     advance: &Advance,
 ) -> Vec<&'a Lead> {
     leads
@@ -108,7 +109,7 @@ pub fn listed<'a>(
         .filter(|l| {
             advance
                 .states
-                .get(&l.lead_id)
+                .get(l.lead_id.as_str())
                 .is_none_or(|s| s.status.is_listed())
         })
         .collect()
@@ -123,7 +124,7 @@ mod tests {
 
     fn lead(id: &str) -> Lead {
         Lead {
-            lead_id: format!("L{id}"),
+            lead_id: format!("L{id}").into(),
             kind: LeadKind::Unfiled,
             entity_id: id.into(),
             entity_index: 0,
@@ -142,7 +143,7 @@ mod tests {
         let mut s =
             LeadState::first_listed(&format!("L{id}"), id, LeadKind::Unfiled, None, 1, as_of);
         s.status = status;
-        (s.lead_id.clone(), s)
+        (s.lead_id.to_string(), s)
     }
 
     /// A withheld lead and one its state no longer lists stay off the township lists; a
@@ -160,7 +161,7 @@ mod tests {
             .collect(),
             transitions: Vec::new(),
         };
-        let withheld: HashSet<String> = ["LE2".to_string()].into_iter().collect();
+        let withheld: HashSet<LeadId> = [LeadId::from("LE2")].into_iter().collect();
         let ids: Vec<&str> = listed(&leads, &withheld, &advance)
             .iter()
             .map(|l| l.lead_id.as_str())

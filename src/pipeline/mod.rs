@@ -385,17 +385,23 @@ async fn run_inner(
     }
     let stale = release::stale_sources(&sources);
     let previous_states = store.lead_states().await?;
-    let withheld: HashSet<String> = if stale.is_empty() || leads.is_empty() {
+    let withheld: HashSet<crate::domain::LeadId> = if stale.is_empty() || leads.is_empty() {
         HashSet::new()
     } else {
         // Listed before: a lead listed now, or on the last run's list.
-        let mut before: HashSet<String> = previous_states
+        let mut before: HashSet<crate::domain::LeadId> = previous_states
             .values()
             .filter(|s| s.status.is_listed())
             .map(|s| s.lead_id.clone())
             .collect();
         if let Some(prev) = store.last_run().await? {
-            before.extend(store.leads(prev).await?.into_iter().map(|l| l.lead_id));
+            before.extend(
+                store
+                    .leads(prev)
+                    .await?
+                    .into_iter()
+                    .map(|l| crate::domain::LeadId::from(l.lead_id)),
+            );
         }
         release::withheld_leads(&leads, &resolution.links, &before, &stale)
     };
@@ -514,7 +520,7 @@ async fn run_inner(
     let lead_records: Vec<LeadRecord> = leads
         .iter()
         .map(|l| LeadRecord {
-            lead_id: l.lead_id.clone(),
+            lead_id: l.lead_id.to_string(),
             entity_id: l.entity_id.clone(),
             township_code: l.township_code.clone().map(String::from),
             rule_ids: l.rule_ids.join(","),

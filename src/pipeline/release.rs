@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{SourceOutcome, SourceStatus};
-use crate::domain::Feed;
+use crate::domain::{Feed, LeadId};
 use crate::leads::Lead;
 use crate::resolve::Link;
 
@@ -39,9 +39,9 @@ pub fn stale_sources(sources: &[SourceOutcome]) -> HashSet<&str> {
 pub fn withheld_leads(
     leads: &[Lead],
     links: &[Link],
-    before: &HashSet<String>,
+    before: &HashSet<LeadId>,
     stale: &HashSet<&str>,
-) -> HashSet<String> {
+) -> HashSet<LeadId> {
     let resting: HashSet<&str> = links
         .iter()
         .filter(|l| stale.contains(l.source.as_str()))
@@ -71,7 +71,7 @@ mod tests {
 
     fn row(entity: &str) -> Lead {
         Lead {
-            lead_id: format!("L{entity}"),
+            lead_id: format!("L{entity}").into(),
             kind: crate::screen::LeadKind::Unfiled,
             entity_id: entity.into(),
             entity_index: 0,
@@ -113,10 +113,10 @@ mod tests {
             link("market", "4", "E4"),
         ];
         // E3 was already a lead last run; E1 and E2 are new; exam is stale.
-        let before: HashSet<String> = ["LE3".to_string()].into();
+        let before: HashSet<LeadId> = [LeadId::from("LE3")].into();
         let stale: HashSet<&str> = ["exam"].into();
         let withheld = withheld_leads(&rows, &links, &before, &stale);
-        assert_eq!(withheld, ["LE1".to_string()].into());
+        assert_eq!(withheld, [LeadId::from("LE1")].into());
         // Nothing is stale: nothing withheld.
         assert!(withheld_leads(&rows, &links, &before, &HashSet::new()).is_empty());
     }

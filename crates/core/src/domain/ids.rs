@@ -6,77 +6,92 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A township's (乡镇、街道) 9-digit statistical division code, e.g. `350583119`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TownshipCode(String);
+/// A text identifier of one kind: stored and serialised as its text, read as `&str`, built only
+/// on purpose (`from`), so one kind of id cannot be passed where another is wanted.
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl TownshipCode {
-    pub fn new(code: impl Into<String>) -> TownshipCode {
-        TownshipCode(code.into())
-    }
+        impl $name {
+            pub fn new(id: impl Into<String>) -> $name {
+                $name(id.into())
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> $name {
+                $name(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> $name {
+                $name(id.to_string())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
 }
 
-impl fmt::Display for TownshipCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_id!(
+    /// A township's (乡镇、街道) 9-digit statistical division code, e.g. `350583119`.
+    TownshipCode
+);
 
-/// Read as its text (`&code` where a `&str` is wanted); built only on purpose (`from`).
-impl std::ops::Deref for TownshipCode {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for TownshipCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Borrow<str> for TownshipCode {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<String> for TownshipCode {
-    fn from(code: String) -> TownshipCode {
-        TownshipCode(code)
-    }
-}
-
-impl From<&str> for TownshipCode {
-    fn from(code: &str) -> TownshipCode {
-        TownshipCode(code.to_string())
-    }
-}
-
-impl From<TownshipCode> for String {
-    fn from(code: TownshipCode) -> String {
-        code.0
-    }
-}
-
-impl PartialEq<str> for TownshipCode {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for TownshipCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
-    }
-}
+text_id!(
+    /// A lead's stable id: its kind's prefix and its entity's id (`LE1a2b…`, `XE1a2b…`).
+    LeadId
+);
 
 #[cfg(test)]
 mod tests {
@@ -90,6 +105,16 @@ mod tests {
         assert_eq!(json, "350583119");
         let map: std::collections::HashMap<TownshipCode, u32> = [(c.clone(), 1)].into();
         assert_eq!(map.get("350583119"), Some(&1), "looked up by its text");
+        let lead = LeadId::from("LE1a2b-HF");
+        assert_eq!(serde_json_like_lead(&lead), "LE1a2b-HF");
+        assert_eq!(String::from(lead), "LE1a2b-HF");
+    }
+
+    fn serde_json_like_lead(id: &LeadId) -> String {
+        toml::Value::try_from(id)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     fn serde_json_like(c: &TownshipCode) -> String {

@@ -1,7 +1,7 @@
 //! Leads from screening: one per employer and lead kind, with the row township staff read,
 //! its evidence, and (once the lifecycle has run) its status and priority.
 
-use crate::domain::TownshipCode;
+use crate::domain::{LeadId, TownshipCode};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -19,7 +19,7 @@ use crate::screen::{Assessment, LeadKind};
 /// A lead found this run.
 #[derive(Debug, Clone)]
 pub struct Lead {
-    pub lead_id: String,
+    pub lead_id: LeadId,
     pub kind: LeadKind,
     pub entity_id: String,
     /// Index of the entity in the run's master records.
@@ -64,7 +64,8 @@ pub fn find_leads(
         let base = base_row(m, a, p, locator);
         let mut push = |kind: LeadKind, reasons: Vec<String>, rule_ids: Vec<String>| {
             let mut row = base.clone();
-            row.lead_id = kind.lead_id(&m.entity_id);
+            let lead_id = kind.lead_id(&m.entity_id);
+            row.lead_id = lead_id.to_string();
             row.kind = kind.label_zh().to_string();
             row.reasons = reasons;
             row.evidence = evidence.iter().map(Evidence::line).collect();
@@ -72,7 +73,7 @@ pub fn find_leads(
             row.evidence
                 .extend(m.provenance.iter().map(|p| format!("采信：{}", p.line())));
             out.push(Lead {
-                lead_id: row.lead_id.clone(),
+                lead_id,
                 kind,
                 entity_id: m.entity_id.clone(),
                 entity_index: i,

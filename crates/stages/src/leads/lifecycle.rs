@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Feed, TownshipCode};
+use crate::domain::{Feed, LeadId, TownshipCode};
 use crate::screen::LeadKind;
 
 /// Where a lead stands.
@@ -85,7 +85,7 @@ impl LeadStatus {
 /// A lead's standing, kept from run to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadState {
-    pub lead_id: String,
+    pub lead_id: LeadId,
     pub entity_id: String,
     pub kind: LeadKind,
     pub status: LeadStatus,
@@ -117,7 +117,7 @@ impl LeadState {
         as_of: NaiveDate,
     ) -> LeadState {
         LeadState {
-            lead_id: lead_id.to_string(),
+            lead_id: lead_id.into(),
             entity_id: entity_id.to_string(),
             kind,
             status: LeadStatus::New,
@@ -135,7 +135,7 @@ impl LeadState {
 /// A township's disposition as the lifecycle needs it (signed off).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DispositionFact {
-    pub lead_id: String,
+    pub lead_id: LeadId,
     /// The 核实情况 value (`已申报`, `停产停业超过6个月` …).
     pub kind: String,
     pub decided_on: NaiveDate,
@@ -183,7 +183,7 @@ impl DispositionRules {
 /// A lead found this run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    pub lead_id: String,
+    pub lead_id: LeadId,
     pub entity_id: String,
     pub kind: LeadKind,
     pub township_code: Option<TownshipCode>,
@@ -194,7 +194,7 @@ pub struct Found {
 /// One change of status.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transition {
-    pub lead_id: String,
+    pub lead_id: LeadId,
     pub from: Option<LeadStatus>,
     pub to: LeadStatus,
     pub note: String,
@@ -221,8 +221,8 @@ pub fn advance(
     let mut seen: HashSet<&str> = HashSet::new();
     for f in found {
         seen.insert(f.lead_id.as_str());
-        let prev = previous.get(&f.lead_id);
-        let disposition = dispositions.get(&f.lead_id);
+        let prev = previous.get(f.lead_id.as_str());
+        let disposition = dispositions.get(f.lead_id.as_str());
         let (status, note) = match prev {
             None => (LeadStatus::New, "首次列入".to_string()),
             Some(p) => match p.status {
@@ -293,7 +293,7 @@ pub fn advance(
             });
         }
         state.status = status;
-        out.states.insert(f.lead_id.clone(), state);
+        out.states.insert(f.lead_id.to_string(), state);
     }
     for (id, p) in previous {
         if seen.contains(id.as_str()) {
@@ -309,7 +309,7 @@ pub fn advance(
             };
             state.close_reason = Some(why.to_string());
             out.transitions.push(Transition {
-                lead_id: id.clone(),
+                lead_id: id.as_str().into(),
                 from: Some(p.status),
                 to: LeadStatus::Resolved,
                 note: why.to_string(),

@@ -57,15 +57,16 @@ impl LeadKind {
     }
 
     /// The lead id of this kind for an entity: `L<n>` for non-filing, `L<n>-<code>` else.
-    pub fn lead_id(self, entity_id: &str) -> String {
+    pub fn lead_id(self, entity_id: &str) -> crate::domain::LeadId {
         let n = entity_id.trim_start_matches('E');
-        match self {
+        let id = match self {
             LeadKind::Unfiled => format!("L{n}"),
             LeadKind::HeadcountMismatch => format!("L{n}-HC"),
             LeadKind::IndustryMismatch => format!("L{n}-IN"),
             LeadKind::UndeclaredHazards => format!("L{n}-HF"),
             LeadKind::Exceedance => format!("L{n}-EX"),
-        }
+        };
+        id.into()
     }
 }
 

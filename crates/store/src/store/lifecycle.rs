@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::domain::TownshipCode;
+use crate::domain::{LeadId, TownshipCode};
 use crate::leads::lifecycle::{DispositionFact, LeadState, LeadStatus, Transition};
 use crate::screen::LeadKind;
 
@@ -64,7 +64,7 @@ impl Store {
                 .into_iter()
                 .map(|r| {
                     Some(LeadState {
-                        lead_id: r.get(0),
+                        lead_id: LeadId::from(r.get::<String, _>(0)),
                         entity_id: r.get(1),
                         kind: LeadKind::parse(r.get::<&str, _>(2))?,
                         status: LeadStatus::parse(r.get::<&str, _>(3))?,
@@ -86,7 +86,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .flatten()
-            .map(|s| (s.lead_id.clone(), s))
+            .map(|s| (s.lead_id.to_string(), s))
             .collect())
     }
 
@@ -110,7 +110,7 @@ impl Store {
                 out.insert(
                     lead_id.clone(),
                     DispositionFact {
-                        lead_id,
+                        lead_id: lead_id.into(),
                         kind,
                         decided_on,
                         transfer_to,

@@ -473,7 +473,7 @@ impl Store {
             if let Some(u) = lifecycle {
                 sqlx::query::<DB>("DELETE FROM lead_states").execute(&mut *tx).await?;
                 insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run, assigned_township) ", u.states, |b, s| {
-                    b.push_bind(s.lead_id.clone())
+                    b.push_bind(s.lead_id.to_string())
                         .push_bind(s.entity_id.clone())
                         .push_bind(s.kind.as_str())
                         .push_bind(s.status.as_str())
@@ -488,7 +488,7 @@ impl Store {
                 insert_chunks!(tx, "INSERT INTO lead_events (run_id, happened_on, lead_id, from_status, to_status, note) ", u.transitions, |b, t| {
                     b.push_bind(run_id)
                         .push_bind(u.as_of.to_string())
-                        .push_bind(t.lead_id.clone())
+                        .push_bind(t.lead_id.to_string())
                         .push_bind(t.from.map(|s| s.as_str()))
                         .push_bind(t.to.as_str())
                         .push_bind(t.note.clone())
