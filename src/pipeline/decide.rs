@@ -116,13 +116,14 @@ pub fn listed<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::leads::lifecycle::LeadStatus;
     use crate::leads::{LeadRow, LeadState, Priority};
     use crate::screen::LeadKind;
 
-    fn lead(id: &str) -> Lead {
+    /// A bare unfiled lead of entity `id` (lead id `L` + `id`), for tests of what reads leads.
+    pub(crate) fn lead(id: &str) -> Lead {
         Lead {
             lead_id: format!("L{id}").into(),
             kind: LeadKind::Unfiled,

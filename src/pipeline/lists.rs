@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};
-use crate::domain::Observation;
+use crate::domain::{Observation, TownshipCode};
 use crate::leads::hold::Destination;
 use crate::leads::row::LeadRow;
 use crate::leads::{Lead, LeadState};
@@ -78,13 +78,13 @@ pub fn township_lists(
     townships: &[Township],
     listed: &[&Lead],
 ) -> Vec<(TownshipKey, Vec<LeadRow>)> {
-    let mut lists: BTreeMap<Option<String>, (String, Vec<&Lead>)> = BTreeMap::new();
+    let mut lists: BTreeMap<Option<TownshipCode>, (String, Vec<&Lead>)> = BTreeMap::new();
     for t in townships {
-        lists.insert(Some(t.code.to_string()), (t.name.clone(), Vec::new()));
+        lists.insert(Some(t.code.clone()), (t.name.clone(), Vec::new()));
     }
     lists.insert(None, ("未能定位乡镇".to_string(), Vec::new()));
     for l in listed {
-        if let Some(list) = lists.get_mut(&l.township_code.as_deref().map(str::to_string)) {
+        if let Some(list) = lists.get_mut(&l.township_code) {
             list.1.push(l);
         }
     }
@@ -99,6 +99,7 @@ pub fn township_lists(
                     .then(a.lead_id.cmp(&b.lead_id))
             });
             let rows = leads.into_iter().map(|l| l.row.clone()).collect();
+            let code = code.map(String::from);
             (TownshipKey { code, name }, rows)
         })
         .collect()

@@ -517,14 +517,21 @@ async fn run_inner(
             })
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    // The run's figures, before the leads move into what the store keeps.
+    let (listed_n, found_n) = (listed.len(), leads.len());
+    let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for l in &listed {
+        *by_kind.entry(l.kind.as_str().to_string()).or_default() += 1;
+    }
     let lead_records: Vec<LeadRecord> = leads
-        .iter()
+        .into_iter()
         .map(|l| LeadRecord {
             lead_id: l.lead_id.to_string(),
             entity_id: l.entity_id.clone(),
             township_code: l.township_code.clone().map(String::from),
             rule_ids: l.rule_ids.join(","),
-            data: crate::leads::LeadData::of(l),
+            data: crate::leads::LeadData::from(l),
         })
         .collect();
     let states: Vec<LeadState> = advance.states.values().cloned().collect();
@@ -557,11 +564,6 @@ async fn run_inner(
             )
         })
         .collect();
-    let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
-    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
-    for l in &listed {
-        *by_kind.entry(l.kind.as_str().to_string()).or_default() += 1;
-    }
     let mut transitions: BTreeMap<String, usize> = BTreeMap::new();
     for t in &advance.transitions {
         *transitions.entry(t.to.as_str().to_string()).or_default() += 1;
@@ -571,8 +573,8 @@ async fn run_inner(
         as_of,
         sources,
         entities: resolution.records.len(),
-        leads: listed.len(),
-        found: leads.len(),
+        leads: listed_n,
+        found: found_n,
         by_kind,
         transitions,
         withheld: withheld.len(),

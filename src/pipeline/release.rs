@@ -63,26 +63,10 @@ pub fn lifecycle_moves(push_blocked: Option<&str>, register_missing: bool) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deliver::LeadRow;
+    use crate::pipeline::decide::tests::lead as row;
 
     fn link(source: &str, key: &str, entity: &str) -> Link {
         Link::seed(source, key, entity)
-    }
-
-    fn row(entity: &str) -> Lead {
-        Lead {
-            lead_id: format!("L{entity}").into(),
-            kind: crate::screen::LeadKind::Unfiled,
-            entity_id: entity.into(),
-            entity_index: 0,
-            township_code: None,
-            rule_ids: Vec::new(),
-            evidence: Vec::new(),
-            activity: Vec::new(),
-            priority: crate::leads::Priority { score: 0 },
-            status: None,
-            row: LeadRow::default(),
-        }
     }
 
     fn source(id: &str, feed: Feed, status: SourceStatus, note: Option<&str>) -> SourceOutcome {

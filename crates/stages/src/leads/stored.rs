@@ -21,18 +21,20 @@ pub struct LeadData {
     pub evidence: Vec<Evidence>,
 }
 
-impl LeadData {
-    /// What the pipeline stores for a finished lead.
-    pub fn of(lead: &Lead) -> LeadData {
+/// What the pipeline stores for a finished lead (its row and evidence move, not copied).
+impl From<Lead> for LeadData {
+    fn from(lead: Lead) -> LeadData {
         LeadData {
-            row: lead.row.clone(),
+            row: lead.row,
             kind: lead.kind,
             status: lead.status,
             priority: lead.priority.score,
-            evidence: lead.evidence.clone(),
+            evidence: lead.evidence,
         }
     }
+}
 
+impl LeadData {
     /// The lead's status in its run.
     pub fn status(&self) -> Option<LeadStatus> {
         self.status
