@@ -46,7 +46,12 @@ pub async fn resolve_csv(
     let mut w = csv::Writer::from_path(&out)?;
     w.write_record(["source", "record_key", "entity_id", "method"])?;
     for l in &resolution.links {
-        w.write_record([&l.source, &l.record_key, &l.entity_id, l.method.as_str()])?;
+        w.write_record([
+            l.source.as_str(),
+            l.record_key.as_str(),
+            l.entity_id.as_str(),
+            l.method.as_str(),
+        ])?;
     }
     w.flush()?;
     println!(
@@ -282,7 +287,7 @@ pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode
                 let m: crate::resolve::MasterRecord = serde_json::from_value(v["record"].clone())?;
                 obs.push(crate::domain::Observation {
                     source: "master".into(),
-                    record_key: m.entity_id.clone(),
+                    record_key: m.entity_id.to_string(),
                     name: Some(m.name.clone()),
                     uscc: m.uscc.clone(),
                     address: m.address.clone(),

@@ -366,40 +366,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             action: GazetteerAction::Import { from, county, out },
         } => gazetteer_import(&cli.config, &from, &county, out),
         Command::Preview { connector, rows } => probe::preview(&cli.config, &connector, rows).await,
-        Command::Run { json } => {
-            let cfg = load(&cli.config)?;
-            let store = open_store(&cfg).await?;
-            let summary = run_with_progress(&cfg, &store)
-                .await
-                .context("the run failed")?;
-            let quarantine = store.quarantine_counts(summary.run_id).await?;
-            let delivered = if cfg.settings.delivery.after_run {
-                Some(
-                    crate::deliver::outbox::deliver_due(
-                        &cfg.channels,
-                        &store,
-                        &crate::ingest::process_env,
-                    )
-                    .await
-                    .context("delivery failed")?,
-                )
-            } else {
-                None
-            };
-            store.close().await;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
-            } else {
-                summary::print_summary(&cfg, &summary, &quarantine);
-                if let Some(d) = delivered {
-                    println!(
-                        "deliveries: {} delivered, {} to retry, {} given up (see `yingbao deliver --status`)",
-                        d.delivered, d.retried, d.dead
-                    );
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Run { json } => run_once(&cli.config, json).await,
         Command::Gen {
             employers,
             seed,
@@ -407,44 +374,15 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             out,
             gazetteer,
             no_phenomena,
-        } => {
-            let started = Instant::now();
-            let summary = generate(&GenOptions {
-                employers,
-                seed,
-                out: out.clone(),
-                as_of,
-                gazetteer_dir: gazetteer,
-                phenomena: !no_phenomena,
-            })
-            .context("generation failed")?;
-            println!(
-                "generated {} employers into {} in {:.1} s",
-                summary.employers,
-                out.display(),
-                started.elapsed().as_secs_f64()
-            );
-            for (feed, rows) in &summary.rows_per_feed {
-                println!("  {feed:<12} {rows:>9} rows");
-            }
-            println!("  ground truth in {}", out.join("truth").display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Export { what, run, out } => {
-            let cfg = load(&cli.config)?;
-            let store = open_store(&cfg).await?;
-            let run = resolve_run(&store, run).await?;
-            let mut w: Box<dyn Write> = match &out {
-                Some(p) => Box::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("cannot create {}", p.display()))?,
-                ),
-                None => Box::new(std::io::stdout().lock()),
-            };
-            summary::export(&store, run, what, &mut w).await?;
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => gen(GenOptions {
+            employers,
+            seed,
+            out,
+            as_of,
+            gazetteer_dir: gazetteer,
+            phenomena: !no_phenomena,
+        }),
+        Command::Export { what, run, out } => export(&cli.config, what, run, out).await,
         Command::Deliver {
             wait,
             status,
@@ -472,33 +410,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             code
         }
-        Command::User { action } => {
-            let cfg = load(&cli.config)?;
-            let store = open_store(&cfg).await?;
-            let code = match action {
-                UserAction::Add {
-                    username,
-                    township,
-                    operator,
-                    can_sign,
-                    display,
-                } => {
-                    accounts::add_user(
-                        &cfg,
-                        &store,
-                        &username,
-                        display.as_deref(),
-                        township.as_deref(),
-                        operator,
-                        can_sign,
-                    )
-                    .await
-                }
-                UserAction::Reset { username } => accounts::reset_user(&store, &username).await,
-            };
-            store.close().await;
-            code
-        }
+        Command::User { action } => user(&cli.config, action).await,
         Command::Token {
             action: TokenAction::Add { township, label },
         } => {
@@ -511,38 +423,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Portal {
             listen,
             secure_cookies,
-        } => {
-            let cfg = load(&cli.config)?;
-            let store = open_store(&cfg).await?;
-            let addr: std::net::SocketAddr = listen
-                .parse()
-                .with_context(|| format!("`{listen}` is not an address like 127.0.0.1:9480"))?;
-            let state =
-                crate::portal::PortalState::new(std::sync::Arc::new(cfg), store, secure_cookies);
-            println!("portal: http://{addr}/");
-            crate::portal::serve(state, addr)
-                .await
-                .with_context(|| format!("cannot serve the portal on {addr}"))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => portal(&cli.config, &listen, secure_cookies).await,
         Command::Sources => summary::sources(&cli.config).await,
         Command::Eval {
             truth,
             run,
             mistakes,
-        } => {
-            let cfg = load(&cli.config)?;
-            let store = open_store(&cfg).await?;
-            let run = resolve_run(&store, run).await?;
-            let report = bench::eval_run(&cfg, &store, run, &cfg.path(&truth)).await?;
-            store.close().await;
-            if let Some(path) = mistakes {
-                bench::write_mistakes(&path, &report.mistakes)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => eval(&cli.config, &truth, run, mistakes.as_deref()).await,
         Command::ResolveCsv {
             observations,
             out,
@@ -571,6 +458,140 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             keep,
         } => bench::bench(&cli.config, employers, seed, keep).await,
     }
+}
+
+/// `yingbao run`: the whole job once, then delivery when `[delivery] after_run` says so.
+async fn run_once(config: &Path, json: bool) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let summary = run_with_progress(&cfg, &store)
+        .await
+        .context("the run failed")?;
+    let quarantine = store.quarantine_counts(summary.run_id).await?;
+    let delivered = if cfg.settings.delivery.after_run {
+        Some(
+            crate::deliver::outbox::deliver_due(&cfg.channels, &store, &crate::ingest::process_env)
+                .await
+                .context("delivery failed")?,
+        )
+    } else {
+        None
+    };
+    store.close().await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        summary::print_summary(&cfg, &summary, &quarantine);
+        if let Some(d) = delivered {
+            println!(
+                "deliveries: {} delivered, {} to retry, {} given up (see `yingbao deliver --status`)",
+                d.delivered, d.retried, d.dead
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yingbao gen`: a synthetic county with its ground truth.
+fn gen(opts: GenOptions) -> Result<ExitCode> {
+    let started = Instant::now();
+    let summary = generate(&opts).context("generation failed")?;
+    println!(
+        "generated {} employers into {} in {:.1} s",
+        summary.employers,
+        opts.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    for (feed, rows) in &summary.rows_per_feed {
+        println!("  {feed:<12} {rows:>9} rows");
+    }
+    println!("  ground truth in {}", opts.out.join("truth").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yingbao export`: one run's results as CSV, to a file or stdout.
+async fn export(
+    config: &Path,
+    what: ExportKind,
+    run: Option<i64>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let run = resolve_run(&store, run).await?;
+    let mut w: Box<dyn Write> = match &out {
+        Some(p) => Box::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    summary::export(&store, run, what, &mut w).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yingbao user add|reset`.
+async fn user(config: &Path, action: UserAction) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let code = match action {
+        UserAction::Add {
+            username,
+            township,
+            operator,
+            can_sign,
+            display,
+        } => {
+            accounts::add_user(
+                &cfg,
+                &store,
+                &username,
+                display.as_deref(),
+                township.as_deref(),
+                operator,
+                can_sign,
+            )
+            .await
+        }
+        UserAction::Reset { username } => accounts::reset_user(&store, &username).await,
+    };
+    store.close().await;
+    code
+}
+
+/// `yingbao portal`: the township portal alone, until stopped.
+async fn portal(config: &Path, listen: &str, secure_cookies: bool) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .with_context(|| format!("`{listen}` is not an address like 127.0.0.1:9480"))?;
+    let state = crate::portal::PortalState::new(std::sync::Arc::new(cfg), store, secure_cookies);
+    println!("portal: http://{addr}/");
+    crate::portal::serve(state, addr)
+        .await
+        .with_context(|| format!("cannot serve the portal on {addr}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yingbao eval`: a run scored against a generated county's ground truth.
+async fn eval(
+    config: &Path,
+    truth: &Path,
+    run: Option<i64>,
+    mistakes: Option<&Path>,
+) -> Result<ExitCode> {
+    let cfg = load(config)?;
+    let store = open_store(&cfg).await?;
+    let run = resolve_run(&store, run).await?;
+    let report = bench::eval_run(&cfg, &store, run, &cfg.path(truth)).await?;
+    store.close().await;
+    if let Some(path) = mistakes {
+        bench::write_mistakes(path, &report.mistakes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(config_file: &Path) -> ExitCode {

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};
-use crate::domain::{Observation, TownshipCode};
+use crate::domain::{EntityId, Observation, TownshipCode};
 use crate::leads::hold::Destination;
 use crate::leads::row::LeadRow;
 use crate::leads::{Lead, LeadState};
@@ -246,7 +246,7 @@ pub struct SideLists {
     /// (county code, county name) → rows.
     pub referrals: BTreeMap<(String, String), Vec<LeadRow>>,
     /// (county name) → the referred employers and their source records (each once).
-    referred: BTreeMap<String, BTreeMap<String, usize>>,
+    referred: BTreeMap<String, BTreeMap<EntityId, usize>>,
 }
 
 /// Sub-folder of a run's output with the county's 待核实 list.

@@ -1,7 +1,7 @@
 //! One run of the whole job: ingest every feed into a snapshot, resolve, place, screen, write
 //! the township lists and save everything. I/O lives here; the stages it calls are pure.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,20 +9,20 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::deliver::township_files::write_township_lists;
-use crate::domain::Feed;
-use crate::leads::lifecycle;
-use crate::leads::{find_leads, LeadState};
+use crate::domain::{Feed, LeadId};
 use crate::place::{Locator, Placement};
-use crate::resolve::{resolve, MasterRecord, MatchContext, ResolveOptions};
-use crate::screen::scope::{self, Scope};
-use crate::screen::{screen, Assessment};
-use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store, StoreError};
+use crate::resolve::{MasterRecord, MatchContext};
+use crate::screen::scope::Scope;
+use crate::screen::Assessment;
+use crate::store::{Store, StoreError};
+use release::Gates;
 
 pub mod decide;
+pub mod gather;
 pub mod lists;
 pub mod release;
 mod sources;
+mod write;
 
 pub use sources::{pull, Sources};
 
@@ -288,309 +288,60 @@ async fn run_inner(
         timings: Vec::new(),
         progress,
     };
-    let (observations, sources) = sources::ingest_all(cfg, store, run_id, mode, progress).await?;
-    clock.lap("ingest");
-
-    let previous = store.previous_links().await?;
-    let locator = std::sync::Arc::new(Locator::new(&cfg.gazetteer));
-    let loc = locator.clone();
-    let ctx_cfg = cfg.clone();
-    let opts = ResolveOptions {
-        thresholds: cfg.settings.resolve,
-        overrides: store.overrides().await?,
-        keep_compared: false,
-        fusion: cfg.settings.fusion,
-    };
-    let (observations, resolution) = tokio::task::spawn_blocking(move || {
-        let ctx = match_context(&ctx_cfg, &loc);
-        let r = resolve(&observations, &previous, &ctx, &opts);
-        (observations, r)
-    })
-    .await?;
-    tracing::info!(stats = ?resolution.stats, "resolved");
-    clock.lap("resolve");
-
-    // An employer of another county is never placed here.
-    let scopes: Vec<Scope> = resolution
-        .records
-        .iter()
-        .map(|m| scope::judge(m, &locator, cfg.settings.policy.require_registry))
-        .collect();
-    let placements: Vec<Placement> = resolution
-        .records
-        .iter()
-        .zip(&scopes)
-        .map(|(m, scope)| match scope {
-            Scope::OtherCounty { .. } => Placement::unplaced(),
-            _ => locator.place(
-                m.region_code.as_deref(),
-                m.addresses.iter().map(String::as_str),
-            ),
-        })
-        .collect();
-    clock.lap("place");
-
-    let mut assessments = screen(
-        &resolution.records,
-        &cfg.settings.policy,
-        &cfg.settings.flags,
-        &cfg.catalogue,
+    let gathered = gather::gather(cfg, store, run_id, as_of, mode, &mut clock).await?;
+    let gates = Gates::of(&gathered.sources);
+    let memory = remember(store, &gates).await?;
+    let this_run = decide::ThisRun {
+        id: run_id,
         as_of,
-    );
-    // Another county's employer is not this county's to assist either.
-    for (a, scope) in assessments.iter_mut().zip(&scopes) {
-        if !scope.is_local() {
-            a.sme_assistance = false;
+        lapse_months: cfg.settings.policy.lapse_months,
+    };
+    let rules = cfg.settings.lifecycle.rules();
+    let decision = decide::decide(&gathered, &gates, memory, &rules, this_run);
+    log_decision(&gates, &decision);
+    write::write(cfg, store, this_run, gathered, gates, decision, &mut clock).await
+}
+
+/// Reads what this run's decisions need from earlier runs, and only that.
+async fn remember(store: &Store, gates: &Gates) -> Result<decide::Memory, PipelineError> {
+    let mut memory = decide::Memory {
+        states: store.lead_states().await?,
+        ..Default::default()
+    };
+    if !gates.stale.is_empty() {
+        if let Some(prev) = store.last_run().await? {
+            memory.last_run_leads = store
+                .leads(prev)
+                .await?
+                .into_iter()
+                .map(|l| LeadId::from(l.lead_id))
+                .collect();
         }
     }
-    let assessments = assessments;
-    clock.lap("screen");
+    if gates.lifecycle_moves {
+        memory.dispositions = store.latest_dispositions().await?;
+    }
+    Ok(memory)
+}
 
-    // Without the declaration register every employer looks unfiled: no leads at all then.
-    let register_missing = !sources
-        .iter()
-        .any(|s| s.feed == Feed::Declaration && s.records_used > 0);
-    let members = lists::members_by_entity(&observations, &resolution.links);
-    let mut leads = if register_missing {
+/// Tells the operator's log what this run holds back and why.
+fn log_decision(gates: &Gates, decision: &decide::Decision) {
+    if gates.register_missing {
         tracing::error!(
             "the declaration register has no usable snapshot: no leads are written this run"
         );
-        Vec::new()
-    } else {
-        find_leads(
-            &resolution.records,
-            &assessments,
-            &placements,
-            &locator,
-            &members,
-        )
-    };
-    drop(members);
-    // Leads of another county, and leads resting on an unsure match, do not go to a township.
-    let side = decide::route(
-        &mut leads,
-        &resolution.records,
-        &assessments,
-        &scopes,
-        &resolution.review,
-        &resolution.links,
-    );
-    let unknown_statuses = lists::unknown_statuses(&assessments);
-    for (word, n) in &unknown_statuses {
+    }
+    for (word, n) in &decision.unknown_statuses {
         tracing::warn!(status = %word, employers = n, "a status word the operating rules do not know: add it to [policy.operating]");
     }
-    let push_blocked = release::push_blocked(&sources);
-    if let Some(why) = &push_blocked {
+    if let Some(why) = &gates.push_blocked {
         tracing::error!(reason = %why, "township lists are not written this run");
     }
-    let stale = release::stale_sources(&sources);
-    let previous_states = store.lead_states().await?;
-    let withheld: HashSet<crate::domain::LeadId> = if stale.is_empty() || leads.is_empty() {
-        HashSet::new()
-    } else {
-        // Listed before: a lead listed now, or on the last run's list.
-        let mut before: HashSet<crate::domain::LeadId> = previous_states
-            .values()
-            .filter(|s| s.status.is_listed())
-            .map(|s| s.lead_id.clone())
-            .collect();
-        if let Some(prev) = store.last_run().await? {
-            before.extend(
-                store
-                    .leads(prev)
-                    .await?
-                    .into_iter()
-                    .map(|l| crate::domain::LeadId::from(l.lead_id)),
-            );
-        }
-        release::withheld_leads(&leads, &resolution.links, &before, &stale)
-    };
-    if !withheld.is_empty() {
+    if !decision.withheld.is_empty() {
         tracing::warn!(
-            leads = withheld.len(),
-            stale = ?stale,
+            leads = decision.withheld.len(),
+            stale = ?gates.stale,
             "new leads resting on a stale feed are not handed out this run"
         );
     }
-
-    let lifecycle_moves = release::lifecycle_moves(push_blocked.as_deref(), register_missing);
-    let advance = if lifecycle_moves {
-        let found: Vec<lifecycle::Found> = leads
-            .iter()
-            .filter(|l| !withheld.contains(&l.lead_id))
-            .map(|l| lifecycle::Found {
-                lead_id: l.lead_id.clone(),
-                entity_id: l.entity_id.clone(),
-                kind: l.kind,
-                township_code: l.township_code.clone(),
-                activity: l.activity.clone(),
-            })
-            .collect();
-        let rules = cfg.settings.lifecycle.rules();
-        let dispositions = store.latest_dispositions().await?;
-        lifecycle::advance(
-            &previous_states,
-            &found,
-            &dispositions,
-            &rules,
-            run_id,
-            as_of,
-        )
-    } else {
-        lifecycle::Advance {
-            states: previous_states.into_iter().collect(),
-            transitions: Vec::new(),
-        }
-    };
-    decide::apply_states(
-        &mut leads,
-        &advance,
-        &resolution.records,
-        &assessments,
-        &locator,
-        decide::ThisRun {
-            id: run_id,
-            as_of,
-            lapse_months: cfg.settings.policy.lapse_months,
-        },
-    );
-    let listed = decide::listed(&leads, &withheld, &advance);
-    let lists = lists::township_lists(&cfg.gazetteer.townships, &listed);
-    let out_dir = cfg
-        .path(&cfg.settings.output.dir)
-        .join(format!("{as_of}-run{run_id}"));
-    let county = cfg.settings.county.name.clone();
-    let cycle = lists::Cycle::of(as_of);
-    let dir = out_dir.clone();
-    let lists_for_writer = lists.clone();
-    let label = cycle.label.clone();
-    let written = if push_blocked.is_none() {
-        tokio::task::spawn_blocking(move || {
-            write_township_lists(&dir, &county, &label, &lists_for_writer)
-        })
-        .await??
-    } else {
-        Vec::new()
-    };
-    // The county's and other counties' lists rest on the register as much as the townships'.
-    let side_written = if push_blocked.is_none() {
-        let dir = out_dir.clone();
-        let county = cfg.settings.county.name.clone();
-        let label = cycle.label.clone();
-        let side = side.clone();
-        tokio::task::spawn_blocking(move || side.write(&dir, &county, &label)).await??
-    } else {
-        Vec::new()
-    };
-    let sme = if cfg.settings.flags.sme_assistance.enabled && push_blocked.is_none() {
-        let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
-        let n = rows.len();
-        let dir = out_dir.clone();
-        let title = format!(
-            "{}{}中小微企业职业健康帮扶候选名单",
-            cfg.settings.county.name, cycle.label
-        );
-        tokio::task::spawn_blocking(move || {
-            crate::deliver::sme_list::write_sme_list(&dir, &title, &rows)
-        })
-        .await??;
-        n
-    } else {
-        0
-    };
-    clock.lap("write_lists");
-
-    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists)?;
-    let entity_rows = resolution
-        .records
-        .iter()
-        .zip(&assessments)
-        .zip(&placements)
-        .zip(&scopes)
-        .map(|(((m, a), p), scope)| {
-            Ok(EntityRow {
-                entity_id: m.entity_id.clone(),
-                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
-                name: m.name.clone(),
-                township_code: p.township_code.clone().map(String::from),
-                data: entity_data(m, a, p, scope)?,
-            })
-        })
-        .collect::<Result<Vec<_>, serde_json::Error>>()?;
-    // The run's figures, before the leads move into what the store keeps.
-    let (listed_n, found_n) = (listed.len(), leads.len());
-    let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
-    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
-    for l in &listed {
-        *by_kind.entry(l.kind.as_str().to_string()).or_default() += 1;
-    }
-    let lead_records: Vec<LeadRecord> = leads
-        .into_iter()
-        .map(|l| LeadRecord {
-            lead_id: l.lead_id.to_string(),
-            entity_id: l.entity_id.clone(),
-            township_code: l.township_code.clone().map(String::from),
-            rule_ids: l.rule_ids.join(","),
-            data: crate::leads::LeadData::from(l),
-        })
-        .collect();
-    let states: Vec<LeadState> = advance.states.values().cloned().collect();
-    store
-        .save_results(
-            run_id,
-            &entity_rows,
-            &resolution.links,
-            &lead_records,
-            lifecycle_moves.then_some(LifecycleUpdate {
-                states: &states,
-                transitions: &advance.transitions,
-                as_of,
-            }),
-            &outbox,
-        )
-        .await?;
-    store
-        .save_pairs(run_id, &resolution.merges, &resolution.review)
-        .await?;
-    clock.lap("save");
-
-    let by_township: Vec<(String, String, usize)> = lists
-        .iter()
-        .map(|(k, rows)| {
-            (
-                k.code.clone().unwrap_or_default(),
-                k.name.clone(),
-                rows.len(),
-            )
-        })
-        .collect();
-    let mut transitions: BTreeMap<String, usize> = BTreeMap::new();
-    for t in &advance.transitions {
-        *transitions.entry(t.to.as_str().to_string()).or_default() += 1;
-    }
-    Ok(RunSummary {
-        run_id,
-        as_of,
-        sources,
-        entities: resolution.records.len(),
-        leads: listed_n,
-        found: found_n,
-        by_kind,
-        transitions,
-        withheld: withheld.len(),
-        sme_candidates: sme,
-        queued_deliveries: outbox.len(),
-        by_township,
-        unplaced,
-        register_missing,
-        push_blocked,
-        review_pairs: resolution.review.len(),
-        pending: side.pending.len(),
-        referrals: side.referral_counts(),
-        side_lists: side_written,
-        unknown_statuses,
-        resolve: resolution.stats.clone(),
-        out_dir,
-        timings: clock.timings,
-    })
 }

@@ -8,6 +8,39 @@ use crate::domain::{Feed, LeadId};
 use crate::leads::Lead;
 use crate::resolve::Link;
 
+/// How this run's sources stand, as far as what it may hand out goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gates {
+    /// No declaration snapshot could be used: every employer would look unfiled, so the run
+    /// finds no leads at all.
+    pub register_missing: bool,
+    /// Why no township list is written this run ([`push_blocked`]); `None`: written.
+    pub push_blocked: Option<String>,
+    /// Held or failed feeds other than the register ([`stale_sources`]).
+    pub stale: HashSet<String>,
+    /// Whether lead states move this run ([`lifecycle_moves`]).
+    pub lifecycle_moves: bool,
+}
+
+impl Gates {
+    /// The gates of a run whose sources came out as `sources`.
+    pub fn of(sources: &[SourceOutcome]) -> Gates {
+        let register_missing = !sources
+            .iter()
+            .any(|s| s.feed == Feed::Declaration && s.records_used > 0);
+        let push_blocked = push_blocked(sources);
+        Gates {
+            register_missing,
+            lifecycle_moves: lifecycle_moves(push_blocked.as_deref(), register_missing),
+            push_blocked,
+            stale: stale_sources(sources)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
 /// Why no township list may be written this run: a declaration register that is not fresh
 /// would turn every recent filing into a false lead. `None` when every register is fresh.
 pub fn push_blocked(sources: &[SourceOutcome]) -> Option<String> {
@@ -40,7 +73,7 @@ pub fn withheld_leads(
     leads: &[Lead],
     links: &[Link],
     before: &HashSet<LeadId>,
-    stale: &HashSet<&str>,
+    stale: &HashSet<impl std::borrow::Borrow<str> + Eq + std::hash::Hash>,
 ) -> HashSet<LeadId> {
     let resting: HashSet<&str> = links
         .iter()
@@ -102,7 +135,24 @@ mod tests {
         let withheld = withheld_leads(&rows, &links, &before, &stale);
         assert_eq!(withheld, [LeadId::from("LE1")].into());
         // Nothing is stale: nothing withheld.
-        assert!(withheld_leads(&rows, &links, &before, &HashSet::new()).is_empty());
+        assert!(withheld_leads(&rows, &links, &before, &HashSet::<&str>::new()).is_empty());
+    }
+
+    #[test]
+    fn the_gates_of_a_run_follow_its_sources() {
+        let mut decl = source("decl", Feed::Declaration, SourceStatus::Fresh, None);
+        decl.records_used = 289;
+        let exam = source("exam", Feed::Exam, SourceStatus::Held, Some("cut"));
+        let gates = Gates::of(&[decl.clone(), exam.clone()]);
+        assert!(!gates.register_missing);
+        assert_eq!(gates.push_blocked, None);
+        assert!(gates.lifecycle_moves);
+        assert_eq!(gates.stale, HashSet::from(["exam".to_string()]));
+        // A fresh register with no usable record is a missing register.
+        decl.records_used = 0;
+        let gates = Gates::of(&[decl, exam]);
+        assert!(gates.register_missing);
+        assert!(!gates.lifecycle_moves);
     }
 
     #[test]

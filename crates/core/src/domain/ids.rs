@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -86,6 +88,12 @@ macro_rules! text_id {
 text_id!(
     /// A township's (乡镇、街道) 9-digit statistical division code, e.g. `350583119`.
     TownshipCode
+);
+
+text_id!(
+    /// An employer's (entity's) stable id: `E` and 12 hex digits of the hash of its smallest
+    /// record identity (`E1a2b3c4d5e6f`, `-2` … on a collision), kept across runs.
+    EntityId
 );
 
 text_id!(

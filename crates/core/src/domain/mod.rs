@@ -11,7 +11,7 @@ pub mod schedule;
 pub mod table;
 pub mod uscc;
 
-pub use ids::{LeadId, TownshipCode};
+pub use ids::{EntityId, LeadId, TownshipCode};
 pub use industry::IndustryCode;
 pub use observation::{Feed, Observation};
 pub use uscc::Uscc;

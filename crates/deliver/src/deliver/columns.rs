@@ -180,7 +180,7 @@ pub(crate) mod tests {
             priority: "高（70）".to_string(),
             first_listed: "2025-06-30".to_string(),
             evidence: vec!["税务（2025-05-31）：纳税人状态正常".to_string()],
-            entity_id: format!("{i:06}"),
+            entity_id: format!("{i:06}").into(),
             name: format!("某某五金制品有限公司{i}"),
             uscc: "913301001234567890".to_string(),
             uscc_valid: true,

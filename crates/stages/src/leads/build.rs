@@ -1,7 +1,7 @@
 //! Leads from screening: one per employer and lead kind, with the row township staff read,
 //! its evidence, and (once the lifecycle has run) its status and priority.
 
-use crate::domain::{LeadId, TownshipCode};
+use crate::domain::{EntityId, LeadId, TownshipCode};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -21,7 +21,7 @@ use crate::screen::{Assessment, LeadKind};
 pub struct Lead {
     pub lead_id: LeadId,
     pub kind: LeadKind,
-    pub entity_id: String,
+    pub entity_id: EntityId,
     /// Index of the entity in the run's master records.
     pub entity_index: usize,
     pub township_code: Option<TownshipCode>,

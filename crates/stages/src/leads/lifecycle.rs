@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Feed, LeadId, TownshipCode};
+use crate::domain::{EntityId, Feed, LeadId, TownshipCode};
 use crate::screen::LeadKind;
 
 /// Where a lead stands.
@@ -86,7 +86,7 @@ impl LeadStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadState {
     pub lead_id: LeadId,
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub kind: LeadKind,
     pub status: LeadStatus,
     pub township_code: Option<TownshipCode>,
@@ -118,7 +118,7 @@ impl LeadState {
     ) -> LeadState {
         LeadState {
             lead_id: lead_id.into(),
-            entity_id: entity_id.to_string(),
+            entity_id: entity_id.into(),
             kind,
             status: LeadStatus::New,
             township_code,
@@ -184,7 +184,7 @@ impl DispositionRules {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
     pub lead_id: LeadId,
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub kind: LeadKind,
     pub township_code: Option<TownshipCode>,
     /// The latest dated record of the employer in each feed (tax, exam, testing …).
@@ -380,7 +380,7 @@ mod tests {
     fn found_with(id: &str, activity: Vec<(Feed, NaiveDate)>) -> Found {
         Found {
             lead_id: id.into(),
-            entity_id: format!("E{id}"),
+            entity_id: format!("E{id}").into(),
             kind: LeadKind::Unfiled,
             township_code: Some("350583100".into()),
             activity,

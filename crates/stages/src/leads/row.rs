@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::EntityId;
+
 /// A lead as it appears in the township's Excel and CSV files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LeadRow {
@@ -14,7 +16,7 @@ pub struct LeadRow {
     pub status: String,
     /// 高 / 中 / 低, with the score: `高（72）`.
     pub priority: String,
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub name: String,
     pub uscc: String,
     /// `（校验位错误）` appended by the writer when the USCC failed its check.

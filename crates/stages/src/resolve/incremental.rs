@@ -23,7 +23,7 @@ use super::{
     resolve_core, Codes, Decided, JoinMethod, Link, MatchContext, NameFrequencies, Picks,
     PreviousLinks, Resolution, ResolveOptions, ResolveStats,
 };
-use crate::domain::Observation;
+use crate::domain::{EntityId, Observation};
 
 const NONE: u32 = u32::MAX;
 
@@ -33,7 +33,7 @@ type Rescored = (usize, Vec<u32>, u32, Option<Picks>, usize);
 /// One entity as last resolved: its id and record slots (ascending).
 #[derive(Default)]
 struct Kept {
-    id: String,
+    id: EntityId,
     members: Vec<u32>,
 }
 
@@ -165,7 +165,10 @@ impl Resolver {
         self.alive[h] && !self.feats[h].code_valid
     }
 
-    /// Takes the complete new set of observations and re-resolves what changed.
+    /// Takes the complete new set of observations and re-resolves what changed: the records
+    /// that changed or came are indexed again, only the records whose best candidate may
+    /// have changed are scored again, and only the entities whose members changed are folded
+    /// again. A change of settings, or too many removed records, resolves everything anew.
     pub fn update(
         &mut self,
         observations: &[Observation],
@@ -193,7 +196,69 @@ impl Resolver {
             tracing::debug!(what, seconds = clock.elapsed().as_secs_f64(), "update step")
         };
 
-        // 1. What changed. Looked up on every core: most records are unchanged.
+        let changes = self.changes(observations, ctx, &mut stats);
+        lap("diff");
+        let touched = self.replace(&changes.killed, changes.fresh, ctx);
+        lap("index");
+        let decided = Decided::new(&opts.overrides, |k| self.slot_of(&k.0, &k.1));
+        let affected = self.affected(old_len, &touched, &changes.killed, &decided);
+        stats.rescored = affected.len();
+        lap("affected");
+        let mut rs = self.rescore(&affected, &changes.killed, &decided);
+        lap("rescore");
+
+        // Cluster everything again from the kept decisions.
+        let n = self.slots.len();
+        let (mut uf, mut method) = anchor(&self.code, &self.alive, &decided, &mut rs);
+        let floating: Vec<usize> = (0..n).filter(|&i| self.is_floating(i)).collect();
+        rs.observations = n - self.dead;
+        rs.floating = floating.len();
+        rs.lambda = self.model.lambda;
+        let (merges, review, rejected) = decide(
+            &self.slots,
+            &floating,
+            |i| self.best[i].clone(),
+            &mut uf,
+            &mut method,
+            self.model.prior_weight(),
+            opts,
+            &mut rs,
+        );
+        lap("decide");
+
+        let groups = self.regroup(&mut uf, &changes.refold);
+        stats.entities_reused = groups.reused.len();
+        stats.entities_rebuilt = groups.rebuilt.len();
+        lap("groups");
+        let folded = self.fold(
+            groups.rebuilt,
+            groups.taken,
+            &changes.fresh_previous,
+            &method,
+        );
+        lap("fold");
+        self.patch(&groups.reused, folded, n);
+        let current = &mut self.current;
+        current.merges = merges;
+        current.review = review;
+        current.rejected = rejected;
+        current.stats = rs;
+        self.opts = opts.clone();
+        lap("patch");
+        (&self.current, stats)
+    }
+
+    /// Sorts the new complete set against the kept records: unchanged, changed in what
+    /// matching reads (replaced), changed only in other facts (kept in place and folded
+    /// again), new, or gone.
+    fn changes(
+        &mut self,
+        observations: &[Observation],
+        ctx: &MatchContext<'_>,
+        stats: &mut UpdateStats,
+    ) -> Changes {
+        let old_len = self.slots.len();
+        // Looked up on every core: most records are unchanged.
         let found: Vec<(Option<usize>, bool)> = parallel_chunks(observations, |part| {
             part.iter()
                 .map(|o| match self.slot_of(&o.source, &o.record_key) {
@@ -203,9 +268,10 @@ impl Resolver {
                 .collect()
         });
         let mut seen = vec![false; old_len];
-        let mut fresh: Vec<Observation> = Vec::new();
-        let mut fresh_previous: Vec<u32> = Vec::new();
-        let mut killed: Vec<usize> = Vec::new();
+        let mut changes = Changes {
+            refold: vec![false; old_len],
+            ..Default::default()
+        };
         let mut rewritten: Vec<(usize, &Observation)> = Vec::new();
         for (o, (slot, same)) in observations.iter().zip(found) {
             match slot {
@@ -219,8 +285,8 @@ impl Resolver {
                     stats.changed += 1;
                 }
                 _ => {
-                    fresh_previous.push(NONE);
-                    fresh.push(o.clone());
+                    changes.fresh_previous.push(NONE);
+                    changes.fresh.push(o.clone());
                     stats.added += 1;
                 }
             }
@@ -232,28 +298,35 @@ impl Resolver {
             let changed: Vec<Observation> = rewritten.iter().map(|(_, o)| (*o).clone()).collect();
             compute_features(&changed, ctx)
         };
-        let mut refold = vec![false; old_len];
         for ((s, o), f) in rewritten.into_iter().zip(new_feats) {
             if f == self.feats[s] {
                 self.slots[s] = o.clone();
-                refold[s] = true;
+                changes.refold[s] = true;
             } else {
-                killed.push(s);
-                fresh_previous.push(self.entity_of[s]);
-                fresh.push(o.clone());
+                changes.killed.push(s);
+                changes.fresh_previous.push(self.entity_of[s]);
+                changes.fresh.push(o.clone());
             }
         }
         for (s, was_seen) in seen.iter().enumerate() {
             if self.alive[s] && !was_seen {
-                killed.push(s);
+                changes.killed.push(s);
                 stats.removed += 1;
             }
         }
-        lap("diff");
+        changes
+    }
 
-        // 2. Out with the old, in with the new; note every blocking key touched.
-        let mut touched: FxHashMap<(bool, u64), (usize, usize)> = FxHashMap::default();
-        for &s in &killed {
+    /// Out with the `killed` records, in with the `fresh` ones; returns every blocking key
+    /// touched, with how many records it gained and lost.
+    fn replace(
+        &mut self,
+        killed: &[usize],
+        fresh: Vec<Observation>,
+        ctx: &MatchContext<'_>,
+    ) -> Touched {
+        let mut touched: Touched = FxHashMap::default();
+        for &s in killed {
             for k in Blocker::keys_of(&self.feats[s]) {
                 touched.entry(k).or_default().1 += 1;
             }
@@ -270,9 +343,7 @@ impl Resolver {
                 }
             }
         }
-        lap("kill");
         let fresh_feats = compute_features(&fresh, ctx);
-        lap("features");
         for (o, f) in fresh.into_iter().zip(fresh_feats) {
             let s = self.slots.len();
             for k in Blocker::keys_of(&f) {
@@ -295,18 +366,28 @@ impl Resolver {
             self.floor.push(0);
             self.entity_of.push(NONE);
         }
-        let n = self.slots.len();
-        let decided = Decided::new(&opts.overrides, |k| self.slot_of(&k.0, &k.1));
-        lap("index");
+        touched
+    }
 
-        // 3. Floating records whose decision may change.
+    /// The floating records (no valid code) whose decision may change: the new ones, those
+    /// under a key whose block crossed its size cap, those that lost their best candidate or
+    /// a name candidate, and those a new record would beat or push a name candidate out of.
+    /// The others just forget a gone record or take a new one among their candidates.
+    fn affected(
+        &mut self,
+        old_len: usize,
+        touched: &Touched,
+        killed: &[usize],
+        decided: &Decided,
+    ) -> Vec<usize> {
+        let n = self.slots.len();
         let mut affected = vec![false; n];
         for (s, a) in affected.iter_mut().enumerate().skip(old_len) {
             *a = !self.feats[s].code_valid;
         }
         // A key whose block crossed the size above which it is ignored changes everyone's
         // candidates under it.
-        for (key, (added, removed)) in &touched {
+        for (key, (added, removed)) in touched {
             let (_, after, cap) = self.index.holders(*key);
             let before = (after + removed).saturating_sub(*added);
             if (after > cap) == (before > cap) {
@@ -318,7 +399,7 @@ impl Resolver {
         }
         // A record that went: those that had it as best, or whose name candidates may now
         // take in another record, are re-scored; the others just forget it.
-        for &d in &killed {
+        for &d in killed {
             let reach = self
                 .floating_index
                 .neighbours_within(&self.index, d, &self.feats[d]);
@@ -383,12 +464,14 @@ impl Resolver {
                 }
             }
         }
-        let affected: Vec<usize> = (0..n).filter(|&i| affected[i] && self.alive[i]).collect();
-        stats.rescored = affected.len();
-        lap("affected");
-        // Candidates are found again; only those not scored before are compared, unless the
-        // best one is no longer among them.
-        let rescored: Vec<Rescored> = parallel_chunks(&affected, |part| {
+        (0..n).filter(|&i| affected[i] && self.alive[i]).collect()
+    }
+
+    /// Finds the `affected` records' candidates again and their best; only candidates not
+    /// scored before are compared, unless the best one is no longer among them. The
+    /// `killed` records forget theirs.
+    fn rescore(&mut self, affected: &[usize], killed: &[usize], decided: &Decided) -> ResolveStats {
+        let rescored: Vec<Rescored> = parallel_chunks(affected, |part| {
             part.iter()
                 .map(|&i| {
                     let (cands, floor) = self.index.candidates_with_floor(i, &self.feats[i]);
@@ -405,7 +488,7 @@ impl Resolver {
                                 .filter(|j| old.binary_search(j).is_err())
                                 .collect();
                             let challenger =
-                                best_of(i, &new, &self.feats, &self.model, &self.name_tf, &decided);
+                                best_of(i, &new, &self.feats, &self.model, &self.name_tf, decided);
                             (Picks::join(Some(kept.clone()), challenger), new.len())
                         }
                         None => {
@@ -415,7 +498,7 @@ impl Resolver {
                                 &self.feats,
                                 &self.model,
                                 &self.name_tf,
-                                &decided,
+                                decided,
                             );
                             (best, cands.len())
                         }
@@ -431,39 +514,23 @@ impl Resolver {
             self.cands[i] = cands;
             self.floor[i] = floor;
         }
-        for &d in &killed {
+        for &d in killed {
             self.best[d] = None;
             self.cands[d] = Vec::new();
         }
-        lap("rescore");
+        rs
+    }
 
-        // 4. Cluster everything again from the kept decisions.
-        let (mut uf, mut method) = anchor(&self.code, &self.alive, &decided, &mut rs);
-        let floating: Vec<usize> = (0..n).filter(|&i| self.is_floating(i)).collect();
-        rs.observations = n - self.dead;
-        rs.floating = floating.len();
-        rs.lambda = self.model.lambda;
-        let (merges, review, rejected) = decide(
-            &self.slots,
-            &floating,
-            |i| self.best[i].clone(),
-            &mut uf,
-            &mut method,
-            self.model.prior_weight(),
-            opts,
-            &mut rs,
-        );
-        lap("decide");
-
-        // 5. Entities: the unchanged ones are kept as they are; the others are rebuilt.
+    /// The clusters of `uf` against the kept entities: one whose members are exactly those
+    /// of a kept entity, none of them changed in place, is reused; the others are rebuilt.
+    fn regroup(&self, uf: &mut super::unionfind::Clusters, refold: &[bool]) -> Groups {
+        let n = self.slots.len();
         let mut by_root: Vec<(u32, u32)> = (0..n)
             .filter(|&i| self.alive[i])
             .map(|i| (uf.find(i) as u32, i as u32))
             .collect();
         by_root.sort_unstable();
-        let mut reused: Vec<u32> = Vec::new();
-        let mut rebuilt: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        let mut taken: HashSet<String> = HashSet::new();
+        let mut groups = Groups::default();
         for group in by_root.chunk_by(|a, b| a.0 == b.0) {
             let e = self.entity_of[group[0].1 as usize];
             let same = self.entities.get(e as usize).is_some_and(|k| {
@@ -473,17 +540,26 @@ impl Resolver {
                 .iter()
                 .all(|m| !refold.get(m.1 as usize).copied().unwrap_or(false));
             if same {
-                taken.insert(self.entities[e as usize].id.clone());
-                reused.push(e);
+                groups.taken.insert(self.entities[e as usize].id.clone());
+                groups.reused.push(e);
             } else {
                 let members = group.iter().map(|m| m.1 as usize).collect();
-                rebuilt.insert(group[0].0 as usize, members);
+                groups.rebuilt.insert(group[0].0 as usize, members);
             }
         }
-        drop(by_root);
-        stats.entities_reused = reused.len();
-        stats.entities_rebuilt = rebuilt.len();
-        lap("groups");
+        groups
+    }
+
+    /// Gives each rebuilt entity its id (its members' previous one where it can) and folds
+    /// its master record and links.
+    fn fold(
+        &self,
+        rebuilt: BTreeMap<usize, Vec<usize>>,
+        taken: HashSet<EntityId>,
+        fresh_previous: &[u32],
+        method: &[JoinMethod],
+    ) -> Vec<Folded> {
+        let old_len = self.slots.len() - fresh_previous.len();
         let sizes: FxHashMap<&str, usize> = self
             .entities
             .iter()
@@ -500,20 +576,10 @@ impl Resolver {
             entities.get(e as usize).map(|k| k.id.as_str())
         };
         let ids = assign_ids(&self.slots, &rebuilt, previous_of, &sizes, taken);
-        lap("ids");
-
-        let is_reused: HashSet<u32> = reused.iter().copied().collect();
-        let gone: rustc_hash::FxHashSet<String> = self
-            .entities
-            .iter()
-            .enumerate()
-            .filter(|(e, _)| !is_reused.contains(&(*e as u32)))
-            .map(|(_, k)| k.id.clone())
-            .collect();
         let work: Vec<(&usize, &Vec<usize>)> = rebuilt.iter().collect();
         let slots = &self.slots;
         let fusion = &self.opts.fusion;
-        let folded: Vec<(Kept, super::MasterRecord, Vec<Link>)> = parallel_chunks(&work, |part| {
+        parallel_chunks(&work, |part| {
             part.iter()
                 .filter_map(|(root, members)| {
                     let id = ids.get(root)?;
@@ -539,21 +605,27 @@ impl Resolver {
                     Some((kept, master::fold(id, &obs, fusion), links))
                 })
                 .collect()
-        });
-        lap("fold");
+        })
+    }
 
-        // 6. Patch the kept result in place.
+    /// Patches the kept result in place: the reused entities stay, the others' records and
+    /// links give way to the `folded` ones.
+    fn patch(&mut self, reused: &[u32], folded: Vec<Folded>, n: usize) {
+        let is_reused: HashSet<u32> = reused.iter().copied().collect();
+        let gone: rustc_hash::FxHashSet<EntityId> = self
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(e, _)| !is_reused.contains(&(*e as u32)))
+            .map(|(_, k)| k.id.clone())
+            .collect();
         let mut next: Vec<Kept> = Vec::with_capacity(reused.len() + folded.len());
-        for &e in &reused {
+        for &e in reused {
             next.push(std::mem::take(&mut self.entities[e as usize]));
         }
         let current = &mut self.current;
-        current
-            .records
-            .retain(|r| !gone.contains(r.entity_id.as_str()));
-        current
-            .links
-            .retain(|l| !gone.contains(l.entity_id.as_str()));
+        current.records.retain(|r| !gone.contains(&r.entity_id));
+        current.links.retain(|l| !gone.contains(&l.entity_id));
         for (kept, record, links) in folded {
             next.push(kept);
             current.records.push(record);
@@ -562,10 +634,6 @@ impl Resolver {
         current
             .records
             .sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
-        current.merges = merges;
-        current.review = review;
-        current.rejected = rejected;
-        current.stats = rs;
         let mut entity_of = vec![NONE; n];
         for (e, k) in next.iter().enumerate() {
             for &m in &k.members {
@@ -574,11 +642,38 @@ impl Resolver {
         }
         self.entities = next;
         self.entity_of = entity_of;
-        self.opts = opts.clone();
-        lap("patch");
-        (&self.current, stats)
     }
 }
+
+/// What changed between the kept records and a new complete set (see [`Resolver::changes`]).
+#[derive(Default)]
+struct Changes {
+    /// New records, and changed ones that take a new place.
+    fresh: Vec<Observation>,
+    /// For each fresh record, the kept entity it was in before (`NONE` for a new one).
+    fresh_previous: Vec<u32>,
+    /// Places of gone records and of changed ones that move.
+    killed: Vec<usize>,
+    /// Places of records changed only in facts matching does not read.
+    refold: Vec<bool>,
+}
+
+/// Blocking keys touched by an update: records (added, removed) under each.
+type Touched = FxHashMap<(bool, u64), (usize, usize)>;
+
+/// The clusters of an update against the kept entities (see [`Resolver::regroup`]).
+#[derive(Default)]
+struct Groups {
+    /// Kept entities that stay as they are.
+    reused: Vec<u32>,
+    /// Clusters to fold again, by root: their members' places.
+    rebuilt: BTreeMap<usize, Vec<usize>>,
+    /// The ids of the reused entities.
+    taken: HashSet<EntityId>,
+}
+
+/// A rebuilt entity: what is kept of it, its master record and its links.
+type Folded = (Kept, super::MasterRecord, Vec<Link>);
 
 #[cfg(test)]
 mod tests {
@@ -651,7 +746,7 @@ mod tests {
         parts
     }
 
-    fn id_of(r: &Resolution, source: &str, key: &str) -> String {
+    fn id_of(r: &Resolution, source: &str, key: &str) -> EntityId {
         r.links
             .iter()
             .find(|l| l.source == source && l.record_key == key)

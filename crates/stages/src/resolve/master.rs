@@ -5,12 +5,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::fusion::{choose, rank, FusionRule, FusionRules, Provenance};
-use crate::domain::{Feed, IndustryCode, Observation, Uscc};
+use crate::domain::{EntityId, Feed, IndustryCode, Observation, Uscc};
 
 /// One employer in the master list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MasterRecord {
-    pub entity_id: String,
+    pub entity_id: EntityId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uscc: Option<Uscc>,
     pub name: String,
@@ -202,7 +202,7 @@ fn current<'o>(members: &[&'o Observation]) -> Vec<&'o Observation> {
 
 /// Folds the observations of one entity into its master record; `rules` say which record
 /// decides each fact, and a superseded record decides none.
-pub fn fold(entity_id: &str, all: &[&Observation], rules: &FusionRules) -> MasterRecord {
+pub fn fold(entity_id: &EntityId, all: &[&Observation], rules: &FusionRules) -> MasterRecord {
     let current = current(all);
     let members = &current[..];
     let mut facts = Facts {
@@ -299,7 +299,7 @@ pub fn fold(entity_id: &str, all: &[&Observation], rules: &FusionRules) -> Maste
         .filter_map(|o| o.registered_on)
         .min();
     MasterRecord {
-        entity_id: entity_id.to_string(),
+        entity_id: entity_id.clone(),
         uscc,
         name: pick(members, &IDENTITY_ORDER, |o| o.name.clone()).unwrap_or_default(),
         address: addresses.first().cloned(),
@@ -381,7 +381,7 @@ mod tests {
         let mut tax = obs(Feed::Tax, "华兴石材");
         tax.headcount = Some(9);
         let m = fold(
-            "E1",
+            &"E1".into(),
             &[&exam, &market, &d1, &d2, &tax],
             &FusionRules::default(),
         );
@@ -424,7 +424,7 @@ mod fusion_tests {
         old.headcount = Some(0);
         let mut new = new;
         new.headcount = Some(35);
-        let m = fold("E1", &[&old, &new], &FusionRules::default());
+        let m = fold(&"E1".into(), &[&old, &new], &FusionRules::default());
         assert_eq!(m.tax_status.as_deref(), Some("正常"));
         assert_eq!(m.headcount, Some(35), "a superseded record decides no fact");
         assert_eq!(m.members, 2);
@@ -454,13 +454,17 @@ mod fusion_tests {
             declared_on: NaiveDate::from_ymd_opt(2016, 7, 1),
             ..Default::default()
         };
-        let m = fold("E1", &[&stats, &declaration], &FusionRules::default());
+        let m = fold(
+            &"E1".into(),
+            &[&stats, &declaration],
+            &FusionRules::default(),
+        );
         assert_eq!(m.headcount, Some(179));
         assert_eq!(
             m.source_of("headcount").map(|p| p.record_key.as_str()),
             Some("D1")
         );
-        let m = fold("E1", &[&stats], &FusionRules::default());
+        let m = fold(&"E1".into(), &[&stats], &FusionRules::default());
         assert_eq!(m.headcount, Some(0));
     }
 }

@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::Observation;
+use crate::domain::{EntityId, Observation};
 pub use features::MatchContext;
 pub use master::MasterRecord;
 use model::{FieldWeight, Model};
@@ -54,7 +54,7 @@ impl JoinMethod {
 pub struct Link {
     pub source: String,
     pub record_key: String,
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub method: JoinMethod,
 }
 
@@ -179,7 +179,7 @@ pub struct Resolution {
 }
 
 /// `(source, record_key) → entity id` of the previous run, for stable ids.
-pub type PreviousLinks = HashMap<(String, String), String>;
+pub type PreviousLinks = HashMap<(String, String), EntityId>;
 
 impl Resolution {
     /// This resolution's links as the `previous` of the next one.
@@ -231,7 +231,7 @@ pub(crate) struct Core {
     /// Picks of every floating record that has a candidate, by record index.
     pub best: HashMap<u32, Picks>,
     /// Entity id → its record indexes, ascending.
-    pub groups: Vec<(String, Vec<u32>)>,
+    pub groups: Vec<(EntityId, Vec<u32>)>,
 }
 
 /// A floating record's best-scoring candidate.
@@ -581,7 +581,7 @@ fn clusters_of(uf: &mut unionfind::Clusters, alive: &[bool]) -> BTreeMap<usize, 
 
 /// One entity's master record and its records' links.
 fn entity(
-    id: &str,
+    id: &EntityId,
     members: &[usize],
     observations: &[Observation],
     method: &[JoinMethod],
@@ -593,7 +593,7 @@ fn entity(
         links.push(Link {
             source: observations[i].source.clone(),
             record_key: observations[i].record_key.clone(),
-            entity_id: id.to_string(),
+            entity_id: id.clone(),
             method: if k == 0 { JoinMethod::Seed } else { method[i] },
         });
     }
@@ -890,8 +890,8 @@ fn assign_ids<'p>(
     groups: &BTreeMap<usize, Vec<usize>>,
     previous_of: impl Fn(usize) -> Option<&'p str>,
     sizes: &rustc_hash::FxHashMap<&str, usize>,
-    mut taken: HashSet<String>,
-) -> HashMap<usize, String> {
+    mut taken: HashSet<EntityId>,
+) -> HashMap<usize, EntityId> {
     let mut order: Vec<(&usize, &Vec<usize>)> = groups.iter().collect();
     order.sort_by_key(|(root, m)| (std::cmp::Reverse(m.len()), **root));
     let mut ids = HashMap::new();
@@ -910,7 +910,7 @@ fn assign_ids<'p>(
                 let before = sizes.get(id).copied().unwrap_or(1);
                 *votes * 2 > members.len().min(before) && !taken.contains(*id)
             })
-            .map(|(id, _)| id.to_string());
+            .map(|(id, _)| EntityId::from(*id));
         let id = kept.unwrap_or_else(|| fresh_id(observations, members, &taken));
         taken.insert(id.clone());
         ids.insert(*root, id);
@@ -919,7 +919,11 @@ fn assign_ids<'p>(
 }
 
 /// A new id from the entity's smallest record identity: deterministic across runs.
-fn fresh_id(observations: &[Observation], members: &[usize], taken: &HashSet<String>) -> String {
+fn fresh_id(
+    observations: &[Observation],
+    members: &[usize],
+    taken: &HashSet<EntityId>,
+) -> EntityId {
     let first = members
         .iter()
         .map(|&i| (&observations[i].source, &observations[i].record_key))
@@ -930,11 +934,11 @@ fn fresh_id(observations: &[Observation], members: &[usize], taken: &HashSet<Str
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     let mut id = format!("E{hex}");
     let mut k = 1;
-    while taken.contains(&id) {
+    while taken.contains(id.as_str()) {
         k += 1;
         id = format!("E{hex}-{k}");
     }
-    id
+    EntityId::from(id)
 }
 
 #[cfg(test)]
@@ -953,7 +957,7 @@ mod tests {
         }
     }
 
-    fn id_of(r: &Resolution, source: &str, key: &str) -> String {
+    fn id_of(r: &Resolution, source: &str, key: &str) -> EntityId {
         r.links
             .iter()
             .find(|l| l.source == source && l.record_key == key)

@@ -14,6 +14,7 @@ pub mod size_class;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::EntityId;
 use crate::resolve::master::MasterRecord;
 use catalogue::{RiskCatalogue, RiskClass};
 use filing::{filing_status, FilingStatus};
@@ -24,7 +25,7 @@ pub use policy::{LeadRule, OperatingRules, Policy};
 /// What screening concluded about one employer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub risk_class: Option<RiskClass>,
     pub operating: bool,
     pub operating_basis: String,

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::domain::{LeadId, TownshipCode};
+use crate::domain::{EntityId, LeadId, TownshipCode};
 use crate::leads::lifecycle::{DispositionFact, LeadState, LeadStatus, Transition};
 use crate::screen::LeadKind;
 
@@ -65,7 +65,7 @@ impl Store {
                 .map(|r| {
                     Some(LeadState {
                         lead_id: LeadId::from(r.get::<String, _>(0)),
-                        entity_id: r.get(1),
+                        entity_id: EntityId::from(r.get::<String, _>(1)),
                         kind: LeadKind::parse(r.get::<&str, _>(2))?,
                         status: LeadStatus::parse(r.get::<&str, _>(3))?,
                         township_code: r.get::<Option<String>, _>(4).map(TownshipCode::from),

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
 
-use crate::domain::{Feed, Observation};
+use crate::domain::{EntityId, Feed, Observation};
 use crate::ingest::quarantine::Reject;
 use crate::leads::LeadData;
 
@@ -437,7 +437,7 @@ impl Store {
     }
 
     /// `(source, record_key) → entity id` from the newest succeeded run.
-    pub async fn previous_links(&self) -> Result<HashMap<(String, String), String>, StoreError> {
+    pub async fn previous_links(&self) -> Result<HashMap<(String, String), EntityId>, StoreError> {
         let Some(run) = self.last_run().await? else {
             return Ok(HashMap::new());
         };
@@ -448,7 +448,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                .map(|r| ((r.get(0), r.get(1)), EntityId::from(r.get::<String, _>(2))))
                 .collect()
         }))
     }
@@ -474,7 +474,7 @@ impl Store {
                 sqlx::query::<DB>("DELETE FROM lead_states").execute(&mut *tx).await?;
                 insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run, assigned_township) ", u.states, |b, s| {
                     b.push_bind(s.lead_id.to_string())
-                        .push_bind(s.entity_id.clone())
+                        .push_bind(s.entity_id.to_string())
                         .push_bind(s.kind.as_str())
                         .push_bind(s.status.as_str())
                         .push_bind(s.township_code.clone().map(String::from))
@@ -509,7 +509,7 @@ impl Store {
             }
             insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ", entities, |b, e| {
                 b.push_bind(run_id)
-                    .push_bind(e.entity_id.clone())
+                    .push_bind(e.entity_id.to_string())
                     .push_bind(e.uscc.clone())
                     .push_bind(e.name.clone())
                     .push_bind(e.township_code.clone())
@@ -519,13 +519,13 @@ impl Store {
                 b.push_bind(run_id)
                     .push_bind(l.source.clone())
                     .push_bind(l.record_key.clone())
-                    .push_bind(l.entity_id.clone())
+                    .push_bind(l.entity_id.to_string())
                     .push_bind(l.method.as_str())
             });
             insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind) ", leads, |b, (l, data)| {
                 b.push_bind(run_id)
                     .push_bind(l.lead_id.clone())
-                    .push_bind(l.entity_id.clone())
+                    .push_bind(l.entity_id.to_string())
                     .push_bind(l.township_code.clone())
                     .push_bind(l.rule_ids.clone())
                     .push_bind(data.clone())
@@ -800,7 +800,7 @@ pub use portal::{AccountRole, DispositionRow, PortalLead, StoredSession, User};
 /// An entity row to save.
 #[derive(Debug, Clone)]
 pub struct EntityRow {
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub uscc: Option<String>,
     pub name: String,
     pub township_code: Option<String>,
@@ -811,7 +811,7 @@ pub struct EntityRow {
 #[derive(Debug, Clone)]
 pub struct LeadRecord {
     pub lead_id: String,
-    pub entity_id: String,
+    pub entity_id: EntityId,
     pub township_code: Option<String>,
     pub rule_ids: String,
     pub data: LeadData,

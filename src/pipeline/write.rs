@@ -1,0 +1,185 @@
+//! Write: a run's decisions handed out — township, side and SME lists written to the output
+//! folder, results and the outbox saved in one transaction — and the run's summary.
+
+use std::collections::BTreeMap;
+
+use super::decide::{Decision, ThisRun};
+use super::gather::Gathered;
+use super::lists;
+use super::release::Gates;
+use super::{entity_data, Clock, PipelineError, RunSummary};
+use crate::config::Config;
+use crate::deliver::township_files::write_township_lists;
+use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store};
+
+/// Writes the lists (unless the gates block them), saves the run and sums it up.
+pub(super) async fn write(
+    cfg: &Config,
+    store: &Store,
+    run: ThisRun,
+    gathered: Gathered,
+    gates: Gates,
+    decision: Decision,
+    clock: &mut Clock<'_>,
+) -> Result<RunSummary, PipelineError> {
+    let Gathered {
+        sources,
+        resolution,
+        locator,
+        scopes,
+        placements,
+        assessments,
+        ..
+    } = gathered;
+    let (run_id, as_of) = (run.id, run.as_of);
+    let listed = decision.listed();
+    let lists = lists::township_lists(&cfg.gazetteer.townships, &listed);
+    let out_dir = cfg
+        .path(&cfg.settings.output.dir)
+        .join(format!("{as_of}-run{run_id}"));
+    let cycle = lists::Cycle::of(as_of);
+    let open = gates.push_blocked.is_none();
+    let written = if open {
+        let (dir, county, label) = (
+            out_dir.clone(),
+            cfg.settings.county.name.clone(),
+            cycle.label.clone(),
+        );
+        let lists = lists.clone();
+        tokio::task::spawn_blocking(move || write_township_lists(&dir, &county, &label, &lists))
+            .await??
+    } else {
+        Vec::new()
+    };
+    // The county's and other counties' lists rest on the register as much as the townships'.
+    let side_written = if open {
+        let (dir, county, label) = (
+            out_dir.clone(),
+            cfg.settings.county.name.clone(),
+            cycle.label.clone(),
+        );
+        let side = decision.side.clone();
+        tokio::task::spawn_blocking(move || side.write(&dir, &county, &label)).await??
+    } else {
+        Vec::new()
+    };
+    let sme = if cfg.settings.flags.sme_assistance.enabled && open {
+        let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
+        let n = rows.len();
+        let dir = out_dir.clone();
+        let title = format!(
+            "{}{}中小微企业职业健康帮扶候选名单",
+            cfg.settings.county.name, cycle.label
+        );
+        tokio::task::spawn_blocking(move || {
+            crate::deliver::sme_list::write_sme_list(&dir, &title, &rows)
+        })
+        .await??;
+        n
+    } else {
+        0
+    };
+    clock.lap("write_lists");
+
+    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists)?;
+    let entity_rows = resolution
+        .records
+        .iter()
+        .zip(&assessments)
+        .zip(&placements)
+        .zip(&scopes)
+        .map(|(((m, a), p), scope)| {
+            Ok(EntityRow {
+                entity_id: m.entity_id.clone(),
+                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
+                name: m.name.clone(),
+                township_code: p.township_code.clone().map(String::from),
+                data: entity_data(m, a, p, scope)?,
+            })
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    // The run's figures, before the leads move into what the store keeps.
+    let (listed_n, found_n) = (listed.len(), decision.leads.len());
+    let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for l in &listed {
+        *by_kind.entry(l.kind.as_str().to_string()).or_default() += 1;
+    }
+    drop(listed);
+    let Decision {
+        leads,
+        side,
+        unknown_statuses,
+        withheld,
+        advance,
+    } = decision;
+    let lead_records: Vec<LeadRecord> = leads
+        .into_iter()
+        .map(|l| LeadRecord {
+            lead_id: l.lead_id.to_string(),
+            entity_id: l.entity_id.clone(),
+            township_code: l.township_code.clone().map(String::from),
+            rule_ids: l.rule_ids.join(","),
+            data: crate::leads::LeadData::from(l),
+        })
+        .collect();
+    let states: Vec<_> = advance.states.values().cloned().collect();
+    store
+        .save_results(
+            run_id,
+            &entity_rows,
+            &resolution.links,
+            &lead_records,
+            gates.lifecycle_moves.then_some(LifecycleUpdate {
+                states: &states,
+                transitions: &advance.transitions,
+                as_of,
+            }),
+            &outbox,
+        )
+        .await?;
+    store
+        .save_pairs(run_id, &resolution.merges, &resolution.review)
+        .await?;
+    clock.lap("save");
+
+    let by_township: Vec<(String, String, usize)> = lists
+        .iter()
+        .map(|(k, rows)| {
+            (
+                k.code.clone().unwrap_or_default(),
+                k.name.clone(),
+                rows.len(),
+            )
+        })
+        .collect();
+    let mut transitions: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &advance.transitions {
+        *transitions.entry(t.to.as_str().to_string()).or_default() += 1;
+    }
+    Ok(RunSummary {
+        run_id,
+        as_of,
+        sources,
+        entities: resolution.records.len(),
+        leads: listed_n,
+        found: found_n,
+        by_kind,
+        transitions,
+        withheld: withheld.len(),
+        sme_candidates: sme,
+        queued_deliveries: outbox.len(),
+        by_township,
+        unplaced,
+        register_missing: gates.register_missing,
+        push_blocked: gates.push_blocked,
+        review_pairs: resolution.review.len(),
+        pending: side.pending.len(),
+        referrals: side.referral_counts(),
+        side_lists: side_written,
+        unknown_statuses,
+        resolve: resolution.stats.clone(),
+        out_dir,
+        timings: std::mem::take(&mut clock.timings),
+    })
+}
