@@ -2,7 +2,8 @@
 //! start each job catches up once (never run before), jobs never overlap, /readyz and /metrics
 //! answer, a changed config is reloaded only when it passes `check` (and reaches the portal),
 //! SIGTERM stops it cleanly, and after a restart nothing is caught up that already ran. The
-//! same daemon also runs in-process (`daemon::service::run`) on sockets and commands a test owns.
+//! same daemon also runs in-process (`daemon::service::run`) on sockets and commands a test owns,
+//! and on a wall clock the test sets, to see a job fire at its minute.
 
 mod common;
 
@@ -326,7 +327,9 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
     let (commands, rx) = tokio::sync::mpsc::channel(4);
     let file = project.config_file();
     let db = store.clone();
-    let daemon = tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx).await });
+    let clock = std::sync::Arc::new(yingbao::daemon::SystemClock);
+    let daemon =
+        tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx, clock).await });
 
     let metrics_url = format!("http://{addr}/metrics");
     wait_for("the catch-up run to finish", 120, async || {
@@ -361,4 +364,86 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
         .expect("the task joins");
     assert!(stopped.is_ok(), "{stopped:?}");
     assert!(get(&healthz).await.is_none(), "the socket is closed");
+}
+
+/// The daemon in-process on a wall clock the test sets: four seconds before the monthly run's
+/// fire time (`0 3 1 * *`, 03:00 on the 1st in the county's zone), with last month's run on
+/// record so there is nothing to catch up. The run starts at its minute, not before, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_fires_the_monthly_run_at_its_minute() {
+    use chrono::{DateTime, FixedOffset, TimeZone};
+    use yingbao::daemon::scheduler::TokioClock;
+    use yingbao::daemon::service::{self, Command, Listeners};
+
+    let project = Project::new();
+    let cfg = project.config();
+    assert!(
+        std::fs::read_to_string(project.config_file())
+            .expect("config")
+            .contains("run = \"0 3 1 * *\""),
+        "the sample's monthly run"
+    );
+    let store = yingbao::store::Store::open(&cfg.database_url())
+        .await
+        .expect("store");
+    store
+        .save_job("run", "2025-06-01T03:00:00+08:00", Some("ok"), None)
+        .await
+        .expect("last month's run");
+    let cst = FixedOffset::east_opt(8 * 3600).expect("zone");
+    let fire = cst
+        .with_ymd_and_hms(2025, 7, 1, 3, 0, 0)
+        .single()
+        .expect("time");
+    let start = fire - chrono::Duration::seconds(4);
+    let clock = std::sync::Arc::new(TokioClock::starting_at(start.to_utc()));
+    let health = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = health.local_addr().expect("address");
+    let listeners = Listeners {
+        health,
+        portal: None,
+    };
+    let (commands, rx) = tokio::sync::mpsc::channel(4);
+    let file = project.config_file();
+    let db = store.clone();
+    let daemon =
+        tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx, clock).await });
+
+    let metrics_url = format!("http://{addr}/metrics");
+    let ok_run = "yingbao_runs_total{job=\"run\",outcome=\"ok\"}";
+    // Two seconds in, the clock says 02:59:58: nothing has run.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, m) = get(&metrics_url).await.expect("metrics");
+    assert_eq!(metric(&m, ok_run), Some(0.0), "nothing before 03:00:\n{m}");
+    assert_eq!(store.last_run().await.expect("runs"), None);
+    wait_for("the 03:00 run to finish", 120, async || {
+        get(&metrics_url)
+            .await
+            .is_some_and(|(_, m)| metric(&m, ok_run) == Some(1.0))
+    })
+    .await;
+    let started = store
+        .job_last_started("run")
+        .await
+        .expect("jobs")
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .expect("the run's start is recorded");
+    assert!(
+        started >= fire && started < fire + chrono::Duration::seconds(5),
+        "started at {started}, due at {fire}"
+    );
+    assert!(store.last_run().await.expect("runs").is_some());
+
+    commands.send(Command::Stop).await.expect("stop sent");
+    let stopped = tokio::time::timeout(Duration::from_secs(60), daemon)
+        .await
+        .expect("stops within a minute")
+        .expect("the task joins");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    assert!(
+        get(&metrics_url).await.is_none(),
+        "the socket is closed after the stop"
+    );
 }

@@ -288,18 +288,28 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
             }
         }
     });
-    run(config_file, cfg, store, listeners, commands).await
+    run(
+        config_file,
+        cfg,
+        store,
+        listeners,
+        commands,
+        Arc::new(super::SystemClock),
+    )
+    .await
 }
 
 /// The daemon itself, in-process: serves health, metrics and the portal on `listeners`, runs
 /// the configured jobs, reloads `config_file` on `Command::Reload` or when its files change,
 /// and returns after `Command::Stop` (or when every sender is gone) once the current job is done.
+/// Jobs fire by `clock` (`SystemClock` in `serve`; a test sets the wall time it needs).
 pub async fn run(
     config_file: &Path,
     cfg: Config,
     store: Store,
     listeners: Listeners,
     mut commands: tokio::sync::mpsc::Receiver<Command>,
+    clock: Arc<dyn super::Clock>,
 ) -> Result<(), ServeError> {
     let cfg = Arc::new(cfg);
     let metrics = Metrics::new();
@@ -342,12 +352,13 @@ pub async fn run(
         }
     };
 
-    let scheduler = Scheduler::system();
+    let now = clock.now();
+    let scheduler = Scheduler::new(clock);
     let mut events = scheduler.subscribe();
     let (handle, controls) = SchedulerHandle::channel();
     let first = jobs(&cfg, &store, &metrics).await?;
     for j in &first {
-        match j.schedule().upcoming(Utc::now(), 1).first() {
+        match j.schedule().upcoming(now, 1).first() {
             Some(t) => tracing::info!(job = j.name(), next = %t, "scheduled"),
             None => tracing::warn!(job = j.name(), "never fires"),
         }
