@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::domain::problem::Problem;
 use crate::domain::table::read_table;
 use crate::domain::IndustryCode;
+use crate::domain::TownshipCode;
 use crate::place::gazetteer::Gazetteer;
 use crate::resolve::MasterRecord;
 use crate::screen::catalogue::RiskCatalogue;
@@ -24,7 +25,7 @@ pub struct TrueEmployer {
     pub industry_code: Option<IndustryCode>,
     pub headcount: Option<u32>,
     pub operating: bool,
-    pub township_code: String,
+    pub township_code: TownshipCode,
     pub filing: FilingStatus,
     pub last_evidence: Option<NaiveDate>,
     /// 12-digit village code, when the employer has one.
@@ -75,7 +76,7 @@ impl Truth {
                         k => k.to_string(),
                     },
                     village_code: (!village.is_empty()).then(|| village.to_string()),
-                    township_code,
+                    township_code: township_code.into(),
                     filing: FilingStatus::parse(r.get("filing_status"))
                         .unwrap_or(FilingStatus::Never),
                     last_evidence: NaiveDate::parse_from_str(r.get("last_evidence"), "%Y-%m-%d")
@@ -192,7 +193,7 @@ pub struct EntityFacts {
     pub filed: bool,
     pub local: bool,
     pub last_evidence: Option<NaiveDate>,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
 }
 
 impl EntityFacts {
@@ -207,7 +208,7 @@ impl EntityFacts {
                 .scope
                 .is_none_or(|s| s == crate::screen::scope::Scope::Local),
             last_evidence: e.record.last_exam.max(e.record.last_test),
-            township_code: e.placement.township_code.map(String::from),
+            township_code: e.placement.township_code,
         })
     }
 }
@@ -336,7 +337,7 @@ pub fn evaluate(
                 if seen.insert(e.id.as_str()) {
                     tp += 1;
                     match township.as_deref() {
-                        Some(t) if t == e.township_code => placed_right += 1,
+                        Some(t) if e.township_code == t => placed_right += 1,
                         Some(_) => wrong_township += 1,
                         None => {}
                     }

@@ -23,7 +23,7 @@ fn row(code: Option<&str>, name: &str, in_scope: usize, filed: usize, k: usize) 
         dispositions.insert("拒不申报".to_string(), 1);
     }
     TownshipRow {
-        township_code: code.map(str::to_string),
+        township_code: code.map(yingbao::domain::TownshipCode::from),
         township_name: name.to_string(),
         in_scope,
         filed,

@@ -132,8 +132,7 @@ pub async fn import_feedback(
                     township_code: state
                         .assigned_township
                         .clone()
-                        .or_else(|| state.township_code.clone())
-                        .map(String::from),
+                        .or_else(|| state.township_code.clone()),
                     kind: r.kind.clone(),
                     reason: r.reason.clone(),
                     person: r.person.clone(),

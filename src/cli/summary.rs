@@ -197,7 +197,7 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
                     a.operating.to_string(),
                     text(&a.filing)?,
                     text(&m.last_filed)?,
-                    row.township_code.clone().unwrap_or_default(),
+                    row.township_code.as_deref().unwrap_or_default().to_string(),
                     text(&p.method)?,
                     (!a.rule_ids.is_empty()).to_string(),
                     m.feeds

@@ -132,7 +132,7 @@ pub fn outbox_items(
             let payload = ListPayload {
                 county: cfg.settings.county.name.clone(),
                 cycle: cycle.label.clone(),
-                township_code: w.township.code.clone(),
+                township_code: w.township.code.clone().map(TownshipCode::from),
                 township_name: w.township.name.clone(),
                 counts: ListCounts::of(rows),
                 leads: rows.clone(),
@@ -141,7 +141,7 @@ pub fn outbox_items(
             };
             out.push(NewOutbox {
                 cycle: cycle.key.clone(),
-                township_code: w.township.code.clone(),
+                township_code: w.township.code.clone().map(TownshipCode::from),
                 channel: channel.id.clone(),
                 idempotency_key: key,
                 kind: "list",

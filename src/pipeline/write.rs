@@ -93,7 +93,7 @@ pub(super) async fn write(
                 entity_id: m.entity_id.clone(),
                 uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
                 name: m.name.clone(),
-                township_code: p.township_code.clone().map(String::from),
+                township_code: p.township_code.clone(),
                 data: entity_data(m, a, p, scope)?,
             })
         })
@@ -118,7 +118,7 @@ pub(super) async fn write(
         .map(|l| LeadRecord {
             lead_id: l.lead_id.to_string(),
             entity_id: l.entity_id.clone(),
-            township_code: l.township_code.clone().map(String::from),
+            township_code: l.township_code.clone(),
             rule_ids: l.rule_ids.join(","),
             data: crate::leads::LeadData::from(l),
         })

@@ -161,8 +161,8 @@ fn list_township(v: &Viewer, f: &Filters) -> Result<Option<String>, PortalError>
         });
     }
     match (&v.user.township_code, f.township.as_str()) {
-        (Some(own), "") => Ok(Some(own.clone())),
-        (Some(own), asked) if asked == own => Ok(Some(own.clone())),
+        (Some(own), "") => Ok(Some(own.to_string())),
+        (Some(own), asked) if own == asked => Ok(Some(own.to_string())),
         _ => Err(PortalError::Forbidden),
     }
 }

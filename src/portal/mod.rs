@@ -84,7 +84,9 @@ impl PortalState {
 pub fn role_of(user: &User) -> Role {
     match (user.role, &user.township_code) {
         (AccountRole::Operator, _) => Role::Operator,
-        (_, Some(code)) => Role::Township { code: code.clone() },
+        (_, Some(code)) => Role::Township {
+            code: code.to_string(),
+        },
         // A township account without a township sees nothing.
         _ => Role::Township {
             code: String::new(),

@@ -324,11 +324,12 @@ pub(crate) fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TownshipCode;
     use chrono::NaiveDate;
 
     fn row(code: Option<&str>, name: &str, in_scope: usize, filed: usize) -> TownshipRow {
         TownshipRow {
-            township_code: code.map(str::to_string),
+            township_code: code.map(TownshipCode::from),
             township_name: name.to_string(),
             in_scope,
             filed,

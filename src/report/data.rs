@@ -7,6 +7,7 @@ use super::period::Period;
 use super::{Report, TownshipRow};
 use crate::config::Config;
 use crate::deliver::DISPOSITIONS;
+use crate::domain::TownshipCode;
 use crate::leads::LeadStatus;
 use crate::pipeline::StoredEntity;
 use crate::screen::filing::FilingStatus;
@@ -16,12 +17,12 @@ use crate::store::{Store, StoreError};
 /// In scope: operating employers with a current declaration (filed) plus those on a
 /// non-filing lead that no disposition has closed (not filed). Coverage = filed / in scope.
 pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, StoreError> {
-    let mut rows: BTreeMap<Option<String>, TownshipRow> = BTreeMap::new();
+    let mut rows: BTreeMap<Option<TownshipCode>, TownshipRow> = BTreeMap::new();
     for t in &cfg.gazetteer.townships {
         rows.insert(
-            Some(t.code.to_string()),
+            Some(t.code.clone()),
             TownshipRow {
-                township_code: Some(t.code.to_string()),
+                township_code: Some(t.code.clone()),
                 township_name: t.name.clone(),
                 ..Default::default()
             },
@@ -51,14 +52,13 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
     }
     let states = store.lead_states().await?;
     // Where each lead is listed: the township a transfer moved it to, else its placement.
-    let township_of: HashMap<&str, Option<String>> = states
+    let township_of: HashMap<&str, Option<TownshipCode>> = states
         .values()
         .map(|s| {
             let code = s
                 .assigned_township
                 .clone()
-                .or_else(|| s.township_code.clone())
-                .map(String::from);
+                .or_else(|| s.township_code.clone());
             (s.lead_id.as_str(), code)
         })
         .collect();
@@ -72,7 +72,10 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
         }
     }
     for (_, code, kind) in store.dispositions_between(p.from, p.to).await? {
-        *row(&mut rows, &code).dispositions.entry(kind).or_default() += 1;
+        *row(&mut rows, &code.map(TownshipCode::from))
+            .dispositions
+            .entry(kind)
+            .or_default() += 1;
     }
     Ok(Report {
         county: cfg.settings.county.name.clone(),
@@ -90,13 +93,13 @@ pub async fn gather(cfg: &Config, store: &Store, p: &Period) -> Result<Report, S
 
 /// The row of a township, made on first use (a code not in the gazetteer, or unplaced).
 fn row<'a>(
-    rows: &'a mut BTreeMap<Option<String>, TownshipRow>,
-    code: &Option<String>,
+    rows: &'a mut BTreeMap<Option<TownshipCode>, TownshipRow>,
+    code: &Option<TownshipCode>,
 ) -> &'a mut TownshipRow {
     rows.entry(code.clone()).or_insert_with(|| TownshipRow {
         township_code: code.clone(),
         township_name: match code {
-            Some(c) => c.clone(),
+            Some(c) => c.to_string(),
             None => super::UNPLACED_NAME.to_string(),
         },
         ..Default::default()

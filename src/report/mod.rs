@@ -13,6 +13,7 @@ mod write;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::domain::TownshipCode;
 use chrono::NaiveDate;
 
 pub use chart::{chart_svg, chart_svg_with};
@@ -27,7 +28,7 @@ pub const UNPLACED_NAME: &str = "未能定位乡镇";
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TownshipRow {
     /// Township code; `None` means "未能定位乡镇" (employers that could not be placed).
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub township_name: String,
     /// Employers in scope (that should declare).
     pub in_scope: usize,

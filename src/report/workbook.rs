@@ -183,7 +183,7 @@ fn write_row(
         (&f.text, &f.int)
     };
     match (&row.township_code, total) {
-        (Some(code), false) => sheet.write_string_with_format(r, 0, code, text)?,
+        (Some(code), false) => sheet.write_string_with_format(r, 0, code.as_str(), text)?,
         _ => sheet.write_blank(r, 0, text)?,
     };
     let name = if total { "合计" } else { row.display_name() };

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::channel::{self, Alert, ChannelSpec, ErrorKind, ListDelivery, Payload};
 use super::settings::{ChannelConfig, Delivery};
+use crate::domain::TownshipCode;
 use crate::leads::row::LeadRow;
 use crate::leads::LeadStatus;
 use crate::store::{AttemptOutcome, NewOutbox, OutboxRow, Store, StoreError};
@@ -20,7 +21,7 @@ pub use super::channel::ListCounts;
 pub struct ListPayload {
     pub county: String,
     pub cycle: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub township_name: String,
     pub counts: ListCounts,
     pub leads: Vec<LeadRow>,

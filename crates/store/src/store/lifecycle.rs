@@ -15,7 +15,7 @@ use crate::screen::LeadKind;
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDisposition {
     pub lead_id: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     /// One of the 核实情况 values.
     pub kind: String,
     pub reason: String,
@@ -131,7 +131,7 @@ impl Store {
         Ok(on_pool!(self, pool => {
             sqlx::query_scalar::<DB, i64>(sql)
                 .bind(&d.lead_id)
-                .bind(&d.township_code)
+                .bind(d.township_code.as_deref())
                 .bind(&d.kind)
                 .bind(&d.reason)
                 .bind(&d.person)

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
 
-use crate::domain::{EntityId, Feed, Observation};
+use crate::domain::{EntityId, Feed, Observation, TownshipCode};
 use crate::ingest::quarantine::Reject;
 use crate::leads::LeadData;
 
@@ -118,7 +118,7 @@ pub struct ConnectorState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRow {
     pub key: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub data: String,
 }
 
@@ -498,7 +498,7 @@ impl Store {
                 sqlx::query::<DB>(outbox::UPSERT)
                     .bind(run_id)
                     .bind(&o.cycle)
-                    .bind(&o.township_code)
+                    .bind(o.township_code.as_deref())
                     .bind(&o.channel)
                     .bind(&o.idempotency_key)
                     .bind(o.kind)
@@ -512,7 +512,7 @@ impl Store {
                     .push_bind(e.entity_id.to_string())
                     .push_bind(e.uscc.clone())
                     .push_bind(e.name.clone())
-                    .push_bind(e.township_code.clone())
+                    .push_bind(e.township_code.as_deref())
                     .push_bind(e.data.clone())
             });
             insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", links, |b, l| {
@@ -526,7 +526,7 @@ impl Store {
                 b.push_bind(run_id)
                     .push_bind(l.lead_id.clone())
                     .push_bind(l.entity_id.to_string())
-                    .push_bind(l.township_code.clone())
+                    .push_bind(l.township_code.as_deref())
                     .push_bind(l.rule_ids.clone())
                     .push_bind(data.clone())
                     .push_bind(l.data.kind.as_str())
@@ -545,7 +545,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|r| StoredRow { key: r.get(0), township_code: r.get(1), data: r.get(2) })
+                .map(|r| StoredRow { key: r.get(0), township_code: r.get::<Option<String>, _>(1).map(TownshipCode::from), data: r.get(2) })
                 .collect()
         }))
     }
@@ -585,7 +585,7 @@ impl Store {
             .map(|(lead_id, township_code, data)| {
                 Ok(StoredLead {
                     lead_id,
-                    township_code,
+                    township_code: township_code.map(TownshipCode::from),
                     data: serde_json::from_str(&data)?,
                 })
             })
@@ -803,7 +803,7 @@ pub struct EntityRow {
     pub entity_id: EntityId,
     pub uscc: Option<String>,
     pub name: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub data: String,
 }
 
@@ -812,7 +812,7 @@ pub struct EntityRow {
 pub struct LeadRecord {
     pub lead_id: String,
     pub entity_id: EntityId,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub rule_ids: String,
     pub data: LeadData,
 }
@@ -821,6 +821,6 @@ pub struct LeadRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredLead {
     pub lead_id: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub data: LeadData,
 }

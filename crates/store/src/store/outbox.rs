@@ -5,12 +5,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::Row;
 
 use super::{Store, StoreError};
+use crate::domain::TownshipCode;
 
 /// A delivery to queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOutbox {
     pub cycle: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub channel: String,
     pub idempotency_key: String,
     /// `list` or `alert`.
@@ -25,7 +26,7 @@ pub struct OutboxRow {
     pub id: i64,
     pub run_id: i64,
     pub cycle: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub channel: String,
     pub idempotency_key: String,
     pub kind: String,
@@ -81,7 +82,7 @@ impl Store {
             sqlx::query::<DB>(UPSERT)
                 .bind(run_id)
                 .bind(&o.cycle)
-                .bind(&o.township_code)
+                .bind(o.township_code.as_deref())
                 .bind(&o.channel)
                 .bind(&o.idempotency_key)
                 .bind(o.kind)
@@ -132,7 +133,7 @@ impl Store {
                     id: r.get(0),
                     run_id: r.get(1),
                     cycle: r.get(2),
-                    township_code: r.get(3),
+                    township_code: r.get::<Option<String>, _>(3).map(TownshipCode::from),
                     channel: r.get(4),
                     idempotency_key: r.get(5),
                     kind: r.get(6),

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::outbox::timestamp;
 use super::{Store, StoreError};
+use crate::domain::TownshipCode;
 use crate::leads::LeadData;
 
 /// What an account may see: the whole county, or one township's data.
@@ -48,7 +49,7 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: AccountRole,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub can_sign: bool,
     pub password_hash: String,
     pub disabled: bool,
@@ -77,7 +78,7 @@ pub struct PortalLead {
     pub lead_id: String,
     pub status: String,
     /// Where it is listed (a transfer's township, else its placement).
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub opened_on: String,
     pub first_seen: String,
     /// The lead as the run that last found it stored it.
@@ -93,7 +94,7 @@ impl PortalLeadRow {
         Ok(PortalLead {
             lead_id,
             status,
-            township_code,
+            township_code: township_code.map(TownshipCode::from),
             opened_on,
             first_seen,
             data: serde_json::from_str(&data)?,
@@ -106,7 +107,7 @@ impl PortalLeadRow {
 pub struct DispositionRow {
     pub id: i64,
     pub lead_id: String,
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub kind: String,
     pub reason: String,
     pub person: String,
@@ -269,7 +270,7 @@ impl Store {
                     username: r.get(1),
                     display_name: r.get(2),
                     role: AccountRole::from_stored(r.get::<&str, _>(3)),
-                    township_code: r.get(4),
+                    township_code: r.get::<Option<String>, _>(4).map(TownshipCode::from),
                     can_sign: r.get::<i32, _>(5) != 0,
                     password_hash: r.get(6),
                     disabled: r.get::<i32, _>(7) != 0,
@@ -499,7 +500,7 @@ impl Store {
                 .map(|r| DispositionRow {
                     id: r.get(0),
                     lead_id: r.get(1),
-                    township_code: r.get(2),
+                    township_code: r.get::<Option<String>, _>(2).map(TownshipCode::from),
                     kind: r.get(3),
                     reason: r.get(4),
                     person: r.get(5),

@@ -12,6 +12,7 @@ mod wecom;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::TownshipCode;
 use serde::{Deserialize, Serialize};
 
 pub use dingtalk::DingTalkSpec;
@@ -40,7 +41,7 @@ pub struct ListDelivery {
     /// Cycle label, e.g. "2025年06月".
     pub cycle: String,
     /// `None` = the county list of leads that could not be placed in a township.
-    pub township_code: Option<String>,
+    pub township_code: Option<TownshipCode>,
     pub township_name: String,
     pub counts: ListCounts,
     /// JSON array of lead objects (opaque here).
