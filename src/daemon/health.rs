@@ -1,5 +1,5 @@
 //! HTTP endpoints for supervision: `GET /healthz` (process alive), `GET /readyz` (config
-//! loaded, database reachable, not shutting down) and `GET /metrics` (Prometheus text).
+//! loaded, database reachable, not shutting down) and `GET /metrics` (OpenMetrics text).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -269,14 +269,21 @@ mod tests {
         // Metrics reflect increments made after the server started.
         let (status, ctype, body) = get(format!("{base}/metrics")).await;
         assert_eq!(status, 200);
-        assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
-        assert!(body.contains("# TYPE yingbao_records_read_total counter\n"));
+        assert!(
+            ctype.starts_with("application/openmetrics-text; version=1.0.0"),
+            "{ctype}"
+        );
+        assert!(body.ends_with("# EOF\n"), "{body}");
         assert!(!body.contains("yingbao_records_read_total{source=\"企业名录\"}"));
         state.metrics.add_records_read("企业名录", 41);
         state.metrics.add_records_read("企业名录", 1);
         let (_, _, body) = get(format!("{base}/metrics")).await;
         assert!(
             body.contains("yingbao_records_read_total{source=\"企业名录\"} 42\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("# TYPE yingbao_records_read counter\n"),
             "{body}"
         );
 

@@ -1,19 +1,24 @@
-//! The daemon's Prometheus metrics: a small thread-safe registry rendered in the text
-//! exposition format (version 0.0.4) for `GET /metrics`.
+//! The daemon's Prometheus metrics: a thread-safe `prometheus-client` registry, exposed in
+//! the OpenMetrics text format for `GET /metrics`; it never decides anything, it only counts.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
 use super::scheduler::SchedulerEvent;
 
 /// The `Content-Type` of [`Metrics::render`]'s output.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Outcome label of `yingbao_runs_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
     Ok,
     Failed,
@@ -28,24 +33,72 @@ impl Outcome {
     }
 }
 
+impl EncodeLabelValue for Outcome {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        use std::fmt::Write as _;
+        encoder.write_str(self.label())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RunLabels {
+    job: String,
+    outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+/// A gauge holding unix seconds with millisecond precision.
+type TimeGauge = Gauge<f64, AtomicU64>;
+
+/// The metric handles; the registry holds clones of the same handles, so a change through
+/// one is seen when the registry is encoded.
 #[derive(Debug, Default)]
-struct Inner {
-    records_read: BTreeMap<String, u64>,
-    records_rejected: BTreeMap<String, u64>,
-    runs: BTreeMap<(String, &'static str), u64>,
-    last_success: BTreeMap<String, f64>,
-    source_stale: BTreeMap<String, bool>,
-    source_last_good: BTreeMap<String, f64>,
-    run_running: bool,
-    push_blocked: bool,
+struct Families {
+    records_read: Family<SourceLabels, Counter>,
+    records_rejected: Family<SourceLabels, Counter>,
+    runs: Family<RunLabels, Counter>,
+    last_success: Family<JobLabels, TimeGauge>,
+    source_stale: Family<SourceLabels, Gauge>,
+    source_last_good: Family<SourceLabels, TimeGauge>,
+    run_running: Gauge,
+    push_blocked: Gauge,
     /// Township-list deliveries in the outbox by status (pending, delivered, dead).
-    deliveries: BTreeMap<String, u64>,
+    deliveries: Family<StatusLabels, Gauge<u64, AtomicU64>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    families: Families,
+    /// Replacing the deliveries (clear, then set) takes this for writing and a scrape takes
+    /// it for reading, so no scrape sees the family half replaced.
+    deliveries_swap: RwLock<()>,
 }
 
 /// The registry. Clones share the same values; every method is safe from any thread.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Metrics {
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Inner>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
 }
 
 fn seconds(t: DateTime<Utc>) -> f64 {
@@ -53,134 +106,166 @@ fn seconds(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
 }
 
-/// Escapes a label value: backslash, double quote and line feed. Everything else,
-/// Chinese text included, is written as UTF-8 unchanged.
-pub fn escape_label_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_string()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_string()
-    } else {
-        format!("{v}")
+fn source(source: &str) -> SourceLabels {
+    SourceLabels {
+        source: source.to_string(),
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: &str) {
-    out.push_str(name);
-    if !labels.is_empty() {
-        out.push('{');
-        for (i, (k, v)) in labels.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{k}=\"{}\"", escape_label_value(v));
-        }
-        out.push('}');
+fn run(job: &str, outcome: Outcome) -> RunLabels {
+    RunLabels {
+        job: job.to_string(),
+        outcome,
     }
-    out.push(' ');
-    out.push_str(value);
-    out.push('\n');
 }
 
 impl Metrics {
+    /// A registry with every family registered. prometheus-client appends `_total` to a
+    /// counter's name and a full stop to each help text, so they are registered without
+    /// them; a family without series is not exposed until it has one.
     pub fn new() -> Metrics {
-        Metrics::default()
+        let families = Families::default();
+        let mut r = Registry::default();
+        r.register(
+            "yingbao_records_read",
+            "Records read, by source",
+            families.records_read.clone(),
+        );
+        r.register(
+            "yingbao_records_rejected",
+            "Records rejected as unusable, by source",
+            families.records_rejected.clone(),
+        );
+        r.register(
+            "yingbao_runs",
+            "Finished job runs, by job and outcome (ok or failed)",
+            families.runs.clone(),
+        );
+        r.register(
+            "yingbao_last_success_timestamp_seconds",
+            "Unix time when the job last finished successfully",
+            families.last_success.clone(),
+        );
+        r.register(
+            "yingbao_source_stale",
+            "1 if the source's latest data is too old to trust, else 0",
+            families.source_stale.clone(),
+        );
+        r.register(
+            "yingbao_source_last_good_timestamp_seconds",
+            "Unix time of the source's latest good data",
+            families.source_last_good.clone(),
+        );
+        r.register(
+            "yingbao_run_running",
+            "1 while a job run is in progress, else 0",
+            families.run_running.clone(),
+        );
+        r.register(
+            "yingbao_push_blocked",
+            "1 while township lists are held back because the declaration register is stale, else 0",
+            families.push_blocked.clone(),
+        );
+        r.register(
+            "yingbao_deliveries",
+            "Township-list deliveries in the outbox by status; dead ones were given up and the operator alerted",
+            families.deliveries.clone(),
+        );
+        Metrics {
+            inner: Arc::new(Inner {
+                registry: r,
+                families,
+                deliveries_swap: RwLock::new(()),
+            }),
+        }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave the maps inconsistent in a way that
-        // matters for metrics, so keep serving them.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn f(&self) -> &Families {
+        &self.inner.families
     }
 
     /// Creates a source's series at zero so dashboards and alerts see it before data comes.
-    pub fn init_source(&self, source: &str) {
-        let mut m = self.lock();
-        m.records_read.entry(source.to_string()).or_insert(0);
-        m.records_rejected.entry(source.to_string()).or_insert(0);
-        m.source_stale.entry(source.to_string()).or_insert(false);
+    pub fn init_source(&self, name: &str) {
+        // `get_or_create` makes the series at zero; the returned handle is not needed.
+        let labels = source(name);
+        let _ = self.f().records_read.get_or_create(&labels);
+        let _ = self.f().records_rejected.get_or_create(&labels);
+        let _ = self.f().source_stale.get_or_create(&labels);
     }
 
     /// Creates a job's `ok` and `failed` run counters at zero.
     pub fn init_job(&self, job: &str) {
-        let mut m = self.lock();
         for outcome in [Outcome::Ok, Outcome::Failed] {
-            m.runs
-                .entry((job.to_string(), outcome.label()))
-                .or_insert(0);
+            let _ = self.f().runs.get_or_create(&run(job, outcome));
         }
     }
 
-    pub fn add_records_read(&self, source: &str, n: u64) {
-        let mut m = self.lock();
-        let v = m.records_read.entry(source.to_string()).or_insert(0);
-        *v = v.saturating_add(n);
+    pub fn add_records_read(&self, name: &str, n: u64) {
+        self.f().records_read.get_or_create(&source(name)).inc_by(n);
     }
 
-    pub fn add_records_rejected(&self, source: &str, n: u64) {
-        let mut m = self.lock();
-        let v = m.records_rejected.entry(source.to_string()).or_insert(0);
-        *v = v.saturating_add(n);
+    pub fn add_records_rejected(&self, name: &str, n: u64) {
+        self.f()
+            .records_rejected
+            .get_or_create(&source(name))
+            .inc_by(n);
     }
 
     /// Counts one finished run (and creates the other outcome's series at zero).
     pub fn record_run(&self, job: &str, outcome: Outcome) {
         self.init_job(job);
-        let mut m = self.lock();
-        let v = m
-            .runs
-            .entry((job.to_string(), outcome.label()))
-            .or_insert(0);
-        *v = v.saturating_add(1);
+        self.f().runs.get_or_create(&run(job, outcome)).inc();
     }
 
     pub fn set_last_success(&self, job: &str, at: DateTime<Utc>) {
-        self.lock()
+        let labels = JobLabels {
+            job: job.to_string(),
+        };
+        self.f()
             .last_success
-            .insert(job.to_string(), seconds(at));
+            .get_or_create(&labels)
+            .set(seconds(at));
     }
 
-    pub fn set_source_stale(&self, source: &str, stale: bool) {
-        self.lock().source_stale.insert(source.to_string(), stale);
+    pub fn set_source_stale(&self, name: &str, stale: bool) {
+        self.f()
+            .source_stale
+            .get_or_create(&source(name))
+            .set(i64::from(stale));
     }
 
-    pub fn set_source_last_good(&self, source: &str, at: DateTime<Utc>) {
-        self.lock()
+    pub fn set_source_last_good(&self, name: &str, at: DateTime<Utc>) {
+        self.f()
             .source_last_good
-            .insert(source.to_string(), seconds(at));
+            .get_or_create(&source(name))
+            .set(seconds(at));
     }
 
     pub fn set_run_running(&self, running: bool) {
-        self.lock().run_running = running;
+        self.f().run_running.set(i64::from(running));
+    }
+
+    /// The outbox's township-list deliveries by status, as last counted: replaces the
+    /// previous counts, so a status no longer present disappears.
+    pub fn set_deliveries(&self, by_status: &[(String, u64)]) {
+        let _swap = self
+            .inner
+            .deliveries_swap
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let family = &self.f().deliveries;
+        family.clear();
+        for (status, n) in by_status {
+            let labels = StatusLabels {
+                status: status.clone(),
+            };
+            family.get_or_create(&labels).set(*n);
+        }
     }
 
     /// Township lists are being held back because the declaration register is stale.
-    /// The outbox's township-list deliveries by status, as last counted.
-    pub fn set_deliveries(&self, by_status: &[(String, u64)]) {
-        let mut m = self.lock();
-        m.deliveries = by_status.iter().cloned().collect();
-    }
-
     pub fn set_push_blocked(&self, blocked: bool) {
-        self.lock().push_blocked = blocked;
+        self.f().push_blocked.set(i64::from(blocked));
     }
 
     /// Updates the run metrics from a scheduler event: `Started` sets `yingbao_run_running`,
@@ -200,114 +285,22 @@ impl Metrics {
         }
     }
 
-    /// The registry in the Prometheus text exposition format 0.0.4. Every family is
-    /// listed (with HELP and TYPE) even before it has samples; series are sorted by label.
+    /// The registry in the OpenMetrics text format, ending in `# EOF`. Families come in
+    /// the order registered; the series within a family come in no fixed order.
     pub fn render(&self) -> String {
-        let m = self.lock();
+        let _swap = self
+            .inner
+            .deliveries_swap
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-
-        let name = "yingbao_records_read_total";
-        header(&mut out, name, "counter", "Records read, by source.");
-        for (source, v) in &m.records_read {
-            sample(&mut out, name, &[("source", source)], &v.to_string());
+        if let Err(e) = encode(&mut out, &self.inner.registry) {
+            // Writing to a String cannot fail; should the encoder ever refuse, say so
+            // rather than serve a truncated exposition that looks whole.
+            tracing::error!(error = %e, "encoding the metrics failed");
+            out.clear();
+            out.push_str("# EOF\n");
         }
-
-        let name = "yingbao_records_rejected_total";
-        header(
-            &mut out,
-            name,
-            "counter",
-            "Records rejected as unusable, by source.",
-        );
-        for (source, v) in &m.records_rejected {
-            sample(&mut out, name, &[("source", source)], &v.to_string());
-        }
-
-        let name = "yingbao_runs_total";
-        header(
-            &mut out,
-            name,
-            "counter",
-            "Finished job runs, by job and outcome (ok or failed).",
-        );
-        for ((job, outcome), v) in &m.runs {
-            sample(
-                &mut out,
-                name,
-                &[("job", job), ("outcome", outcome)],
-                &v.to_string(),
-            );
-        }
-
-        let name = "yingbao_last_success_timestamp_seconds";
-        header(
-            &mut out,
-            name,
-            "gauge",
-            "Unix time when the job last finished successfully.",
-        );
-        for (job, v) in &m.last_success {
-            sample(&mut out, name, &[("job", job)], &format_value(*v));
-        }
-
-        let name = "yingbao_source_stale";
-        header(
-            &mut out,
-            name,
-            "gauge",
-            "1 if the source's latest data is too old to trust, else 0.",
-        );
-        for (source, v) in &m.source_stale {
-            sample(
-                &mut out,
-                name,
-                &[("source", source)],
-                if *v { "1" } else { "0" },
-            );
-        }
-
-        let name = "yingbao_source_last_good_timestamp_seconds";
-        header(
-            &mut out,
-            name,
-            "gauge",
-            "Unix time of the source's latest good data.",
-        );
-        for (source, v) in &m.source_last_good {
-            sample(&mut out, name, &[("source", source)], &format_value(*v));
-        }
-
-        let name = "yingbao_run_running";
-        header(
-            &mut out,
-            name,
-            "gauge",
-            "1 while a job run is in progress, else 0.",
-        );
-        sample(&mut out, name, &[], if m.run_running { "1" } else { "0" });
-
-        let name = "yingbao_push_blocked";
-        header(
-            &mut out,
-            name,
-            "gauge",
-            "1 while township lists are held back because the declaration register is stale, else 0.",
-        );
-        sample(&mut out, name, &[], if m.push_blocked { "1" } else { "0" });
-
-        if !m.deliveries.is_empty() {
-            let name = "yingbao_deliveries";
-            header(
-                &mut out,
-                name,
-                "gauge",
-                "Township-list deliveries in the outbox by status; dead ones were given up and the operator alerted.",
-            );
-            for (status, n) in &m.deliveries {
-                sample(&mut out, name, &[("status", status)], &n.to_string());
-            }
-        }
-
         out
     }
 }
@@ -316,6 +309,25 @@ impl Metrics {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// The exposition with the sample lines of each family sorted, so it can be compared
+    /// exactly although a family's series come in no fixed order.
+    fn sorted_within_families(text: &str) -> String {
+        let mut out: Vec<String> = Vec::new();
+        let mut samples: Vec<&str> = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                samples.sort_unstable();
+                out.extend(samples.drain(..).map(str::to_string));
+                out.push(line.to_string());
+            } else {
+                samples.push(line);
+            }
+        }
+        samples.sort_unstable();
+        out.extend(samples.drain(..).map(str::to_string));
+        out.iter().map(|l| format!("{l}\n")).collect()
+    }
 
     #[test]
     fn renders_exact_text_format() {
@@ -336,20 +348,20 @@ mod tests {
         m.set_run_running(true);
 
         let expected = "\
-# HELP yingbao_records_read_total Records read, by source.
-# TYPE yingbao_records_read_total counter
+# HELP yingbao_records_read Records read, by source.
+# TYPE yingbao_records_read counter
 yingbao_records_read_total{source=\"declarations\"} 7
 yingbao_records_read_total{source=\"employers\"} 123
-# HELP yingbao_records_rejected_total Records rejected as unusable, by source.
-# TYPE yingbao_records_rejected_total counter
+# HELP yingbao_records_rejected Records rejected as unusable, by source.
+# TYPE yingbao_records_rejected counter
 yingbao_records_rejected_total{source=\"employers\"} 2
-# HELP yingbao_runs_total Finished job runs, by job and outcome (ok or failed).
-# TYPE yingbao_runs_total counter
+# HELP yingbao_runs Finished job runs, by job and outcome (ok or failed).
+# TYPE yingbao_runs counter
 yingbao_runs_total{job=\"pipeline\",outcome=\"failed\"} 0
 yingbao_runs_total{job=\"pipeline\",outcome=\"ok\"} 2
 # HELP yingbao_last_success_timestamp_seconds Unix time when the job last finished successfully.
 # TYPE yingbao_last_success_timestamp_seconds gauge
-yingbao_last_success_timestamp_seconds{job=\"pipeline\"} 1717353000
+yingbao_last_success_timestamp_seconds{job=\"pipeline\"} 1717353000.0
 # HELP yingbao_source_stale 1 if the source's latest data is too old to trust, else 0.
 # TYPE yingbao_source_stale gauge
 yingbao_source_stale{source=\"declarations\"} 1
@@ -362,8 +374,30 @@ yingbao_run_running 1
 # HELP yingbao_push_blocked 1 while township lists are held back because the declaration register is stale, else 0.
 # TYPE yingbao_push_blocked gauge
 yingbao_push_blocked 0
+# EOF
 ";
-        assert_eq!(m.render(), expected);
+        assert_eq!(sorted_within_families(&m.render()), expected);
+    }
+
+    #[test]
+    fn a_family_appears_with_its_first_series() {
+        let m = Metrics::new();
+        assert!(!m.render().contains("yingbao_records_read"));
+        m.init_source("tax");
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE yingbao_records_read counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("yingbao_records_read_total{source=\"tax\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("yingbao_source_stale{source=\"tax\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 
     #[test]
@@ -381,20 +415,24 @@ yingbao_push_blocked 0
             "{text}"
         );
         m.set_deliveries(&[("delivered".into(), 28)]);
-        assert!(!m.render().contains("status=\"dead\""));
+        let text = m.render();
+        assert!(!text.contains("status=\"dead\""), "{text}");
+        assert!(
+            text.contains("yingbao_deliveries{status=\"delivered\"} 28\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn escapes_label_values() {
-        assert_eq!(escape_label_value("plain"), "plain");
-        assert_eq!(escape_label_value("卫健委申报库"), "卫健委申报库");
-        assert_eq!(escape_label_value(r#"a"b"#), r#"a\"b"#);
-        assert_eq!(escape_label_value(r"C:\data"), r"C:\\data");
-        assert_eq!(escape_label_value("two\nlines"), r"two\nlines");
-
         let m = Metrics::new();
+        m.add_records_read("卫健委申报库", 2);
         m.add_records_read("市场监管\"企业\"名录\\2024\n", 1);
         let text = m.render();
+        assert!(
+            text.contains("yingbao_records_read_total{source=\"卫健委申报库\"} 2\n"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "yingbao_records_read_total{source=\"市场监管\\\"企业\\\"名录\\\\2024\\n\"} 1\n"
@@ -406,7 +444,7 @@ yingbao_push_blocked 0
             text.lines()
                 .filter(|l| l.starts_with("yingbao_records_read_total"))
                 .count(),
-            1
+            2
         );
     }
 
@@ -436,13 +474,20 @@ yingbao_push_blocked 0
         assert!(text.contains("yingbao_runs_total{job=\"pipeline\",outcome=\"failed\"} 1\n"));
         assert!(text.contains("yingbao_runs_total{job=\"pipeline\",outcome=\"ok\"} 0\n"));
         assert!(!text.contains("yingbao_last_success_timestamp_seconds{"));
-    }
-
-    #[test]
-    fn special_float_values() {
-        assert_eq!(format_value(f64::NAN), "NaN");
-        assert_eq!(format_value(f64::INFINITY), "+Inf");
-        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(format_value(1.5), "1.5");
+        other.observe(&SchedulerEvent::Finished {
+            job: "pipeline".to_string(),
+            at,
+            started: at,
+            ok: true,
+            error: None,
+        });
+        let text = m.render();
+        assert!(text.contains("yingbao_runs_total{job=\"pipeline\",outcome=\"ok\"} 1\n"));
+        assert!(
+            text.contains(
+                "yingbao_last_success_timestamp_seconds{job=\"pipeline\"} 1717380000.0\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
@@ -11,28 +12,35 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth;
-use super::html::{self, csrf_field, page};
+use super::html::{render, Frame};
 use super::signin::{viewer, Viewer};
 use super::{PortalError, PortalState};
 
-fn password_page(state: &PortalState, v: &Viewer, message: &str, ok: bool) -> String {
-    let msg = html::message(message, ok);
+/// `templates/portal/password.html`: the form to change one's own password.
+#[derive(Template)]
+#[template(path = "portal/password.html")]
+struct PasswordPage<'a> {
+    frame: Frame,
+    message: &'a str,
+    ok: bool,
+    csrf: &'a str,
+    min_chars: usize,
+}
+
+fn password_page(
+    state: &PortalState,
+    v: &Viewer,
+    message: &str,
+    ok: bool,
+) -> Result<String, PortalError> {
     let line = v.line(state);
-    page(
-        "修改密码",
-        Some((&line, &v.session.csrf)),
-        &format!(
-            "<div class=\"card\"><h1>修改密码</h1>{msg}\
-             <form method=\"post\" action=\"/account/password\">{csrf}\
-             <p><label>当前密码<br><input name=\"current\" id=\"current\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
-             <p><label>新密码（至少{min}个字符，不能全是数字，不能与用户名相同）<br><input name=\"new\" id=\"new\" type=\"password\" autocomplete=\"new-password\" required></label></p>\
-             <p><label>再次输入新密码<br><input name=\"confirm\" id=\"confirm\" type=\"password\" autocomplete=\"new-password\" required></label></p>\
-             <p><button type=\"submit\" id=\"change\">修改密码</button></p></form>\
-             <p>修改后，该账号在其他设备上的登录将全部退出。</p></div>",
-            csrf = csrf_field(&v.session.csrf),
-            min = auth::password::MIN_PASSWORD_CHARS,
-        ),
-    )
+    render(&PasswordPage {
+        frame: Frame::new("修改密码", Some((&line, &v.session.csrf))),
+        message,
+        ok,
+        csrf: &v.session.csrf,
+        min_chars: auth::password::MIN_PASSWORD_CHARS,
+    })
 }
 
 pub async fn password_form(
@@ -40,7 +48,7 @@ pub async fn password_form(
     headers: HeaderMap,
 ) -> Result<Html<String>, PortalError> {
     let v = viewer(&state, &headers).await?;
-    Ok(Html(password_page(&state, &v, "", false)))
+    Ok(Html(password_page(&state, &v, "", false)?))
 }
 
 #[derive(Deserialize)]
@@ -67,7 +75,7 @@ pub async fn change_password(
     let name = v.user.username.clone();
     // Guessing the current password from a stolen session meets the sign-in limit.
     if let Err(wait) = state.limiter.check(&name, peer.ip(), now) {
-        return Ok(refused(&state, &v, &wait.to_string()));
+        return refused(&state, &v, &wait.to_string());
     }
     let stored = v.user.password_hash.clone();
     let current = form.current.clone();
@@ -77,16 +85,16 @@ pub async fn change_password(
     if !ok {
         state.limiter.record_failure(&name, peer.ip(), now);
         tracing::info!(user = %name, ip = %peer.ip(), "password change refused: wrong current password");
-        return Ok(refused(&state, &v, "当前密码不正确"));
+        return refused(&state, &v, "当前密码不正确");
     }
     if form.new != form.confirm {
-        return Ok(refused(&state, &v, "两次输入的新密码不一致"));
+        return refused(&state, &v, "两次输入的新密码不一致");
     }
     if form.new == form.current {
-        return Ok(refused(&state, &v, "新密码不能与当前密码相同"));
+        return refused(&state, &v, "新密码不能与当前密码相同");
     }
     if let Err(e) = auth::check_password_policy(&form.new, &name) {
-        return Ok(refused(&state, &v, &e.to_string()));
+        return refused(&state, &v, &e.to_string());
     }
     let hash = hash_new_password(form.new).await?;
     let signed_out = state
@@ -109,7 +117,7 @@ pub async fn change_password(
         &v,
         "密码已修改，其他设备上的登录已退出",
         true,
-    ))
+    )?)
     .into_response())
 }
 
@@ -122,10 +130,10 @@ pub(super) async fn hash_new_password(password: String) -> Result<String, Portal
 }
 
 /// The form again with why the change was refused (HTTP 400: nothing was changed).
-fn refused(state: &PortalState, v: &Viewer, why: &str) -> Response {
-    (
+fn refused(state: &PortalState, v: &Viewer, why: &str) -> Result<Response, PortalError> {
+    Ok((
         axum::http::StatusCode::BAD_REQUEST,
-        Html(password_page(state, v, why, false)),
+        Html(password_page(state, v, why, false)?),
     )
-        .into_response()
+        .into_response())
 }

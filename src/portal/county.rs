@@ -1,6 +1,7 @@
 //! The county operator's pages: coverage by township (the report's chart), each source's
 //! freshness, and the review queue of uncertain matches, whose decisions bind later runs.
 
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,7 +10,7 @@ use axum::Form;
 use chrono::Datelike;
 use serde::Deserialize;
 
-use super::html::{csrf_field, esc, page};
+use super::html::{render, Frame};
 use super::signin::{viewer, Viewer};
 use super::{PortalError, PortalState};
 use crate::report::period::Period;
@@ -26,6 +27,55 @@ pub(super) async fn operator(
     Ok(v)
 }
 
+/// A source's line on the overview.
+struct SourceRow {
+    id: String,
+    feed: &'static str,
+    /// 正常, 暂停使用（数据异常）, 读取失败 or 从未读取.
+    status: &'static str,
+    /// When its latest good data was taken, or —.
+    last_good: String,
+    note: String,
+}
+
+/// `templates/portal/county.html`.
+#[derive(Template)]
+#[template(path = "portal/county.html")]
+struct OverviewPage<'a> {
+    frame: Frame,
+    county: &'a str,
+    /// The report's coverage chart: SVG written by `report::chart_svg`, which escapes its
+    /// own text, so the template inserts it as markup.
+    chart: &'a str,
+    sources: Vec<SourceRow>,
+    pending: usize,
+    review: usize,
+}
+
+/// An open review pair as its card shows it.
+struct PairCard {
+    id: i64,
+    /// The probability that the two records are one employer, in percent.
+    percent: f64,
+    name: String,
+    source: String,
+    key: String,
+    other_name: String,
+    other_source: String,
+    other_key: String,
+    /// The per-field weights (`resolve::explain::waterfall`).
+    why: String,
+}
+
+/// `templates/portal/review.html`.
+#[derive(Template)]
+#[template(path = "portal/review.html")]
+struct ReviewPage<'a> {
+    frame: Frame,
+    csrf: &'a str,
+    pairs: Vec<PairCard>,
+}
+
 /// `GET /county`: coverage this quarter, sources, and what waits for the operator.
 pub async fn overview(
     State(state): State<PortalState>,
@@ -39,7 +89,7 @@ pub async fn overview(
         .ok_or_else(|| PortalError::Invalid("no period".into()))?;
     let report = crate::report::data::gather(&cfg, &state.store, &period).await?;
     let chart = crate::report::chart_svg(&report);
-    let mut sources = String::new();
+    let mut sources = Vec::new();
     for c in &cfg.connectors {
         let last = state.store.latest_snapshot(&c.id, false).await?;
         let good = state.store.latest_snapshot(&c.id, true).await?;
@@ -54,30 +104,25 @@ pub async fn overview(
             ),
             None => ("从未读取", String::new()),
         };
-        sources.push_str(&format!(
-            "<tr class=\"source\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&c.id),
-            esc(c.feed.label_zh()),
-            esc(status),
-            esc(good.as_ref().map_or("—", |g| g.taken_at.as_str())),
-            esc(&note)
-        ));
+        sources.push(SourceRow {
+            id: c.id.clone(),
+            feed: c.feed.label_zh(),
+            status,
+            last_good: good.map_or_else(|| "—".to_string(), |g| g.taken_at),
+            note,
+        });
     }
     let pending = state.store.dispositions(None, None, true).await?.len();
     let review = open_pairs(&state).await?.len();
-    let body = format!(
-        "<h1>{county}县级概况</h1><div class=\"card\" id=\"chart\">{chart}</div>\
-         <div class=\"card\"><h2>数据来源</h2><table><thead><tr><th>来源</th><th>类型</th><th>最近一次</th>\
-         <th>最近可用数据时间</th><th>说明</th></tr></thead><tbody>{sources}</tbody></table></div>\
-         <div class=\"card\"><p><a href=\"/dispositions\" id=\"pending\">待签字的核实记录：{pending} 条</a></p>\
-         <p><a href=\"/review\" id=\"review\">待人工判断的疑似同一单位：{review} 对</a></p></div>",
-        county = esc(&cfg.settings.county.name),
-    );
-    Ok(Html(page(
-        "县级概况",
-        Some((&v.line(&state), &v.session.csrf)),
-        &body,
-    )))
+    let line = v.line(&state);
+    Ok(Html(render(&OverviewPage {
+        frame: Frame::new("县级概况", Some((&line, &v.session.csrf))),
+        county: &cfg.settings.county.name,
+        chart: &chart,
+        sources,
+        pending,
+        review,
+    })?))
 }
 
 /// The review pairs of the last run that no operator has decided.
@@ -96,34 +141,27 @@ pub async fn review(
     headers: HeaderMap,
 ) -> Result<Html<String>, PortalError> {
     let v = operator(&state, &headers).await?;
-    let mut cards = String::new();
-    for (id, e) in open_pairs(&state).await? {
-        cards.push_str(&format!(
-            "<div class=\"card pair\"><h2>#{id} 同一单位的可能性 {p:.1}%</h2>\
-             <p>{a}（{sa}:{ka}）<br>{b}（{sb}:{kb}）</p><pre>{why}</pre>\
-             <form method=\"post\" action=\"/review/{id}\">{csrf}\
-             <input name=\"note\" placeholder=\"备注\"> \
-             <button type=\"submit\" name=\"decision\" value=\"same\" class=\"same\">是同一单位</button> \
-             <button type=\"submit\" name=\"decision\" value=\"different\" class=\"different\">不是同一单位</button></form></div>",
-            p = e.probability * 100.0,
-            a = esc(&e.name),
-            sa = esc(&e.source),
-            ka = esc(&e.record_key),
-            b = esc(&e.other_name),
-            sb = esc(&e.other_source),
-            kb = esc(&e.other_key),
-            why = esc(&crate::resolve::explain::waterfall(&e)),
-            csrf = csrf_field(&v.session.csrf),
-        ));
-    }
-    if cards.is_empty() {
-        cards = "<p id=\"none\">没有待判断的记录。</p>".to_string();
-    }
-    Ok(Html(page(
-        "疑似同一单位",
-        Some((&v.line(&state), &v.session.csrf)),
-        &format!("<h1>疑似同一单位（人工判断后从下次运行起生效）</h1>{cards}"),
-    )))
+    let pairs = open_pairs(&state)
+        .await?
+        .into_iter()
+        .map(|(id, e)| PairCard {
+            id,
+            percent: e.probability * 100.0,
+            why: crate::resolve::explain::waterfall(&e),
+            name: e.name,
+            source: e.source,
+            key: e.record_key,
+            other_name: e.other_name,
+            other_source: e.other_source,
+            other_key: e.other_key,
+        })
+        .collect();
+    let line = v.line(&state);
+    Ok(Html(render(&ReviewPage {
+        frame: Frame::new("疑似同一单位", Some((&line, &v.session.csrf))),
+        csrf: &v.session.csrf,
+        pairs,
+    })?))
 }
 
 #[derive(Deserialize)]

@@ -1,104 +1,162 @@
-//! HTML for the portal: escaping and the page frame (Chinese, readable on a phone, no
-//! JavaScript). Pages are plain strings built from escaped values.
+//! HTML for the portal: the values every page's askama template shares (the frame, form
+//! choices) and rendering. Pages are templates under `templates/portal/`; the engine escapes.
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+use askama::Template;
+
+use super::PortalError;
+
+/// What the page frame (`templates/portal/base.html`) shows: the title and, when someone is
+/// signed in, their line with a sign-out form.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub title: String,
+    pub user: Option<UserLine>,
+}
+
+/// The signed-in person in the page header.
+#[derive(Debug, Clone)]
+pub struct UserLine {
+    /// Name and township, e.g. `张三（水头镇）` or `李四（县级管理员）`.
+    pub who: String,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf: String,
+    /// The county operator sees the county pages in the header.
+    pub operator: bool,
+}
+
+impl Frame {
+    /// A frame titled `title`, for `user_line`: the signed-in person's line and CSRF token.
+    pub fn new(title: &str, user_line: Option<(&str, &str)>) -> Frame {
+        Frame {
+            title: title.to_string(),
+            user: user_line.map(|(who, csrf)| UserLine {
+                who: who.to_string(),
+                csrf: csrf.to_string(),
+                operator: who.ends_with("（县级管理员）"),
+            }),
         }
     }
-    out
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei','Microsoft YaHei',sans-serif;margin:0;color:#222;background:#f6f7f9}\
-header{background:#1f4e79;color:#fff;padding:.6em 1em;display:flex;flex-wrap:wrap;gap:.6em;align-items:center}\
-header a,header button{color:#fff}header form{margin:0 0 0 auto}main{padding:1em;max-width:70em;margin:auto}\
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}\
-th{background:#ddebf7}form.filters{display:flex;flex-wrap:wrap;gap:.5em;margin-bottom:1em}\
-input,select,textarea,button{font-size:1em;padding:.35em}textarea{width:100%}\
-.card{background:#fff;border:1px solid #ddd;padding:1em;margin-bottom:1em}.err{color:#b00020}.ok{color:#1b5e20}\
-.tag{display:inline-block;padding:0 .4em;border-radius:.3em;background:#eee}.high{background:#fde2e1}\
-@media(max-width:40em){table,thead,tbody{display:block}thead{display:none}tr{display:block;border-bottom:1px solid #ccc;padding:.3em 0}td,th{display:inline-block;border:none;padding:.15em .4em}}";
-
-/// A whole page: `title`, the signed-in user's line (with a sign-out form), and `body`.
-pub fn page(title: &str, user_line: Option<(&str, &str)>, body: &str) -> String {
-    let header = match user_line {
-        Some((who, csrf)) => format!(
-            "<header><strong>应报 · 职业病危害项目申报线索</strong><a href=\"/leads\">线索</a>\
-             <a href=\"/dispositions\">核实记录</a>{}<a href=\"/account/password\">修改密码</a><span>{}</span>\
-             <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\" id=\"logout\">退出</button></form></header>",
-            if who.ends_with("（县级管理员）") {
-                "<a href=\"/county\">县级概况</a><a href=\"/review\">人工判断</a><a href=\"/users\">账号管理</a>"
-            } else {
-                ""
-            },
-            esc(who),
-            esc(csrf)
-        ),
-        None => "<header><strong>应报 · 职业病危害项目申报线索</strong></header>".to_string(),
-    };
-    format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body>{header}<main>{body}</main></body></html>",
-        esc(title)
-    )
+/// One `<option>` of a filter: its value, its label and whether it is the current choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
-/// The line saying what a form did: `ok` in green (`#notice`), else in red (`#error`);
-/// nothing for an empty message.
-pub fn message(text: &str, ok: bool) -> String {
-    match (text.is_empty(), ok) {
-        (true, _) => String::new(),
-        (false, true) => format!("<p class=\"ok\" id=\"notice\">{}</p>", esc(text)),
-        (false, false) => format!("<p class=\"err\" id=\"error\">{}</p>", esc(text)),
+impl Choice {
+    pub fn new(value: &str, current: &str, label: &str) -> Choice {
+        Choice {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected: value == current,
+        }
     }
 }
 
-/// `<option>`s of the county's townships (code as value, name as label).
-pub fn township_options(gazetteer: &crate::place::Gazetteer) -> String {
-    gazetteer
-        .townships
-        .iter()
-        .map(|t| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                esc(&t.code),
-                esc(&t.name)
-            )
-        })
-        .collect()
-}
-
-/// A hidden CSRF field for a form.
-pub fn csrf_field(token: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        esc(token)
-    )
+/// Renders a page. A template fails only if a value cannot be written, which for these
+/// pages (text and numbers) does not happen; should it, the request fails with a 500.
+pub fn render(page: &impl Template) -> Result<String, PortalError> {
+    Ok(page.render()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(Template)]
+    #[template(
+        source = "{% extends \"portal/base.html\" %}{% block content %}{{ body }}{% endblock %}",
+        ext = "html"
+    )]
+    struct Probe {
+        frame: Frame,
+        body: String,
+    }
+
+    #[derive(Template)]
+    #[template(
+        source = "{% import \"portal/macros.html\" as m %}\
+                  {% call m::message(text, ok) %}{% endcall %}|\
+                  {% call m::choices(choices) %}{% endcall %}|\
+                  {% call m::csrf(token) %}{% endcall %}",
+        ext = "html"
+    )]
+    struct Pieces<'a> {
+        text: &'a str,
+        ok: bool,
+        choices: Vec<Choice>,
+        token: &'a str,
+    }
+
+    #[test]
+    fn shared_pieces_mark_the_choice_and_escape_values() {
+        let pieces = |text, ok| Pieces {
+            text,
+            ok,
+            choices: vec![
+                Choice::new("", "open", "全部状态"),
+                Choice::new("open", "open", "持续<>"),
+            ],
+            token: "a\"b",
+        };
+        assert_eq!(
+            render(&pieces("已新增账号“张三”", true)).expect("renders"),
+            "<p class=\"ok\" id=\"notice\">已新增账号“张三”</p>|\
+             <option value=\"\">全部状态</option><option value=\"open\" selected>持续&#60;&#62;</option>|\
+             <input type=\"hidden\" name=\"csrf\" value=\"a&#34;b\">"
+        );
+        let refused = render(&pieces("用户名“<x>”已存在", false)).expect("renders");
+        assert!(
+            refused.starts_with("<p class=\"err\" id=\"error\">用户名“&#60;x&#62;”已存在</p>|"),
+            "{refused}"
+        );
+        // No message, no paragraph.
+        assert!(render(&pieces("", false))
+            .expect("renders")
+            .starts_with("|<option"));
+    }
+
     #[test]
     fn markup_and_quotes_are_escaped() {
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        let p = Probe {
+            frame: Frame::new("线索<>", Some(("张三<script>", "tok\"en"))),
+            body: "<p>x</p>&'".to_string(),
+        };
+        let html = render(&p).expect("renders");
+        assert!(html.contains("<span>张三&#60;script&#62;</span>"), "{html}");
+        assert!(html.contains("value=\"tok&#34;en\""), "{html}");
+        assert!(html.contains("<title>线索&#60;&#62;</title>"), "{html}");
+        assert!(
+            html.contains("<main>&#60;p&#62;x&#60;/p&#62;&#38;&#39;</main>"),
+            "{html}"
         );
-        let p = page("线索<>", Some(("张三<script>", "tok\"en")), "<p>x</p>");
-        assert!(p.contains("张三&lt;script&gt;"));
-        assert!(p.contains("value=\"tok&quot;en\""));
-        assert!(p.contains("<title>线索&lt;&gt;</title>"));
+        // A township account sees no county links.
+        assert!(!html.contains("href=\"/county\""), "{html}");
+    }
+
+    #[test]
+    fn the_operator_sees_the_county_links_and_a_signed_out_page_no_user_line() {
+        let p = Probe {
+            frame: Frame::new("账号管理", Some(("李四（县级管理员）", "t"))),
+            body: String::new(),
+        };
+        let html = render(&p).expect("renders");
+        assert!(
+            html.contains("<a href=\"/county\">县级概况</a><a href=\"/review\">人工判断</a><a href=\"/users\">账号管理</a><a href=\"/account/password\">"),
+            "{html}"
+        );
+        let p = Probe {
+            frame: Frame::new("登录", None),
+            body: String::new(),
+        };
+        let html = render(&p).expect("renders");
+        assert!(
+            html.contains("<body><header><strong>应报 · 职业病危害项目申报线索</strong></header><main></main></body></html>"),
+            "{html}"
+        );
+        assert!(!html.contains("id=\"logout\""), "{html}");
     }
 }

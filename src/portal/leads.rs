@@ -1,6 +1,7 @@
 //! The township's pages: its leads with filters, one lead with its evidence and history, the
 //! disposition form, the leader's sign-off and the upload of a returned Excel list.
 
+use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,10 +10,12 @@ use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::html::{csrf_field, esc, page};
+use super::html::{render, Choice, Frame};
+use super::listing::ListItem;
 use super::signin::{viewer, Viewer};
 use super::{role_of, PortalError, PortalState};
 use crate::deliver::DISPOSITIONS;
+use crate::place::Township;
 use crate::store::{NewDisposition, PortalLead};
 
 /// A disposition as submitted (form, upload row or API).
@@ -167,6 +170,91 @@ fn list_township(v: &Viewer, f: &Filters) -> Result<Option<String>, PortalError>
     }
 }
 
+/// `templates/portal/leads.html`: a township's list with its filters.
+#[derive(Template)]
+#[template(path = "portal/leads.html")]
+struct ListPage<'a> {
+    frame: Frame,
+    /// e.g. `水头镇 的线索`.
+    title: String,
+    /// The operator's township picker; empty for a township account.
+    townships: Vec<Choice>,
+    statuses: Vec<Choice>,
+    kinds: Vec<Choice>,
+    village: &'a str,
+    reason: &'a str,
+    q: &'a str,
+    rows: Vec<&'a ListItem>,
+    csrf: &'a str,
+}
+
+/// A disposition in a lead's history.
+struct HistoryItem {
+    decided_on: String,
+    kind: String,
+    reason: String,
+    /// The township's name it was transferred to.
+    transfer_to: Option<String>,
+    person: String,
+    /// Who signed it; `None` while it waits for the leader.
+    signer: Option<String>,
+}
+
+/// `templates/portal/lead.html`: one lead and the disposition form.
+#[derive(Template)]
+#[template(path = "portal/lead.html")]
+struct LeadPage<'a> {
+    frame: Frame,
+    id: &'a str,
+    /// Label and value of each fact, in the order townships read them.
+    facts: [(&'static str, &'a String); 13],
+    reasons: &'a [String],
+    evidence: &'a [String],
+    history: Vec<HistoryItem>,
+    /// The dispositions a township may record.
+    kinds: Vec<&'static str>,
+    townships: &'a [Township],
+    csrf: &'a str,
+}
+
+/// A disposition waiting for sign-off.
+struct PendingRow {
+    id: i64,
+    lead_id: String,
+    township: String,
+    kind: String,
+    reason: String,
+    person: String,
+    decided_on: String,
+}
+
+/// `templates/portal/dispositions.html`.
+#[derive(Template)]
+#[template(path = "portal/dispositions.html")]
+struct PendingPage<'a> {
+    frame: Frame,
+    rows: Vec<PendingRow>,
+    /// A township leader signs here; others see 待领导签字.
+    can_sign: bool,
+    csrf: &'a str,
+}
+
+/// A row of an uploaded list that was not recorded, and why.
+struct UploadProblem {
+    row: usize,
+    lead_id: String,
+    why: String,
+}
+
+/// `templates/portal/upload.html`.
+#[derive(Template)]
+#[template(path = "portal/upload.html")]
+struct UploadPage {
+    frame: Frame,
+    recorded: usize,
+    problems: Vec<UploadProblem>,
+}
+
 pub async fn list(
     State(state): State<PortalState>,
     headers: HeaderMap,
@@ -180,43 +268,22 @@ pub async fn list(
     let overdue_before =
         (today(&state) - chrono::Duration::days(i64::from(overdue_days))).to_string();
     let (village, q, reason) = (f.village.trim(), f.q.trim(), f.reason.trim());
-    let mut rows = String::new();
-    let mut n = 0usize;
-    for l in leads.iter().filter(|l| {
-        let status_ok = match f.status.as_str() {
-            "" => true,
-            // Dates are ISO text: text order is date order.
-            "overdue" => l.opened_on < overdue_before,
-            st => l.status == st,
-        };
-        status_ok
-            && (f.kind.is_empty() || l.kind == f.kind)
-            && (village.is_empty() || l.village.contains(village))
-            && (reason.is_empty() || l.reasons.contains(reason))
-            && (q.is_empty() || l.name.contains(q))
-    }) {
-        n += 1;
-        rows.push_str(&format!(
-            "<tr class=\"lead\"><td><a href=\"/leads/{id}\">{id}</a></td><td>{name}</td><td>{kind}</td>\
-             <td><span class=\"tag{hi}\">{priority}</span></td><td>{status}</td><td>{village}</td><td>{opened}</td></tr>",
-            id = esc(&l.lead_id),
-            name = esc(&l.name),
-            kind = esc(&l.kind_zh),
-            hi = if l.priority_zh.starts_with('高') { " high" } else { "" },
-            priority = esc(&l.priority_zh),
-            status = esc(l.status_zh),
-            village = esc(&l.village),
-            opened = esc(&l.opened_on),
-        ));
-    }
-    let sel = |value: &str, current: &str, label: &str| {
-        format!(
-            "<option value=\"{}\"{}>{}</option>",
-            esc(value),
-            if value == current { " selected" } else { "" },
-            esc(label)
-        )
-    };
+    let rows: Vec<&ListItem> = leads
+        .iter()
+        .filter(|l| {
+            let status_ok = match f.status.as_str() {
+                "" => true,
+                // Dates are ISO text: text order is date order.
+                "overdue" => l.opened_on < overdue_before,
+                st => l.status == st,
+            };
+            status_ok
+                && (f.kind.is_empty() || l.kind == f.kind)
+                && (village.is_empty() || l.village.contains(village))
+                && (reason.is_empty() || l.reasons.contains(reason))
+                && (q.is_empty() || l.name.contains(q))
+        })
+        .collect();
     let statuses = [
         ("", "全部状态"),
         ("new", "新增"),
@@ -224,52 +291,46 @@ pub async fn list(
         ("reopened", "重新列入"),
     ]
     .iter()
-    .map(|(v, l)| sel(v, &f.status, l))
-    .chain(std::iter::once(sel(
+    .map(|(v, l)| Choice::new(v, &f.status, l))
+    .chain(std::iter::once(Choice::new(
         "overdue",
         &f.status,
         &format!("逾期（列入超过{overdue_days}天）"),
     )))
-    .collect::<String>();
-    let kinds = std::iter::once(sel("", &f.kind, "全部类型"))
+    .collect();
+    let kinds = std::iter::once(Choice::new("", &f.kind, "全部类型"))
         .chain(
             crate::screen::LeadKind::ALL
                 .iter()
-                .map(|k| sel(k.as_str(), &f.kind, k.label_zh())),
+                .map(|k| Choice::new(k.as_str(), &f.kind, k.label_zh())),
         )
-        .collect::<String>();
-    let township_picker = if v.user.is_operator() {
-        let mut opts = sel("county", &f.township, "未能定位乡镇（县级）");
-        for t in &cfg.gazetteer.townships {
-            opts.push_str(&sel(&t.code, &f.township, &t.name));
-        }
-        format!("<select name=\"township\" id=\"township\">{opts}</select>")
+        .collect();
+    // Only the operator picks a township.
+    let townships = if v.user.is_operator() {
+        std::iter::once(Choice::new("county", &f.township, "未能定位乡镇（县级）"))
+            .chain(
+                cfg.gazetteer
+                    .townships
+                    .iter()
+                    .map(|t| Choice::new(&t.code, &f.township, &t.name)),
+            )
+            .collect()
     } else {
-        String::new()
+        Vec::new()
     };
-    let body = format!(
-        "<h1>{title}</h1>\
-         <form class=\"filters\" method=\"get\" action=\"/leads\">{township_picker}\
-         <select name=\"status\" id=\"status\">{statuses}</select><select name=\"kind\" id=\"kind\">{kinds}</select>\
-         <input name=\"village\" id=\"village\" placeholder=\"村（社区）\" value=\"{village}\">\
-         <input name=\"reason\" id=\"reason\" placeholder=\"原因关键词（如 严重行业、逾期、体检）\" value=\"{reason}\">\
-         <input name=\"q\" id=\"q\" placeholder=\"单位名称\" value=\"{q}\"><button type=\"submit\" id=\"filter\">筛选</button></form>\
-         <p id=\"count\">共 {n} 条</p><table><thead><tr><th>线索编号</th><th>单位名称</th><th>类型</th><th>优先级</th>\
-         <th>状态</th><th>村（社区）</th><th>列入日期</th></tr></thead><tbody>{rows}</tbody></table>\
-         <div class=\"card\"><h2>上传核实结果</h2><p>在下发的Excel清单中填写“核实情况”“核实人”“核实日期”后上传。</p>\
-         <form method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\">{csrf}\
-         <input type=\"file\" name=\"file\" id=\"file\" accept=\".xlsx\"> <button type=\"submit\" id=\"upload\">上传</button></form></div>",
-        title = esc(&format!("{} 的线索", state.township_name(township.as_deref()))),
-        village = esc(&f.village),
-        reason = esc(&f.reason),
-        q = esc(&f.q),
-        csrf = csrf_field(&v.session.csrf),
-    );
-    Ok(Html(page(
-        "线索",
-        Some((&v.line(&state), &v.session.csrf)),
-        &body,
-    )))
+    let line = v.line(&state);
+    Ok(Html(render(&ListPage {
+        frame: Frame::new("线索", Some((&line, &v.session.csrf))),
+        title: format!("{} 的线索", state.township_name(township.as_deref())),
+        townships,
+        statuses,
+        kinds,
+        village: &f.village,
+        reason: &f.reason,
+        q: &f.q,
+        rows,
+        csrf: &v.session.csrf,
+    })?))
 }
 
 /// A listed lead the viewer may see, or Forbidden/NotFound.
@@ -294,12 +355,6 @@ pub async fn detail(
     let v = viewer(&state, &headers).await?;
     let lead = scoped_lead(&state, &v, &id).await?;
     let r = &lead.data.row;
-    let list = |items: &[String]| {
-        items
-            .iter()
-            .map(|x| format!("<li>{}</li>", esc(x)))
-            .collect::<String>()
-    };
     let facts = [
         ("单位名称", &r.name),
         ("统一社会信用代码", &r.uscc),
@@ -314,60 +369,37 @@ pub async fn detail(
         ("优先级", &r.priority),
         ("线索状态", &r.status),
         ("定位依据", &r.placement),
-    ]
-    .iter()
-    .map(|(label, value)| format!("<tr><th>{label}</th><td>{}</td></tr>", esc(value)))
-    .collect::<String>();
+    ];
     let history = state
         .store
         .dispositions(Some(&lead.lead_id), None, false)
         .await?
-        .iter()
-        .map(|d| {
-            format!(
-                "<li>{} {}：{}{}（核实人{}，{}）</li>",
-                esc(&d.decided_on),
-                esc(&d.kind),
-                esc(&d.reason),
-                d.transfer_to
-                    .as_deref()
-                    .map(|t| format!("，转交{}", esc(&state.township_name(Some(t)))))
-                    .unwrap_or_default(),
-                esc(&d.person),
-                if d.signed_at.is_some() {
-                    format!("{}已签字", esc(&d.signer))
-                } else {
-                    "待领导签字".to_string()
-                }
-            )
+        .into_iter()
+        .map(|d| HistoryItem {
+            transfer_to: d
+                .transfer_to
+                .as_deref()
+                .map(|t| state.township_name(Some(t))),
+            signer: d.signed_at.is_some().then_some(d.signer),
+            decided_on: d.decided_on,
+            kind: d.kind,
+            reason: d.reason,
+            person: d.person,
         })
-        .collect::<String>();
-    let kinds = DISPOSITIONS
-        .iter()
-        .map(|(d, _)| format!("<option value=\"{0}\">{0}</option>", esc(d)))
-        .collect::<String>();
-    let townships = super::html::township_options(&state.cfg().gazetteer);
-    let body = format!(
-        "<h1>{id}</h1><table>{facts}</table><div class=\"card\"><h2>线索原因</h2><ul id=\"reasons\">{reasons}</ul>\
-         <h2>各部门数据</h2><ul id=\"evidence\">{evidence}</ul></div>\
-         <div class=\"card\"><h2>核实记录</h2><ul id=\"history\">{history}</ul></div>\
-         <div class=\"card\"><h2>填写核实情况</h2><form method=\"post\" action=\"/leads/{id}/disposition\">{csrf}\
-         <p><label>核实情况<br><select name=\"kind\" id=\"disposition\">{kinds}</select></label></p>\
-         <p><label>实际所在乡镇（不在本辖区时）<br><select name=\"transfer_to\" id=\"transfer_to\"><option value=\"\">—</option>{townships}</select></label></p>\
-         <p><label>原因说明<br><textarea name=\"reason\" id=\"reason\" rows=\"3\"></textarea></label></p>\
-         <p><label>核实人<br><input name=\"person\" id=\"person\" required></label></p>\
-         <p><label>核实日期<br><input name=\"decided_on\" id=\"decided_on\" type=\"date\"></label></p>\
-         <p><button type=\"submit\" id=\"save\">提交</button></p></form></div>",
-        id = esc(&lead.lead_id),
-        reasons = list(&r.reasons),
-        evidence = list(&r.evidence),
-        csrf = csrf_field(&v.session.csrf),
-    );
-    Ok(Html(page(
-        &lead.lead_id,
-        Some((&v.line(&state), &v.session.csrf)),
-        &body,
-    )))
+        .collect();
+    let cfg = state.cfg();
+    let line = v.line(&state);
+    Ok(Html(render(&LeadPage {
+        frame: Frame::new(&lead.lead_id, Some((&line, &v.session.csrf))),
+        id: &lead.lead_id,
+        facts,
+        reasons: &r.reasons,
+        evidence: &r.evidence,
+        history,
+        kinds: DISPOSITIONS.iter().map(|(d, _)| *d).collect(),
+        townships: &cfg.gazetteer.townships,
+        csrf: &v.session.csrf,
+    })?))
 }
 
 #[derive(Deserialize)]
@@ -414,37 +446,25 @@ pub async fn dispositions(
         .store
         .dispositions(None, township.as_deref(), true)
         .await?;
-    let mut rows = String::new();
-    for d in &pending {
-        let sign = if v.user.can_sign && !v.user.is_operator() {
-            format!(
-                "<form method=\"post\" action=\"/dispositions/{}/signoff\">{}<button type=\"submit\" class=\"signoff\">签字确认</button></form>",
-                d.id,
-                csrf_field(&v.session.csrf)
-            )
-        } else {
-            "待领导签字".to_string()
-        };
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/leads/{lead}\">{lead}</a></td><td>{township}</td><td>{kind}</td><td>{reason}</td><td>{person}</td><td>{date}</td><td>{sign}</td></tr>",
-            lead = esc(&d.lead_id),
-            township = esc(&state.township_name(d.township_code.as_deref())),
-            kind = esc(&d.kind),
-            reason = esc(&d.reason),
-            person = esc(&d.person),
-            date = esc(&d.decided_on),
-        ));
-    }
-    let body = format!(
-        "<h1>待签字的核实记录</h1><p id=\"pending\">共 {} 条</p><table><thead><tr><th>线索</th><th>乡镇</th><th>核实情况</th>\
-         <th>原因</th><th>核实人</th><th>日期</th><th></th></tr></thead><tbody>{rows}</tbody></table>",
-        pending.len()
-    );
-    Ok(Html(page(
-        "核实记录",
-        Some((&v.line(&state), &v.session.csrf)),
-        &body,
-    )))
+    let rows = pending
+        .into_iter()
+        .map(|d| PendingRow {
+            township: state.township_name(d.township_code.as_deref()),
+            id: d.id,
+            lead_id: d.lead_id,
+            kind: d.kind,
+            reason: d.reason,
+            person: d.person,
+            decided_on: d.decided_on,
+        })
+        .collect();
+    let line = v.line(&state);
+    Ok(Html(render(&PendingPage {
+        frame: Frame::new("核实记录", Some((&line, &v.session.csrf))),
+        rows,
+        can_sign: v.user.can_sign && !v.user.is_operator(),
+        csrf: &v.session.csrf,
+    })?))
 }
 
 #[derive(Deserialize)]
@@ -531,15 +551,12 @@ pub async fn upload(
         crate::feedback::read_returned_list(&path, today(&state)).map_err(|_| {
             PortalError::Invalid("无法读取该文件：请上传下发的Excel清单（.xlsx）".into())
         })?;
-    let mut lines: Vec<String> = problems
+    let mut lines: Vec<UploadProblem> = problems
         .iter()
-        .map(|p| {
-            format!(
-                "<li class=\"err\">第{}行（{}）：{}</li>",
-                p.row,
-                esc(&p.lead_id),
-                esc(&p.reason)
-            )
+        .map(|p| UploadProblem {
+            row: p.row,
+            lead_id: p.lead_id.clone(),
+            why: p.reason.clone(),
         })
         .collect();
     let mut recorded = 0usize;
@@ -548,19 +565,19 @@ pub async fn upload(
             Some(l) if in_scope(&v, l.township_code.as_deref()) => l,
             Some(_) => {
                 tracing::warn!(user = %v.user.username, lead = %r.lead_id, "upload row refused: another township's lead");
-                lines.push(format!(
-                    "<li class=\"err\">第{}行（{}）：该线索不属于本乡镇，未记录</li>",
-                    r.row,
-                    esc(&r.lead_id)
-                ));
+                lines.push(UploadProblem {
+                    row: r.row,
+                    lead_id: r.lead_id.clone(),
+                    why: "该线索不属于本乡镇，未记录".to_string(),
+                });
                 continue;
             }
             None => {
-                lines.push(format!(
-                    "<li class=\"err\">第{}行（{}）：线索编号不存在</li>",
-                    r.row,
-                    esc(&r.lead_id)
-                ));
+                lines.push(UploadProblem {
+                    row: r.row,
+                    lead_id: r.lead_id.clone(),
+                    why: "线索编号不存在".to_string(),
+                });
                 continue;
             }
         };
@@ -583,23 +600,18 @@ pub async fn upload(
         .await
         {
             Ok(_) => recorded += 1,
-            Err(PortalError::Invalid(why)) => lines.push(format!(
-                "<li class=\"err\">第{}行（{}）：{}</li>",
-                r.row,
-                esc(&r.lead_id),
-                esc(&why)
-            )),
+            Err(PortalError::Invalid(why)) => lines.push(UploadProblem {
+                row: r.row,
+                lead_id: r.lead_id.clone(),
+                why,
+            }),
             Err(e) => return Err(e),
         }
     }
-    let body = format!(
-        "<h1>上传结果</h1><p class=\"ok\" id=\"recorded\">已记录 {recorded} 条核实情况</p>\
-         <ul id=\"problems\">{}</ul><p><a href=\"/leads\">返回线索列表</a></p>",
-        lines.join("")
-    );
-    Ok(Html(page(
-        "上传结果",
-        Some((&v.line(&state), &v.session.csrf)),
-        &body,
-    )))
+    let line = v.line(&state);
+    Ok(Html(render(&UploadPage {
+        frame: Frame::new("上传结果", Some((&line, &v.session.csrf))),
+        recorded,
+        problems: lines,
+    })?))
 }

@@ -109,6 +109,17 @@ pub enum PortalError {
     Invalid(String),
     #[error("系统错误，请稍后再试")]
     Store(#[from] StoreError),
+    /// A page template could not be written (a value's formatting failed).
+    #[error("系统错误，请稍后再试")]
+    Render(#[from] askama::Error),
+}
+
+/// `templates/portal/error.html`: why a request failed.
+#[derive(askama::Template)]
+#[template(path = "portal/error.html")]
+struct ErrorPage {
+    frame: html::Frame,
+    message: String,
 }
 
 impl IntoResponse for PortalError {
@@ -128,16 +139,23 @@ impl IntoResponse for PortalError {
                 tracing::error!(error = %e, "portal request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            PortalError::Render(ref e) => {
+                tracing::error!(error = %e, "a portal page failed to render");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
-        let body = html::page(
-            "出错了",
-            None,
-            &format!(
-                "<div class=\"card err\"><p id=\"error\">{}</p><p><a href=\"/leads\">返回线索列表</a></p></div>",
-                html::esc(&self.to_string())
-            ),
-        );
-        (status, Html(body)).into_response()
+        let page = html::render(&ErrorPage {
+            frame: html::Frame::new("出错了", None),
+            message: self.to_string(),
+        });
+        match page {
+            Ok(body) => (status, Html(body)).into_response(),
+            // The error page itself failed: say so in plain text rather than not at all.
+            Err(e) => {
+                tracing::error!(error = %e, "the portal's error page failed to render");
+                (status, self.to_string()).into_response()
+            }
+        }
     }
 }
 

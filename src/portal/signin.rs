@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +13,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::{self, SessionPolicy};
-use super::html::page;
+use super::html::{render, Frame};
 use super::{PortalError, PortalState};
 use crate::store::{StoredSession, User};
 
@@ -113,27 +114,32 @@ fn login_token(headers: &HeaderMap) -> Option<String> {
 /// The sign-in page with a fresh form token (also set as a cookie: double submit).
 fn login_response(state: &PortalState, status: StatusCode, message: &str) -> Response {
     let token = auth::new_token();
-    (
-        status,
-        [(SET_COOKIE, login_cookie(&token, state.secure_cookies))],
-        Html(login_form(message, &token)),
-    )
-        .into_response()
+    match login_form(message, &token) {
+        Ok(page) => (
+            status,
+            [(SET_COOKIE, login_cookie(&token, state.secure_cookies))],
+            Html(page),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
-fn login_form(message: &str, csrf: &str) -> String {
-    let msg = super::html::message(message, false);
-    page(
-        "登录",
-        None,
-        &format!(
-            "<div class=\"card\"><h1>登录</h1>{msg}<form method=\"post\" action=\"/login\">{csrf}\
-             <p><label>用户名<br><input name=\"username\" id=\"username\" autocomplete=\"username\" required></label></p>\
-             <p><label>密码<br><input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
-             <p><button type=\"submit\" id=\"signin\">登录</button></p></form></div>",
-            csrf = super::html::csrf_field(csrf)
-        ),
-    )
+/// `templates/portal/login.html`: the sign-in form.
+#[derive(Template)]
+#[template(path = "portal/login.html")]
+struct LoginPage<'a> {
+    frame: Frame,
+    message: &'a str,
+    csrf: &'a str,
+}
+
+fn login_form(message: &str, csrf: &str) -> Result<String, PortalError> {
+    render(&LoginPage {
+        frame: Frame::new("登录", None),
+        message,
+        csrf,
+    })
 }
 
 pub async fn login_page(State(state): State<PortalState>) -> Response {

@@ -1,6 +1,7 @@
 //! The county operator's account page: township and operator accounts listed, added, given a
 //! new password, disabled and enabled again (the same rules as `yingbao user add/reset`).
 
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -10,9 +11,10 @@ use serde::Deserialize;
 use super::account::hash_new_password;
 use super::auth;
 use super::county::operator;
-use super::html::{self, csrf_field, esc, page};
+use super::html::{render, Frame};
 use super::signin::Viewer;
 use super::{PortalError, PortalState};
+use crate::place::Township;
 use crate::store::AccountRole;
 
 /// Longest username accepted, in characters.
@@ -37,64 +39,68 @@ pub async fn list(
     Ok(Html(users_page(&state, &v, "", true).await?))
 }
 
+/// One account as the operator's page lists it.
+struct UserRow {
+    username: String,
+    /// The username as a URL path segment.
+    path: String,
+    display_name: String,
+    /// The account's township, or 县级管理员.
+    township: String,
+    can_sign: bool,
+    disabled: bool,
+    /// The operator's own account: it cannot be disabled from here.
+    is_self: bool,
+}
+
+/// `templates/portal/users.html`: the accounts and the form for a new one.
+#[derive(Template)]
+#[template(path = "portal/users.html")]
+struct UsersPage<'a> {
+    frame: Frame,
+    message: &'a str,
+    ok: bool,
+    csrf: &'a str,
+    rows: Vec<UserRow>,
+    townships: &'a [Township],
+    min_chars: usize,
+}
+
 async fn users_page(
     state: &PortalState,
     v: &Viewer,
     message: &str,
     ok: bool,
 ) -> Result<String, PortalError> {
-    let users = state.store.users().await?;
-    let csrf = csrf_field(&v.session.csrf);
-    let mut rows = String::new();
-    for u in &users {
-        let name = esc(&u.username);
-        let path: String = url::form_urlencoded::byte_serialize(u.username.as_bytes()).collect();
-        let township = match (u.role, u.township_code.as_deref()) {
-            (AccountRole::Operator, _) => "县级管理员".to_string(),
-            (_, code) => state.township_name(code),
-        };
-        let toggle = if u.username == v.user.username {
-            String::new()
-        } else {
-            format!(
-                "<form method=\"post\" action=\"/users/{path}/disabled\">{csrf}\
-                 <input type=\"hidden\" name=\"disabled\" value=\"{}\">\
-                 <button type=\"submit\" class=\"toggle\">{}</button></form>",
-                if u.disabled { "0" } else { "1" },
-                if u.disabled { "启用" } else { "停用" }
-            )
-        };
-        rows.push_str(&format!(
-            "<tr class=\"user\" id=\"user-{name}\"><td>{name}</td><td>{display}</td><td>{township}</td>\
-             <td>{sign}</td><td>{status}</td><td>\
-             <form method=\"post\" action=\"/users/{path}/password\">{csrf}\
-             <input name=\"password\" type=\"password\" autocomplete=\"new-password\" placeholder=\"新密码\" required>\
-             <button type=\"submit\">重置密码</button></form>{toggle}</td></tr>",
-            display = esc(&u.display_name),
-            township = esc(&township),
-            sign = if u.can_sign { "是" } else { "否" },
-            status = if u.disabled { "已停用" } else { "正常" },
-        ));
-    }
-    let msg = html::message(message, ok);
-    let townships = html::township_options(&state.cfg().gazetteer);
-    let body = format!(
-        "<h1>账号管理</h1>{msg}\
-         <table><thead><tr><th>用户名</th><th>姓名</th><th>乡镇</th><th>可签字</th><th>状态</th><th>操作</th></tr></thead>\
-         <tbody>{rows}</tbody></table>\
-         <div class=\"card\"><h2>新增账号</h2><form method=\"post\" action=\"/users\">{csrf}\
-         <p><label>用户名<br><input name=\"username\" id=\"new-username\" required></label></p>\
-         <p><label>姓名<br><input name=\"display_name\" id=\"new-display\"></label></p>\
-         <p><label>乡镇<br><select name=\"township\" id=\"new-township\">\
-         <option value=\"\">（县级管理员）</option>{townships}</select></label></p>\
-         <p><label><input type=\"checkbox\" name=\"can_sign\" value=\"1\"> 乡镇领导（可签字确认核实结果）</label></p>\
-         <p><label>初始密码（至少{min}个字符；请本人登录后修改）<br>\
-         <input name=\"password\" id=\"new-password\" type=\"password\" autocomplete=\"new-password\" required></label></p>\
-         <p><button type=\"submit\" id=\"add-user\">新增</button></p></form></div>",
-        min = auth::password::MIN_PASSWORD_CHARS,
-    );
+    let rows = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            path: url::form_urlencoded::byte_serialize(u.username.as_bytes()).collect(),
+            township: match (u.role, u.township_code.as_deref()) {
+                (AccountRole::Operator, _) => "县级管理员".to_string(),
+                (_, code) => state.township_name(code),
+            },
+            is_self: u.username == v.user.username,
+            username: u.username,
+            display_name: u.display_name,
+            can_sign: u.can_sign,
+            disabled: u.disabled,
+        })
+        .collect();
+    let cfg = state.cfg();
     let line = v.line(state);
-    Ok(page("账号管理", Some((&line, &v.session.csrf)), &body))
+    render(&UsersPage {
+        frame: Frame::new("账号管理", Some((&line, &v.session.csrf))),
+        message,
+        ok,
+        csrf: &v.session.csrf,
+        rows,
+        townships: &cfg.gazetteer.townships,
+        min_chars: auth::password::MIN_PASSWORD_CHARS,
+    })
 }
 
 /// The page again with why nothing was changed (HTTP 400).

@@ -1,11 +1,12 @@
 //! Bytes of a text export → UTF-8 text: UTF-8 (BOM stripped), UTF-16 with its BOM (Excel's
-//! "Unicode text"), or GBK/GB18030.
+//! "Unicode text"), or a legacy Chinese encoding (GBK/GB18030, or Big5 as `chardetng` tells).
 //! Never fails: malformed sequences become U+FFFD and are counted, so the caller can warn.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use encoding_rs::{DecoderResult, GB18030, UTF_8};
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::{DecoderResult, BIG5, GB18030, UTF_8};
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::spec::Encoding;
@@ -24,6 +25,8 @@ pub enum TextEncoding {
     Utf16Le,
     /// UTF-16 big-endian, found by its byte-order mark (stripped).
     Utf16Be,
+    /// Big5 (traditional Chinese), as `chardetng` judged text that is not UTF-8.
+    Big5,
 }
 
 impl TextEncoding {
@@ -35,6 +38,7 @@ impl TextEncoding {
             TextEncoding::Gb18030 => "gb18030",
             TextEncoding::Utf16Le => "utf-16le",
             TextEncoding::Utf16Be => "utf-16be",
+            TextEncoding::Big5 => "big5",
         }
     }
 }
@@ -56,9 +60,13 @@ pub struct Decoded<'a> {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// How much of a file `chardetng` reads to tell GB18030 from Big5: enough for the tables of
+/// this county's feeds, without a second pass over a file of hundreds of megabytes.
+const SNIFF_BYTES: usize = 256 * 1024;
+
 /// Decodes `bytes` as `wanted` says. `Auto`: a UTF-16 byte-order mark says UTF-16 (whatever
-/// is configured: no other encoding starts so), valid UTF-8 (with or without BOM) is UTF-8,
-/// anything else GB18030.
+/// is configured: no other encoding starts so), valid UTF-8 (with or without BOM) is UTF-8;
+/// anything else is a legacy encoding that [`guess_legacy`] picks (GB18030 unless Big5).
 pub fn decode(bytes: &[u8], wanted: Encoding) -> Decoded<'_> {
     if let Some((utf16, bom_len)) = encoding_rs::Encoding::for_bom(bytes)
         .filter(|(e, _)| *e == encoding_rs::UTF_16LE || *e == encoding_rs::UTF_16BE)
@@ -93,10 +101,11 @@ pub fn decode(bytes: &[u8], wanted: Encoding) -> Decoded<'_> {
                 malformed: 0,
             },
             Err(_) => {
-                let (text, malformed) = decode_counting(bytes, GB18030);
+                let (legacy, encoding) = guess_legacy(bytes);
+                let (text, malformed) = decode_counting(bytes, legacy);
                 Decoded {
                     text: Cow::Owned(text),
-                    encoding: TextEncoding::Gb18030,
+                    encoding,
                     malformed,
                 }
             }
@@ -128,6 +137,23 @@ pub fn decode(bytes: &[u8], wanted: Encoding) -> Decoded<'_> {
                 malformed,
             }
         }
+    }
+}
+
+/// The legacy encoding of text that is not UTF-8, as `chardetng` judges its first
+/// [`SNIFF_BYTES`]. Only the encodings a Chinese government export can be in are taken: Big5
+/// when the detector says so, GB18030 (the superset of GBK) for everything else — including
+/// its guesses of Korean, Japanese or single-byte encodings, which here are misreadings of
+/// short GBK text. No top-level domain is given: with `.cn` the detector answers GBK even
+/// for Big5, which would leave nothing to detect.
+fn guess_legacy(bytes: &[u8]) -> (&'static encoding_rs::Encoding, TextEncoding) {
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+    let sample = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    detector.feed(sample, sample.len() == bytes.len());
+    if detector.guess(None, Utf8Detection::Deny) == BIG5 {
+        (BIG5, TextEncoding::Big5)
+    } else {
+        (GB18030, TextEncoding::Gb18030)
     }
 }
 
@@ -194,6 +220,71 @@ mod tests {
         assert!(!unmappable);
         let d = decode(&bytes, Encoding::Auto);
         assert_eq!((d.text.as_ref(), d.encoding), (rare, TextEncoding::Gb18030));
+    }
+
+    /// A Big5 export (Taiwan, Hong Kong, old traditional-Chinese systems): the previous
+    /// rule (not UTF-8, so GB18030) read it as GB18030 without a single malformed byte but as
+    /// nonsense, since Big5's bytes are nearly all valid GBK too; `chardetng` tells them apart.
+    #[test]
+    fn big5_is_told_from_gbk() {
+        let text = "統一社會信用代碼,單位名稱,地址\n\
+                    91350100M000100Y43,臺灣精密鑄造股份有限公司,臺北市中正區重慶南路一段\n\
+                    91350583MA2XN1K26D,香港國際貿易有限公司,九龍灣宏開道\n";
+        let (big5, _, unmappable) = BIG5.encode(text);
+        assert!(!unmappable);
+        let (as_gbk, _, gbk_malformed) = GB18030.decode(&big5);
+        assert!(
+            !gbk_malformed && as_gbk != text,
+            "Big5 passes for GBK: {as_gbk}"
+        );
+        let d = decode(&big5, Encoding::Auto);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.malformed),
+            (text, TextEncoding::Big5, 0)
+        );
+        // A configured encoding is taken as configured.
+        let d = decode(&big5, Encoding::Gb18030);
+        assert_eq!(d.encoding, TextEncoding::Gb18030);
+        // A file longer than the detector reads is judged by its beginning, and all of it
+        // is decoded.
+        let long = text.repeat(SNIFF_BYTES / big5.len() + 2);
+        let (big5, _, _) = BIG5.encode(&long);
+        assert!(big5.len() > SNIFF_BYTES);
+        let d = decode(&big5, Encoding::Auto);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.malformed),
+            (long.as_str(), TextEncoding::Big5, 0)
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode(&long);
+        let d = decode(&gbk, Encoding::Auto);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.malformed),
+            (long.as_str(), TextEncoding::Gb18030, 0)
+        );
+    }
+
+    /// Simplified-Chinese GBK whose bytes are also valid Big5 stays GB18030, and so does
+    /// short text the detector calls Korean or Cyrillic (厂, 陈, 石材).
+    #[test]
+    fn gbk_is_not_taken_for_big5_or_other_legacy_encodings() {
+        for text in [
+            "单位名称,地址\n南安市水头镇石材加工厂,水头镇朴里村\n",
+            "统一社会信用代码,单位名称,法定代表人,注册地址,行业\n\
+             91350583MA2XN1K26D,南安市华兴陶瓷有限公司,陈建国,福建省泉州市南安市官桥镇,陶瓷制品制造\n",
+            "名称\n厂\n",
+            "陈",
+            "厂",
+            "石材",
+        ] {
+            let (gbk, _, unmappable) = encoding_rs::GBK.encode(text);
+            assert!(!unmappable);
+            let d = decode(&gbk, Encoding::Auto);
+            assert_eq!(
+                (d.text.as_ref(), d.encoding, d.malformed),
+                (text, TextEncoding::Gb18030, 0),
+                "{text}"
+            );
+        }
     }
 
     /// Excel's "Unicode text" export: UTF-16LE with a BOM, tab-separated.

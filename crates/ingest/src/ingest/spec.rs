@@ -116,7 +116,8 @@ pub struct FileSource {
     /// `auto` (by extension), `csv` or `xlsx`.
     #[serde(default)]
     pub format: Format,
-    /// `auto` (UTF-8 with or without BOM, else GB18030), `utf-8`, `gbk` or `gb18030`.
+    /// `auto` (UTF-16 by its BOM, UTF-8 with or without BOM, else GB18030 — or Big5 when
+    /// `chardetng` finds it), `utf-8`, `gbk` or `gb18030`.
     #[serde(default)]
     pub encoding: Encoding,
     /// CSV field delimiter (one character). Default `,`.
