@@ -257,11 +257,14 @@ pub async fn sources(config: &std::path::Path) -> Result<std::process::ExitCode>
             })
             .unwrap_or_else(|| "-".into());
         let status = match (&last, c.enabled) {
-            (_, false) => "disabled".to_string(),
-            (Some(l), _) => l.status.clone(),
-            (None, _) => "never".to_string(),
+            (_, false) => "disabled",
+            (Some(l), _) => l.status.as_str(),
+            (None, _) => "never",
         };
-        if status != "good" && status != "disabled" {
+        let trusted = last
+            .as_ref()
+            .is_some_and(|l| l.status == crate::store::SnapshotStatus::Good);
+        if c.enabled && !trusted {
             stale += 1;
         }
         println!(

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::domain::Observation;
 use crate::ingest::read_source;
 use crate::ingest::spec::ConnectorSpec;
-use crate::store::{NewSnapshot, Store};
+use crate::store::{NewSnapshot, SnapshotStatus, Store};
 
 /// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
 /// snapshot when it is trustworthy, else the last good one.
@@ -63,10 +63,10 @@ async fn from_snapshots(
     let latest = store.latest_snapshot(&spec.id, false).await?;
     let good = store.last_good_snapshot(&spec.id).await?;
     let mut outcome = SourceOutcome::new(spec);
-    outcome.status = match latest.as_ref().map(|l| l.status.as_str()) {
-        Some("good") => SourceStatus::Fresh,
-        Some("held") => SourceStatus::Held,
-        Some(_) => SourceStatus::Failed,
+    outcome.status = match latest.as_ref().map(|l| l.status) {
+        Some(SnapshotStatus::Good) => SourceStatus::Fresh,
+        Some(SnapshotStatus::Held) => SourceStatus::Held,
+        Some(SnapshotStatus::Failed) => SourceStatus::Failed,
         None => SourceStatus::Missing,
     };
     outcome.note = latest.as_ref().and_then(|l| l.note.clone());
@@ -176,7 +176,7 @@ async fn pull_source(
                     run_id,
                     source: &spec.id,
                     feed: spec.feed,
-                    status: "failed",
+                    status: SnapshotStatus::Failed,
                     note: outcome.note.clone(),
                     files_json: "[]".into(),
                     observations: &[],
@@ -259,7 +259,11 @@ async fn pull_source(
                     run_id,
                     source: &spec.id,
                     feed: spec.feed,
-                    status: if held { "held" } else { "good" },
+                    status: if held {
+                        SnapshotStatus::Held
+                    } else {
+                        SnapshotStatus::Good
+                    },
                     note: note.clone(),
                     files_json,
                     observations: &batch.observations,

@@ -14,6 +14,7 @@ use super::html::{render, Frame};
 use super::signin::{viewer, Viewer};
 use super::{PortalError, PortalState};
 use crate::report::period::Period;
+use crate::store::SnapshotStatus;
 
 pub(super) async fn operator(
     state: &PortalState,
@@ -95,10 +96,10 @@ pub async fn overview(
         let good = state.store.latest_snapshot(&c.id, true).await?;
         let (status, note) = match &last {
             Some(l) => (
-                match l.status.as_str() {
-                    "good" => "正常",
-                    "held" => "暂停使用（数据异常）",
-                    _ => "读取失败",
+                match l.status {
+                    SnapshotStatus::Good => "正常",
+                    SnapshotStatus::Held => "暂停使用（数据异常）",
+                    SnapshotStatus::Failed => "读取失败",
                 },
                 l.note.clone().unwrap_or_default(),
             ),

@@ -74,6 +74,38 @@ macro_rules! insert_chunks {
     };
 }
 
+/// How a source's snapshot of one run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotStatus {
+    /// Read and trusted: its records are used.
+    Good,
+    /// Read but distrusted (shrunk, cut, gone back in time): the last good one is used.
+    Held,
+    /// Could not be read: no records.
+    Failed,
+}
+
+impl SnapshotStatus {
+    /// The word stored in `snapshots.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotStatus::Good => "good",
+            SnapshotStatus::Held => "held",
+            SnapshotStatus::Failed => "failed",
+        }
+    }
+
+    /// A stored word; anything but `good` or `held` counts as failed (never as good).
+    pub fn from_stored(word: &str) -> SnapshotStatus {
+        match word {
+            "good" => SnapshotStatus::Good,
+            "held" => SnapshotStatus::Held,
+            _ => SnapshotStatus::Failed,
+        }
+    }
+}
+
 /// A snapshot as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotInfo {
@@ -82,7 +114,7 @@ pub struct SnapshotInfo {
     pub source: String,
     pub feed: String,
     pub taken_at: String,
-    pub status: String,
+    pub status: SnapshotStatus,
     pub records: i64,
     pub rejects: i64,
     pub invalid_uscc: i64,
@@ -94,8 +126,7 @@ pub struct NewSnapshot<'a> {
     pub run_id: i64,
     pub source: &'a str,
     pub feed: Feed,
-    /// `good`, `held` (read but distrusted) or `failed` (could not be read; no records).
-    pub status: &'a str,
+    pub status: SnapshotStatus,
     pub note: Option<String>,
     pub files_json: String,
     pub observations: &'a [Observation],
@@ -241,7 +272,7 @@ impl Store {
                 .bind(s.source)
                 .bind(s.feed.as_str())
                 .bind(&now)
-                .bind(s.status)
+                .bind(s.status.as_str())
                 .bind(s.observations.len() as i64)
                 .bind(s.rejects.len() as i64)
                 .bind(s.invalid_uscc as i64)
@@ -360,7 +391,7 @@ impl Store {
                 source: r.get(2),
                 feed: r.get(3),
                 taken_at: r.get(4),
-                status: r.get(5),
+                status: SnapshotStatus::from_stored(r.get::<&str, _>(5)),
                 records: r.get(6),
                 rejects: r.get(7),
                 invalid_uscc: r.get(8),
@@ -386,7 +417,7 @@ impl Store {
                     source: r.get(2),
                     feed: r.get(3),
                     taken_at: r.get(4),
-                    status: r.get(5),
+                    status: SnapshotStatus::from_stored(r.get::<&str, _>(5)),
                     records: r.get(6),
                     rejects: r.get(7),
                     invalid_uscc: r.get(8),
@@ -411,7 +442,7 @@ impl Store {
     pub async fn run_observations(&self, run_id: i64) -> Result<Vec<Observation>, StoreError> {
         let mut all = Vec::new();
         for s in self.snapshots_of_run(run_id).await? {
-            if s.status == "good" {
+            if s.status == SnapshotStatus::Good {
                 all.extend(self.observations(s.id).await?);
             }
         }
@@ -823,4 +854,23 @@ pub struct StoredLead {
     pub lead_id: String,
     pub township_code: Option<TownshipCode>,
     pub data: LeadData,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SnapshotStatus;
+
+    /// Each status reads back as written; a word this version never wrote is not trusted.
+    #[test]
+    fn a_snapshot_status_reads_back_and_an_unknown_word_is_never_good() {
+        for s in [
+            SnapshotStatus::Good,
+            SnapshotStatus::Held,
+            SnapshotStatus::Failed,
+        ] {
+            assert_eq!(SnapshotStatus::from_stored(s.as_str()), s);
+        }
+        assert_eq!(SnapshotStatus::from_stored("GOOD"), SnapshotStatus::Failed);
+        assert_eq!(SnapshotStatus::from_stored(""), SnapshotStatus::Failed);
+    }
 }
