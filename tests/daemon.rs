@@ -299,12 +299,63 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
     assert_eq!(runs, 2);
 }
 
+/// The daemon running in-process (`daemon::service::run`) on the project's configuration, its
+/// health socket on a free port.
+struct InProcess {
+    task: tokio::task::JoinHandle<Result<(), yingbao::daemon::service::ServeError>>,
+    commands: tokio::sync::mpsc::Sender<yingbao::daemon::service::Command>,
+    metrics_url: String,
+    healthz: String,
+}
+
+impl InProcess {
+    async fn start(
+        project: &Project,
+        cfg: yingbao::config::Config,
+        store: &yingbao::store::Store,
+        clock: std::sync::Arc<dyn yingbao::daemon::Clock>,
+    ) -> InProcess {
+        use yingbao::daemon::service::{self, Listeners};
+        let health = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = health.local_addr().expect("address");
+        let listeners = Listeners {
+            health,
+            portal: None,
+        };
+        let (commands, rx) = tokio::sync::mpsc::channel(4);
+        let file = project.config_file();
+        let db = store.clone();
+        let task =
+            tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx, clock).await });
+        InProcess {
+            task,
+            commands,
+            metrics_url: format!("http://{addr}/metrics"),
+            healthz: format!("http://{addr}/healthz"),
+        }
+    }
+
+    /// Stops it: it returns within a minute, without an error, and its socket is closed.
+    async fn stop(self) {
+        let stop = yingbao::daemon::service::Command::Stop;
+        self.commands.send(stop).await.expect("stop sent");
+        let stopped = tokio::time::timeout(Duration::from_secs(60), self.task)
+            .await
+            .expect("stops within a minute")
+            .expect("the task joins");
+        assert!(stopped.is_ok(), "{stopped:?}");
+        assert!(get(&self.healthz).await.is_none(), "the socket is closed");
+    }
+}
+
 /// The daemon in-process (`daemon::service::run`, as `serve` wires it to signals): its health
 /// socket answers, the never-run job catches up and is counted, a reload command keeps a
 /// checked configuration, and a stop command returns once the job is done and closes the socket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_runs_in_process_and_stops_on_command() {
-    use yingbao::daemon::service::{self, Command, Listeners};
+    use yingbao::daemon::service::Command;
 
     let project = Project::new();
     // Polling could not see the edit below within the test: only a notification can.
@@ -316,22 +367,9 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
     let store = yingbao::store::Store::open(&cfg.database_url())
         .await
         .expect("store");
-    let health = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = health.local_addr().expect("address");
-    let listeners = Listeners {
-        health,
-        portal: None,
-    };
-    let (commands, rx) = tokio::sync::mpsc::channel(4);
-    let file = project.config_file();
-    let db = store.clone();
     let clock = std::sync::Arc::new(yingbao::daemon::SystemClock);
-    let daemon =
-        tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx, clock).await });
-
-    let metrics_url = format!("http://{addr}/metrics");
+    let daemon = InProcess::start(&project, cfg, &store, clock).await;
+    let metrics_url = daemon.metrics_url.clone();
     wait_for("the catch-up run to finish", 120, async || {
         get(&metrics_url).await.is_some_and(|(status, body)| {
             status == 200 && body.contains("yingbao_runs_total{job=\"run\",outcome=\"ok\"} 1")
@@ -353,17 +391,13 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
             .is_some_and(|(_, body)| body.contains("job=\"pull:testing\""))
     })
     .await;
-    commands.send(Command::Reload).await.expect("reload sent");
-    let healthz = format!("http://{addr}/healthz");
-    assert_eq!(get(&healthz).await.map(|(s, _)| s), Some(200));
-
-    commands.send(Command::Stop).await.expect("stop sent");
-    let stopped = tokio::time::timeout(Duration::from_secs(60), daemon)
+    daemon
+        .commands
+        .send(Command::Reload)
         .await
-        .expect("stops within a minute")
-        .expect("the task joins");
-    assert!(stopped.is_ok(), "{stopped:?}");
-    assert!(get(&healthz).await.is_none(), "the socket is closed");
+        .expect("reload sent");
+    assert_eq!(get(&daemon.healthz).await.map(|(s, _)| s), Some(200));
+    daemon.stop().await;
 }
 
 /// The daemon in-process on a wall clock the test sets: four seconds before the monthly run's
@@ -373,7 +407,6 @@ async fn the_daemon_runs_in_process_and_stops_on_command() {
 async fn the_daemon_fires_the_monthly_run_at_its_minute() {
     use chrono::{DateTime, FixedOffset, TimeZone};
     use yingbao::daemon::scheduler::TokioClock;
-    use yingbao::daemon::service::{self, Command, Listeners};
 
     let project = Project::new();
     let cfg = project.config();
@@ -397,21 +430,8 @@ async fn the_daemon_fires_the_monthly_run_at_its_minute() {
         .expect("time");
     let start = fire - chrono::Duration::seconds(4);
     let clock = std::sync::Arc::new(TokioClock::starting_at(start.to_utc()));
-    let health = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = health.local_addr().expect("address");
-    let listeners = Listeners {
-        health,
-        portal: None,
-    };
-    let (commands, rx) = tokio::sync::mpsc::channel(4);
-    let file = project.config_file();
-    let db = store.clone();
-    let daemon =
-        tokio::spawn(async move { service::run(&file, cfg, db, listeners, rx, clock).await });
-
-    let metrics_url = format!("http://{addr}/metrics");
+    let daemon = InProcess::start(&project, cfg, &store, clock).await;
+    let metrics_url = daemon.metrics_url.clone();
     let ok_run = "yingbao_runs_total{job=\"run\",outcome=\"ok\"}";
     // Two seconds in, the clock says 02:59:58: nothing has run.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -435,15 +455,5 @@ async fn the_daemon_fires_the_monthly_run_at_its_minute() {
         "started at {started}, due at {fire}"
     );
     assert!(store.last_run().await.expect("runs").is_some());
-
-    commands.send(Command::Stop).await.expect("stop sent");
-    let stopped = tokio::time::timeout(Duration::from_secs(60), daemon)
-        .await
-        .expect("stops within a minute")
-        .expect("the task joins");
-    assert!(stopped.is_ok(), "{stopped:?}");
-    assert!(
-        get(&metrics_url).await.is_none(),
-        "the socket is closed after the stop"
-    );
+    daemon.stop().await;
 }
