@@ -331,30 +331,17 @@ pub async fn run(
     tracing::info!(?addr, "health and metrics endpoints listening");
     // The township portal, when `[portal] listen` is set. A reload reaches it too (its
     // address and cookie setting take a restart); its data is always the database's.
-    let mut portal_state = None;
-    let portal = match listeners.portal {
-        None => None,
+    let (portal, portal_state) = match listeners.portal {
+        None => (None, None),
         Some(listener) => {
-            let state = crate::portal::PortalState::new(
-                cfg.clone(),
-                store.clone(),
-                cfg.settings.portal.secure_cookies,
-            );
-            tracing::info!(addr = ?listener.local_addr().ok(), "portal listening");
-            portal_state = Some(state.clone());
-            Some(tokio::spawn(async move {
-                let app = crate::portal::router(state)
-                    .into_make_service_with_connect_info::<SocketAddr>();
-                if let Err(e) = axum::serve(listener, app).await {
-                    tracing::error!(error = %e, "the portal stopped");
-                }
-            }))
+            let (task, state) = spawn_portal(listener, &cfg, &store);
+            (Some(task), Some(state))
         }
     };
 
     let now = clock.now();
     let scheduler = Scheduler::new(clock);
-    let mut events = scheduler.subscribe();
+    let events = scheduler.subscribe();
     let (handle, controls) = SchedulerHandle::channel();
     let first = jobs(&cfg, &store, &metrics).await?;
     for j in &first {
@@ -366,54 +353,7 @@ pub async fn run(
     let runner = tokio::spawn(scheduler.run(first, controls));
 
     // Every start and finish goes to the metrics and the database.
-    let (ev_store, ev_metrics) = (store.clone(), metrics.clone());
-    let recorder = tokio::spawn(async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match events.recv().await {
-                Ok(ev) => {
-                    ev_metrics.observe(&ev);
-                    let saved = match &ev {
-                        SchedulerEvent::Started { job, at, reason } => {
-                            tracing::info!(job, ?reason, "job started");
-                            ev_store.save_job(job, &at.to_rfc3339(), None, None).await
-                        }
-                        SchedulerEvent::Finished {
-                            job,
-                            started,
-                            ok,
-                            error,
-                            ..
-                        } => {
-                            if *ok {
-                                tracing::info!(job, "job finished");
-                            } else {
-                                tracing::error!(
-                                    job,
-                                    error = error.as_deref().unwrap_or(""),
-                                    "job failed"
-                                );
-                            }
-                            let outcome = if *ok { "ok" } else { "failed" };
-                            ev_store
-                                .save_job(
-                                    job,
-                                    &started.to_rfc3339(),
-                                    Some(outcome),
-                                    error.as_deref(),
-                                )
-                                .await
-                        }
-                    };
-                    if let Err(e) = saved {
-                        tracing::error!(error = %e, "cannot record the job in the database");
-                    }
-                }
-                Err(RecvError::Lagged(n)) => tracing::warn!(n, "missed scheduler events"),
-                Err(RecvError::Closed) => break,
-            }
-        }
-    });
+    let recorder = spawn_recorder(events, store.clone(), metrics.clone());
 
     let watch = cfg.settings.daemon.watch_secs;
     let mut ticker = tokio::time::interval(Duration::from_secs(watch.max(1)));
@@ -463,22 +403,14 @@ pub async fn run(
             continue;
         }
         stamp = config_stamp(&current);
-        match load(config_file) {
-            Ok(cfg) => {
-                let cfg = Arc::new(cfg);
-                match jobs(&cfg, &store, &metrics).await {
-                    Ok(new_jobs) => {
-                        handle.reload(new_jobs)?;
-                        if let Some(portal) = &portal_state {
-                            portal.set_config(cfg.clone());
-                        }
-                        tracing::info!("configuration reloaded");
-                        current = cfg;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "new configuration refused; keeping the old one")
-                    }
+        match reloaded(config_file, &store, &metrics).await {
+            Ok((cfg, new_jobs)) => {
+                handle.reload(new_jobs)?;
+                if let Some(portal) = &portal_state {
+                    portal.set_config(cfg.clone());
                 }
+                tracing::info!("configuration reloaded");
+                current = cfg;
             }
             Err(e) => {
                 tracing::error!(error = %e, "new configuration refused; keeping the old one")
@@ -505,4 +437,93 @@ pub async fn run(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The township portal on `listener`, and its state (a reload hands it the new configuration).
+fn spawn_portal(
+    listener: tokio::net::TcpListener,
+    cfg: &Arc<Config>,
+    store: &Store,
+) -> (tokio::task::JoinHandle<()>, crate::portal::PortalState) {
+    let state = crate::portal::PortalState::new(
+        cfg.clone(),
+        store.clone(),
+        cfg.settings.portal.secure_cookies,
+    );
+    tracing::info!(addr = ?listener.local_addr().ok(), "portal listening");
+    let serving = state.clone();
+    let task = tokio::spawn(async move {
+        let app =
+            crate::portal::router(serving).into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the portal stopped");
+        }
+    });
+    (task, state)
+}
+
+/// The configuration read again and its jobs, when it passes `check`.
+async fn reloaded(
+    config_file: &Path,
+    store: &Store,
+    metrics: &Metrics,
+) -> Result<(Arc<Config>, Vec<Job>), ServeError> {
+    let cfg = Arc::new(load(config_file)?);
+    let jobs = jobs(&cfg, store, metrics).await?;
+    Ok((cfg, jobs))
+}
+
+/// Records every start and finish of a job in the metrics and the database.
+fn spawn_recorder(
+    mut events: tokio::sync::broadcast::Receiver<SchedulerEvent>,
+    ev_store: Store,
+    ev_metrics: Metrics,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(ev) => {
+                    ev_metrics.observe(&ev);
+                    let saved = match &ev {
+                        SchedulerEvent::Started { job, at, reason } => {
+                            tracing::info!(job, ?reason, "job started");
+                            ev_store.save_job(job, &at.to_rfc3339(), None, None).await
+                        }
+                        SchedulerEvent::Finished {
+                            job,
+                            started,
+                            ok,
+                            error,
+                            ..
+                        } => {
+                            if *ok {
+                                tracing::info!(job, "job finished");
+                            } else {
+                                tracing::error!(
+                                    job,
+                                    error = error.as_deref().unwrap_or(""),
+                                    "job failed"
+                                );
+                            }
+                            let outcome = if *ok { "ok" } else { "failed" };
+                            ev_store
+                                .save_job(
+                                    job,
+                                    &started.to_rfc3339(),
+                                    Some(outcome),
+                                    error.as_deref(),
+                                )
+                                .await
+                        }
+                    };
+                    if let Err(e) = saved {
+                        tracing::error!(error = %e, "cannot record the job in the database");
+                    }
+                }
+                Err(RecvError::Lagged(n)) => tracing::warn!(n, "missed scheduler events"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    })
 }
