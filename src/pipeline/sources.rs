@@ -1,17 +1,23 @@
 //! The sources of a run: each feed read now (a snapshot kept as good, held or failed, with
 //! incremental remote pulls and their cursor) or as its own scheduled pull left it.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 use super::{PipelineError, SourceOutcome, SourceStatus};
 use crate::config::Config;
 use crate::domain::Observation;
-use crate::ingest::read_source;
 use crate::ingest::spec::ConnectorSpec;
-use crate::store::{NewSnapshot, SnapshotStatus, Store};
+use crate::ingest::{read_source, IngestError, SourceBatch};
+use crate::store::{ConnectorState, NewSnapshot, SnapshotInfo, SnapshotStatus, Store};
 
 /// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
-/// snapshot when it is trustworthy, else the last good one.
+/// snapshot when it is trustworthy, else the last good one. The feeds read now are read at
+/// once, on as many threads as the machine has cores; their snapshots are then saved one by
+/// one in the connectors' order, so the result is the same as reading them one by one.
 pub(super) async fn ingest_all(
     cfg: &Config,
     store: &Store,
@@ -19,16 +25,36 @@ pub(super) async fn ingest_all(
     mode: Sources,
     progress: super::Progress<'_>,
 ) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
+    let enabled: Vec<&ConnectorSpec> = cfg.connectors.iter().filter(|s| s.enabled).collect();
+    let read_now = |spec: &ConnectorSpec| match mode {
+        Sources::Read => true,
+        Sources::Scheduled => spec.pull.schedule.is_none(),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = Arc::new(tokio::sync::Semaphore::new(cores));
+    // One entry per enabled source, in order: the read under way, or none (snapshots only).
+    let mut reading = Vec::new();
+    for spec in enabled.iter().copied() {
+        if !read_now(spec) {
+            reading.push(None);
+            continue;
+        }
+        progress(&format!("reading {} ({})", spec.id, spec.location()));
+        let prior = prior(store, spec).await?;
+        let (spec_c, root, since) = (spec.clone(), cfg.root.clone(), prior.since.clone());
+        let workers = workers.clone();
+        let task = tokio::spawn(async move {
+            let _permit = workers.acquire_owned().await;
+            read_feed(spec_c, root, since).await
+        });
+        reading.push(Some((prior, task)));
+    }
     let mut all = Vec::new();
     let mut outcomes = Vec::new();
-    for spec in cfg.connectors.iter().filter(|s| s.enabled) {
-        progress(&format!("reading {} ({})", spec.id, spec.location()));
-        let (obs, outcome) = match mode {
-            Sources::Read => pull_source(cfg, store, run_id, spec).await?,
-            Sources::Scheduled if spec.pull.schedule.is_some() => {
-                from_snapshots(store, spec).await?
-            }
-            Sources::Scheduled => pull_source(cfg, store, run_id, spec).await?,
+    for (spec, read) in enabled.into_iter().zip(reading) {
+        let (obs, outcome) = match read {
+            Some((prior, task)) => record(cfg, store, run_id, spec, prior, task.await??).await?,
+            None => from_snapshots(store, spec).await?,
         };
         tracing::info!(
             source = %outcome.source,
@@ -137,14 +163,31 @@ async fn pull_source(
     run_id: i64,
     spec: &ConnectorSpec,
 ) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let prior = prior(store, spec).await?;
+    let read = read_feed(spec.clone(), cfg.root.clone(), prior.since.clone()).await?;
+    record(cfg, store, run_id, spec, prior, read).await
+}
+
+/// What a source's earlier pulls left that reading it again needs.
+struct Prior {
+    /// The last good snapshot.
+    last: Option<SnapshotInfo>,
+    state: ConnectorState,
+    /// The cursor an incremental remote source reads from; `None`: a full read.
+    since: Option<String>,
+    remote: bool,
+    now: DateTime<Utc>,
+}
+
+async fn prior(store: &Store, spec: &ConnectorSpec) -> Result<Prior, PipelineError> {
     let last = store.last_good_snapshot(&spec.id).await?;
     let remote = spec.http.is_some() || spec.sql.is_some();
     let state = store.connector_state(&spec.id).await?.unwrap_or_default();
-    let now = chrono::Utc::now();
+    let now = Utc::now();
     let full_due = state
         .full_refresh_at
         .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .is_none_or(|t| {
             now.signed_duration_since(t)
                 >= chrono::Duration::days(spec.pull.full_refresh_days.into())
@@ -152,19 +195,57 @@ async fn pull_source(
     let since = (remote && crate::ingest::is_incremental(spec) && !full_due && last.is_some())
         .then(|| state.cursor.clone())
         .flatten();
+    Ok(Prior {
+        last,
+        state,
+        since,
+        remote,
+        now,
+    })
+}
+
+/// A feed as read: its batch and, from a remote source, the greatest cursor seen (or why it
+/// could not be read), and the seconds reading took.
+type FeedRead = (Result<(SourceBatch, Option<String>), IngestError>, f64);
+
+/// Reads one feed (files on a blocking thread, remote sources on the runtime), from `since`.
+async fn read_feed(
+    spec: ConnectorSpec,
+    root: PathBuf,
+    since: Option<String>,
+) -> Result<FeedRead, tokio::task::JoinError> {
     let started = Instant::now();
-    let read = if remote {
-        crate::ingest::read_remote(spec, &crate::ingest::process_env, since.as_deref())
+    let read = if spec.http.is_some() || spec.sql.is_some() {
+        crate::ingest::read_remote(&spec, &crate::ingest::process_env, since.as_deref())
             .await
             .map(|r| (r.batch, r.max_cursor))
     } else {
-        let (spec_c, root) = (spec.clone(), cfg.root.clone());
-        tokio::task::spawn_blocking(move || read_source(&spec_c, &root))
+        tokio::task::spawn_blocking(move || read_source(&spec, &root))
             .await?
             .map(|b| (b, None))
     };
+    Ok((read, started.elapsed().as_secs_f64()))
+}
+
+/// Saves what was read as the source's snapshot of this run — good, held or failed — and
+/// returns the observations to use with the source's outcome.
+async fn record(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    spec: &ConnectorSpec,
+    prior: Prior,
+    (read, read_seconds): FeedRead,
+) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let Prior {
+        last,
+        state,
+        since,
+        remote,
+        now,
+    } = prior;
     let mut outcome = SourceOutcome::new(spec);
-    outcome.read_seconds = started.elapsed().as_secs_f64();
+    outcome.read_seconds = read_seconds;
     let mut used = Vec::new();
     let fallback = match read {
         Err(e) => {
