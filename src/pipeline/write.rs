@@ -10,6 +10,11 @@ use super::release::Gates;
 use super::{entity_data, Clock, PipelineError, RunSummary};
 use crate::config::Config;
 use crate::deliver::township_files::write_township_lists;
+use crate::deliver::DeliverError;
+use crate::place::Placement;
+use crate::resolve::MasterRecord;
+use crate::screen::scope::Scope;
+use crate::screen::Assessment;
 use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store};
 
 /// Writes the lists (unless the gates block them), saves the run and sums it up.
@@ -24,7 +29,7 @@ pub(super) async fn write(
 ) -> Result<RunSummary, PipelineError> {
     let Gathered {
         sources,
-        resolution,
+        mut resolution,
         locator,
         scopes,
         placements,
@@ -39,65 +44,45 @@ pub(super) async fn write(
         .join(format!("{as_of}-run{run_id}"));
     let cycle = lists::Cycle::of(as_of);
     let open = gates.push_blocked.is_none();
-    let written = if open {
+    // The lists are written on one thread while the entities' stored form is built on
+    // another; the outbox is made from the files written, once both are done.
+    let sme_rows = (cfg.settings.flags.sme_assistance.enabled && open)
+        .then(|| lists::sme_rows(&resolution.records, &assessments, &placements, &locator));
+    let sme = sme_rows.as_ref().map_or(0, Vec::len);
+    let writer = {
         let (dir, county, label) = (
             out_dir.clone(),
             cfg.settings.county.name.clone(),
             cycle.label.clone(),
         );
-        let lists = lists.clone();
-        tokio::task::spawn_blocking(move || write_township_lists(&dir, &county, &label, &lists))
-            .await??
-    } else {
-        Vec::new()
-    };
-    // The county's and other counties' lists rest on the register as much as the townships'.
-    let side_written = if open {
-        let (dir, county, label) = (
-            out_dir.clone(),
-            cfg.settings.county.name.clone(),
-            cycle.label.clone(),
-        );
-        let side = decision.side.clone();
-        tokio::task::spawn_blocking(move || side.write(&dir, &county, &label)).await??
-    } else {
-        Vec::new()
-    };
-    let sme = if cfg.settings.flags.sme_assistance.enabled && open {
-        let rows = lists::sme_rows(&resolution.records, &assessments, &placements, &locator);
-        let n = rows.len();
-        let dir = out_dir.clone();
-        let title = format!(
-            "{}{}中小微企业职业健康帮扶候选名单",
-            cfg.settings.county.name, cycle.label
-        );
-        tokio::task::spawn_blocking(move || {
-            crate::deliver::sme_list::write_sme_list(&dir, &title, &rows)
+        let (lists, side) = (lists.clone(), decision.side.clone());
+        let sme_title = format!("{county}{label}中小微企业职业健康帮扶候选名单");
+        tokio::task::spawn_blocking(move || -> Result<_, DeliverError> {
+            if !open {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            let written = write_township_lists(&dir, &county, &label, &lists)?;
+            // The county's and other counties' lists rest on the register as much as the
+            // townships'.
+            let side_written = side.write(&dir, &county, &label)?;
+            if let Some(rows) = &sme_rows {
+                crate::deliver::sme_list::write_sme_list(&dir, &sme_title, rows)?;
+            }
+            Ok((written, side_written))
         })
-        .await??;
-        n
-    } else {
-        0
     };
+    let entities = resolution.records.len();
+    let rows = {
+        let records = std::mem::take(&mut resolution.records);
+        tokio::task::spawn_blocking(move || {
+            entity_rows(&records, &assessments, &placements, &scopes)
+        })
+    };
+    let (written, side_written) = writer.await??;
+    let entity_rows = rows.await??;
     clock.lap("write_lists");
 
     let outbox = lists::outbox_items(cfg, &cycle, &written, &lists)?;
-    let entity_rows = resolution
-        .records
-        .iter()
-        .zip(&assessments)
-        .zip(&placements)
-        .zip(&scopes)
-        .map(|(((m, a), p), scope)| {
-            Ok(EntityRow {
-                entity_id: m.entity_id.clone(),
-                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
-                name: m.name.clone(),
-                township_code: p.township_code.clone(),
-                data: entity_data(m, a, p, scope)?,
-            })
-        })
-        .collect::<Result<Vec<_>, serde_json::Error>>()?;
     // The run's figures, before the leads move into what the store keeps.
     let (listed_n, found_n) = (listed.len(), decision.leads.len());
     let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
@@ -161,7 +146,7 @@ pub(super) async fn write(
         run_id,
         as_of,
         sources,
-        entities: resolution.records.len(),
+        entities,
         leads: listed_n,
         found: found_n,
         by_kind,
@@ -182,4 +167,28 @@ pub(super) async fn write(
         out_dir,
         timings: std::mem::take(&mut clock.timings),
     })
+}
+
+/// Each entity as the store keeps it: its record, assessment, placement and scope as JSON.
+fn entity_rows(
+    records: &[MasterRecord],
+    assessments: &[Assessment],
+    placements: &[Placement],
+    scopes: &[Scope],
+) -> Result<Vec<EntityRow>, serde_json::Error> {
+    records
+        .iter()
+        .zip(assessments)
+        .zip(placements)
+        .zip(scopes)
+        .map(|(((m, a), p), scope)| {
+            Ok(EntityRow {
+                entity_id: m.entity_id.clone(),
+                uscc: m.uscc.as_ref().map(|u| u.as_str().to_string()),
+                name: m.name.clone(),
+                township_code: p.township_code.clone(),
+                data: entity_data(m, a, p, scope)?,
+            })
+        })
+        .collect()
 }
