@@ -499,6 +499,9 @@ impl Store {
             .iter()
             .map(|l| Ok((l, serde_json::to_string(&l.data)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        // In the order of `links_by_run`: the index is filled at its end, not all over it.
+        let mut links: Vec<&crate::resolve::Link> = links.iter().collect();
+        links.sort_unstable_by(|a, b| (&a.source, &a.record_key).cmp(&(&b.source, &b.record_key)));
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if let Some(u) = lifecycle {
