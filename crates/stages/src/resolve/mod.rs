@@ -842,7 +842,12 @@ fn parallel_chunks<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> 
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            // A worker that panicked must not leave its part out (features would no longer
+            // line up with their records): its panic goes on to the caller.
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }
@@ -955,6 +960,22 @@ mod tests {
             uscc: Uscc::parse(uscc),
             ..Default::default()
         }
+    }
+
+    /// Work split over the cores comes back whole and in order; a part whose worker panicked
+    /// is never silently left out (the records and their features would no longer line up).
+    #[test]
+    fn parallel_work_keeps_every_part_or_fails() {
+        let items: Vec<u32> = (0..1000).collect();
+        let doubled = parallel_chunks(&items, |part| part.iter().map(|x| x * 2).collect());
+        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        let caught = std::panic::catch_unwind(|| {
+            parallel_chunks(&items, |part| {
+                assert!(!part.contains(&999), "a record the worker cannot take");
+                part.to_vec()
+            })
+        });
+        assert!(caught.is_err(), "the worker's panic reaches the caller");
     }
 
     fn id_of(r: &Resolution, source: &str, key: &str) -> EntityId {
