@@ -97,6 +97,7 @@ pub async fn bench(
     employers: usize,
     seed: u64,
     keep: Option<PathBuf>,
+    rerun: bool,
 ) -> Result<ExitCode> {
     let src_root = config::load::root_of(config_file);
     let tmp;
@@ -143,15 +144,7 @@ pub async fn bench(
     let store = Store::open(&format!("sqlite://{}", root.join("var/bench.db").display())).await?;
     let total = Instant::now();
     let summary = pipeline::run(&cfg, &store).await?;
-    for t in &summary.timings {
-        println!("{:<12} {:>9.2} {:>10.0}", t.stage, t.seconds, t.peak_mib);
-    }
-    println!(
-        "{:<12} {:>9.2} {:>10.0}",
-        "run total",
-        total.elapsed().as_secs_f64(),
-        peak_mib()
-    );
+    print_stages(&summary, total.elapsed().as_secs_f64());
     let rows: usize = summary.sources.iter().map(|s| s.source_rows).sum();
     let obs: usize = summary.sources.iter().map(|s| s.rows_read).sum();
     println!(
@@ -204,6 +197,42 @@ pub async fn bench(
         report.impure_entities,
         report.split_employers
     );
+    if rerun {
+        // The same feeds again, as a quiet month would bring them.
+        let db = root.join("var/bench.db");
+        let first = database_bytes(&db);
+        let again = Instant::now();
+        let second = pipeline::run(&cfg, &store).await?;
+        println!("rerun on unchanged feeds:");
+        print_stages(&second, again.elapsed().as_secs_f64());
+        println!(
+            "leads {} (first run {}); database {:.0} MB after the first run, {:.0} MB after the rerun (+{:.0} MB)",
+            second.leads,
+            summary.leads,
+            first as f64 / 1e6,
+            database_bytes(&db) as f64 / 1e6,
+            database_bytes(&db).saturating_sub(first) as f64 / 1e6
+        );
+    }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run's stages: seconds and peak memory each, and the whole run's wall time.
+fn print_stages(summary: &pipeline::RunSummary, total_secs: f64) {
+    for t in &summary.timings {
+        println!("{:<12} {:>9.2} {:>10.0}", t.stage, t.seconds, t.peak_mib);
+    }
+    println!(
+        "{:<12} {:>9.2} {:>10.0}",
+        "run total",
+        total_secs,
+        peak_mib()
+    );
+}
+
+/// The SQLite database's size on disk, its write-ahead log included.
+fn database_bytes(db: &Path) -> u64 {
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    size(db) + size(&PathBuf::from(format!("{}-wal", db.display())))
 }

@@ -223,6 +223,10 @@ pub enum Command {
         /// Keep the generated project here instead of a temporary folder.
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// Run the job a second time on the unchanged feeds (a quiet month) and print its
+        /// stages and how much the database grew.
+        #[arg(long)]
+        rerun: bool,
     },
 }
 
@@ -456,7 +460,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             employers,
             seed,
             keep,
-        } => bench::bench(&cli.config, employers, seed, keep).await,
+            rerun,
+        } => bench::bench(&cli.config, employers, seed, keep, rerun).await,
     }
 }
 
