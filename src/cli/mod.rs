@@ -684,7 +684,7 @@ fn check(config_file: &Path) -> ExitCode {
 fn file_misfits(cfg: &Config) -> Vec<config::Problem> {
     let mut out = Vec::new();
     for c in cfg.connectors.iter().filter(|c| c.enabled) {
-        if c.http.is_some() || c.sql.is_some() {
+        if c.is_remote() {
             continue;
         }
         let toml = cfg.root.join("connectors").join(format!("{}.toml", c.id));

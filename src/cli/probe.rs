@@ -13,7 +13,7 @@ use crate::ingest::{self, SourceBatch};
 
 /// The first `rows` records of a source, mapped, with the rejects among them.
 async fn sample(cfg: &Config, spec: &ConnectorSpec, rows: usize) -> Result<SourceBatch> {
-    if spec.http.is_some() || spec.sql.is_some() {
+    if spec.is_remote() {
         Ok(ingest::preview_remote(spec, &ingest::process_env, rows).await?)
     } else {
         let (spec, root) = (spec.clone(), cfg.root.clone());

@@ -181,7 +181,7 @@ struct Prior {
 
 async fn prior(store: &Store, spec: &ConnectorSpec) -> Result<Prior, PipelineError> {
     let last = store.last_good_snapshot(&spec.id).await?;
-    let remote = spec.http.is_some() || spec.sql.is_some();
+    let remote = spec.is_remote();
     let state = store.connector_state(&spec.id).await?.unwrap_or_default();
     let now = Utc::now();
     let full_due = state
@@ -215,7 +215,7 @@ async fn read_feed(
     since: Option<String>,
 ) -> Result<FeedRead, tokio::task::JoinError> {
     let started = Instant::now();
-    let read = if spec.http.is_some() || spec.sql.is_some() {
+    let read = if spec.is_remote() {
         crate::ingest::read_remote(&spec, &crate::ingest::process_env, since.as_deref())
             .await
             .map(|r| (r.batch, r.max_cursor))

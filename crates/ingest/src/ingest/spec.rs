@@ -181,6 +181,11 @@ impl ConnectorSpec {
         kinds
     }
 
+    /// Read over the network (a paged JSON API or a database), not from files.
+    pub fn is_remote(&self) -> bool {
+        self.http.is_some() || self.sql.is_some()
+    }
+
     /// Where the data comes from, for operators: a path, a URL, or the database variable.
     pub fn location(&self) -> String {
         if let Some(h) = &self.http {

@@ -121,6 +121,42 @@ pub struct SnapshotInfo {
     pub note: Option<String>,
 }
 
+/// The columns of a snapshot as [`SnapshotRow`] reads them.
+const SNAPSHOT_COLUMNS: &str =
+    "id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note";
+
+/// A `snapshots` row in the order of [`SNAPSHOT_COLUMNS`].
+type SnapshotRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+);
+
+impl From<SnapshotRow> for SnapshotInfo {
+    fn from(r: SnapshotRow) -> SnapshotInfo {
+        let (id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note) = r;
+        SnapshotInfo {
+            id,
+            run_id,
+            source,
+            feed,
+            taken_at,
+            status: SnapshotStatus::from_stored(&status),
+            records,
+            rejects,
+            invalid_uscc,
+            note,
+        }
+    }
+}
+
 /// What a snapshot brings to be saved.
 pub struct NewSnapshot<'a> {
     pub run_id: i64,
@@ -377,54 +413,23 @@ impl Store {
         source: &str,
         good_only: bool,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        let sql = if good_only {
-            "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
-             FROM snapshots WHERE source = $1 AND status = 'good' ORDER BY id DESC LIMIT 1"
-        } else {
-            "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
-             FROM snapshots WHERE source = $1 ORDER BY id DESC LIMIT 1"
-        };
+        let good = if good_only { "AND status = 'good'" } else { "" };
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source = $1 {good} ORDER BY id DESC LIMIT 1"
+        );
         let row = on_pool!(self, pool => {
-            sqlx::query::<DB>(sql).bind(source).fetch_optional(pool).await?.map(|r| SnapshotInfo {
-                id: r.get(0),
-                run_id: r.get(1),
-                source: r.get(2),
-                feed: r.get(3),
-                taken_at: r.get(4),
-                status: SnapshotStatus::from_stored(r.get::<&str, _>(5)),
-                records: r.get(6),
-                rejects: r.get(7),
-                invalid_uscc: r.get(8),
-                note: r.get(9),
-            })
+            sqlx::query_as::<DB, SnapshotRow>(&sql).bind(source).fetch_optional(pool).await?
         });
-        Ok(row)
+        Ok(row.map(SnapshotInfo::from))
     }
 
     /// Every snapshot of a run (for the run summary).
     pub async fn snapshots_of_run(&self, run_id: i64) -> Result<Vec<SnapshotInfo>, StoreError> {
-        let sql = "SELECT id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note \
-                   FROM snapshots WHERE run_id = $1 ORDER BY id";
-        Ok(on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
-                .bind(run_id)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|r| SnapshotInfo {
-                    id: r.get(0),
-                    run_id: r.get(1),
-                    source: r.get(2),
-                    feed: r.get(3),
-                    taken_at: r.get(4),
-                    status: SnapshotStatus::from_stored(r.get::<&str, _>(5)),
-                    records: r.get(6),
-                    rejects: r.get(7),
-                    invalid_uscc: r.get(8),
-                    note: r.get(9),
-                })
-                .collect()
-        }))
+        let sql = format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE run_id = $1 ORDER BY id");
+        let rows = on_pool!(self, pool => {
+            sqlx::query_as::<DB, SnapshotRow>(&sql).bind(run_id).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(SnapshotInfo::from).collect())
     }
 
     /// The observations of a snapshot, in the order they were read.
