@@ -12,6 +12,9 @@ pub struct Settings {
     pub county: County,
     #[serde(default)]
     pub database: Database,
+    /// How many runs keep their full detail in the database.
+    #[serde(default)]
+    pub store: crate::store::Retention,
     #[serde(default)]
     pub output: Output,
     #[serde(default)]

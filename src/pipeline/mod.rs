@@ -263,6 +263,11 @@ pub async fn run_observed(
             store
                 .finish_run(run_id, "succeeded", &serde_json::to_string(&summary)?)
                 .await?;
+            // Retention never fails a run that succeeded: what it could not drop now, a
+            // later run drops.
+            if let Err(e) = store.compact(&cfg.settings.store).await {
+                tracing::warn!(error = %e, "retention could not drop old detail");
+            }
             Ok(summary)
         }
         Err(e) => {

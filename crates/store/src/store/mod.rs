@@ -14,6 +14,8 @@ use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
 use crate::domain::{EntityId, Feed, Observation, TownshipCode};
 use crate::ingest::quarantine::Reject;
 use crate::leads::LeadData;
+use digest::Digest;
+use versions::AT_RUN;
 
 /// Rows per multi-row INSERT (well under both databases' bind-parameter limits).
 const CHUNK: usize = 1000;
@@ -33,6 +35,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
+    /// Retention (`[store] keep_runs`) dropped this detail.
+    #[error("the detail of {0} was dropped by retention ([store] keep_runs)")]
+    Compacted(String),
 }
 
 /// The database, whichever it is.
@@ -69,6 +74,23 @@ macro_rules! insert_chunks {
             qb.push_values(chunk, |mut $b, $row| {
                 $bind;
             });
+            qb.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
+/// Closes the current rows of `$keys` in `$table` (sets `to_run` to `$run`) in chunks of
+/// `CHUNK`, inside `$tx`. `$cols` are the key columns; `$bind` pushes one key's values.
+macro_rules! close_chunks {
+    ($tx:expr, $table:expr, $cols:expr, $run:expr, $keys:expr, |$b:ident, $key:pat_param| $bind:expr) => {
+        for chunk in $keys.chunks(CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(format!("UPDATE {} SET to_run = ", $table));
+            qb.push_bind($run);
+            qb.push(format!(" WHERE to_run IS NULL AND ({}) IN (", $cols));
+            qb.push_values(chunk, |mut $b, $key| {
+                $bind;
+            });
+            qb.push(")");
             qb.build().execute(&mut *$tx).await?;
         }
     };
@@ -291,74 +313,6 @@ impl Store {
         }))
     }
 
-    /// Saves a snapshot with its observations and rejects in one transaction.
-    pub async fn save_snapshot(&self, s: &NewSnapshot<'_>) -> Result<i64, StoreError> {
-        let now = Utc::now().to_rfc3339();
-        let obs_json: Vec<String> = s
-            .observations
-            .iter()
-            .map(serde_json::to_string)
-            .collect::<Result<_, _>>()?;
-        let head = "INSERT INTO snapshots (run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, files) \
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
-        let id = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar::<DB, i64>(head)
-                .bind(s.run_id)
-                .bind(s.source)
-                .bind(s.feed.as_str())
-                .bind(&now)
-                .bind(s.status.as_str())
-                .bind(s.observations.len() as i64)
-                .bind(s.rejects.len() as i64)
-                .bind(s.invalid_uscc as i64)
-                .bind(&s.note)
-                .bind(&s.files_json)
-                .fetch_one(&mut *tx)
-                .await?;
-            let rows: Vec<(usize, &Observation, &String)> = s
-                .observations
-                .iter()
-                .zip(&obs_json)
-                .enumerate()
-                .map(|(i, (o, j))| (i, o, j))
-                .collect();
-            insert_chunks!(tx, "INSERT INTO observations (snapshot_id, seq, record_key, uscc, name, data) ", rows, |b, (i, o, j)| {
-                b.push_bind(id)
-                    .push_bind(*i as i64)
-                    .push_bind(o.record_key.clone())
-                    .push_bind(o.uscc.as_ref().map(|u| u.as_str().to_string()))
-                    .push_bind(o.name.clone())
-                    .push_bind((*j).clone())
-            });
-            if let Some(state) = &s.state {
-                let upsert = "INSERT INTO connector_state (source, cursor, full_refresh_at, updated_at) VALUES ($1, $2, $3, $4) \
-                              ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, \
-                              full_refresh_at = excluded.full_refresh_at, updated_at = excluded.updated_at";
-                sqlx::query::<DB>(upsert)
-                    .bind(s.source)
-                    .bind(&state.cursor)
-                    .bind(&state.full_refresh_at)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            insert_chunks!(tx, "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ", s.rejects, |b, r| {
-                b.push_bind(id)
-                    .push_bind(r.source.clone())
-                    .push_bind(r.file.clone())
-                    .push_bind(r.row as i64)
-                    .push_bind(r.column.clone())
-                    .push_bind(r.value.clone())
-                    .push_bind(r.reason.clone())
-                    .push_bind(r.action.as_str())
-            });
-            tx.commit().await?;
-            id
-        });
-        Ok(id)
-    }
-
     /// When a daemon job last started (none: never).
     pub async fn job_last_started(&self, job: &str) -> Result<Option<String>, StoreError> {
         let sql = "SELECT last_started FROM daemon_jobs WHERE job = $1";
@@ -432,17 +386,6 @@ impl Store {
         Ok(rows.into_iter().map(SnapshotInfo::from).collect())
     }
 
-    /// The observations of a snapshot, in the order they were read.
-    pub async fn observations(&self, snapshot_id: i64) -> Result<Vec<Observation>, StoreError> {
-        let sql = "SELECT data FROM observations WHERE snapshot_id = $1 ORDER BY seq";
-        let rows: Vec<String> = on_pool!(self, pool => {
-            sqlx::query_scalar::<DB, String>(sql).bind(snapshot_id).fetch_all(pool).await?
-        });
-        rows.iter()
-            .map(|j| serde_json::from_str(j).map_err(StoreError::from))
-            .collect()
-    }
-
     /// The observations of a run's good snapshots, in snapshot order.
     pub async fn run_observations(&self, run_id: i64) -> Result<Vec<Observation>, StoreError> {
         let mut all = Vec::new();
@@ -477,9 +420,9 @@ impl Store {
         let Some(run) = self.last_run().await? else {
             return Ok(HashMap::new());
         };
-        let sql = "SELECT source, record_key, entity_id FROM links WHERE run_id = $1";
+        let sql = format!("SELECT source, record_key, entity_id FROM links WHERE {AT_RUN}");
         Ok(on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
+            sqlx::query::<DB>(&sql)
                 .bind(run)
                 .fetch_all(pool)
                 .await?
@@ -489,7 +432,9 @@ impl Store {
         }))
     }
 
-    /// Saves a run's entities, links and leads in one transaction.
+    /// Saves a run's entities, links and leads in one transaction. Each is a version: a row
+    /// equal to the current one is not written again; a changed or vanished one is closed at
+    /// this run.
     pub async fn save_results(
         &self,
         run_id: i64,
@@ -504,9 +449,12 @@ impl Store {
             .iter()
             .map(|l| Ok((l, serde_json::to_string(&l.data)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        // In the order of `links_by_run`: the index is filled at its end, not all over it.
-        let mut links: Vec<&crate::resolve::Link> = links.iter().collect();
-        links.sort_unstable_by(|a, b| (&a.source, &a.record_key).cmp(&(&b.source, &b.record_key)));
+        let entity_keys: Vec<(String, Digest)> = entities.iter().map(EntityRow::version).collect();
+        let link_keys: Vec<((String, String), Digest)> = links.iter().map(link_version).collect();
+        let lead_keys: Vec<(String, Digest)> = leads
+            .iter()
+            .map(|(l, data)| (l.lead_id.clone(), l.digest(data)))
+            .collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if let Some(u) = lifecycle {
@@ -546,22 +494,64 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data) ", entities, |b, e| {
+
+            let current: Vec<(String, Option<Digest>)> =
+                sqlx::query::<DB>("SELECT entity_id, digest FROM entities WHERE to_run IS NULL")
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.get(0), digest::stored(r.get(1))))
+                    .collect();
+            let ch = versions::changes(current, &entity_keys);
+            close_chunks!(tx, "entities", "entity_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
+            let rows: Vec<(&EntityRow, &Digest)> =
+                ch.write.iter().map(|&i| (&entities[i], &entity_keys[i].1)).collect();
+            insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data, digest) ", rows, |b, (e, d)| {
                 b.push_bind(run_id)
                     .push_bind(e.entity_id.to_string())
                     .push_bind(e.uscc.clone())
                     .push_bind(e.name.clone())
                     .push_bind(e.township_code.as_deref())
                     .push_bind(e.data.clone())
+                    .push_bind(d.to_vec())
             });
-            insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", links, |b, l| {
+
+            let current: Vec<((String, String), Option<Digest>)> = sqlx::query::<DB>(
+                "SELECT source, record_key, entity_id, method FROM links WHERE to_run IS NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let (entity, method): (String, String) = (r.get(2), r.get(3));
+                ((r.get(0), r.get(1)), Some(link_digest(&entity, &method)))
+            })
+            .collect();
+            let ch = versions::changes(current, &link_keys);
+            close_chunks!(tx, "links", "source, record_key", run_id, ch.close, |b, (s, k)| b.push_bind(s.clone()).push_bind(k.clone()));
+            // In the order of `links_by_record`: the index is filled at its end, not all over it.
+            let mut rows: Vec<&crate::resolve::Link> = ch.write.iter().map(|&i| &links[i]).collect();
+            rows.sort_unstable_by(|a, b| (&a.source, &a.record_key).cmp(&(&b.source, &b.record_key)));
+            insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", rows, |b, l| {
                 b.push_bind(run_id)
                     .push_bind(l.source.clone())
                     .push_bind(l.record_key.clone())
                     .push_bind(l.entity_id.to_string())
                     .push_bind(l.method.as_str())
             });
-            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind) ", leads, |b, (l, data)| {
+
+            let current: Vec<(String, Option<Digest>)> =
+                sqlx::query::<DB>("SELECT lead_id, digest FROM leads WHERE to_run IS NULL")
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.get(0), digest::stored(r.get(1))))
+                    .collect();
+            let ch = versions::changes(current, &lead_keys);
+            close_chunks!(tx, "leads", "lead_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
+            let rows: Vec<(&(&LeadRecord, String), &Digest)> =
+                ch.write.iter().map(|&i| (&leads[i], &lead_keys[i].1)).collect();
+            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind, digest) ", rows, |b, ((l, data), d)| {
                 b.push_bind(run_id)
                     .push_bind(l.lead_id.clone())
                     .push_bind(l.entity_id.to_string())
@@ -569,6 +559,7 @@ impl Store {
                     .push_bind(l.rule_ids.clone())
                     .push_bind(data.clone())
                     .push_bind(l.data.kind.as_str())
+                    .push_bind(d.to_vec())
             });
             tx.commit().await?;
         });
@@ -577,9 +568,10 @@ impl Store {
 
     /// A run's entities as stored (entity id, township, JSON), ordered by id.
     pub async fn entities(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
-        let sql = "SELECT entity_id, township_code, data FROM entities WHERE run_id = $1 ORDER BY entity_id";
+        self.detail_kept(run_id).await?;
+        let sql = format!("SELECT entity_id, township_code, data FROM entities WHERE {AT_RUN} ORDER BY entity_id");
         Ok(on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
+            sqlx::query::<DB>(&sql)
                 .bind(run_id)
                 .fetch_all(pool)
                 .await?
@@ -594,10 +586,13 @@ impl Store {
         &self,
         run_id: i64,
     ) -> Result<Vec<(String, String, String, String)>, StoreError> {
-        let sql = "SELECT source, record_key, entity_id, method FROM links WHERE run_id = $1 \
-                   ORDER BY source, record_key";
+        self.detail_kept(run_id).await?;
+        let sql = format!(
+            "SELECT source, record_key, entity_id, method FROM links WHERE {AT_RUN} \
+             ORDER BY source, record_key"
+        );
         Ok(on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
+            sqlx::query::<DB>(&sql)
                 .bind(run_id)
                 .fetch_all(pool)
                 .await?
@@ -609,10 +604,12 @@ impl Store {
 
     /// A run's leads as stored.
     pub async fn leads(&self, run_id: i64) -> Result<Vec<StoredLead>, StoreError> {
-        let sql =
-            "SELECT lead_id, township_code, data FROM leads WHERE run_id = $1 ORDER BY lead_id";
+        self.detail_kept(run_id).await?;
+        let sql = format!(
+            "SELECT lead_id, township_code, data FROM leads WHERE {AT_RUN} ORDER BY lead_id"
+        );
         let rows: Vec<(String, Option<String>, String)> = on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
+            sqlx::query::<DB>(&sql)
                 .bind(run_id)
                 .fetch_all(pool)
                 .await?
@@ -631,7 +628,8 @@ impl Store {
             .collect()
     }
 
-    /// Saves a run's scored merges and review pairs with their per-field weights.
+    /// Saves a run's scored merges and review pairs with their per-field weights, as
+    /// versions: an unchanged pair keeps its row (and its id).
     pub async fn save_pairs(
         &self,
         run_id: i64,
@@ -644,9 +642,41 @@ impl Store {
                 rows.push((decision, e, serde_json::to_string(e)?));
             }
         }
+        let keys: Vec<(PairKey, Digest)> = rows
+            .iter()
+            .map(|(decision, e, detail)| {
+                let key = (
+                    decision.to_string(),
+                    e.source.clone(),
+                    e.record_key.clone(),
+                    e.other_source.clone(),
+                    e.other_key.clone(),
+                );
+                let d = digest::of(&[&e.probability.to_le_bytes(), detail.as_bytes()]);
+                (key, d)
+            })
+            .collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail) ", rows, |b, (decision, e, detail)| {
+            let current: Vec<(PairKey, Option<Digest>)> = sqlx::query::<DB>(
+                "SELECT decision, source, record_key, other_source, other_key, digest FROM match_pairs WHERE to_run IS NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| ((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), digest::stored(r.get(5))))
+            .collect();
+            let ch = versions::changes(current, &keys);
+            close_chunks!(tx, "match_pairs", "decision, source, record_key, other_source, other_key", run_id, ch.close, |b, k| {
+                b.push_bind(k.0.clone())
+                    .push_bind(k.1.clone())
+                    .push_bind(k.2.clone())
+                    .push_bind(k.3.clone())
+                    .push_bind(k.4.clone())
+            });
+            let written: Vec<(&(&str, &crate::resolve::PairEvidence, String), &Digest)> =
+                ch.write.iter().map(|&i| (&rows[i], &keys[i].1)).collect();
+            insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail, digest) ", written, |b, ((decision, e, detail), d)| {
                 b.push_bind(run_id)
                     .push_bind(*decision)
                     .push_bind(e.source.clone())
@@ -655,6 +685,7 @@ impl Store {
                     .push_bind(e.other_key.clone())
                     .push_bind(e.probability)
                     .push_bind(detail.clone())
+                    .push_bind(d.to_vec())
             });
             tx.commit().await?;
         });
@@ -669,13 +700,14 @@ impl Store {
         decision: Option<&str>,
         record: Option<(&str, &str)>,
     ) -> Result<Vec<(i64, String, crate::resolve::PairEvidence)>, StoreError> {
-        let sql = "SELECT id, decision, detail FROM match_pairs WHERE run_id = $1 \
+        self.detail_kept(run_id).await?;
+        let sql = format!("SELECT id, decision, detail FROM match_pairs WHERE {AT_RUN} \
                    AND ($2 = '' OR decision = $2) \
                    AND ($3 = '' OR (source = $3 AND record_key = $4) OR (other_source = $3 AND other_key = $4)) \
-                   ORDER BY probability DESC, id";
+                   ORDER BY probability DESC, id");
         let (src, key) = record.unwrap_or(("", ""));
         let rows: Vec<(i64, String, String)> = on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
+            sqlx::query::<DB>(&sql)
                 .bind(run_id)
                 .bind(decision.unwrap_or(""))
                 .bind(src)
@@ -778,9 +810,10 @@ impl Store {
         &self,
         run_id: i64,
     ) -> Result<Vec<(String, Option<String>, Option<String>)>, StoreError> {
-        let sql = "SELECT entity_id, township_code, data FROM leads WHERE run_id = $1 AND kind = 'unfiled' ORDER BY lead_id";
+        self.detail_kept(run_id).await?;
+        let sql = format!("SELECT entity_id, township_code, data FROM leads WHERE {AT_RUN} AND kind = 'unfiled' ORDER BY lead_id");
         let rows: Vec<(String, Option<String>, String)> = on_pool!(self, pool => {
-            sqlx::query::<DB>(sql)
+            sqlx::query::<DB>(&sql)
                 .bind(run_id)
                 .fetch_all(pool)
                 .await?
@@ -804,6 +837,7 @@ impl Store {
     pub async fn all_text(&self) -> Result<String, StoreError> {
         let sqls = [
             "SELECT data FROM observations",
+            "SELECT data FROM records",
             "SELECT COALESCE(column_name,'') || ' ' || COALESCE(value,'') || ' ' || reason FROM quarantine",
             "SELECT data FROM entities",
             "SELECT data FROM leads",
@@ -828,13 +862,18 @@ impl Store {
     }
 }
 
+mod digest;
 mod lifecycle;
 mod outbox;
 mod portal;
+mod records;
+mod retention;
+mod versions;
 
 pub use lifecycle::{LeadEvent, LifecycleUpdate, NewDisposition};
 pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
 pub use portal::{AccountRole, DispositionRow, PortalLead, StoredSession, User};
+pub use retention::{Compaction, Retention};
 
 /// An entity row to save.
 #[derive(Debug, Clone)]
@@ -846,6 +885,34 @@ pub struct EntityRow {
     pub data: String,
 }
 
+impl EntityRow {
+    /// Its key and the digest of its values.
+    fn version(&self) -> (String, Digest) {
+        let d = digest::of(&[
+            &digest::text(self.uscc.as_deref()),
+            self.name.as_bytes(),
+            &digest::text(self.township_code.as_deref()),
+            self.data.as_bytes(),
+        ]);
+        (self.entity_id.to_string(), d)
+    }
+}
+
+/// A match pair's key: decision, then both records.
+type PairKey = (String, String, String, String, String);
+
+/// A link's key and the digest of where it points.
+fn link_version(l: &crate::resolve::Link) -> ((String, String), Digest) {
+    (
+        (l.source.clone(), l.record_key.clone()),
+        link_digest(l.entity_id.as_str(), l.method.as_str()),
+    )
+}
+
+fn link_digest(entity: &str, method: &str) -> Digest {
+    digest::of(&[entity.as_bytes(), method.as_bytes()])
+}
+
 /// A lead row to save: its keys, and what is kept of it (`leads.data`, the one stored form).
 #[derive(Debug, Clone)]
 pub struct LeadRecord {
@@ -854,6 +921,19 @@ pub struct LeadRecord {
     pub township_code: Option<TownshipCode>,
     pub rule_ids: String,
     pub data: LeadData,
+}
+
+impl LeadRecord {
+    /// The digest of its stored values (`data`: its JSON).
+    fn digest(&self, data: &str) -> Digest {
+        digest::of(&[
+            self.entity_id.as_str().as_bytes(),
+            &digest::text(self.township_code.as_deref()),
+            self.rule_ids.as_bytes(),
+            data.as_bytes(),
+            self.data.kind.as_str().as_bytes(),
+        ])
+    }
 }
 
 /// A run's lead as stored.

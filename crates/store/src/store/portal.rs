@@ -424,7 +424,8 @@ impl Store {
     ) -> Result<Vec<PortalLead>, StoreError> {
         let base = "SELECT s.lead_id, s.status, COALESCE(s.assigned_township, s.township_code), \
                     s.opened_on, s.first_seen, l.data FROM lead_states s \
-                    JOIN leads l ON l.lead_id = s.lead_id AND l.run_id = s.last_run \
+                    JOIN leads l ON l.lead_id = s.lead_id AND l.run_id <= s.last_run \
+                    AND (l.to_run IS NULL OR l.to_run > s.last_run) \
                     WHERE s.status IN ('new', 'open', 'reopened') AND ";
         let sql = match township {
             Some(_) => format!(
@@ -452,7 +453,8 @@ impl Store {
     pub async fn portal_lead(&self, lead_id: &str) -> Result<Option<PortalLead>, StoreError> {
         let sql = "SELECT s.lead_id, s.status, COALESCE(s.assigned_township, s.township_code), \
                    s.opened_on, s.first_seen, l.data FROM lead_states s \
-                   JOIN leads l ON l.lead_id = s.lead_id AND l.run_id = s.last_run \
+                   JOIN leads l ON l.lead_id = s.lead_id AND l.run_id <= s.last_run \
+                    AND (l.to_run IS NULL OR l.to_run > s.last_run) \
                    WHERE s.lead_id = $1";
         let row: Option<PortalLeadRow> = on_pool!(self, pool => {
             sqlx::query::<DB>(sql)
