@@ -1,8 +1,13 @@
 //! The pull loop: builds each page's request, sends it with rate limiting and retries, checks
 //! the envelope, collects records, and refuses a pull whose count differs from the declared total.
+//! With `paging.concurrency` above 1, the pages after the first are fetched several at a time
+//! once the first has declared a total, and still added in page order.
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::{stream, StreamExt};
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::{Map, Value};
@@ -14,7 +19,7 @@ use super::envelope::{
     check_envelope, lookup, read_token, read_total, scalar_text, take_records, PageRef,
 };
 use super::error::HttpError;
-use super::pagination::{PageInfo, PageRequest, Pager};
+use super::pagination::{request_at, PageInfo, PageRequest, Pager};
 use super::retry::{backoff, parse_retry_after, RateLimiter};
 use super::spec::{HttpSource, Method, PagingKind};
 
@@ -84,67 +89,129 @@ async fn run(
     first_page_only: bool,
 ) -> Result<HttpFetch, HttpError> {
     spec.validate()?;
-    let creds = Credentials::resolve(&spec.auth, env)?;
-    let base = Url::parse(&spec.url).map_err(|e| HttpError::Config(format!("url: {e}")))?;
-    let mut session = Session {
-        spec,
-        client: build_client(spec)?,
-        creds,
-        limiter: RateLimiter::new(spec.rate_limit_per_sec),
-        requests: 0,
-        retries: 0,
-    };
-    let incremental = spec.incremental.as_ref();
-    let since_param = match (incremental.and_then(|i| i.cursor_param.as_deref()), since) {
-        (Some(p), Some(s)) if !p.is_empty() => Some((p.to_string(), s.to_string())),
-        (_, Some(_)) => {
-            debug!("`since` given but incremental.cursor_param is not set; pulling everything");
-            None
-        }
-        _ => None,
-    };
-    let cursor_field = incremental
-        .and_then(|i| i.cursor_field.as_deref())
-        .filter(|f| !f.is_empty());
-    let paging = &spec.paging;
-    let total_path = paging
-        .total_path
-        .as_deref()
-        .filter(|p| !p.trim().is_empty());
-    let cursor_path = match paging.kind {
-        PagingKind::Cursor => paging.next_cursor_path.as_deref(),
-        _ => None,
-    };
-    let link_path = match paging.kind {
-        PagingKind::NextLink => paging.next_link_path.as_deref(),
-        _ => None,
-    };
-
-    let mut pager = Pager::new(paging);
-    let mut request = pager.first();
+    let pull = Pull::new(spec, env, since)?;
+    let mut pager = Pager::new(&spec.paging);
     let mut out = HttpFetch::default();
-    loop {
-        let page = out.pages + 1;
-        let (url, body) = session.build(&base, &request, since_param.as_ref());
+    let mut next = Some(pager.first());
+    while let Some(request) = next.take() {
+        let page = pull.page(&request, out.pages + 1).await?;
+        let (info, url) = pull.absorb(&mut out, page);
+        if first_page_only {
+            break;
+        }
+        next = pager.next(&info, &url)?;
+        if out.pages == 1 && next.is_some() {
+            if let Some(ahead) = pull.pages_ahead(&pager, out.records.len()) {
+                next = pull.concurrently(&mut pager, &mut out, ahead).await?;
+            }
+        }
+    }
+    out.requests = pull.session.requests.load(Ordering::Relaxed);
+    out.retries = pull.session.retries.load(Ordering::Relaxed);
+    Ok(out)
+}
+
+/// What every page of one pull shares: the session (client, credentials, rate limit, counts)
+/// and what the config says about reading a response.
+struct Pull<'a> {
+    session: Session<'a>,
+    base: Url,
+    since: Option<(String, String)>,
+    total_path: Option<&'a str>,
+    cursor_path: Option<&'a str>,
+    link_path: Option<&'a str>,
+    cursor_field: Option<&'a str>,
+}
+
+/// One page, read and checked, its records not yet added to the pull.
+struct Page {
+    /// The URL requested (secrets removed).
+    url: Url,
+    records: Vec<Map<String, Value>>,
+    /// What the page says about the pages after it (`records` is filled in).
+    info: PageInfo,
+}
+
+impl<'a> Pull<'a> {
+    fn new(
+        spec: &'a HttpSource,
+        env: &(dyn Fn(&str) -> Option<String> + Sync),
+        since: Option<&str>,
+    ) -> Result<Self, HttpError> {
+        let creds = Credentials::resolve(&spec.auth, env)?;
+        let base = Url::parse(&spec.url).map_err(|e| HttpError::Config(format!("url: {e}")))?;
+        let incremental = spec.incremental.as_ref();
+        let since = match (incremental.and_then(|i| i.cursor_param.as_deref()), since) {
+            (Some(p), Some(s)) if !p.is_empty() => Some((p.to_string(), s.to_string())),
+            (_, Some(_)) => {
+                debug!("`since` given but incremental.cursor_param is not set; pulling everything");
+                None
+            }
+            _ => None,
+        };
+        let paging = &spec.paging;
+        Ok(Pull {
+            session: Session {
+                spec,
+                client: build_client(spec)?,
+                creds,
+                limiter: RateLimiter::new(spec.rate_limit_per_sec),
+                requests: AtomicUsize::new(0),
+                retries: AtomicUsize::new(0),
+            },
+            base,
+            since,
+            total_path: paging
+                .total_path
+                .as_deref()
+                .filter(|p| !p.trim().is_empty()),
+            cursor_path: match paging.kind {
+                PagingKind::Cursor => paging.next_cursor_path.as_deref(),
+                _ => None,
+            },
+            link_path: match paging.kind {
+                PagingKind::NextLink => paging.next_link_path.as_deref(),
+                _ => None,
+            },
+            cursor_field: incremental
+                .and_then(|i| i.cursor_field.as_deref())
+                .filter(|f| !f.is_empty()),
+        })
+    }
+
+    /// Sends one page's request (rate limit, retries) and reads the response: envelope, total,
+    /// next cursor or link, records. `page` is its number in this pull, from 1.
+    async fn page(&self, request: &PageRequest, page: usize) -> Result<Page, HttpError> {
+        let spec = self.session.spec;
+        let (url, body) = self.session.build(&self.base, request, self.since.as_ref());
         let shown = url.to_string();
-        let mut doc = session.send(&url, body.as_ref(), page).await?;
+        let mut doc = self.session.send(&url, body.as_ref(), page).await?;
         let at = PageRef { page, url: &shown };
         if let Some(envelope) = &spec.error {
             check_envelope(&doc, envelope, at)?;
         }
-        let total = match total_path {
+        let total = match self.total_path {
             Some(p) => read_total(&doc, p, at)?,
             None => None,
         };
-        let info = PageInfo {
-            records: 0,
-            total,
-            next_cursor: cursor_path.and_then(|p| read_token(&doc, p)),
-            next_link: link_path.and_then(|p| read_token(&doc, p)),
-        };
+        let next_cursor = self.cursor_path.and_then(|p| read_token(&doc, p));
+        let next_link = self.link_path.and_then(|p| read_token(&doc, p));
         let records = take_records(&mut doc, &spec.records_path, at)?;
-        if let Some(field) = cursor_field {
-            for r in &records {
+        debug!(page, records = records.len(), total = ?total, url = %shown, "http page");
+        let info = PageInfo {
+            records: records.len(),
+            total,
+            next_cursor,
+            next_link,
+        };
+        Ok(Page { url, records, info })
+    }
+
+    /// Adds the next page (in page order) to the pull; returns what the pager needs to decide
+    /// what comes after it.
+    fn absorb(&self, out: &mut HttpFetch, page: Page) -> (PageInfo, Url) {
+        if let Some(field) = self.cursor_field {
+            for r in &page.records {
                 if let Some(v) = field_text(r, field) {
                     if out.max_cursor.as_deref().is_none_or(|m| v.as_str() > m) {
                         out.max_cursor = Some(v);
@@ -152,27 +219,68 @@ async fn run(
                 }
             }
         }
-        let info = PageInfo {
-            records: records.len(),
-            ..info
-        };
-        debug!(page, records = records.len(), total = ?total, url = %shown, "http page");
-        out.pages = page;
-        if total.is_some() {
-            out.declared_total = total;
+        out.pages += 1;
+        if page.info.total.is_some() {
+            out.declared_total = page.info.total;
         }
-        out.records.extend(records);
-        if first_page_only {
-            break;
-        }
-        match pager.next(&info, &url)? {
-            Some(next) => request = next,
-            None => break,
-        }
+        out.records.extend(page.records);
+        (page.info, page.url)
     }
-    out.requests = session.requests;
-    out.retries = session.retries;
-    Ok(out)
+
+    /// After the first page: the indices (from 0) of the pages to fetch concurrently, or `None`
+    /// to go on one page at a time (`paging.concurrency` is 1, the kind is not `page`/`offset`,
+    /// or the first page declared no total).
+    ///
+    /// The first page's length (when shorter than `page_size`, the platform caps its pages)
+    /// tells how many pages the total needs. Guessing too many costs at most `concurrency`
+    /// wasted requests (the pull stops reading where a one-at-a-time pull would stop); too few,
+    /// and the pull goes on one page at a time after them. Never past `max_pages`.
+    fn pages_ahead(&self, pager: &Pager, first_len: usize) -> Option<Range<u64>> {
+        let paging = &self.session.spec.paging;
+        let numbered = matches!(paging.kind, PagingKind::Page | PagingKind::Offset);
+        if paging.concurrency <= 1 || !numbered || first_len == 0 {
+            return None;
+        }
+        let total = pager.declared_total()?;
+        let per_page = paging.page_size.min(first_len as u64);
+        let pages = total.div_ceil(per_page).min(paging.max_pages as u64);
+        (pages > 1).then_some(1..pages)
+    }
+
+    /// Fetches the pages `ahead` with at most `paging.concurrency` requests in flight (all under
+    /// the one rate limiter) and adds them in page order, exactly as a one-at-a-time pull would.
+    /// Stops reading at the page where the pager says the feed is finished (requests still in
+    /// flight are dropped, their results unread); the first error among the pages read ends the
+    /// pull. Returns the request after the last page read, if the feed goes on.
+    async fn concurrently(
+        &self,
+        pager: &mut Pager,
+        out: &mut HttpFetch,
+        ahead: Range<u64>,
+    ) -> Result<Option<PageRequest>, HttpError> {
+        let paging = &self.session.spec.paging;
+        debug!(
+            from = ahead.start + 1,
+            to = ahead.end,
+            in_flight = paging.concurrency,
+            "http pages fetched concurrently"
+        );
+        let mut pages = stream::iter(ahead)
+            .map(|index| async move {
+                let request = request_at(paging, index);
+                self.page(&request, index as usize + 1).await
+            })
+            .buffered(paging.concurrency);
+        let mut next = None;
+        while let Some(page) = pages.next().await {
+            let (info, url) = self.absorb(out, page?);
+            next = pager.next(&info, &url)?;
+            if next.is_none() {
+                break;
+            }
+        }
+        Ok(next)
+    }
 }
 
 /// The text of `field` (a dotted path) in a record, if it is a scalar.
@@ -211,8 +319,10 @@ struct Session<'a> {
     client: reqwest::Client,
     creds: Credentials,
     limiter: RateLimiter,
-    requests: usize,
-    retries: usize,
+    /// Requests sent, retries included (shared by the pages in flight).
+    requests: AtomicUsize,
+    /// Requests that were retries.
+    retries: AtomicUsize,
 }
 
 /// Why one attempt failed.
@@ -315,19 +425,14 @@ impl Session<'_> {
     }
 
     /// Sends one page request, retrying transient failures, and parses the JSON body.
-    async fn send(
-        &mut self,
-        url: &Url,
-        body: Option<&Value>,
-        page: usize,
-    ) -> Result<Value, HttpError> {
+    async fn send(&self, url: &Url, body: Option<&Value>, page: usize) -> Result<Value, HttpError> {
         let retry = &self.spec.retry;
         let max_wait_after = Duration::from_secs(retry.max_retry_after_secs);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             self.limiter.wait().await;
-            self.requests += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
             let (cause, retry_after) = match self.attempt(url, body, page).await {
                 Ok(doc) => return Ok(doc),
                 Err(Failure::Fatal(e)) => return Err(e),
@@ -353,7 +458,7 @@ impl Session<'_> {
                 cause = %cause,
                 "http request failed; retrying"
             );
-            self.retries += 1;
+            self.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }
     }

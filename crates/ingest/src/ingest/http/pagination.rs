@@ -1,5 +1,6 @@
 //! The paging state machine: the next request's parameters, when the feed is finished (total
 //! reached, short/empty page, no next cursor/link), and guards (page limit, repeated cursor/link).
+//! Numbered pages (kinds `page`, `offset`) can also be asked for ahead of time (`request_at`).
 
 use std::collections::HashSet;
 
@@ -61,39 +62,9 @@ impl Pager {
         self.total
     }
 
-    fn size_param(&self, params: &mut Vec<(String, Value)>) {
-        if !self.spec.size_param.is_empty() {
-            params.push((
-                self.spec.size_param.clone(),
-                Value::from(self.spec.page_size),
-            ));
-        }
-    }
-
-    fn page_params(&self, page_index: u64) -> Vec<(String, Value)> {
-        let s = &self.spec;
-        let mut params = Vec::new();
-        match s.kind {
-            PagingKind::None | PagingKind::NextLink => {}
-            PagingKind::Page => {
-                params.push((s.page_param.clone(), Value::from(s.first_page + page_index)));
-                self.size_param(&mut params);
-            }
-            PagingKind::Offset => {
-                params.push((
-                    s.offset_param.clone(),
-                    Value::from(page_index.saturating_mul(s.page_size)),
-                ));
-                self.size_param(&mut params);
-            }
-            PagingKind::Cursor => self.size_param(&mut params),
-        }
-        params
-    }
-
     /// The first request.
     pub fn first(&self) -> PageRequest {
-        PageRequest::Params(self.page_params(0))
+        request_at(&self.spec, 0)
     }
 
     /// Records one page and returns the next request, or `None` when the feed is finished.
@@ -123,7 +94,7 @@ impl Pager {
                 if done {
                     None
                 } else {
-                    Some(PageRequest::Params(self.page_params(self.pages as u64)))
+                    Some(request_at(s, self.pages as u64))
                 }
             }
             PagingKind::Cursor => match &info.next_cursor {
@@ -135,7 +106,7 @@ impl Pager {
                             value: c.clone(),
                         });
                     }
-                    let mut params = self.page_params(0);
+                    let mut params = page_params(s, 0);
                     params.push((s.cursor_param.clone(), Value::from(c.clone())));
                     Some(PageRequest::Params(params))
                 }
@@ -165,6 +136,42 @@ impl Pager {
             return Err(HttpError::TooManyPages { max: s.max_pages });
         }
         Ok(next)
+    }
+}
+
+/// The request for page `index` (0 = the first page), as [`Pager::next`] produces it. For kinds
+/// `page` and `offset` it depends on nothing but the index, so pages can be asked for ahead of
+/// time; for the other kinds it is only the first request's parameters.
+pub fn request_at(spec: &Paging, index: u64) -> PageRequest {
+    PageRequest::Params(page_params(spec, index))
+}
+
+fn page_params(s: &Paging, page_index: u64) -> Vec<(String, Value)> {
+    let mut params = Vec::new();
+    match s.kind {
+        PagingKind::None | PagingKind::NextLink => {}
+        PagingKind::Page => {
+            params.push((
+                s.page_param.clone(),
+                Value::from(s.first_page.saturating_add(page_index)),
+            ));
+            size_param(s, &mut params);
+        }
+        PagingKind::Offset => {
+            params.push((
+                s.offset_param.clone(),
+                Value::from(page_index.saturating_mul(s.page_size)),
+            ));
+            size_param(s, &mut params);
+        }
+        PagingKind::Cursor => size_param(s, &mut params),
+    }
+    params
+}
+
+fn size_param(s: &Paging, params: &mut Vec<(String, Value)>) {
+    if !s.size_param.is_empty() {
+        params.push((s.size_param.clone(), Value::from(s.page_size)));
     }
 }
 
@@ -231,6 +238,26 @@ mod tests {
         assert_eq!(p.declared_total(), Some(25));
         let mut p = Pager::new(&paging(PagingKind::Page));
         assert_eq!(p.next(&with_total(0), &url()).unwrap(), None);
+    }
+
+    #[test]
+    fn requests_ahead_of_time_match_the_pager() {
+        for kind in [PagingKind::Page, PagingKind::Offset] {
+            let spec = Paging {
+                first_page: 0,
+                ..paging(kind)
+            };
+            let mut p = Pager::new(&spec);
+            assert_eq!(p.first(), request_at(&spec, 0));
+            for index in 1..30 {
+                let next = p.next(&info(10), &url()).unwrap();
+                assert_eq!(
+                    next,
+                    Some(request_at(&spec, index)),
+                    "{kind:?} page {index}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::spec::{Jitter, Retry};
@@ -47,11 +48,14 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((when - now).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// Spaces requests at least `1/rate` seconds apart. Uses tokio's clock.
+/// Spaces requests at least `1/rate` seconds apart, however many are in flight: waiters queue
+/// (first come, first served) and each starts `1/rate` after the one before it. No bursts.
+/// Uses tokio's clock.
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Option<Duration>,
-    next: Option<Instant>,
+    /// When the next request may start; `None` before the first.
+    next: Mutex<Option<Instant>>,
 }
 
 impl RateLimiter {
@@ -62,19 +66,21 @@ impl RateLimiter {
             .map(|r| Duration::from_secs_f64(1.0 / r));
         RateLimiter {
             interval,
-            next: None,
+            next: Mutex::new(None),
         }
     }
 
-    /// Waits until the next request may start, and books the slot after it.
-    pub async fn wait(&mut self) {
+    /// Waits until the next request may start, and books the slot after it. The queue is held
+    /// while waiting, so the spacing is measured from when each request really starts.
+    pub async fn wait(&self) {
         let Some(interval) = self.interval else {
             return;
         };
-        if let Some(next) = self.next {
-            tokio::time::sleep_until(next).await;
+        let mut next = self.next.lock().await;
+        if let Some(at) = *next {
+            tokio::time::sleep_until(at).await;
         }
-        self.next = Some(Instant::now() + interval);
+        *next = Some(Instant::now() + interval);
     }
 }
 
@@ -146,17 +152,31 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn rate_limiter_spaces_requests() {
-        let mut rl = RateLimiter::new(Some(10.0));
+        let rl = RateLimiter::new(Some(10.0));
         let start = Instant::now();
         for _ in 0..5 {
             rl.wait().await;
         }
         assert_eq!(start.elapsed(), Duration::from_millis(400));
-        let mut none = RateLimiter::new(None);
+        let none = RateLimiter::new(None);
         let start = Instant::now();
         for _ in 0..5 {
             none.wait().await;
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limiter_spaces_concurrent_waiters() {
+        let rl = RateLimiter::new(Some(10.0));
+        let start = Instant::now();
+        let starts = futures_util::future::join_all((0..5).map(|_| async {
+            rl.wait().await;
+            start.elapsed()
+        }))
+        .await;
+        let mut starts: Vec<u128> = starts.iter().map(Duration::as_millis).collect();
+        starts.sort_unstable();
+        assert_eq!(starts, [0, 100, 200, 300, 400]);
     }
 }

@@ -149,7 +149,19 @@ pub struct Paging {
     /// Safety stop: more pages than this is an error, not a silent cut. Default 100000.
     #[serde(default = "default_max_pages")]
     pub max_pages: usize,
+    /// Requests in flight at once (kinds `page` and `offset`, with `total_path`). Default 1:
+    /// one page after the other. Above 1, the first page is read alone; when it declares a
+    /// total, the remaining pages are fetched with at most this many requests in flight, still
+    /// under `rate_limit_per_sec`, each with its own retries, and their records are kept in
+    /// page order, so the result is the same as a one-at-a-time pull. At most
+    /// [`MAX_CONCURRENCY`].
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
 }
+
+/// The largest `paging.concurrency` accepted: more would hammer a government platform
+/// without making the pull much faster.
+pub const MAX_CONCURRENCY: usize = 16;
 
 impl Default for Paging {
     fn default() -> Self {
@@ -165,6 +177,7 @@ impl Default for Paging {
             next_cursor_path: None,
             next_link_path: None,
             max_pages: default_max_pages(),
+            concurrency: default_concurrency(),
         }
     }
 }
@@ -357,6 +370,7 @@ impl HttpSource {
         if p.max_pages == 0 {
             return bad("paging.max_pages must be at least 1".into());
         }
+        check_concurrency(p)?;
         match p.kind {
             PagingKind::Cursor if blank(&p.next_cursor_path) => {
                 return bad("paging.kind = \"cursor\" needs paging.next_cursor_path".into())
@@ -391,6 +405,33 @@ impl HttpSource {
     }
 }
 
+/// `paging.concurrency`: from 1 to [`MAX_CONCURRENCY`], and above 1 only where pages can be
+/// numbered in advance (kind `page` or `offset`, with a declared total).
+fn check_concurrency(p: &Paging) -> Result<(), HttpError> {
+    let n = p.concurrency;
+    let why = if n == 0 {
+        format!("paging.concurrency must be at least 1 (1 = one page at a time), not {n}")
+    } else if n > MAX_CONCURRENCY {
+        format!(
+            "paging.concurrency must be at most {MAX_CONCURRENCY}, not {n}: more requests in \
+             flight would look like an attack to the platform"
+        )
+    } else if n > 1 && !matches!(p.kind, PagingKind::Page | PagingKind::Offset) {
+        format!(
+            "paging.concurrency = {n} needs paging.kind = \"page\" or \"offset\": a cursor or \
+             next link comes from the page before, so those pages cannot be fetched at once"
+        )
+    } else if n > 1 && blank(&p.total_path) {
+        format!(
+            "paging.concurrency = {n} needs paging.total_path: without a declared total the \
+             number of pages is not known in advance"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(HttpError::Config(why))
+}
+
 fn blank(s: &Option<String>) -> bool {
     s.as_deref().is_none_or(|s| s.trim().is_empty())
 }
@@ -421,6 +462,9 @@ fn default_first_page() -> u64 {
 }
 fn default_max_pages() -> usize {
     100_000
+}
+fn default_concurrency() -> usize {
+    1
 }
 fn default_ok_values() -> Vec<String> {
     vec!["0".into(), "200".into()]
@@ -475,7 +519,30 @@ mod tests {
             (5, 500, 30_000)
         );
         assert_eq!(s.retry.max_retry_after_secs, 300);
+        assert_eq!(s.paging.concurrency, 1);
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn concurrency_is_read_and_bounded() {
+        let with = |extra: &str| {
+            parse(&format!(
+                "[http]\nurl = \"https://h/api\"\n[http.paging]\nkind = \"page\"\ntotal_path = \"total\"\n{extra}\n"
+            ))
+        };
+        for n in [1, 4, MAX_CONCURRENCY] {
+            let s = with(&format!("concurrency = {n}")).unwrap();
+            assert_eq!(s.paging.concurrency, n);
+            s.validate().unwrap();
+        }
+        // Not a whole number of requests: refused when the file is read, before `validate`.
+        for bad in [
+            "concurrency = -1",
+            "concurrency = 2.5",
+            "concurrency = \"4\"",
+        ] {
+            assert!(with(bad).is_err(), "accepted: {bad}");
+        }
     }
 
     #[test]
@@ -486,6 +553,7 @@ mod tests {
         let s = parse(&readme[start..end]).unwrap();
         s.validate().unwrap();
         assert_eq!(s.paging.kind, PagingKind::Page);
+        assert_eq!(s.paging.concurrency, 4);
         assert!(matches!(s.auth, Auth::Hmac { .. }));
     }
 
@@ -510,6 +578,19 @@ mod tests {
             ("paging = { kind = \"cursor\" }", "next_cursor_path"),
             ("paging = { kind = \"next_link\" }", "next_link_path"),
             ("paging = { page_size = 0 }", "page_size"),
+            ("paging = { concurrency = 0 }", "paging.concurrency must be at least 1"),
+            (
+                "paging = { kind = \"page\", total_path = \"t\", concurrency = 17 }",
+                "paging.concurrency must be at most 16, not 17",
+            ),
+            (
+                "paging = { kind = \"cursor\", next_cursor_path = \"c\", total_path = \"t\", concurrency = 4 }",
+                "paging.concurrency = 4 needs paging.kind",
+            ),
+            (
+                "paging = { kind = \"offset\", concurrency = 2 }",
+                "paging.concurrency = 2 needs paging.total_path",
+            ),
             ("body = { a = 1 }", "POST"),
             ("rate_limit_per_sec = 0", "rate_limit_per_sec"),
             ("retry = { max_attempts = 0 }", "max_attempts"),
