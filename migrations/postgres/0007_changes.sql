@@ -26,7 +26,7 @@ CREATE TABLE snapshot_records (
 -- records' hashes in order. compacted: 1 once retention dropped its records.
 ALTER TABLE snapshots ADD COLUMN records_of BIGINT;
 ALTER TABLE snapshots ADD COLUMN digest BYTEA;
-ALTER TABLE snapshots ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN compacted BIGINT NOT NULL DEFAULT 0;
 
 -- A run's entities, links, leads and pairs are versions: a row written by run `run_id`
 -- holds for every run from it until `to_run` (exclusive; NULL: still current). A run writes
@@ -54,4 +54,4 @@ DROP INDEX match_pairs_by_record;
 CREATE INDEX match_pairs_by_record ON match_pairs(source, record_key);
 
 -- Retention: 1 once a run's detail (entities, links, leads, pairs, records) was dropped.
-ALTER TABLE runs ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN compacted BIGINT NOT NULL DEFAULT 0;

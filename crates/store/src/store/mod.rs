@@ -569,7 +569,9 @@ impl Store {
     /// A run's entities as stored (entity id, township, JSON), ordered by id.
     pub async fn entities(&self, run_id: i64) -> Result<Vec<StoredRow>, StoreError> {
         self.detail_kept(run_id).await?;
-        let sql = format!("SELECT entity_id, township_code, data FROM entities WHERE {AT_RUN} ORDER BY entity_id");
+        let sql = format!(
+            "SELECT entity_id, township_code, data FROM entities WHERE {AT_RUN} ORDER BY entity_id"
+        );
         Ok(on_pool!(self, pool => {
             sqlx::query::<DB>(&sql)
                 .bind(run_id)

@@ -68,7 +68,8 @@ impl Store {
         if r.keep_runs == 0 {
             return Ok(Compaction::default());
         }
-        let cutoff_sql = "SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1 OFFSET $1";
+        let cutoff_sql =
+            "SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1 OFFSET $1";
         let cutoff: Option<i64> = on_pool!(self, pool => {
             sqlx::query_scalar::<DB, i64>(cutoff_sql)
                 .bind(i64::from(r.keep_runs) - 1)
@@ -115,7 +116,12 @@ impl Store {
             tx.commit().await?;
         });
         if done.rows > 0 {
-            tracing::info!(before_run = cutoff, runs = done.runs, rows = done.rows, "retention dropped old detail");
+            tracing::info!(
+                before_run = cutoff,
+                runs = done.runs,
+                rows = done.rows,
+                "retention dropped old detail"
+            );
         }
         Ok(done)
     }
