@@ -39,6 +39,13 @@ ALTER TABLE leads ADD COLUMN digest BYTEA;
 ALTER TABLE match_pairs ADD COLUMN to_run BIGINT;
 ALTER TABLE match_pairs ADD COLUMN digest BYTEA;
 
+-- The digest of each versioned table's current set of rows (see store::versions::set_digest):
+-- a run whose set is the same leaves the table alone.
+CREATE TABLE version_sets (
+    name   TEXT PRIMARY KEY,               -- entities | links | leads | match_pairs
+    digest BYTEA NOT NULL
+);
+
 -- Rows written before this version were full copies per run: each holds until the next
 -- succeeded run.
 UPDATE entities SET to_run = (SELECT MIN(r.id) FROM runs r WHERE r.id > entities.run_id AND r.status = 'succeeded');

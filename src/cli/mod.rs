@@ -223,8 +223,8 @@ pub enum Command {
         /// Keep the generated project here instead of a temporary folder.
         #[arg(long)]
         keep: Option<PathBuf>,
-        /// Run the job a second time on the unchanged feeds (a quiet month) and print its
-        /// stages and how much the database grew.
+        /// Run the job twice more on the unchanged feeds (a quiet month: leads move from new
+        /// to open, then nothing moves) and print each run's stages and the database's growth.
         #[arg(long)]
         rerun: bool,
     },

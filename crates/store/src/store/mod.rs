@@ -79,6 +79,25 @@ macro_rules! insert_chunks {
     };
 }
 
+/// Runs `$body` (which brings table `$name` to this run's rows) unless the table's current set
+/// digest is already `$set`; then records `$set` as its digest. `$sets`: the stored digests.
+macro_rules! unless_same_set {
+    ($tx:expr, $sets:expr, $name:expr, $set:expr, $body:block) => {
+        let set = $set;
+        if $sets.get($name) != Some(&set) {
+            $body
+            sqlx::query::<DB>(
+                "INSERT INTO version_sets (name, digest) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
+            )
+            .bind($name)
+            .bind(set.to_vec())
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
 /// Closes the current rows of `$keys` in `$table` (sets `to_run` to `$run`) in chunks of
 /// `CHUNK`, inside `$tx`. `$cols` are the key columns; `$bind` pushes one key's values.
 macro_rules! close_chunks {
@@ -86,11 +105,16 @@ macro_rules! close_chunks {
         for chunk in $keys.chunks(CHUNK) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(format!("UPDATE {} SET to_run = ", $table));
             qb.push_bind($run);
-            qb.push(format!(" WHERE to_run IS NULL AND ({}) IN (", $cols));
+            // `IN (SELECT * FROM (VALUES …))`: SQLite searches the key's index for it, where a
+            // bare row-value `IN (VALUES …)` scans the table.
+            qb.push(format!(
+                " WHERE to_run IS NULL AND ({}) IN (SELECT * FROM (",
+                $cols
+            ));
             qb.push_values(chunk, |mut $b, $key| {
                 $bind;
             });
-            qb.push(")");
+            qb.push(") AS v)");
             qb.build().execute(&mut *$tx).await?;
         }
     };
@@ -495,71 +519,81 @@ impl Store {
                     .await?;
             }
 
-            let current: Vec<(String, Option<Digest>)> =
-                sqlx::query::<DB>("SELECT entity_id, digest FROM entities WHERE to_run IS NULL")
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .map(|r| (r.get(0), digest::stored(r.get(1))))
-                    .collect();
-            let ch = versions::changes(current, &entity_keys);
-            close_chunks!(tx, "entities", "entity_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
-            let rows: Vec<(&EntityRow, &Digest)> =
-                ch.write.iter().map(|&i| (&entities[i], &entity_keys[i].1)).collect();
-            insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data, digest) ", rows, |b, (e, d)| {
-                b.push_bind(run_id)
-                    .push_bind(e.entity_id.to_string())
-                    .push_bind(e.uscc.clone())
-                    .push_bind(e.name.clone())
-                    .push_bind(e.township_code.as_deref())
-                    .push_bind(e.data.clone())
-                    .push_bind(d.to_vec())
+            let sets: HashMap<String, Digest> = sqlx::query::<DB>("SELECT name, digest FROM version_sets")
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .filter_map(|r| Some((r.get(0), digest::stored(r.get(1))?)))
+                .collect();
+            unless_same_set!(tx, sets, "entities", versions::set_digest(&entity_keys), {
+                let current: Vec<(String, Option<Digest>)> =
+                    sqlx::query::<DB>("SELECT entity_id, digest FROM entities WHERE to_run IS NULL")
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.get(0), digest::stored(r.get(1))))
+                        .collect();
+                let ch = versions::changes(current, &entity_keys);
+                close_chunks!(tx, "entities", "entity_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
+                let rows: Vec<(&EntityRow, &Digest)> =
+                    ch.write.iter().map(|&i| (&entities[i], &entity_keys[i].1)).collect();
+                insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data, digest) ", rows, |b, (e, d)| {
+                    b.push_bind(run_id)
+                        .push_bind(e.entity_id.to_string())
+                        .push_bind(e.uscc.clone())
+                        .push_bind(e.name.clone())
+                        .push_bind(e.township_code.as_deref())
+                        .push_bind(e.data.clone())
+                        .push_bind(d.to_vec())
+                });
             });
-
-            let current: Vec<((String, String), Option<Digest>)> = sqlx::query::<DB>(
-                "SELECT source, record_key, entity_id, method FROM links WHERE to_run IS NULL",
-            )
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let (entity, method): (String, String) = (r.get(2), r.get(3));
-                ((r.get(0), r.get(1)), Some(link_digest(&entity, &method)))
-            })
-            .collect();
-            let ch = versions::changes(current, &link_keys);
-            close_chunks!(tx, "links", "source, record_key", run_id, ch.close, |b, (s, k)| b.push_bind(s.clone()).push_bind(k.clone()));
-            // In the order of `links_by_record`: the index is filled at its end, not all over it.
-            let mut rows: Vec<&crate::resolve::Link> = ch.write.iter().map(|&i| &links[i]).collect();
-            rows.sort_unstable_by(|a, b| (&a.source, &a.record_key).cmp(&(&b.source, &b.record_key)));
-            insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", rows, |b, l| {
-                b.push_bind(run_id)
-                    .push_bind(l.source.clone())
-                    .push_bind(l.record_key.clone())
-                    .push_bind(l.entity_id.to_string())
-                    .push_bind(l.method.as_str())
+            unless_same_set!(tx, sets, "links", versions::set_digest(&link_keys), {
+                let current: Vec<((String, String), Option<Digest>)> = sqlx::query::<DB>(
+                    "SELECT source, record_key, entity_id, method FROM links WHERE to_run IS NULL",
+                )
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let (entity, method): (String, String) = (r.get(2), r.get(3));
+                    ((r.get(0), r.get(1)), Some(link_digest(&entity, &method)))
+                })
+                .collect();
+                let ch = versions::changes(current, &link_keys);
+                close_chunks!(tx, "links", "source, record_key", run_id, ch.close, |b, (s, k)| b.push_bind(s.clone()).push_bind(k.clone()));
+                // In the order of `links_by_record`: the index is filled at its end, not all over it.
+                let mut rows: Vec<&crate::resolve::Link> = ch.write.iter().map(|&i| &links[i]).collect();
+                rows.sort_unstable_by(|a, b| (&a.source, &a.record_key).cmp(&(&b.source, &b.record_key)));
+                insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", rows, |b, l| {
+                    b.push_bind(run_id)
+                        .push_bind(l.source.clone())
+                        .push_bind(l.record_key.clone())
+                        .push_bind(l.entity_id.to_string())
+                        .push_bind(l.method.as_str())
+                });
             });
-
-            let current: Vec<(String, Option<Digest>)> =
-                sqlx::query::<DB>("SELECT lead_id, digest FROM leads WHERE to_run IS NULL")
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .map(|r| (r.get(0), digest::stored(r.get(1))))
-                    .collect();
-            let ch = versions::changes(current, &lead_keys);
-            close_chunks!(tx, "leads", "lead_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
-            let rows: Vec<(&(&LeadRecord, String), &Digest)> =
-                ch.write.iter().map(|&i| (&leads[i], &lead_keys[i].1)).collect();
-            insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind, digest) ", rows, |b, ((l, data), d)| {
-                b.push_bind(run_id)
-                    .push_bind(l.lead_id.clone())
-                    .push_bind(l.entity_id.to_string())
-                    .push_bind(l.township_code.as_deref())
-                    .push_bind(l.rule_ids.clone())
-                    .push_bind(data.clone())
-                    .push_bind(l.data.kind.as_str())
-                    .push_bind(d.to_vec())
+            unless_same_set!(tx, sets, "leads", versions::set_digest(&lead_keys), {
+                let current: Vec<(String, Option<Digest>)> =
+                    sqlx::query::<DB>("SELECT lead_id, digest FROM leads WHERE to_run IS NULL")
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.get(0), digest::stored(r.get(1))))
+                        .collect();
+                let ch = versions::changes(current, &lead_keys);
+                close_chunks!(tx, "leads", "lead_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
+                let rows: Vec<(&(&LeadRecord, String), &Digest)> =
+                    ch.write.iter().map(|&i| (&leads[i], &lead_keys[i].1)).collect();
+                insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind, digest) ", rows, |b, ((l, data), d)| {
+                    b.push_bind(run_id)
+                        .push_bind(l.lead_id.clone())
+                        .push_bind(l.entity_id.to_string())
+                        .push_bind(l.township_code.as_deref())
+                        .push_bind(l.rule_ids.clone())
+                        .push_bind(data.clone())
+                        .push_bind(l.data.kind.as_str())
+                        .push_bind(d.to_vec())
+                });
             });
             tx.commit().await?;
         });
@@ -660,34 +694,42 @@ impl Store {
             .collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let current: Vec<(PairKey, Option<Digest>)> = sqlx::query::<DB>(
-                "SELECT decision, source, record_key, other_source, other_key, digest FROM match_pairs WHERE to_run IS NULL",
-            )
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| ((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), digest::stored(r.get(5))))
-            .collect();
-            let ch = versions::changes(current, &keys);
-            close_chunks!(tx, "match_pairs", "decision, source, record_key, other_source, other_key", run_id, ch.close, |b, k| {
-                b.push_bind(k.0.clone())
-                    .push_bind(k.1.clone())
-                    .push_bind(k.2.clone())
-                    .push_bind(k.3.clone())
-                    .push_bind(k.4.clone())
-            });
-            let written: Vec<(&(&str, &crate::resolve::PairEvidence, String), &Digest)> =
-                ch.write.iter().map(|&i| (&rows[i], &keys[i].1)).collect();
-            insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail, digest) ", written, |b, ((decision, e, detail), d)| {
-                b.push_bind(run_id)
-                    .push_bind(*decision)
-                    .push_bind(e.source.clone())
-                    .push_bind(e.record_key.clone())
-                    .push_bind(e.other_source.clone())
-                    .push_bind(e.other_key.clone())
-                    .push_bind(e.probability)
-                    .push_bind(detail.clone())
-                    .push_bind(d.to_vec())
+            let sets: HashMap<String, Digest> = sqlx::query::<DB>("SELECT name, digest FROM version_sets")
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .filter_map(|r| Some((r.get(0), digest::stored(r.get(1))?)))
+                .collect();
+            unless_same_set!(tx, sets, "match_pairs", versions::set_digest(&keys), {
+                let current: Vec<(PairKey, Option<Digest>)> = sqlx::query::<DB>(
+                    "SELECT decision, source, record_key, other_source, other_key, digest FROM match_pairs WHERE to_run IS NULL",
+                )
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| ((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), digest::stored(r.get(5))))
+                .collect();
+                let ch = versions::changes(current, &keys);
+                close_chunks!(tx, "match_pairs", "decision, source, record_key, other_source, other_key", run_id, ch.close, |b, k| {
+                    b.push_bind(k.0.clone())
+                        .push_bind(k.1.clone())
+                        .push_bind(k.2.clone())
+                        .push_bind(k.3.clone())
+                        .push_bind(k.4.clone())
+                });
+                let written: Vec<(&(&str, &crate::resolve::PairEvidence, String), &Digest)> =
+                    ch.write.iter().map(|&i| (&rows[i], &keys[i].1)).collect();
+                insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail, digest) ", written, |b, ((decision, e, detail), d)| {
+                    b.push_bind(run_id)
+                        .push_bind(*decision)
+                        .push_bind(e.source.clone())
+                        .push_bind(e.record_key.clone())
+                        .push_bind(e.other_source.clone())
+                        .push_bind(e.other_key.clone())
+                        .push_bind(e.probability)
+                        .push_bind(detail.clone())
+                        .push_bind(d.to_vec())
+                });
             });
             tx.commit().await?;
         });

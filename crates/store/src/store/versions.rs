@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::digest::Digest;
+use super::digest::{self, Digest};
 
 /// The rows of a versioned table that hold at run `$1`.
 pub(super) const AT_RUN: &str = "run_id <= $1 AND (to_run IS NULL OR to_run > $1)";
@@ -57,6 +57,47 @@ pub(super) fn changes<K: Eq + Hash + Clone + Ord>(
     out
 }
 
+/// A versioned table's key, as bytes for digests.
+pub(super) trait Key {
+    fn parts(&self) -> Vec<&[u8]>;
+}
+
+impl Key for String {
+    fn parts(&self) -> Vec<&[u8]> {
+        vec![self.as_bytes()]
+    }
+}
+
+impl Key for (String, String) {
+    fn parts(&self) -> Vec<&[u8]> {
+        vec![self.0.as_bytes(), self.1.as_bytes()]
+    }
+}
+
+impl Key for (String, String, String, String, String) {
+    fn parts(&self) -> Vec<&[u8]> {
+        vec![
+            self.0.as_bytes(),
+            self.1.as_bytes(),
+            self.2.as_bytes(),
+            self.3.as_bytes(),
+            self.4.as_bytes(),
+        ]
+    }
+}
+
+/// The digest of a whole set of rows, whatever their order: the wrapping sum of each row's
+/// digest taken with its key. A run whose set equals the current one's (kept in
+/// `version_sets`) leaves the table alone without reading it.
+pub(super) fn set_digest<K: Key>(rows: &[(K, Digest)]) -> Digest {
+    let sum = rows.iter().fold(0u128, |acc, (k, d)| {
+        let mut parts = k.parts();
+        parts.push(d);
+        acc.wrapping_add(u128::from_le_bytes(digest::of(&parts)))
+    });
+    sum.to_le_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +128,21 @@ mod tests {
         let fewer = changes(current, &[("k", d(1))]);
         assert_eq!(fewer.close, vec!["k"]);
         assert_eq!(fewer.write, vec![0]);
+    }
+
+    #[test]
+    fn a_set_digest_ignores_order_and_sees_any_change() {
+        let rows: Vec<(String, Digest)> = (0..50u8).map(|i| (i.to_string(), d(i))).collect();
+        let mut shuffled = rows.clone();
+        shuffled.reverse();
+        assert_eq!(set_digest(&rows), set_digest(&shuffled));
+        let mut changed = rows.clone();
+        changed[7].1 = d(200);
+        assert_ne!(set_digest(&rows), set_digest(&changed));
+        let mut moved = rows.clone();
+        moved[7].0 = "other".into();
+        assert_ne!(set_digest(&rows), set_digest(&moved));
+        assert_ne!(set_digest(&rows), set_digest(&rows[1..]));
     }
 
     #[test]
