@@ -98,6 +98,7 @@ pub async fn bench(
     seed: u64,
     keep: Option<PathBuf>,
     rerun: bool,
+    postgres: Option<String>,
 ) -> Result<ExitCode> {
     let src_root = config::load::root_of(config_file);
     let tmp;
@@ -141,7 +142,11 @@ pub async fn bench(
     println!("{:<12} {:>9} {:>10}", "stage", "seconds", "peak MiB");
     println!("{:<12} {:>9.2} {:>10.0}", "gen", gen_secs, peak_mib());
     let cfg = load(&root.join("config/yingbao.toml"))?;
-    let store = Store::open(&format!("sqlite://{}", root.join("var/bench.db").display())).await?;
+    let db = root.join("var/bench.db");
+    let store = match &postgres {
+        Some(url) => open_bench_schema(url).await?,
+        None => Store::open(&format!("sqlite://{}", db.display())).await?,
+    };
     let total = Instant::now();
     let summary = pipeline::run(&cfg, &store).await?;
     print_stages(&summary, total.elapsed().as_secs_f64());
@@ -200,11 +205,11 @@ pub async fn bench(
     if rerun {
         // The same feeds again, as a quiet month would bring them: once while the leads move
         // from new to open, once more when nothing moves at all.
-        let db = root.join("var/bench.db");
         for label in ["rerun on unchanged feeds", "second rerun (leads settled)"] {
-            let before = database_bytes(&db);
+            let before = database_bytes(&store, &db).await?;
             let again = Instant::now();
             let next = pipeline::run(&cfg, &store).await?;
+            let after = database_bytes(&store, &db).await?;
             println!("{label}:");
             print_stages(&next, again.elapsed().as_secs_f64());
             println!(
@@ -212,8 +217,8 @@ pub async fn bench(
                 next.leads,
                 summary.leads,
                 before as f64 / 1e6,
-                database_bytes(&db) as f64 / 1e6,
-                database_bytes(&db).saturating_sub(before) as f64 / 1e6
+                after as f64 / 1e6,
+                after.saturating_sub(before) as f64 / 1e6
             );
         }
     }
@@ -234,8 +239,37 @@ fn print_stages(summary: &pipeline::RunSummary, total_secs: f64) {
     );
 }
 
-/// The SQLite database's size on disk, its write-ahead log included.
-fn database_bytes(db: &Path) -> u64 {
-    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    size(db) + size(&PathBuf::from(format!("{}-wal", db.display())))
+/// The database's size: the SQLite file with its write-ahead log, or the PostgreSQL
+/// schema's tables with their indexes and TOAST.
+async fn database_bytes(store: &Store, db: &Path) -> Result<u64> {
+    Ok(match store {
+        Store::Sqlite(_) => {
+            let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+            size(db) + size(&PathBuf::from(format!("{}-wal", db.display())))
+        }
+        Store::Postgres(pool) => {
+            let sql = "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
+                       JOIN pg_namespace n ON n.oid = c.relnamespace \
+                       WHERE n.nspname = current_schema() AND c.relkind = 'r'";
+            let bytes: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
+            u64::try_from(bytes).unwrap_or(0)
+        }
+    })
+}
+
+/// The benchmark's own schema on the PostgreSQL server at `url`, emptied first.
+async fn open_bench_schema(url: &str) -> Result<Store> {
+    const SCHEMA: &str = "yingbao_bench";
+    let admin = sqlx::PgPool::connect(url).await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        .execute(&admin)
+        .await?;
+    sqlx::query(&format!("CREATE SCHEMA {SCHEMA}"))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    let opts = url
+        .parse::<sqlx::postgres::PgConnectOptions>()?
+        .options([("search_path", SCHEMA)]);
+    Ok(Store::open_postgres(opts).await?)
 }

@@ -227,6 +227,10 @@ pub enum Command {
         /// to open, then nothing moves) and print each run's stages and the database's growth.
         #[arg(long)]
         rerun: bool,
+        /// Run on this PostgreSQL database (`postgres://…`) instead of a SQLite file: the
+        /// benchmark uses a schema `yingbao_bench` of its own there, dropped first.
+        #[arg(long)]
+        postgres: Option<String>,
     },
 }
 
@@ -461,7 +465,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             seed,
             keep,
             rerun,
-        } => bench::bench(&cli.config, employers, seed, keep, rerun).await,
+            postgres,
+        } => bench::bench(&cli.config, employers, seed, keep, rerun, postgres).await,
     }
 }
 
