@@ -102,6 +102,125 @@ async fn a_months_change_resolves_incrementally_like_a_full_run() {
         assert_eq!(old_ids[key], new_ids[key], "{key:?} kept its entity");
     }
     assert!(untouched > observations.len() * 9 / 10);
-    // And the full run with previous links gives the same ids.
+    // And the full run with previous links gives the same ids, links (how each record
+    // joined) and master records.
     assert_eq!(full.previous_links(), new_ids);
+    let sorted_links = |r: &Resolution| {
+        let mut l: Vec<_> = r
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    l.source.clone(),
+                    l.record_key.clone(),
+                    l.entity_id.clone(),
+                    l.method.as_str(),
+                )
+            })
+            .collect();
+        l.sort();
+        l
+    };
+    assert_eq!(sorted_links(&update), sorted_links(&full));
+    assert_eq!(update.records, full.records);
+}
+
+/// One month's change in the market feed: the first company renamed, the last employer gone.
+fn change_market(project: &Project) {
+    let dir = project.root().join("connectors/sample/market");
+    let file = std::fs::read_dir(&dir)
+        .expect("market folder")
+        .next()
+        .expect("a market file")
+        .expect("entry")
+        .path();
+    let text = std::fs::read_to_string(&file).expect("UTF-8 market file");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.pop().expect("a last row");
+    let first = lines
+        .iter()
+        .skip(1)
+        .position(|l| l.contains("有限公司"))
+        .expect("a company")
+        + 1;
+    lines[first] = lines[first].replacen("有限公司", "实业有限公司", 1);
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write market file");
+}
+
+/// `serve` keeps the last run's resolver; a run after a change updates it instead of
+/// resolving everything, and saves the same entities, links and leads as a full run.
+#[tokio::test]
+async fn a_run_on_the_kept_resolver_equals_a_full_run() {
+    let (warm_project, cold_project) = (Project::new(), Project::new());
+    let (ws, cs) = (warm_project.sqlite().await, cold_project.sqlite().await);
+    let mut warm = pipeline::Warm::default();
+    let read = pipeline::Sources::Read;
+    let w1 = pipeline::run_warm(&warm_project.config(), &ws, read, &mut warm)
+        .await
+        .expect("first warm run");
+    assert!(w1.incremental.is_none() && warm.is_warm());
+    let c1 = pipeline::run(&cold_project.config(), &cs)
+        .await
+        .expect("first full run");
+    assert_eq!(w1.run_id, c1.run_id);
+
+    change_market(&warm_project);
+    change_market(&cold_project);
+    let w2 = pipeline::run_warm(&warm_project.config(), &ws, read, &mut warm)
+        .await
+        .expect("second warm run");
+    let c2 = pipeline::run(&cold_project.config(), &cs)
+        .await
+        .expect("second full run");
+    let stats = w2
+        .incremental
+        .clone()
+        .expect("the kept resolver was updated");
+    assert!(!stats.full, "{stats:?}");
+    assert!(
+        stats.changed + stats.added + stats.removed >= 2,
+        "{stats:?}"
+    );
+    assert!(stats.entities_reused > 100, "{stats:?}");
+
+    let (w, c) = (w2.run_id, c2.run_id);
+    let (wl, cl) = (
+        ws.links(w).await.expect("links"),
+        cs.links(c).await.expect("links"),
+    );
+    let only = |a: &[(String, String, String, String)], b: &[(String, String, String, String)]| {
+        let b: HashSet<_> = b.iter().collect();
+        a.iter()
+            .filter(|x| !b.contains(x))
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        wl == cl,
+        "links differ: kept resolver only {:?}; full run only {:?}",
+        only(&wl, &cl),
+        only(&cl, &wl)
+    );
+    assert_eq!(
+        ws.entities(w).await.expect("entities"),
+        cs.entities(c).await.expect("entities")
+    );
+    assert_eq!(
+        ws.leads(w).await.expect("leads"),
+        cs.leads(c).await.expect("leads")
+    );
+    assert_eq!(w2.leads, c2.leads);
+    assert_eq!(w2.by_township, c2.by_township);
+
+    // A kept resolver from a run that is not the newest is never used.
+    let other = Project::new();
+    let os = other.sqlite().await;
+    let o1 = pipeline::run_warm(&other.config(), &os, read, &mut warm)
+        .await
+        .expect("another database");
+    assert!(
+        o1.incremental.is_none(),
+        "the resolver of another run was used"
+    );
 }

@@ -248,7 +248,8 @@ async fn database_bytes(store: &Store, db: &Path) -> Result<u64> {
             size(db) + size(&PathBuf::from(format!("{}-wal", db.display())))
         }
         Store::Postgres(pool) => {
-            let sql = "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
+            let sql =
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
                        JOIN pg_namespace n ON n.oid = c.relnamespace \
                        WHERE n.nspname = current_schema() AND c.relkind = 'r'";
             let bytes: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;

@@ -92,6 +92,16 @@ pub struct Daemon {
     /// compared every this many seconds.
     #[serde(default = "default_watch")]
     pub watch_secs: u64,
+    /// Keep the last run's resolver in memory between runs, so that a run after it
+    /// re-resolves only the records that changed (results equal a full resolution's). Costs
+    /// memory of the order of one run's peak while the daemon waits; false: every run
+    /// resolves in full.
+    #[serde(default = "default_keep_resolver")]
+    pub keep_resolver: bool,
+}
+
+fn default_keep_resolver() -> bool {
+    true
 }
 
 fn default_run_schedule() -> String {
@@ -112,6 +122,7 @@ impl Default for Daemon {
             run: default_run_schedule(),
             listen: default_listen(),
             watch_secs: default_watch(),
+            keep_resolver: default_keep_resolver(),
         }
     }
 }

@@ -64,12 +64,18 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
         let job = match &js.kind {
             JobKind::Run => {
                 let (c, st, m) = (cfg.clone(), store.clone(), metrics.clone());
+                // The last run's resolver, kept between runs (`[daemon] keep_resolver`).
+                let warm = Arc::new(tokio::sync::Mutex::new(pipeline::Warm::default()));
                 Job::new(name.clone(), schedule, move || {
-                    let (c, st, m) = (c.clone(), st.clone(), m.clone());
+                    let (c, st, m, warm) = (c.clone(), st.clone(), m.clone(), warm.clone());
                     async move {
-                        let summary = pipeline::run_with(&c, &st, Sources::Scheduled)
-                            .await
-                            .map_err(|e| e.to_string())?;
+                        let summary = if c.settings.daemon.keep_resolver {
+                            let mut w = warm.lock().await;
+                            pipeline::run_warm(&c, &st, Sources::Scheduled, &mut w).await
+                        } else {
+                            pipeline::run_with(&c, &st, Sources::Scheduled).await
+                        }
+                        .map_err(|e| e.to_string())?;
                         for o in &summary.sources {
                             // A source with its own pull job was counted when it was pulled.
                             let pulled_alone = c

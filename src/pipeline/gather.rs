@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::{match_context, sources, Clock, PipelineError, SourceOutcome, Sources};
+use super::{match_context, sources, Clock, PipelineError, SourceOutcome, Sources, Warm};
 use crate::config::Config;
 use crate::domain::Observation;
 use crate::place::{Locator, Placement};
+use crate::resolve::incremental::{Resolver, UpdateStats};
 use crate::resolve::{resolve, Resolution, ResolveOptions};
 use crate::screen::scope::{self, Scope};
 use crate::screen::{screen, Assessment};
@@ -24,6 +25,8 @@ pub struct Gathered {
     pub scopes: Vec<Scope>,
     pub placements: Vec<Placement>,
     pub assessments: Vec<Assessment>,
+    /// What the kept resolver re-resolved, when it was updated rather than rebuilt.
+    pub incremental: Option<UpdateStats>,
 }
 
 /// Reads the sources as `mode` says, resolves, places and screens.
@@ -33,6 +36,7 @@ pub(super) async fn gather(
     run_id: i64,
     as_of: NaiveDate,
     mode: Sources,
+    warm: Option<&mut Warm>,
     clock: &mut Clock<'_>,
 ) -> Result<Gathered, PipelineError> {
     let (observations, sources) =
@@ -49,13 +53,39 @@ pub(super) async fn gather(
         keep_compared: false,
         fusion: cfg.settings.fusion,
     };
-    let (observations, resolution) = tokio::task::spawn_blocking(move || {
-        let ctx = match_context(&ctx_cfg, &loc);
-        let r = resolve(&observations, &previous, &ctx, &opts);
-        (observations, r)
-    })
-    .await?;
-    tracing::info!(stats = ?resolution.stats, "resolved");
+    // A kept resolver is updated only when it holds the newest succeeded run: that run's
+    // links are the `previous` a full resolution would start from.
+    let mut warm = warm;
+    let keep = warm.is_some();
+    let kept_resolver = match warm.as_deref_mut() {
+        Some(w) => w.take_for(store.last_run().await?),
+        None => None,
+    };
+    let (observations, resolution, resolver, incremental) =
+        tokio::task::spawn_blocking(move || {
+            let ctx = match_context(&ctx_cfg, &loc);
+            match kept_resolver {
+                Some(mut r) => {
+                    let (res, stats) = r.update(&observations, &ctx, &opts);
+                    let res = res.clone();
+                    (observations, res, Some(r), Some(stats))
+                }
+                None if keep => {
+                    let r = Resolver::build(observations.clone(), &previous, &ctx, &opts);
+                    let res = r.resolution().clone();
+                    (observations, res, Some(r), None)
+                }
+                None => {
+                    let res = resolve(&observations, &previous, &ctx, &opts);
+                    (observations, res, None, None)
+                }
+            }
+        })
+        .await?;
+    if let (Some(w), Some(r)) = (warm, resolver) {
+        w.keep(run_id, r);
+    }
+    tracing::info!(stats = ?resolution.stats, incremental = ?incremental, "resolved");
     clock.lap("resolve");
 
     // An employer of another county is never placed here.
@@ -100,5 +130,6 @@ pub(super) async fn gather(
         scopes,
         placements,
         assessments,
+        incremental,
     })
 }

@@ -22,9 +22,11 @@ pub mod gather;
 pub mod lists;
 pub mod release;
 mod sources;
+mod warm;
 mod write;
 
 pub use sources::{pull, Sources};
+pub use warm::Warm;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -176,6 +178,9 @@ pub struct RunSummary {
     /// Status words the operating rules do not know, with how many employers gave them.
     pub unknown_statuses: BTreeMap<String, usize>,
     pub resolve: crate::resolve::ResolveStats,
+    /// What the kept resolver re-resolved, when this run updated it (`serve`) instead of
+    /// resolving everything.
+    pub incremental: Option<crate::resolve::incremental::UpdateStats>,
     pub out_dir: PathBuf,
     pub timings: Vec<StageTiming>,
 }
@@ -256,9 +261,30 @@ pub async fn run_observed(
     mode: Sources,
     progress: Progress<'_>,
 ) -> Result<RunSummary, PipelineError> {
+    run_kept(cfg, store, mode, progress, None).await
+}
+
+/// `run_with` for a process that runs the job again and again (`serve`): the resolver of the
+/// last run is kept in `warm`, and a run after it re-resolves only what changed.
+pub async fn run_warm(
+    cfg: &Config,
+    store: &Store,
+    mode: Sources,
+    warm: &mut Warm,
+) -> Result<RunSummary, PipelineError> {
+    run_kept(cfg, store, mode, &|_| {}, Some(warm)).await
+}
+
+async fn run_kept(
+    cfg: &Config,
+    store: &Store,
+    mode: Sources,
+    progress: Progress<'_>,
+    warm: Option<&mut Warm>,
+) -> Result<RunSummary, PipelineError> {
     let as_of = as_of(cfg);
     let run_id = store.begin_run(as_of).await?;
-    match run_inner(cfg, store, run_id, as_of, mode, progress).await {
+    match run_inner(cfg, store, run_id, as_of, mode, progress, warm).await {
         Ok(summary) => {
             store
                 .finish_run(run_id, "succeeded", &serde_json::to_string(&summary)?)
@@ -287,13 +313,14 @@ async fn run_inner(
     as_of: NaiveDate,
     mode: Sources,
     progress: Progress<'_>,
+    warm: Option<&mut Warm>,
 ) -> Result<RunSummary, PipelineError> {
     let mut clock = Clock {
         start: Instant::now(),
         timings: Vec::new(),
         progress,
     };
-    let gathered = gather::gather(cfg, store, run_id, as_of, mode, &mut clock).await?;
+    let gathered = gather::gather(cfg, store, run_id, as_of, mode, warm, &mut clock).await?;
     let gates = Gates::of(&gathered.sources);
     let memory = remember(store, &gates).await?;
     let this_run = decide::ThisRun {

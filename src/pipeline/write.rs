@@ -34,6 +34,7 @@ pub(super) async fn write(
         scopes,
         placements,
         assessments,
+        incremental,
         ..
     } = gathered;
     let (run_id, as_of) = (run.id, run.as_of);
@@ -159,6 +160,7 @@ pub(super) async fn write(
         register_missing: gates.register_missing,
         push_blocked: gates.push_blocked,
         review_pairs: resolution.review.len(),
+        incremental,
         pending: side.pending.len(),
         referrals: side.referral_counts(),
         side_lists: side_written,

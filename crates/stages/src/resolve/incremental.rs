@@ -75,6 +75,9 @@ pub struct Resolver {
     /// Each slot's entity in `entities` (`NONE`: none yet).
     entity_of: Vec<u32>,
     entities: Vec<Kept>,
+    /// Each slot's place in the last complete set of observations (a full resolution's
+    /// order): members are folded and labelled in it.
+    pos: Vec<u32>,
     current: Resolution,
     opts: ResolveOptions,
 }
@@ -144,6 +147,7 @@ impl Resolver {
             floor,
             entity_of,
             entities,
+            pos: (0..n as u32).collect(),
             current: resolution,
             opts: opts.clone(),
         }
@@ -196,8 +200,11 @@ impl Resolver {
             tracing::debug!(what, seconds = clock.elapsed().as_secs_f64(), "update step")
         };
 
-        let changes = self.changes(observations, ctx, &mut stats);
+        let mut changes = self.changes(observations, ctx, &mut stats);
         lap("diff");
+        let mut pos = std::mem::take(&mut changes.kept_pos);
+        pos.append(&mut changes.fresh_pos);
+        self.pos = pos;
         let touched = self.replace(&changes.killed, changes.fresh, ctx);
         lap("index");
         let decided = Decided::new(&opts.overrides, |k| self.slot_of(&k.0, &k.1));
@@ -270,23 +277,27 @@ impl Resolver {
         let mut seen = vec![false; old_len];
         let mut changes = Changes {
             refold: vec![false; old_len],
+            kept_pos: vec![u32::MAX; old_len],
             ..Default::default()
         };
-        let mut rewritten: Vec<(usize, &Observation)> = Vec::new();
-        for (o, (slot, same)) in observations.iter().zip(found) {
+        let mut rewritten: Vec<(usize, &Observation, u32)> = Vec::new();
+        for (at, (o, (slot, same))) in observations.iter().zip(found).enumerate() {
+            let at = at as u32;
             match slot {
                 Some(s) if !seen[s] && same => {
                     seen[s] = true;
+                    changes.kept_pos[s] = at;
                     stats.unchanged += 1;
                 }
                 Some(s) if !seen[s] => {
                     seen[s] = true;
-                    rewritten.push((s, o));
+                    rewritten.push((s, o, at));
                     stats.changed += 1;
                 }
                 _ => {
                     changes.fresh_previous.push(NONE);
                     changes.fresh.push(o.clone());
+                    changes.fresh_pos.push(at);
                     stats.added += 1;
                 }
             }
@@ -295,17 +306,20 @@ impl Resolver {
         // tax date) keeps its place: no candidate or decision changes, only its entity's
         // master record is folded again.
         let new_feats = {
-            let changed: Vec<Observation> = rewritten.iter().map(|(_, o)| (*o).clone()).collect();
+            let changed: Vec<Observation> =
+                rewritten.iter().map(|(_, o, _)| (*o).clone()).collect();
             compute_features(&changed, ctx)
         };
-        for ((s, o), f) in rewritten.into_iter().zip(new_feats) {
+        for ((s, o, at), f) in rewritten.into_iter().zip(new_feats) {
             if f == self.feats[s] {
                 self.slots[s] = o.clone();
                 changes.refold[s] = true;
+                changes.kept_pos[s] = at;
             } else {
                 changes.killed.push(s);
                 changes.fresh_previous.push(self.entity_of[s]);
                 changes.fresh.push(o.clone());
+                changes.fresh_pos.push(at);
             }
         }
         for (s, was_seen) in seen.iter().enumerate() {
@@ -577,25 +591,25 @@ impl Resolver {
         };
         let ids = assign_ids(&self.slots, &rebuilt, previous_of, &sizes, taken);
         let work: Vec<(&usize, &Vec<usize>)> = rebuilt.iter().collect();
-        let slots = &self.slots;
+        let (slots, pos, code) = (&self.slots, &self.pos, &self.code);
         let fusion = &self.opts.fusion;
         parallel_chunks(&work, |part| {
             part.iter()
                 .filter_map(|(root, members)| {
                     let id = ids.get(root)?;
-                    let obs: Vec<&Observation> = members.iter().map(|&i| &slots[i]).collect();
-                    let links = members
+                    // Folded and labelled in the order a full resolution sees them.
+                    let mut ordered: Vec<usize> = members.to_vec();
+                    ordered.sort_by_key(|&i| pos[i]);
+                    let obs: Vec<&Observation> = ordered.iter().map(|&i| &slots[i]).collect();
+                    let joined = super::join_methods(&ordered, code, method);
+                    let links = ordered
                         .iter()
-                        .enumerate()
-                        .map(|(pos, &i)| Link {
+                        .zip(joined)
+                        .map(|(&i, how)| Link {
                             source: slots[i].source.clone(),
                             record_key: slots[i].record_key.clone(),
                             entity_id: id.clone(),
-                            method: if pos == 0 {
-                                JoinMethod::Seed
-                            } else {
-                                method[i]
-                            },
+                            method: how,
                         })
                         .collect();
                     let kept = Kept {
@@ -656,6 +670,10 @@ struct Changes {
     killed: Vec<usize>,
     /// Places of records changed only in facts matching does not read.
     refold: Vec<bool>,
+    /// Each kept place's position in the new complete set (`u32::MAX`: gone or moved), and
+    /// each fresh record's.
+    kept_pos: Vec<u32>,
+    fresh_pos: Vec<u32>,
 }
 
 /// Blocking keys touched by an update: records (added, removed) under each.

@@ -579,22 +579,57 @@ fn clusters_of(uf: &mut unionfind::Clusters, alive: &[bool]) -> BTreeMap<usize, 
     groups
 }
 
+/// How each member of an entity joined it, `members` in input order: the first is the seed;
+/// one with the same code (`code`: what clustering joins by) as an earlier member joined by
+/// it; one an operator joined (`clustered` says so) by override; any other by score. A
+/// function of the entity alone, so that an incremental update labels its links as a full
+/// resolution does.
+pub(crate) fn join_methods(
+    members: &[usize],
+    code: &[Option<u32>],
+    clustered: &[JoinMethod],
+) -> Vec<JoinMethod> {
+    let mut seen: Vec<u32> = Vec::new();
+    members
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let code = code[i];
+            let earlier = code.is_some_and(|c| seen.contains(&c));
+            if let Some(c) = code {
+                seen.push(c);
+            }
+            if k == 0 {
+                JoinMethod::Seed
+            } else if clustered[i] == JoinMethod::Override {
+                JoinMethod::Override
+            } else if earlier {
+                JoinMethod::Uscc
+            } else {
+                JoinMethod::Score
+            }
+        })
+        .collect()
+}
+
 /// One entity's master record and its records' links.
 fn entity(
     id: &EntityId,
     members: &[usize],
     observations: &[Observation],
+    code: &[Option<u32>],
     method: &[JoinMethod],
     links: &mut Vec<Link>,
     fusion: &fusion::FusionRules,
 ) -> MasterRecord {
     let obs: Vec<&Observation> = members.iter().map(|&i| &observations[i]).collect();
-    for (k, &i) in members.iter().enumerate() {
+    let joined = join_methods(members, code, method);
+    for (&i, how) in members.iter().zip(joined) {
         links.push(Link {
             source: observations[i].source.clone(),
             record_key: observations[i].record_key.clone(),
             entity_id: id.clone(),
-            method: if k == 0 { JoinMethod::Seed } else { method[i] },
+            method: how,
         });
     }
     master::fold(id, &obs, fusion)
@@ -775,6 +810,7 @@ pub(crate) fn resolve_core(
             id,
             members,
             observations,
+            &code,
             &method,
             &mut links,
             &opts.fusion,
