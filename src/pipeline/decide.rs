@@ -305,6 +305,7 @@ pub(crate) mod tests {
                 obs("exam", "2"),
             ],
             sources: Vec::new(),
+            incremental: None,
             resolution: crate::resolve::Resolution {
                 records,
                 links,
