@@ -204,14 +204,26 @@ pub async fn bench(
     );
     if rerun {
         // The same feeds again, as a quiet month would bring them: once while the leads move
-        // from new to open, once more when nothing moves at all.
-        for label in ["rerun on unchanged feeds", "second rerun (leads settled)"] {
+        // from new to open, once more when nothing moves at all. Both as `serve` runs them,
+        // keeping the resolver: the first builds it, the second updates it.
+        let mut warm = pipeline::Warm::default();
+        for label in [
+            "rerun on unchanged feeds (serve: resolves in full, keeps the resolver)",
+            "second rerun (serve: updates the kept resolver; leads settled)",
+        ] {
             let before = database_bytes(&store, &db).await?;
             let again = Instant::now();
-            let next = pipeline::run(&cfg, &store).await?;
+            let next =
+                pipeline::run_warm(&cfg, &store, pipeline::Sources::Read, &mut warm).await?;
             let after = database_bytes(&store, &db).await?;
             println!("{label}:");
             print_stages(&next, again.elapsed().as_secs_f64());
+            if let Some(u) = &next.incremental {
+                println!(
+                    "incremental: {} unchanged, {} changed, {} added, {} removed records; {} rescored; entities {} reused, {} rebuilt",
+                    u.unchanged, u.changed, u.added, u.removed, u.rescored, u.entities_reused, u.entities_rebuilt
+                );
+            }
             println!(
                 "leads {} (first run {}); database {:.0} MB before, {:.0} MB after (+{:.0} MB)",
                 next.leads,
