@@ -213,8 +213,7 @@ pub async fn bench(
         ] {
             let before = database_bytes(&store, &db).await?;
             let again = Instant::now();
-            let next =
-                pipeline::run_warm(&cfg, &store, pipeline::Sources::Read, &mut warm).await?;
+            let next = pipeline::run_warm(&cfg, &store, pipeline::Sources::Read, &mut warm).await?;
             let after = database_bytes(&store, &db).await?;
             println!("{label}:");
             print_stages(&next, again.elapsed().as_secs_f64());
