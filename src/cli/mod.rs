@@ -223,8 +223,9 @@ pub enum Command {
         /// Keep the generated project here instead of a temporary folder.
         #[arg(long)]
         keep: Option<PathBuf>,
-        /// Run the job twice more on the unchanged feeds (a quiet month: leads move from new
-        /// to open, then nothing moves) and print each run's stages and the database's growth.
+        /// Run the job three times more as `serve` would: twice on the unchanged feeds (a
+        /// quiet month: leads move from new to open, then nothing moves), then after 1 % of
+        /// the CSV rows went away; print each run's stages and the database's growth.
         #[arg(long)]
         rerun: bool,
         /// Run on this PostgreSQL database (`postgres://…`) instead of a SQLite file: the
