@@ -44,7 +44,10 @@ pub struct Compaction {
 enum Counts {
     Rows,
     Runs,
-    Nothing,
+    /// Snapshots marked compacted: the steps after it run only when there are some.
+    Snapshots,
+    /// Rows of compacted snapshots (and records no snapshot holds any more).
+    SnapshotRows,
 }
 
 impl Store {
@@ -88,13 +91,13 @@ impl Store {
               (SELECT 1 FROM lead_states s WHERE s.lead_id = leads.lead_id \
                AND s.last_run >= leads.run_id AND s.last_run < leads.to_run)", true, Counts::Rows),
             ("UPDATE snapshots SET compacted = 1 WHERE run_id < $1 AND compacted = 0 \
-              AND id NOT IN (SELECT MAX(id) FROM snapshots WHERE status = 'good' GROUP BY source)", true, Counts::Nothing),
+              AND id NOT IN (SELECT MAX(id) FROM snapshots WHERE status = 'good' GROUP BY source)", true, Counts::Snapshots),
             ("DELETE FROM snapshot_records WHERE snapshot_id IN (SELECT s.id FROM snapshots s \
               WHERE s.compacted = 1 AND s.records_of = s.id AND NOT EXISTS \
-              (SELECT 1 FROM snapshots t WHERE t.records_of = s.id AND t.compacted = 0))", false, Counts::Rows),
-            ("DELETE FROM observations WHERE snapshot_id IN (SELECT id FROM snapshots WHERE compacted = 1)", false, Counts::Rows),
-            ("DELETE FROM quarantine WHERE snapshot_id IN (SELECT id FROM snapshots WHERE compacted = 1)", false, Counts::Rows),
-            ("DELETE FROM records WHERE hash NOT IN (SELECT hash FROM snapshot_records)", false, Counts::Rows),
+              (SELECT 1 FROM snapshots t WHERE t.records_of = s.id AND t.compacted = 0))", false, Counts::SnapshotRows),
+            ("DELETE FROM observations WHERE snapshot_id IN (SELECT id FROM snapshots WHERE compacted = 1)", false, Counts::SnapshotRows),
+            ("DELETE FROM quarantine WHERE snapshot_id IN (SELECT id FROM snapshots WHERE compacted = 1)", false, Counts::SnapshotRows),
+            ("DELETE FROM records WHERE hash NOT IN (SELECT hash FROM snapshot_records)", false, Counts::SnapshotRows),
             ("UPDATE runs SET compacted = 1 WHERE id < $1 AND compacted = 0", true, Counts::Runs),
         ];
         let mut done = Compaction {
@@ -103,14 +106,18 @@ impl Store {
         };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let mut snapshots = 0;
             for (sql, takes_cutoff, counts) in steps {
+                if matches!(counts, Counts::SnapshotRows) && snapshots == 0 {
+                    continue;
+                }
                 let q = sqlx::query::<DB>(sql);
                 let q = if takes_cutoff { q.bind(cutoff) } else { q };
                 let n = q.execute(&mut *tx).await?.rows_affected();
                 match counts {
-                    Counts::Rows => done.rows += n,
+                    Counts::Rows | Counts::SnapshotRows => done.rows += n,
                     Counts::Runs => done.runs += n,
-                    Counts::Nothing => {}
+                    Counts::Snapshots => snapshots = n,
                 }
             }
             tx.commit().await?;
