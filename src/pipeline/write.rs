@@ -35,8 +35,11 @@ pub(super) async fn write(
         placements,
         assessments,
         incremental,
-        ..
+        observations,
     } = gathered;
+    // Decided: the records themselves are no longer needed, and the lists and the stored
+    // entities about to be built are the run's peak of memory.
+    drop(observations);
     let (run_id, as_of) = (run.id, run.as_of);
     let listed = decision.listed();
     let lists = lists::township_lists(&cfg.gazetteer.townships, &listed);
