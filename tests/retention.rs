@@ -194,6 +194,17 @@ async fn a_database_from_before_versions_upgrades_with_its_runs_readable() {
     ] {
         sqlx::query(sql).execute(&pool).await.expect(sql);
     }
+    let legacy = yingbao::domain::Observation {
+        source: "market".into(),
+        record_key: "k1".into(),
+        name: Some("甲厂".into()),
+        ..Default::default()
+    };
+    sqlx::query("INSERT INTO observations (snapshot_id, seq, record_key, name, data) VALUES (1, 0, 'k1', '甲厂', ?)")
+        .bind(serde_json::to_string(&legacy).expect("json"))
+        .execute(&pool)
+        .await
+        .expect("legacy observation");
     pool.close().await;
     let store = Store::open(&url).await.expect("upgrade");
     let e1 = store.entities(1).await.expect("run 1");
@@ -208,5 +219,5 @@ async fn a_database_from_before_versions_upgrades_with_its_runs_readable() {
     );
     assert_eq!(store.links(1).await.expect("links 1").len(), 1);
     assert_eq!(store.links(2).await.expect("links 2").len(), 2);
-    assert!(store.observations(1).await.expect("legacy").is_empty());
+    assert_eq!(store.observations(1).await.expect("legacy"), vec![legacy]);
 }

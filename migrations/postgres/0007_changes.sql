@@ -53,6 +53,11 @@ UPDATE links SET to_run = (SELECT MIN(r.id) FROM runs r WHERE r.id > links.run_i
 UPDATE leads SET to_run = (SELECT MIN(r.id) FROM runs r WHERE r.id > leads.run_id AND r.status = 'succeeded');
 UPDATE match_pairs SET to_run = (SELECT MIN(r.id) FROM runs r WHERE r.id > match_pairs.run_id AND r.status = 'succeeded');
 
+-- Closed versions, for retention's deletes (current rows, most of each table, are not in them).
+CREATE INDEX entities_closed ON entities(to_run) WHERE to_run IS NOT NULL;
+CREATE INDEX links_closed ON links(to_run) WHERE to_run IS NOT NULL;
+CREATE INDEX leads_closed ON leads(to_run) WHERE to_run IS NOT NULL;
+CREATE INDEX match_pairs_closed ON match_pairs(to_run) WHERE to_run IS NOT NULL;
 CREATE INDEX entities_by_entity ON entities(entity_id);
 CREATE INDEX leads_by_lead ON leads(lead_id);
 DROP INDEX links_by_run;
