@@ -43,7 +43,6 @@ pub(super) async fn gather(
         sources::ingest_all(cfg, store, run_id, mode, clock.progress).await?;
     clock.lap("ingest");
 
-    let previous = store.previous_links().await?;
     let locator = Arc::new(Locator::new(&cfg.gazetteer));
     let loc = locator.clone();
     let ctx_cfg = cfg.clone();
@@ -60,6 +59,11 @@ pub(super) async fn gather(
     let kept_resolver = match warm.as_deref_mut() {
         Some(w) => w.take_for(store.last_run().await?),
         None => None,
+    };
+    // The last run's links give ids to a resolution from scratch; a kept resolver has them.
+    let previous = match kept_resolver {
+        Some(_) => Default::default(),
+        None => store.previous_links().await?,
     };
     let (observations, resolution, resolver, incremental) =
         tokio::task::spawn_blocking(move || {

@@ -1,7 +1,9 @@
 //! The run's outputs around the leads: each township's list in priority order, the delivery
 //! cycle, the outbox entries for every channel, and the SME-assistance candidate rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
 
@@ -41,8 +43,8 @@ impl Cycle {
 pub fn members_by_entity<'o>(
     observations: &'o [Observation],
     links: &'o [Link],
-) -> HashMap<&'o str, Vec<&'o Observation>> {
-    let by_key: HashMap<(&str, &str), &str> = links
+) -> FxHashMap<&'o str, Vec<&'o Observation>> {
+    let by_key: FxHashMap<(&str, &str), &str> = links
         .iter()
         .map(|l| {
             (
@@ -51,7 +53,7 @@ pub fn members_by_entity<'o>(
             )
         })
         .collect();
-    let mut out: HashMap<&str, Vec<&Observation>> = HashMap::new();
+    let mut out: FxHashMap<&str, Vec<&Observation>> = FxHashMap::default();
     for o in observations {
         if let Some(e) = by_key.get(&(o.source.as_str(), o.record_key.as_str())) {
             out.entry(*e).or_default().push(o);

@@ -11,7 +11,7 @@ use super::{PipelineError, SourceOutcome, SourceStatus};
 use crate::config::Config;
 use crate::domain::Observation;
 use crate::ingest::spec::ConnectorSpec;
-use crate::ingest::{read_source, IngestError, SourceBatch};
+use crate::ingest::{fingerprint, read_source, Fingerprint, IngestError, SourceBatch};
 use crate::store::{ConnectorState, NewSnapshot, SnapshotInfo, SnapshotStatus, Store};
 
 /// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
@@ -42,10 +42,11 @@ pub(super) async fn ingest_all(
         progress(&format!("reading {} ({})", spec.id, spec.location()));
         let prior = prior(store, spec).await?;
         let (spec_c, root, since) = (spec.clone(), cfg.root.clone(), prior.since.clone());
+        let known = prior.last.as_ref().and_then(|l| l.fingerprint.clone());
         let workers = workers.clone();
         let task = tokio::spawn(async move {
             let _permit = workers.acquire_owned().await;
-            read_feed(spec_c, root, since).await
+            read_feed(spec_c, root, since, known).await
         });
         reading.push(Some((prior, task)));
     }
@@ -164,7 +165,8 @@ async fn pull_source(
     spec: &ConnectorSpec,
 ) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
     let prior = prior(store, spec).await?;
-    let read = read_feed(spec.clone(), cfg.root.clone(), prior.since.clone()).await?;
+    let known = prior.last.as_ref().and_then(|l| l.fingerprint.clone());
+    let read = read_feed(spec.clone(), cfg.root.clone(), prior.since.clone(), known).await?;
     record(cfg, store, run_id, spec, prior, read).await
 }
 
@@ -205,26 +207,83 @@ async fn prior(store: &Store, spec: &ConnectorSpec) -> Result<Prior, PipelineErr
 }
 
 /// A feed as read: its batch and, from a remote source, the greatest cursor seen (or why it
-/// could not be read), and the seconds reading took.
-type FeedRead = (Result<(SourceBatch, Option<String>), IngestError>, f64);
+/// could not be read); or, for files whose fingerprint is that of the last good snapshot,
+/// nothing read at all.
+enum Read {
+    Batch(Result<(SourceBatch, Option<String>), IngestError>),
+    Unchanged,
+}
+
+/// What reading a feed gave, the files' fingerprint taken before reading them, and the
+/// seconds it took.
+struct FeedRead {
+    read: Read,
+    fingerprint: Option<Fingerprint>,
+    seconds: f64,
+}
 
 /// Reads one feed (files on a blocking thread, remote sources on the runtime), from `since`.
+/// Files are fingerprinted first: when they are those of the last good snapshot (`known`),
+/// they are not read again.
 async fn read_feed(
     spec: ConnectorSpec,
     root: PathBuf,
     since: Option<String>,
+    known: Option<Vec<u8>>,
 ) -> Result<FeedRead, tokio::task::JoinError> {
     let started = Instant::now();
-    let read = if spec.is_remote() {
-        crate::ingest::read_remote(&spec, &crate::ingest::process_env, since.as_deref())
+    let (read, fingerprint) = if spec.is_remote() {
+        let read = crate::ingest::read_remote(&spec, &crate::ingest::process_env, since.as_deref())
             .await
-            .map(|r| (r.batch, r.max_cursor))
+            .map(|r| (r.batch, r.max_cursor));
+        (Read::Batch(read), None)
     } else {
-        tokio::task::spawn_blocking(move || read_source(&spec, &root))
-            .await?
-            .map(|b| (b, None))
+        tokio::task::spawn_blocking(move || {
+            // A file that cannot be fingerprinted is read, and reading it says what is wrong.
+            let fingerprint = fingerprint(&spec, &root).ok().flatten();
+            if fingerprint.is_some() && fingerprint.map(|f| f.to_vec()) == known {
+                return (Read::Unchanged, fingerprint);
+            }
+            let read = read_source(&spec, &root).map(|b| (b, None));
+            (Read::Batch(read), fingerprint)
+        })
+        .await?
     };
-    Ok((read, started.elapsed().as_secs_f64()))
+    Ok(FeedRead {
+        read,
+        fingerprint,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A source whose files are those of its last good snapshot: that snapshot repeated for this
+/// run, its records used without reading the files. `None` when it cannot be repeated (its
+/// records are not stored as a shareable list): then the files are read after all.
+async fn repeat(
+    store: &Store,
+    run_id: i64,
+    spec: &ConnectorSpec,
+    last: &SnapshotInfo,
+    seconds: f64,
+) -> Result<Option<(Vec<Observation>, SourceOutcome)>, PipelineError> {
+    let note = format!(
+        "unchanged since run {} (the same files): not read again",
+        last.run_id
+    );
+    if store.repeat_snapshot(run_id, last, &note).await?.is_none() {
+        return Ok(None);
+    }
+    let used = store.observations(last.id).await?;
+    let mut outcome = SourceOutcome::new(spec);
+    outcome.status = SourceStatus::Fresh;
+    outcome.rows_read = last.records as usize;
+    outcome.quarantined = last.rejects as usize;
+    outcome.invalid_uscc = last.invalid_uscc as usize;
+    outcome.records_used = used.len();
+    outcome.format = "unchanged".into();
+    outcome.read_seconds = seconds;
+    outcome.note = Some(note);
+    Ok(Some((used, outcome)))
 }
 
 /// Saves what was read as the source's snapshot of this run — good, held or failed — and
@@ -235,8 +294,23 @@ async fn record(
     run_id: i64,
     spec: &ConnectorSpec,
     prior: Prior,
-    (read, read_seconds): FeedRead,
+    feed_read: FeedRead,
 ) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
+    let FeedRead {
+        read,
+        fingerprint,
+        seconds: read_seconds,
+    } = feed_read;
+    let read = match (read, &prior.last) {
+        (Read::Batch(read), _) => read,
+        (Read::Unchanged, Some(last)) => {
+            if let Some(repeated) = repeat(store, run_id, spec, last, read_seconds).await? {
+                return Ok(repeated);
+            }
+            read_again(spec, cfg).await?
+        }
+        (Read::Unchanged, None) => read_again(spec, cfg).await?,
+    };
     let Prior {
         last,
         state,
@@ -264,6 +338,7 @@ async fn record(
                     rejects: &[],
                     invalid_uscc: 0,
                     state: None,
+                    fingerprint: None,
                 })
                 .await?;
             true
@@ -351,6 +426,7 @@ async fn record(
                     rejects: &batch.rejects,
                     invalid_uscc: batch.invalid_uscc,
                     state: new_state,
+                    fingerprint,
                 })
                 .await?;
             outcome.note = note;
@@ -381,4 +457,13 @@ async fn record(
         }
     }
     Ok((used, outcome))
+}
+
+/// Reads a file feed whose earlier snapshot could not be repeated.
+async fn read_again(
+    spec: &ConnectorSpec,
+    cfg: &Config,
+) -> Result<Result<(SourceBatch, Option<String>), IngestError>, PipelineError> {
+    let (spec, root) = (spec.clone(), cfg.root.clone());
+    Ok(tokio::task::spawn_blocking(move || read_source(&spec, &root).map(|b| (b, None))).await?)
 }

@@ -74,7 +74,15 @@ impl Project {
     }
 
     pub async fn sqlite(&self) -> Store {
-        let url = format!("sqlite://{}", self.root().join("var/test.db").display());
+        self.sqlite_named("test").await
+    }
+
+    /// Another SQLite database of this project, `var/<name>.db`.
+    pub async fn sqlite_named(&self, name: &str) -> Store {
+        let url = format!(
+            "sqlite://{}",
+            self.root().join(format!("var/{name}.db")).display()
+        );
         Store::open(&url).await.expect("open sqlite")
     }
 }

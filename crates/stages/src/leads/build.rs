@@ -37,12 +37,12 @@ pub struct Lead {
 
 /// Every lead in the assessments: a non-filing lead where the lead rules hold, and one per
 /// flag that holds. `members` gives each entity's observations (for the evidence).
-pub fn find_leads(
+pub fn find_leads<S: std::hash::BuildHasher>(
     records: &[MasterRecord],
     assessments: &[Assessment],
     placements: &[Placement],
     locator: &Locator,
-    members: &HashMap<&str, Vec<&Observation>>,
+    members: &HashMap<&str, Vec<&Observation>, S>,
 ) -> Vec<Lead> {
     let mut out = Vec::new();
     for (i, ((m, a), p)) in records.iter().zip(assessments).zip(placements).enumerate() {

@@ -130,13 +130,26 @@ impl Resolver {
             }
             entities.push(Kept { id, members });
         }
+        // Room for the records later months add: capacity never touched stays unmapped, and
+        // an update that pushes past a full vector would copy every record.
+        let room = n / 8;
+        let (mut slots, mut feats, mut alive, mut code) =
+            (observations, core.feats, alive, core.code);
+        slots.reserve_exact(room);
+        feats.reserve_exact(room);
+        alive.reserve_exact(room);
+        code.reserve_exact(room);
+        best.reserve_exact(room);
+        cands.reserve_exact(room);
+        floor.reserve_exact(room);
+        entity_of.reserve_exact(room);
         Resolver {
-            slots: observations,
-            feats: core.feats,
+            slots,
+            feats,
             alive,
             dead: 0,
             codes: core.codes,
-            code: core.code,
+            code,
             by_key,
             index,
             floating_index,

@@ -165,11 +165,14 @@ pub struct SnapshotInfo {
     pub rejects: i64,
     pub invalid_uscc: i64,
     pub note: Option<String>,
+    /// A file feed's fingerprint when read (`yingbao_ingest::fingerprint`).
+    #[serde(skip)]
+    pub fingerprint: Option<Vec<u8>>,
 }
 
 /// The columns of a snapshot as [`SnapshotRow`] reads them.
 const SNAPSHOT_COLUMNS: &str =
-    "id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note";
+    "id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, fingerprint";
 
 /// A `snapshots` row in the order of [`SNAPSHOT_COLUMNS`].
 type SnapshotRow = (
@@ -183,11 +186,24 @@ type SnapshotRow = (
     i64,
     i64,
     Option<String>,
+    Option<Vec<u8>>,
 );
 
 impl From<SnapshotRow> for SnapshotInfo {
     fn from(r: SnapshotRow) -> SnapshotInfo {
-        let (id, run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note) = r;
+        let (
+            id,
+            run_id,
+            source,
+            feed,
+            taken_at,
+            status,
+            records,
+            rejects,
+            invalid_uscc,
+            note,
+            fingerprint,
+        ) = r;
         SnapshotInfo {
             id,
             run_id,
@@ -199,6 +215,7 @@ impl From<SnapshotRow> for SnapshotInfo {
             rejects,
             invalid_uscc,
             note,
+            fingerprint,
         }
     }
 }
@@ -216,6 +233,8 @@ pub struct NewSnapshot<'a> {
     pub invalid_uscc: usize,
     /// Connector state to commit with this (good) snapshot: a remote pull's new cursor.
     pub state: Option<ConnectorState>,
+    /// A file feed's fingerprint, taken before it was read.
+    pub fingerprint: Option<[u8; 16]>,
 }
 
 /// What an incremental connector remembers between pulls.

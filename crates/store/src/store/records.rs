@@ -7,7 +7,7 @@ use chrono::Utc;
 use sqlx::Row;
 
 use super::digest::{self, Digest};
-use super::{NewSnapshot, Store, StoreError, CHUNK};
+use super::{NewSnapshot, SnapshotInfo, Store, StoreError, CHUNK};
 use crate::domain::Observation;
 
 /// A snapshot's records ready to store: each one's JSON and hash, and the list's digest.
@@ -48,8 +48,8 @@ impl Store {
     pub async fn save_snapshot(&self, s: &NewSnapshot<'_>) -> Result<i64, StoreError> {
         let now = Utc::now().to_rfc3339();
         let enc = Encoded::of(s.source, s.observations)?;
-        let head = "INSERT INTO snapshots (run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, files, digest) \
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+        let head = "INSERT INTO snapshots (run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, files, digest, fingerprint) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
         let same = "SELECT records_of FROM snapshots WHERE source = $1 AND digest = $2 \
                     AND records_of IS NOT NULL AND compacted = 0 ORDER BY id DESC LIMIT 1";
         let last_list = "SELECT hash FROM snapshot_records WHERE snapshot_id = (SELECT records_of FROM snapshots \
@@ -68,6 +68,7 @@ impl Store {
                 .bind(&s.note)
                 .bind(&s.files_json)
                 .bind(enc.digest.to_vec())
+                .bind(s.fingerprint.map(|f| f.to_vec()))
                 .fetch_one(&mut *tx)
                 .await?;
             let shared: Option<i64> = sqlx::query_scalar::<DB, i64>(same)
@@ -142,6 +143,45 @@ impl Store {
                     .push_bind(r.reason.clone())
                     .push_bind(r.action.as_str())
             });
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Saves, for run `run_id`, a good snapshot that repeats snapshot `of` — the same files,
+    /// read before — sharing its list of records and copying its rejects; `None` (nothing
+    /// written) when `of` has no list of records to share (written before snapshots were
+    /// stored as changes, or dropped by retention).
+    pub async fn repeat_snapshot(
+        &self,
+        run_id: i64,
+        of: &SnapshotInfo,
+        note: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let head = "INSERT INTO snapshots (run_id, source, feed, taken_at, status, records, rejects, invalid_uscc, note, files, digest, records_of, fingerprint) \
+                    SELECT $1, source, feed, $2, 'good', records, rejects, invalid_uscc, $3, files, digest, records_of, fingerprint \
+                    FROM snapshots WHERE id = $4 AND records_of IS NOT NULL AND compacted = 0 RETURNING id";
+        let rejects = "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) \
+                       SELECT $1, source, file, row_number, column_name, value, reason, action \
+                       FROM quarantine WHERE snapshot_id = $2 ORDER BY id";
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar::<DB, i64>(head)
+                .bind(run_id)
+                .bind(&now)
+                .bind(note)
+                .bind(of.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(id) = id {
+                sqlx::query::<DB>(rejects)
+                    .bind(id)
+                    .bind(of.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             id
         });
