@@ -40,7 +40,7 @@ pub(super) async fn gather(
     clock: &mut Clock<'_>,
 ) -> Result<Gathered, PipelineError> {
     let (observations, sources) =
-        sources::ingest_all(cfg, store, run_id, mode, clock.progress).await?;
+        sources::ingest_all(cfg, store, run_id, mode, warm.as_deref(), clock.progress).await?;
     clock.lap("ingest");
 
     let locator = Arc::new(Locator::new(&cfg.gazetteer));
@@ -87,7 +87,11 @@ pub(super) async fn gather(
         })
         .await?;
     if let (Some(w), Some(r)) = (warm, resolver) {
-        w.keep(run_id, r);
+        let used = sources
+            .iter()
+            .filter_map(|o| Some((o.source.clone(), o.snapshot_id?)))
+            .collect();
+        w.keep(run_id, r, used);
     }
     tracing::info!(stats = ?resolution.stats, incremental = ?incremental, "resolved");
     clock.lap("resolve");

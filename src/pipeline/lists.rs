@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};
+use crate::deliver::Earlier;
 use crate::domain::{EntityId, Observation, TownshipCode};
 use crate::leads::hold::Destination;
 use crate::leads::row::LeadRow;
@@ -311,11 +312,16 @@ impl SideLists {
                 },
                 self.pending.clone(),
             )];
-            let written = write_lists(&dir.join(PENDING_DIR), &lists, |_| {
-                format!(
-                    "{county} 职业病危害项目申报线索待核实清单（{cycle}，匹配存疑，不下发乡镇）"
-                )
-            })?;
+            let written = write_lists(
+                &dir.join(PENDING_DIR),
+                &lists,
+                |_| {
+                    format!(
+                        "{county} 职业病危害项目申报线索待核实清单（{cycle}，匹配存疑，不下发乡镇）"
+                    )
+                },
+                &Earlier::default(),
+            )?;
             out.extend(written.into_iter().map(|w| w.xlsx));
         }
         if !self.referrals.is_empty() {
@@ -332,9 +338,12 @@ impl SideLists {
                     )
                 })
                 .collect();
-            let written = write_lists(&dir.join(REFERRAL_DIR), &lists, |key| {
-                format!("{county}移交{} 职业病危害项目申报线索（{cycle}）", key.name)
-            })?;
+            let written = write_lists(
+                &dir.join(REFERRAL_DIR),
+                &lists,
+                |key| format!("{county}移交{} 职业病危害项目申报线索（{cycle}）", key.name),
+                &Earlier::default(),
+            )?;
             out.extend(written.into_iter().map(|w| w.xlsx));
         }
         Ok(out)

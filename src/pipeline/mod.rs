@@ -127,6 +127,8 @@ pub struct SourceOutcome {
     pub bytes: u64,
     pub format: String,
     pub read_seconds: f64,
+    /// The snapshot whose records were used (`None`: none).
+    pub snapshot_id: Option<i64>,
 }
 
 /// The time and memory one stage took.
@@ -320,7 +322,17 @@ async fn run_inner(
         timings: Vec::new(),
         progress,
     };
-    let gathered = gather::gather(cfg, store, run_id, as_of, mode, warm, &mut clock).await?;
+    let mut warm = warm;
+    let gathered = gather::gather(
+        cfg,
+        store,
+        run_id,
+        as_of,
+        mode,
+        warm.as_deref_mut(),
+        &mut clock,
+    )
+    .await?;
     let gates = Gates::of(&gathered.sources);
     let memory = remember(store, &gates).await?;
     let this_run = decide::ThisRun {
@@ -331,7 +343,10 @@ async fn run_inner(
     let rules = cfg.settings.lifecycle.rules();
     let decision = decide::decide(&gathered, &gates, memory, &rules, this_run);
     log_decision(&gates, &decision);
-    write::write(cfg, store, this_run, gathered, gates, decision, &mut clock).await
+    write::write(
+        cfg, store, this_run, gathered, gates, decision, warm, &mut clock,
+    )
+    .await
 }
 
 /// Reads what this run's decisions need from earlier runs, and only that.

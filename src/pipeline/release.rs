@@ -108,6 +108,7 @@ mod tests {
             feed,
             status,
             source_rows: 0,
+            snapshot_id: None,
             rows_read: 0,
             quarantined: 0,
             invalid_uscc: 0,

@@ -23,6 +23,7 @@ pub(super) async fn ingest_all(
     store: &Store,
     run_id: i64,
     mode: Sources,
+    warm: Option<&super::Warm>,
     progress: super::Progress<'_>,
 ) -> Result<(Vec<Observation>, Vec<SourceOutcome>), PipelineError> {
     let enabled: Vec<&ConnectorSpec> = cfg.connectors.iter().filter(|s| s.enabled).collect();
@@ -54,7 +55,9 @@ pub(super) async fn ingest_all(
     let mut outcomes = Vec::new();
     for (spec, read) in enabled.into_iter().zip(reading) {
         let (obs, outcome) = match read {
-            Some((prior, task)) => record(cfg, store, run_id, spec, prior, task.await??).await?,
+            Some((prior, task)) => {
+                record(cfg, store, run_id, spec, prior, task.await??, warm).await?
+            }
             None => from_snapshots(store, spec).await?,
         };
         tracing::info!(
@@ -107,6 +110,7 @@ async fn from_snapshots(
         None => Vec::new(),
     };
     outcome.records_used = obs.len();
+    outcome.snapshot_id = good.as_ref().map(|g| g.id);
     Ok((obs, outcome))
 }
 
@@ -149,6 +153,7 @@ impl SourceOutcome {
             bytes: 0,
             format: String::new(),
             read_seconds: 0.0,
+            snapshot_id: None,
         }
     }
 }
@@ -167,7 +172,7 @@ async fn pull_source(
     let prior = prior(store, spec).await?;
     let known = prior.last.as_ref().and_then(|l| l.fingerprint.clone());
     let read = read_feed(spec.clone(), cfg.root.clone(), prior.since.clone(), known).await?;
-    record(cfg, store, run_id, spec, prior, read).await
+    record(cfg, store, run_id, spec, prior, read, None).await
 }
 
 /// What a source's earlier pulls left that reading it again needs.
@@ -257,14 +262,16 @@ async fn read_feed(
 }
 
 /// A source whose files are those of its last good snapshot: that snapshot repeated for this
-/// run, its records used without reading the files. `None` when it cannot be repeated (its
-/// records are not stored as a shareable list): then the files are read after all.
+/// run, its records used without reading the files — taken from the kept resolver when it
+/// holds them, else read back from the store. `None` when it cannot be repeated (its records
+/// are not stored as a shareable list): then the files are read after all.
 async fn repeat(
     store: &Store,
     run_id: i64,
     spec: &ConnectorSpec,
     last: &SnapshotInfo,
     seconds: f64,
+    warm: Option<&super::Warm>,
 ) -> Result<Option<(Vec<Observation>, SourceOutcome)>, PipelineError> {
     let note = format!(
         "unchanged since run {} (the same files): not read again",
@@ -273,8 +280,12 @@ async fn repeat(
     if store.repeat_snapshot(run_id, last, &note).await?.is_none() {
         return Ok(None);
     }
-    let used = store.observations(last.id).await?;
+    let used = match warm.and_then(|w| w.observations(&spec.id, last.id)) {
+        Some(kept) => kept,
+        None => store.observations(last.id).await?,
+    };
     let mut outcome = SourceOutcome::new(spec);
+    outcome.snapshot_id = Some(last.id);
     outcome.status = SourceStatus::Fresh;
     outcome.rows_read = last.records as usize;
     outcome.quarantined = last.rejects as usize;
@@ -295,6 +306,7 @@ async fn record(
     spec: &ConnectorSpec,
     prior: Prior,
     feed_read: FeedRead,
+    warm: Option<&super::Warm>,
 ) -> Result<(Vec<Observation>, SourceOutcome), PipelineError> {
     let FeedRead {
         read,
@@ -304,7 +316,7 @@ async fn record(
     let read = match (read, &prior.last) {
         (Read::Batch(read), _) => read,
         (Read::Unchanged, Some(last)) => {
-            if let Some(repeated) = repeat(store, run_id, spec, last, read_seconds).await? {
+            if let Some(repeated) = repeat(store, run_id, spec, last, read_seconds, warm).await? {
                 return Ok(repeated);
             }
             read_again(spec, cfg).await?
@@ -410,7 +422,7 @@ async fn record(
                 },
             });
             let files_json = serde_json::to_string(&batch.files)?;
-            store
+            let saved = store
                 .save_snapshot(&NewSnapshot {
                     run_id,
                     source: &spec.id,
@@ -437,6 +449,7 @@ async fn record(
             } else {
                 outcome.status = SourceStatus::Fresh;
                 outcome.records_used = n;
+                outcome.snapshot_id = Some(saved);
                 used = batch.observations;
                 false
             }
@@ -447,6 +460,7 @@ async fn record(
             Some(l) => {
                 used = store.observations(l.id).await?;
                 outcome.records_used = used.len();
+                outcome.snapshot_id = Some(l.id);
             }
             None => {
                 outcome.note = Some(match outcome.note.take() {

@@ -1,14 +1,24 @@
 //! What a long-running process (`yingbao serve`) keeps between runs: the last run's resolver,
-//! so that a quiet month re-resolves only the records that changed.
+//! so that a quiet month re-resolves only the records that changed, and the lists it wrote.
 
+use std::collections::HashMap;
+
+use crate::deliver::Earlier;
+use crate::domain::Observation;
 use crate::resolve::incremental::Resolver;
 
 /// The resolver of the run that built or last updated it. Used again only when that run is
 /// the newest succeeded one (its links are the ones every id is kept from); otherwise the
 /// next run resolves in full and keeps the new resolver.
+///
+/// The lists written last are kept by the digest of their content, so that a list whose
+/// title and rows did not change is linked into the new run's folder, not built again.
 #[derive(Default)]
 pub struct Warm {
     kept: Option<(i64, Resolver)>,
+    /// The snapshot whose records the kept resolver holds, per source.
+    snapshots: HashMap<String, i64>,
+    lists: Earlier,
 }
 
 impl Warm {
@@ -20,9 +30,33 @@ impl Warm {
         }
     }
 
-    /// Keeps `resolver` as run `run_id` left it.
-    pub(super) fn keep(&mut self, run_id: i64, resolver: Resolver) {
+    /// Keeps `resolver` as run `run_id` left it, holding the records of `snapshots` (the
+    /// snapshot each source used).
+    pub(super) fn keep(
+        &mut self,
+        run_id: i64,
+        resolver: Resolver,
+        snapshots: HashMap<String, i64>,
+    ) {
         self.kept = Some((run_id, resolver));
+        self.snapshots = snapshots;
+    }
+
+    /// The records of `source`'s snapshot `snapshot`, from the kept resolver, when it holds
+    /// that snapshot: a repeated snapshot is not read back from the database.
+    pub(super) fn observations(&self, source: &str, snapshot: i64) -> Option<Vec<Observation>> {
+        let (_, resolver) = self.kept.as_ref()?;
+        (self.snapshots.get(source) == Some(&snapshot)).then(|| resolver.observations_of(source))
+    }
+
+    /// The lists the last run wrote, by content.
+    pub(super) fn lists(&self) -> Earlier {
+        self.lists.clone()
+    }
+
+    /// Keeps the lists a run wrote.
+    pub(super) fn keep_lists(&mut self, lists: Earlier) {
+        self.lists = lists;
     }
 
     /// Whether a resolver is kept (for tests and the daemon's log).

@@ -7,10 +7,11 @@ use super::decide::{Decision, ThisRun};
 use super::gather::Gathered;
 use super::lists;
 use super::release::Gates;
-use super::{entity_data, Clock, PipelineError, RunSummary};
+use super::{entity_data, Clock, PipelineError, RunSummary, Warm};
 use crate::config::Config;
-use crate::deliver::township_files::write_township_lists;
+use crate::deliver::sme_list::write_sme_list_from;
 use crate::deliver::DeliverError;
+use crate::deliver::{write_township_lists_from, Earlier};
 use crate::place::Placement;
 use crate::resolve::MasterRecord;
 use crate::screen::scope::Scope;
@@ -25,6 +26,7 @@ pub(super) async fn write(
     gathered: Gathered,
     gates: Gates,
     decision: Decision,
+    warm: Option<&mut Warm>,
     clock: &mut Clock<'_>,
 ) -> Result<RunSummary, PipelineError> {
     let Gathered {
@@ -61,18 +63,20 @@ pub(super) async fn write(
         );
         let (lists, side) = (lists.clone(), decision.side.clone());
         let sme_title = format!("{county}{label}中小微企业职业健康帮扶候选名单");
+        let earlier = warm.as_ref().map(|w| w.lists()).unwrap_or_default();
         tokio::task::spawn_blocking(move || -> Result<_, DeliverError> {
             if !open {
-                return Ok((Vec::new(), Vec::new()));
+                return Ok((Vec::new(), Vec::new(), None));
             }
-            let written = write_township_lists(&dir, &county, &label, &lists)?;
+            let written = write_township_lists_from(&dir, &county, &label, &lists, &earlier)?;
             // The county's and other counties' lists rest on the register as much as the
             // townships'.
             let side_written = side.write(&dir, &county, &label)?;
-            if let Some(rows) = &sme_rows {
-                crate::deliver::sme_list::write_sme_list(&dir, &sme_title, rows)?;
-            }
-            Ok((written, side_written))
+            let sme = match &sme_rows {
+                Some(rows) => Some(write_sme_list_from(&dir, &sme_title, rows, &earlier)?.1),
+                None => None,
+            };
+            Ok((written, side_written, sme))
         })
     };
     let entities = resolution.records.len();
@@ -82,8 +86,18 @@ pub(super) async fn write(
             entity_rows(&records, &assessments, &placements, &scopes)
         })
     };
-    let (written, side_written) = writer.await??;
+    let (written, side_written, sme_files) = writer.await??;
     let entity_rows = rows.await??;
+    if let (Some(w), true) = (warm, open) {
+        let mut kept = Earlier::default();
+        for list in &written {
+            kept.remember(list.digest, vec![list.xlsx.clone(), list.csv.clone()]);
+        }
+        if let Some((digest, files)) = sme_files {
+            kept.remember(digest, files);
+        }
+        w.keep_lists(kept);
+    }
     clock.lap("write_lists");
 
     let outbox = lists::outbox_items(cfg, &cycle, &written, &lists)?;

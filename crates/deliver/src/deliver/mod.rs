@@ -6,6 +6,7 @@ pub mod channel;
 pub mod columns;
 pub mod csv_list;
 pub mod outbox;
+pub mod reuse;
 pub mod settings;
 pub mod sme_list;
 pub mod township_files;
@@ -15,7 +16,10 @@ use std::path::{Path, PathBuf};
 
 pub use crate::leads::row::LeadRow;
 pub use columns::{DISPOSITIONS, HEADERS};
-pub use township_files::{write_township_lists, TownshipKey, WrittenList};
+pub use reuse::Earlier;
+pub use township_files::{
+    write_township_lists, write_township_lists_from, TownshipKey, WrittenList,
+};
 
 /// Why a lead list could not be written; every variant names the file concerned.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,12 @@ pub enum DeliverError {
     },
     #[error("two township lists would be written to the same file {}", path.display())]
     DuplicateFile { path: PathBuf },
+    #[error("cannot encode the rows of {}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl DeliverError {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use rust_xlsxwriter::{Format, Workbook};
 
 use super::csv_list::write_excel_csv;
+use super::reuse::{ContentDigest, Earlier};
 use super::DeliverError;
 
 /// The file stem of the list in a run's output folder.
@@ -27,7 +28,7 @@ pub const SME_HEADERS: [&str; 11] = [
 ];
 
 /// One candidate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SmeRow {
     pub township: String,
     pub name: String,
@@ -60,20 +61,39 @@ fn cells(i: usize, r: &SmeRow) -> [String; 11] {
 
 /// Writes `<dir>/中小微企业帮扶候选名单.xlsx` and `.csv`; returns the workbook's path.
 pub fn write_sme_list(dir: &Path, title: &str, rows: &[SmeRow]) -> Result<PathBuf, DeliverError> {
+    write_sme_list_from(dir, title, rows, &Earlier::default()).map(|(xlsx, _)| xlsx)
+}
+
+/// [`write_sme_list`], linking the files from `earlier` when the same list was written
+/// before; also gives the list's digest and its files.
+pub fn write_sme_list_from(
+    dir: &Path,
+    title: &str,
+    rows: &[SmeRow],
+    earlier: &Earlier,
+) -> Result<(PathBuf, (ContentDigest, Vec<PathBuf>)), DeliverError> {
     std::fs::create_dir_all(dir).map_err(|e| DeliverError::io(dir, e))?;
     let xlsx = dir.join(format!("{SME_FILE_STEM}.xlsx"));
+    let csv = dir.join(format!("{SME_FILE_STEM}.csv"));
+    let digest = super::reuse::digest(title, rows).map_err(|source| DeliverError::Json {
+        path: xlsx.clone(),
+        source,
+    })?;
+    let files = (digest, vec![xlsx.clone(), csv.clone()]);
+    if earlier.reuse(&digest, &[&xlsx, &csv]) {
+        return Ok((xlsx, files));
+    }
     let bytes = workbook_bytes(title, rows).map_err(|source| DeliverError::Xlsx {
         path: xlsx.clone(),
         source,
     })?;
     super::write_file_atomically(&xlsx, &bytes)?;
-    let csv = dir.join(format!("{SME_FILE_STEM}.csv"));
     write_excel_csv(
         &csv,
         &SME_HEADERS,
         rows.iter().enumerate().map(|(i, r)| cells(i, r)),
     )?;
-    Ok(xlsx)
+    Ok((xlsx, files))
 }
 
 fn workbook_bytes(title: &str, rows: &[SmeRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::csv_list::{write_excel_csv, write_lead_csv};
+use super::reuse::{digest, ContentDigest, Earlier};
 use super::workbook::write_lead_workbook;
 use super::DeliverError;
 use crate::leads::row::LeadRow;
@@ -41,6 +42,9 @@ pub struct WrittenList {
     pub rows: usize,
     pub xlsx: PathBuf,
     pub csv: PathBuf,
+    /// The digest of its title and rows: the same list written again is the same files.
+    #[serde(skip)]
+    pub digest: ContentDigest,
 }
 
 /// Title of a list: `{county}{township} 职业病危害项目申报线索清单（{cycle}）`.
@@ -88,14 +92,32 @@ pub fn write_township_lists(
     cycle: &str,
     lists: &[(TownshipKey, Vec<LeadRow>)],
 ) -> Result<Vec<WrittenList>, DeliverError> {
-    write_lists(dir, lists, |key| list_title(county, &key.name, cycle))
+    write_township_lists_from(dir, county, cycle, lists, &Earlier::default())
 }
 
-/// [`write_township_lists`] with each list's title given by `title`.
+/// [`write_township_lists`], linking from `earlier` every list written before with the same
+/// title and rows instead of building it again.
+pub fn write_township_lists_from(
+    dir: &Path,
+    county: &str,
+    cycle: &str,
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+    earlier: &Earlier,
+) -> Result<Vec<WrittenList>, DeliverError> {
+    write_lists(
+        dir,
+        lists,
+        |key| list_title(county, &key.name, cycle),
+        earlier,
+    )
+}
+
+/// [`write_township_lists_from`] with each list's title given by `title`.
 pub fn write_lists(
     dir: &Path,
     lists: &[(TownshipKey, Vec<LeadRow>)],
     title: impl Fn(&TownshipKey) -> String,
+    earlier: &Earlier,
 ) -> Result<Vec<WrittenList>, DeliverError> {
     let mut seen = HashSet::new();
     let mut planned = Vec::with_capacity(lists.len());
@@ -106,16 +128,24 @@ pub fn write_lists(
             return Err(DeliverError::DuplicateFile { path: xlsx });
         }
         let csv = dir.join(format!("{stem}.csv"));
+        let digest = digest(&title(key), rows).map_err(|e| DeliverError::Json {
+            path: xlsx.clone(),
+            source: e,
+        })?;
         planned.push(WrittenList {
             township: key.clone(),
             rows: rows.len(),
             xlsx,
             csv,
+            digest,
         });
     }
 
     std::fs::create_dir_all(dir).map_err(|e| DeliverError::io(dir, e))?;
     for (written, (key, rows)) in planned.iter().zip(lists) {
+        if earlier.reuse(&written.digest, &[&written.xlsx, &written.csv]) {
+            continue;
+        }
         write_lead_workbook(&written.xlsx, &title(key), rows)?;
         write_lead_csv(&written.csv, rows)?;
     }

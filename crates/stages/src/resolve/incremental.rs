@@ -171,6 +171,17 @@ impl Resolver {
         &self.current
     }
 
+    /// The records of `source` as the last update (or the build) was given them, in that
+    /// order: what reading an unchanged source again would give.
+    pub fn observations_of(&self, source: &str) -> Vec<Observation> {
+        let mut at: Vec<(u32, usize)> = (0..self.slots.len())
+            .filter(|&i| self.alive[i] && self.pos[i] != u32::MAX && self.slots[i].source == source)
+            .map(|i| (self.pos[i], i))
+            .collect();
+        at.sort_unstable();
+        at.into_iter().map(|(_, i)| self.slots[i].clone()).collect()
+    }
+
     fn slot_of(&self, source: &str, key: &str) -> Option<usize> {
         self.by_key
             .get(source)
@@ -827,6 +838,13 @@ mod tests {
             Some(40),
             "the changed record is folded in"
         );
+
+        // Each source's records come back as the update was given them, in its order.
+        for source in ["market", "tax", "exam"] {
+            let given: Vec<&Observation> = second.iter().filter(|o| o.source == source).collect();
+            let kept = resolver.observations_of(source);
+            assert_eq!(kept.iter().collect::<Vec<_>>(), given, "{source}");
+        }
 
         // The same input again changes nothing and reuses every entity.
         let (r3, stats) = resolver.update(&second, &ctx, &opts);
