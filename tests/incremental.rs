@@ -215,7 +215,11 @@ async fn a_run_on_the_kept_resolver_equals_a_full_run() {
     // Only the market files were read again; the other sources' records came from the kept
     // resolver (the full run read them back from its database), with the same results.
     for o in &w2.sources {
-        assert_eq!(o.format == "unchanged", o.source != "market", "{o:?}");
+        assert_eq!(
+            o.format == "unchanged (kept)",
+            o.source != "market",
+            "{o:?}"
+        );
     }
 
     // Nothing changed: the lists are the second run's files, linked, not built again.
@@ -232,6 +236,11 @@ async fn a_run_on_the_kept_resolver_equals_a_full_run() {
         v.sort();
         v
     };
+    assert!(
+        w3.sources.iter().all(|o| o.format == "unchanged (kept)"),
+        "{:?}",
+        w3.sources
+    );
     let (before, after) = (lists(&w2.out_dir), lists(&w3.out_dir));
     assert!(before.len() > 4, "{before:?}");
     assert_eq!(

@@ -123,7 +123,8 @@ pub struct SourceOutcome {
     pub records_used: usize,
     pub note: Option<String>,
     /// What was read: bytes of the files (or of the fields received), how (`xlsx`,
-    /// `csv GB18030`, `http`, `sql`), and the seconds reading and mapping took.
+    /// `csv GB18030`, `http`, `sql`; `unchanged` for files read before, `unchanged (kept)` when
+    /// their records came from the resolver `serve` keeps), and the seconds it took.
     pub bytes: u64,
     pub format: String,
     pub read_seconds: f64,
@@ -343,10 +344,8 @@ async fn run_inner(
     let rules = cfg.settings.lifecycle.rules();
     let decision = decide::decide(&gathered, &gates, memory, &rules, this_run);
     log_decision(&gates, &decision);
-    write::write(
-        cfg, store, this_run, gathered, gates, decision, warm, &mut clock,
-    )
-    .await
+    let decided = write::Decided { gates, decision };
+    write::write(cfg, store, this_run, gathered, decided, warm, &mut clock).await
 }
 
 /// Reads what this run's decisions need from earlier runs, and only that.

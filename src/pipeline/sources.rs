@@ -277,21 +277,21 @@ async fn repeat(
         "unchanged since run {} (the same files): not read again",
         last.run_id
     );
-    if store.repeat_snapshot(run_id, last, &note).await?.is_none() {
+    let Some(repeated) = store.repeat_snapshot(run_id, last, &note).await? else {
         return Ok(None);
-    }
-    let used = match warm.and_then(|w| w.observations(&spec.id, last.id)) {
-        Some(kept) => kept,
-        None => store.observations(last.id).await?,
+    };
+    let (used, format) = match warm.and_then(|w| w.observations(&spec.id, last.id)) {
+        Some(kept) => (kept, "unchanged (kept)"),
+        None => (store.observations(last.id).await?, "unchanged"),
     };
     let mut outcome = SourceOutcome::new(spec);
-    outcome.snapshot_id = Some(last.id);
+    outcome.snapshot_id = Some(repeated);
     outcome.status = SourceStatus::Fresh;
     outcome.rows_read = last.records as usize;
     outcome.quarantined = last.rejects as usize;
     outcome.invalid_uscc = last.invalid_uscc as usize;
     outcome.records_used = used.len();
-    outcome.format = "unchanged".into();
+    outcome.format = format.into();
     outcome.read_seconds = seconds;
     outcome.note = Some(note);
     Ok(Some((used, outcome)))

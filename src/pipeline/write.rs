@@ -18,17 +18,23 @@ use crate::screen::scope::Scope;
 use crate::screen::Assessment;
 use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store};
 
+/// A run's decisions and the gates they were made under.
+pub(super) struct Decided {
+    pub gates: Gates,
+    pub decision: Decision,
+}
+
 /// Writes the lists (unless the gates block them), saves the run and sums it up.
 pub(super) async fn write(
     cfg: &Config,
     store: &Store,
     run: ThisRun,
     gathered: Gathered,
-    gates: Gates,
-    decision: Decision,
+    decided: Decided,
     warm: Option<&mut Warm>,
     clock: &mut Clock<'_>,
 ) -> Result<RunSummary, PipelineError> {
+    let Decided { gates, decision } = decided;
     let Gathered {
         sources,
         mut resolution,

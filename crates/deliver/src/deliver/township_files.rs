@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -116,7 +117,7 @@ pub fn write_township_lists_from(
 pub fn write_lists(
     dir: &Path,
     lists: &[(TownshipKey, Vec<LeadRow>)],
-    title: impl Fn(&TownshipKey) -> String,
+    title: impl Fn(&TownshipKey) -> String + Sync,
     earlier: &Earlier,
 ) -> Result<Vec<WrittenList>, DeliverError> {
     let mut seen = HashSet::new();
@@ -142,13 +143,37 @@ pub fn write_lists(
     }
 
     std::fs::create_dir_all(dir).map_err(|e| DeliverError::io(dir, e))?;
-    for (written, (key, rows)) in planned.iter().zip(lists) {
+    let write_one = |i: usize| -> Result<(), DeliverError> {
+        let (written, (key, rows)) = (&planned[i], &lists[i]);
         if earlier.reuse(&written.digest, &[&written.xlsx, &written.csv]) {
-            continue;
+            return Ok(());
         }
         write_lead_workbook(&written.xlsx, &title(key), rows)?;
-        write_lead_csv(&written.csv, rows)?;
-    }
+        write_lead_csv(&written.csv, rows)
+    };
+    // Lists are independent files: written on every core, each taking the next list.
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(lists.len());
+    let results: Vec<Result<(), DeliverError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= lists.len() {
+                        return Ok(());
+                    }
+                    write_one(i)?;
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.into_iter().collect::<Result<(), _>>()?;
 
     let index_rows = planned.iter().map(|w| {
         [
