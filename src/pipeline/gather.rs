@@ -69,14 +69,15 @@ pub(super) async fn gather(
         tokio::task::spawn_blocking(move || {
             let ctx = match_context(&ctx_cfg, &loc);
             match kept_resolver {
+                // The kept resolver lends its resolution to this run (see `Warm::give_back`).
                 Some(mut r) => {
-                    let (res, stats) = r.update(&observations, &ctx, &opts);
-                    let res = res.clone();
+                    let stats = r.update(&observations, &ctx, &opts).1;
+                    let res = r.lend();
                     (observations, res, Some(r), Some(stats))
                 }
                 None if keep => {
-                    let r = Resolver::build(observations.clone(), &previous, &ctx, &opts);
-                    let res = r.resolution().clone();
+                    let mut r = Resolver::build(observations.clone(), &previous, &ctx, &opts);
+                    let res = r.lend();
                     (observations, res, Some(r), None)
                 }
                 None => {

@@ -89,12 +89,16 @@ pub(super) async fn write(
     let rows = {
         let records = std::mem::take(&mut resolution.records);
         tokio::task::spawn_blocking(move || {
-            entity_rows(&records, &assessments, &placements, &scopes)
+            let rows = entity_rows(&records, &assessments, &placements, &scopes);
+            (records, rows)
         })
     };
     let (written, side_written, sme_files) = writer.await??;
-    let entity_rows = rows.await??;
-    if let (Some(w), true) = (warm, open) {
+    let (records, entity_rows) = rows.await?;
+    let entity_rows = entity_rows?;
+    resolution.records = records;
+    let mut warm = warm;
+    if let (Some(w), true) = (warm.as_deref_mut(), open) {
         let mut kept = Earlier::default();
         for list in &written {
             kept.remember(list.digest, vec![list.xlsx.clone(), list.csv.clone()]);
@@ -152,6 +156,12 @@ pub(super) async fn write(
         .await?;
     clock.lap("save");
 
+    let (review_pairs, resolve_stats) = (resolution.review.len(), resolution.stats.clone());
+    // Everything is written: the resolution goes back to the resolver `serve` keeps.
+    if let Some(w) = warm {
+        w.give_back(resolution);
+    }
+
     let by_township: Vec<(String, String, usize)> = lists
         .iter()
         .map(|(k, rows)| {
@@ -182,13 +192,13 @@ pub(super) async fn write(
         unplaced,
         register_missing: gates.register_missing,
         push_blocked: gates.push_blocked,
-        review_pairs: resolution.review.len(),
+        review_pairs,
         incremental,
         pending: side.pending.len(),
         referrals: side.referral_counts(),
         side_lists: side_written,
         unknown_statuses,
-        resolve: resolution.stats.clone(),
+        resolve: resolve_stats,
         out_dir,
         timings: std::mem::take(&mut clock.timings),
     })

@@ -171,6 +171,17 @@ impl Resolver {
         &self.current
     }
 
+    /// Hands the current resolution out without copying it; the resolver cannot be updated
+    /// again until [`Resolver::give_back`] returns it (a run lends it while it writes).
+    pub fn lend(&mut self) -> Resolution {
+        std::mem::take(&mut self.current)
+    }
+
+    /// Takes back the resolution [`Resolver::lend`] handed out, as it was lent.
+    pub fn give_back(&mut self, resolution: Resolution) {
+        self.current = resolution;
+    }
+
     /// The records of `source` as the last update (or the build) was given them, in that
     /// order: what reading an unchanged source again would give.
     pub fn observations_of(&self, source: &str) -> Vec<Observation> {
