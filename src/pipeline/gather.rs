@@ -14,6 +14,7 @@ use crate::resolve::{resolve, Resolution, ResolveOptions};
 use crate::screen::scope::{self, Scope};
 use crate::screen::{screen, Assessment};
 use crate::store::Store;
+use yingbao_core::parallel::parallel_chunks;
 
 /// What this run knows: one value per entity in each of `scopes`, `placements` and
 /// `assessments`, in the order of `resolution.records`.
@@ -97,33 +98,38 @@ pub(super) async fn gather(
     tracing::info!(stats = ?resolution.stats, incremental = ?incremental, "resolved");
     clock.lap("resolve");
 
-    // An employer of another county is never placed here.
-    let scopes: Vec<Scope> = resolution
-        .records
-        .iter()
-        .map(|m| scope::judge(m, &locator, cfg.settings.policy.require_registry))
-        .collect();
-    let placements: Vec<Placement> = resolution
-        .records
-        .iter()
-        .zip(&scopes)
-        .map(|(m, scope)| match scope {
-            Scope::OtherCounty { .. } => Placement::unplaced(),
-            _ => locator.place(
-                m.region_code.as_deref(),
-                m.addresses.iter().map(String::as_str),
-            ),
+    // An employer of another county is never placed here. Each employer on its own, on
+    // every core.
+    let require_registry = cfg.settings.policy.require_registry;
+    let (scopes, placements): (Vec<Scope>, Vec<Placement>) =
+        parallel_chunks(&resolution.records, |part| {
+            part.iter()
+                .map(|m| {
+                    let scope = scope::judge(m, &locator, require_registry);
+                    let placement = match scope {
+                        Scope::OtherCounty { .. } => Placement::unplaced(),
+                        _ => locator.place(
+                            m.region_code.as_deref(),
+                            m.addresses.iter().map(String::as_str),
+                        ),
+                    };
+                    (scope, placement)
+                })
+                .collect()
         })
-        .collect();
+        .into_iter()
+        .unzip();
     clock.lap("place");
 
-    let mut assessments = screen(
-        &resolution.records,
-        &cfg.settings.policy,
-        &cfg.settings.flags,
-        &cfg.catalogue,
-        as_of,
-    );
+    let mut assessments = parallel_chunks(&resolution.records, |part| {
+        screen(
+            part,
+            &cfg.settings.policy,
+            &cfg.settings.flags,
+            &cfg.catalogue,
+            as_of,
+        )
+    });
     // Another county's employer is not this county's to assist either.
     for (a, scope) in assessments.iter_mut().zip(&scopes) {
         if !scope.is_local() {

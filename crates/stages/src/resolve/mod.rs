@@ -23,6 +23,7 @@ use crate::domain::{EntityId, Observation};
 pub use features::MatchContext;
 pub use master::MasterRecord;
 use model::{FieldWeight, Model};
+use yingbao_core::parallel::parallel_chunks;
 
 /// How a record came to join its entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -864,30 +865,6 @@ fn needs_review(e: &PairEvidence) -> bool {
             .all(|w| w.weight >= 0.0 || w.level.is_none())
 }
 
-/// Runs `work` over chunks of `items` on every core and concatenates the results in order.
-fn parallel_chunks<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = items.len().div_ceil(threads).max(1);
-    let work = &work;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(move || work(part)))
-            .collect();
-        handles
-            .into_iter()
-            // A worker that panicked must not leave its part out (features would no longer
-            // line up with their records): its panic goes on to the caller.
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
-}
-
 /// Features for every observation, on every core.
 /// A deregistration one register record gives (注销日期) holds for every record anchored to
 /// the same employer by its code: a record seen after it lives apart from all of them.
@@ -996,22 +973,6 @@ mod tests {
             uscc: Uscc::parse(uscc),
             ..Default::default()
         }
-    }
-
-    /// Work split over the cores comes back whole and in order; a part whose worker panicked
-    /// is never silently left out (the records and their features would no longer line up).
-    #[test]
-    fn parallel_work_keeps_every_part_or_fails() {
-        let items: Vec<u32> = (0..1000).collect();
-        let doubled = parallel_chunks(&items, |part| part.iter().map(|x| x * 2).collect());
-        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
-        let caught = std::panic::catch_unwind(|| {
-            parallel_chunks(&items, |part| {
-                assert!(!part.contains(&999), "a record the worker cannot take");
-                part.to_vec()
-            })
-        });
-        assert!(caught.is_err(), "the worker's panic reaches the caller");
     }
 
     fn id_of(r: &Resolution, source: &str, key: &str) -> EntityId {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, Row, SqlitePool};
+use yingbao_core::parallel::parallel_chunks;
 
 use crate::domain::{EntityId, Feed, Observation, TownshipCode};
 use crate::ingest::quarantine::Reject;
@@ -492,8 +493,12 @@ impl Store {
             .iter()
             .map(|l| Ok((l, serde_json::to_string(&l.data)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let entity_keys: Vec<(String, Digest)> = entities.iter().map(EntityRow::version).collect();
-        let link_keys: Vec<((String, String), Digest)> = links.iter().map(link_version).collect();
+        // Every row's digest, on every core: what is compared with the rows stored.
+        let entity_keys: Vec<(String, Digest)> = parallel_chunks(entities, |part| {
+            part.iter().map(EntityRow::version).collect()
+        });
+        let link_keys: Vec<((String, String), Digest)> =
+            parallel_chunks(links, |part| part.iter().map(link_version).collect());
         let lead_keys: Vec<(String, Digest)> = leads
             .iter()
             .map(|(l, data)| (l.lead_id.clone(), l.digest(data)))

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use sqlx::Row;
+use yingbao_core::parallel::parallel_chunks;
 
 use super::digest::{self, Digest};
 use super::{NewSnapshot, SnapshotInfo, Store, StoreError, CHUNK};
@@ -18,13 +19,17 @@ struct Encoded {
 
 impl Encoded {
     fn of(source: &str, observations: &[Observation]) -> Result<Encoded, StoreError> {
-        let rows = observations
-            .iter()
-            .map(|o| {
-                let json = serde_json::to_string(o)?;
-                Ok((digest::of(&[source.as_bytes(), json.as_bytes()]), json))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Each record's JSON and hash, on every core.
+        let rows = parallel_chunks(observations, |part| {
+            part.iter()
+                .map(|o| {
+                    let json = serde_json::to_string(o)?;
+                    Ok((digest::of(&[source.as_bytes(), json.as_bytes()]), json))
+                })
+                .collect::<Vec<Result<_, StoreError>>>()
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let hashes: Vec<&[u8]> = rows.iter().map(|(h, _)| h.as_slice()).collect();
         let digest = digest::of(&hashes);
         Ok(Encoded { rows, digest })
