@@ -213,9 +213,14 @@ impl Store {
         let rows: Vec<String> = on_pool!(self, pool => {
             sqlx::query_scalar::<DB, String>(sql).bind(list).fetch_all(pool).await?
         });
-        rows.iter()
-            .map(|j| serde_json::from_str(j).map_err(StoreError::from))
-            .collect()
+        // Decoded on every core: a county's snapshot is hundreds of thousands of records.
+        parallel_chunks(&rows, |part| {
+            part.iter()
+                .map(|j| serde_json::from_str(j).map_err(StoreError::from))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .collect()
     }
 
     async fn layout(&self, snapshot_id: i64) -> Result<Layout, StoreError> {
