@@ -7,8 +7,8 @@ use anyhow::Result;
 
 use super::{redact, ExportKind};
 use crate::config::Config;
-use crate::pipeline::RunSummary;
-use crate::store::Store;
+use crate::pipeline::{RunSummary, SourceStatus};
+use crate::store::{SnapshotStatus, Store};
 
 pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String, i64)]) {
     println!("yingbao run {} (as of {})", s.run_id, s.as_of);
@@ -28,7 +28,13 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
             o.records_used
         );
         if let Some(note) = &o.note {
-            println!("             ! {note}");
+            // "!" marks what the operator must look at; a fresh source's note only informs.
+            let mark = if o.status == SourceStatus::Fresh {
+                "·"
+            } else {
+                "!"
+            };
+            println!("             {mark} {note}");
         }
     }
     if !quarantine.is_empty() {
@@ -281,8 +287,15 @@ pub async fn sources(config: &std::path::Path) -> Result<std::process::ExitCode>
             age
         );
         println!("             from {}", c.location());
-        if let Some(note) = last.as_ref().and_then(|l| l.note.as_deref()) {
-            println!("             ! {note}");
+        if let Some(l) = &last {
+            if let Some(note) = l.note.as_deref() {
+                let mark = if l.status == SnapshotStatus::Good {
+                    "·"
+                } else {
+                    "!"
+                };
+                println!("             {mark} {note}");
+            }
         }
     }
     if stale > 0 {
