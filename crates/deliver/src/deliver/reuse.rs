@@ -55,14 +55,6 @@ impl Earlier {
         }
         true
     }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
 }
 
 /// `from` at `to`: a hard link, else a copy; false when neither could be made.

@@ -121,6 +121,24 @@ macro_rules! close_chunks {
     };
 }
 
+/// The current (open) versions of `table`: each key with its stored digest.
+macro_rules! current_digests {
+    ($tx:expr, $table:literal, $key:literal) => {
+        sqlx::query::<DB>(concat!(
+            "SELECT ",
+            $key,
+            ", digest FROM ",
+            $table,
+            " WHERE to_run IS NULL"
+        ))
+        .fetch_all(&mut *$tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), digest::stored(r.get(1))))
+        .collect::<Vec<(String, Option<Digest>)>>()
+    };
+}
+
 /// How a source's snapshot of one run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -550,13 +568,7 @@ impl Store {
                 .filter_map(|r| Some((r.get(0), digest::stored(r.get(1))?)))
                 .collect();
             unless_same_set!(tx, sets, "entities", versions::set_digest(&entity_keys), {
-                let current: Vec<(String, Option<Digest>)> =
-                    sqlx::query::<DB>("SELECT entity_id, digest FROM entities WHERE to_run IS NULL")
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .map(|r| (r.get(0), digest::stored(r.get(1))))
-                        .collect();
+                let current = current_digests!(tx, "entities", "entity_id");
                 let ch = versions::changes(current, &entity_keys);
                 close_chunks!(tx, "entities", "entity_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
                 let rows: Vec<(&EntityRow, &Digest)> =
@@ -597,13 +609,7 @@ impl Store {
                 });
             });
             unless_same_set!(tx, sets, "leads", versions::set_digest(&lead_keys), {
-                let current: Vec<(String, Option<Digest>)> =
-                    sqlx::query::<DB>("SELECT lead_id, digest FROM leads WHERE to_run IS NULL")
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .map(|r| (r.get(0), digest::stored(r.get(1))))
-                        .collect();
+                let current = current_digests!(tx, "leads", "lead_id");
                 let ch = versions::changes(current, &lead_keys);
                 close_chunks!(tx, "leads", "lead_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
                 let rows: Vec<(&(&LeadRecord, String), &Digest)> =
