@@ -121,6 +121,18 @@ macro_rules! close_chunks {
     };
 }
 
+/// The digest of each table's whole current set of versions (`version_sets`).
+macro_rules! version_sets {
+    ($tx:expr) => {
+        sqlx::query::<DB>("SELECT name, digest FROM version_sets")
+            .fetch_all(&mut *$tx)
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.get(0), digest::stored(r.get(1))?)))
+            .collect::<HashMap<String, Digest>>()
+    };
+}
+
 /// The current (open) versions of `table`: each key with its stored digest.
 macro_rules! current_digests {
     ($tx:expr, $table:literal, $key:literal) => {
@@ -561,12 +573,7 @@ impl Store {
                     .await?;
             }
 
-            let sets: HashMap<String, Digest> = sqlx::query::<DB>("SELECT name, digest FROM version_sets")
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .filter_map(|r| Some((r.get(0), digest::stored(r.get(1))?)))
-                .collect();
+            let sets = version_sets!(tx);
             unless_same_set!(tx, sets, "entities", versions::set_digest(&entity_keys), {
                 let current = current_digests!(tx, "entities", "entity_id");
                 let ch = versions::changes(current, &entity_keys);
@@ -724,12 +731,7 @@ impl Store {
             .collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let sets: HashMap<String, Digest> = sqlx::query::<DB>("SELECT name, digest FROM version_sets")
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .filter_map(|r| Some((r.get(0), digest::stored(r.get(1))?)))
-                .collect();
+            let sets = version_sets!(tx);
             unless_same_set!(tx, sets, "match_pairs", versions::set_digest(&keys), {
                 let current: Vec<(PairKey, Option<Digest>)> = sqlx::query::<DB>(
                     "SELECT decision, source, record_key, other_source, other_key, digest FROM match_pairs WHERE to_run IS NULL",
