@@ -93,6 +93,21 @@ async fn operator_decisions_bind_later_runs() {
         "operator said different"
     );
     assert!(second.review_pairs < first.review_pairs);
+    // The decided pair waits no longer.
+    let still = store
+        .pairs(second.run_id, Some("review"), None)
+        .await
+        .expect("pairs");
+    assert!(
+        !still.iter().any(|(_, _, e)| {
+            let ends = |a: (&str, &str)| {
+                a == (e.source.as_str(), e.record_key.as_str())
+                    || a == (e.other_source.as_str(), e.other_key.as_str())
+            };
+            ends((&pair.source, &pair.record_key)) && ends((&pair.other_source, &pair.other_key))
+        }),
+        "the pair the operator decided is not in review again"
+    );
     // And the third run still honours both.
     let third = pipeline::run(&cfg, &store).await.expect("run");
     let links3 = store.links(third.run_id).await.expect("links");

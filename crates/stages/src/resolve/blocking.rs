@@ -1,6 +1,6 @@
 //! Blocking: which pairs are ever compared. Identifier, organisation code, code halves and the
-//! code less one character (one typo), rare name-core and phonetic bigrams (frequent ones
-//! capped), and village + industry.
+//! code less one character (one typo), the name core's whole sound, rare name-core and
+//! phonetic bigrams (frequent ones capped), and village + industry.
 
 use std::hash::{Hash, Hasher};
 
@@ -54,6 +54,11 @@ fn exact_keys(f: &Features) -> Vec<u64> {
     }
     if let Some(o) = &f.org {
         keys.push(key(b'o', &[o.as_str()]));
+    }
+    // The whole core's sound: a clinic types a name by ear (`贵新化工` for `贵鑫化工`), and
+    // its bigrams alone may rank the homophone below look-alikes sharing common words.
+    if let Some(n) = f.name.as_ref().filter(|n| !n.phonetic.is_empty()) {
+        keys.push(key(b'f', &[n.phonetic.as_str()]));
     }
     if let (Some(v), Some(i)) = (&f.village, &f.industry) {
         keys.push(key(b'v', &[v.as_str(), i.get(..2).unwrap_or(i)]));
@@ -309,5 +314,33 @@ mod tests {
         let found = blocker.candidates(query, &features[query]);
         assert!(found.contains(&123), "{found:?}");
         assert!(found.len() < 5, "only near codes: {found:?}");
+    }
+    /// `贵新化工` typed for `贵鑫化工`: look-alikes sharing the common words (`新化工`) share as
+    /// many bigrams as the homophone does and, earlier in the list, crowded it out.
+    #[test]
+    fn a_homophone_of_the_whole_name_is_always_a_candidate() {
+        let parse = |n: &str| super::super::name::parse(n, &["南安市".to_string()], &[]);
+        let firsts = "嘉华恒永鸿盛泰源兴顺丰隆昌宏福瑞祥安康达金银东南西北中天海山";
+        let mut features: Vec<Features> = firsts
+            .chars()
+            .map(|c| Features {
+                name: Some(parse(&format!("南安市{c}新化工有限公司"))),
+                ..Default::default()
+            })
+            .collect();
+        assert!(features.len() > MAX_NAME_CANDIDATES);
+        let homophone = features.len();
+        features.push(Features {
+            name: Some(parse("南安市贵鑫化工有限公司")),
+            ..Default::default()
+        });
+        features.push(Features {
+            name: Some(parse("贵新化工有限公司")),
+            ..Default::default()
+        });
+        let query = features.len() - 1;
+        let blocker = Blocker::new(&features, &[query]);
+        let found = blocker.candidates(query, &features[query]);
+        assert!(found.contains(&(homophone as u32)), "{found:?}");
     }
 }

@@ -97,8 +97,12 @@ pub fn compare(a: &Features, b: &Features) -> Gamma {
             },
         },
     };
+    // A record that knows only its township (typed into its name, or an address naming no
+    // village or street) agrees with the other as far as it can tell: no evidence either way.
+    let coarse = |f: &Features| f.village.is_none() && f.street.is_none();
     let address = match (&a.township, &b.township) {
         (Some(x), Some(y)) if x != y => Some(3),
+        (Some(_), Some(_)) if coarse(a) || coarse(b) => None,
         (Some(_), Some(_)) => {
             let same_village = matches!((&a.village, &b.village), (Some(x), Some(y)) if x == y);
             let same_street = matches!((&a.street, &b.street), (Some(x), Some(y)) if x == y);
@@ -227,9 +231,15 @@ fn cut_short(short: &super::name::NameParts, long: &super::name::NameParts) -> b
         && long.core.chars().count() - short.core.chars().count() <= 3
 }
 
-/// Whether two records' names sound alike (the same pinyin of their cores).
-pub fn sounds_alike(a: &Features, b: &Features) -> bool {
-    matches!((&a.name, &b.name), (Some(x), Some(y)) if x.phonetic == y.phonetic)
+/// How alike two records' names are beyond their comparison level, for breaking ties between
+/// equally weighted candidates: 2 = the same sound (pinyin of the core) and the same form,
+/// 1 = the same sound, 0 = neither. A homophone (`鑫福` for `新福`) is a likelier typo than a
+/// look-alike (`利福`), and one written with the same form likelier still.
+pub fn likeness(a: &Features, b: &Features) -> u8 {
+    match (&a.name, &b.name) {
+        (Some(x), Some(y)) if x.phonetic == y.phonetic => 1 + u8::from(x.form == y.form),
+        _ => 0,
+    }
 }
 
 /// Where a record is: the township typed into its name, else its address's.
@@ -372,5 +382,35 @@ mod tests {
         let mut here = plain.clone();
         here.township = Some("350583111".into());
         assert_eq!(compare(&here, &typed)[1], Some(NAME_EXACT));
+    }
+    /// An exam record knows its township only from its name (`…翔云镇傅晖芳体育用品`): the
+    /// same township was scored as "same township, other village", which counts against a
+    /// match, and kept the employer's own record out of review.
+    #[test]
+    fn a_record_that_knows_only_its_township_gives_no_address_evidence() {
+        let mut exam = f("南安市翔云镇傅晖芳体育用品", None);
+        exam.township = Some("350583104".into());
+        let mut market = f("南安市翔云镇傅辉芳体育用品厂", None);
+        market.township = Some("350583104".into());
+        market.village = Some("350583104202".into());
+        market.street = Some("工业区2号".into());
+        assert_eq!(compare(&exam, &market)[2], None);
+        // Another township still tells them apart.
+        market.township = Some("350583105".into());
+        assert_eq!(compare(&exam, &market)[2], Some(3));
+        // Two full addresses in one township, other villages: as before.
+        let mut other = market.clone();
+        other.township = Some("350583105".into());
+        other.village = Some("350583105201".into());
+        other.street = Some("新街8号".into());
+        assert_eq!(compare(&market, &other)[2], Some(2));
+    }
+
+    #[test]
+    fn likeness_ranks_the_same_sound_and_form_first() {
+        let typed = f("誉鸿水暖有限公司", None);
+        assert_eq!(likeness(&typed, &f("南安市誉宏水暖有限公司", None)), 2);
+        assert_eq!(likeness(&typed, &f("南安市裕鸿水暖股份有限公司", None)), 1);
+        assert_eq!(likeness(&typed, &f("南安市利鸿水暖有限公司", None)), 0);
     }
 }

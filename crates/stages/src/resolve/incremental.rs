@@ -256,10 +256,18 @@ impl Resolver {
         rs.observations = n - self.dead;
         rs.floating = floating.len();
         rs.lambda = self.model.lambda;
+        let sounds = super::twins::SoundIndex::new(&self.feats, &self.alive);
+        let scoring = super::twins::Scoring {
+            feats: &self.feats,
+            model: &self.model,
+            name_tf: &self.name_tf,
+            decided: &decided,
+        };
         let (merges, review, rejected) = decide(
             &self.slots,
             &floating,
             |i| self.best[i].clone(),
+            |i, top, uf| sounds.rival(i, top, &scoring, uf),
             &mut uf,
             &mut method,
             self.model.prior_weight(),
@@ -502,7 +510,7 @@ impl Resolver {
                     .weights(&compare::compare(f, &self.feats[d]), self.name_tf.of(f));
                 let (w, _) = self.model.score(&weights);
                 let anchored = self.feats[d].code_valid;
-                let alike = compare::sounds_alike(f, &self.feats[d]);
+                let alike = compare::likeness(f, &self.feats[d]);
                 if self.best[h]
                     .as_ref()
                     .is_none_or(|b| b.beaten_by(d as u32, w, alike, anchored))

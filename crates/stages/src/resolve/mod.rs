@@ -11,6 +11,7 @@ pub mod link;
 pub mod master;
 pub mod model;
 pub mod name;
+mod twins;
 mod unionfind;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -163,6 +164,8 @@ pub struct ResolveStats {
     pub em_iterations: usize,
     /// Operator "same" decisions refused because they would join two valid USCCs.
     pub overrides_refused: usize,
+    /// Records left unjoined because their name alone sounds like two registered employers.
+    pub sound_twins: usize,
 }
 
 /// The master list, the record → entity links, and the evidence behind scored decisions.
@@ -242,16 +245,18 @@ pub(crate) struct Best {
     pub fields: Vec<FieldWeight>,
     pub weight: f64,
     pub probability: f64,
-    /// The two names sound alike (same pinyin): among equally weighted candidates a
-    /// homophone (`鑫福` for `新福`) is a likelier typo than a look-alike (`利福`).
-    pub alike: bool,
+    /// How alike the two names are beyond their level (`compare::likeness`): among equally
+    /// weighted candidates the likelier typo wins.
+    pub alike: u8,
 }
 
 impl Best {
-    /// Whether candidate `(j, weight, alike)` beats this one (ties go to a name that sounds
-    /// alike, then to the smaller index).
-    fn beaten_by(&self, j: u32, weight: f64, alike: bool) -> bool {
-        weight > self.weight || (weight == self.weight && (!alike, j) < (!self.alike, self.j))
+    /// Whether candidate `(j, weight, alike)` beats this one (ties go to the name more alike,
+    /// then to the smaller index).
+    fn beaten_by(&self, j: u32, weight: f64, alike: u8) -> bool {
+        weight > self.weight
+            || (weight == self.weight
+                && (std::cmp::Reverse(alike), j) < (std::cmp::Reverse(self.alike), self.j))
     }
 }
 
@@ -318,7 +323,7 @@ impl Picks {
 
     /// Whether candidate `(j, weight, alike)` (`anchored`: with a valid USCC) would change
     /// the picks.
-    fn beaten_by(&self, j: u32, weight: f64, alike: bool, anchored: bool) -> bool {
+    fn beaten_by(&self, j: u32, weight: f64, alike: u8, anchored: bool) -> bool {
         self.top.beaten_by(j, weight, alike)
             || (anchored
                 && self
@@ -481,7 +486,7 @@ fn best_of(
         let weights = model.weights(&compare::compare(f, &feats[j as usize]), tf.of(f));
         let (w, p) = model.score(&weights);
         let anchored = feats[j as usize].code_valid;
-        let alike = compare::sounds_alike(f, &feats[j as usize]);
+        let alike = compare::likeness(f, &feats[j as usize]);
         if picks
             .as_ref()
             .is_none_or(|b| b.beaten_by(j, w, alike, anchored))
@@ -504,12 +509,15 @@ fn best_of(
 
 /// Step 5: each floating record (in the given order) joins its best candidate when the
 /// evidence is strong enough, and its best candidate with a valid USCC when that evidence is
-/// strong enough too; review and (optionally) rejected pairs are kept.
+/// strong enough too; review and (optionally) rejected pairs are kept. A record whose best
+/// candidate rests on the name alone while another registered employer's name sounds the
+/// same (`rival`) joins neither: both pairs go to review.
 #[allow(clippy::too_many_arguments)]
 fn decide(
     observations: &[Observation],
     floating: &[usize],
     best: impl Fn(usize) -> Option<Picks>,
+    rival: impl Fn(usize, &Best, &mut unionfind::Clusters) -> Option<Best>,
     uf: &mut unionfind::Clusters,
     method: &mut [JoinMethod],
     prior: f64,
@@ -523,6 +531,24 @@ fn decide(
         let Some(Picks { top, anchored }) = best(i) else {
             continue;
         };
+        if top.probability >= opts.thresholds.review_probability {
+            if let Some(r) = rival(i, &top, uf) {
+                let a = &observations[i];
+                for x in [&top, &r] {
+                    let b = &observations[x.j as usize];
+                    review.push(PairEvidence::new(
+                        a,
+                        b,
+                        prior,
+                        x.fields.clone(),
+                        x.weight,
+                        x.probability,
+                    ));
+                }
+                stats.sound_twins += 1;
+                continue;
+            }
+        }
         if let Some(x) =
             anchored.filter(|x| x.j != top.j && x.probability >= opts.thresholds.merge_probability)
         {
@@ -559,7 +585,11 @@ fn decide(
                 stats.merged_by_score += 1;
                 merges.push(evidence);
             }
-        } else if probability >= opts.thresholds.review_probability || needs_review(&evidence) {
+        } else if (probability >= opts.thresholds.review_probability || needs_review(&evidence))
+            // A pair that could never join (the record is already with another registered
+            // employer, as an operator said) is nothing to review.
+            && uf.could_join(i, j as usize)
+        {
             review.push(evidence);
         } else if opts.keep_compared {
             rejected.push(evidence);
@@ -744,7 +774,7 @@ pub(crate) fn resolve_core(
         let weights = model.weights(g, name_tf.of(&feats[*i as usize]));
         let (w, p) = model.score(&weights);
         let anchored = feats[*j as usize].code_valid;
-        let alike = compare::sounds_alike(&feats[*i as usize], &feats[*j as usize]);
+        let alike = compare::likeness(&feats[*i as usize], &feats[*j as usize]);
         let b = Best {
             j: *j,
             fields: weights,
@@ -763,10 +793,18 @@ pub(crate) fn resolve_core(
             }
         }
     }
+    let sounds = twins::SoundIndex::new(&feats, &alive);
+    let scoring = twins::Scoring {
+        feats: &feats,
+        model: &model,
+        name_tf: &name_tf,
+        decided: &decided,
+    };
     let (merges, review, rejected) = decide(
         observations,
         &floating,
         |i| best.get(&(i as u32)).cloned(),
+        |i, top, uf| sounds.rival(i, top, &scoring, uf),
         &mut uf,
         &mut method,
         model.prior_weight(),
@@ -989,7 +1027,7 @@ mod tests {
             fields: Vec::new(),
             weight,
             probability: model::probability(weight),
-            alike: false,
+            alike: 0,
         }
     }
 
@@ -998,23 +1036,29 @@ mod tests {
         let mut p = Picks::new(best(5, 3.0), false);
         assert!(p.anchored.is_none());
         // An anchored candidate below the best is kept beside it.
-        assert!(p.beaten_by(7, 2.0, false, true));
+        assert!(p.beaten_by(7, 2.0, 0, true));
         p.offer(best(7, 2.0), true);
         assert_eq!((p.top.j, p.anchored.as_ref().map(|a| a.j)), (5, Some(7)));
         // A weaker floating one changes nothing; a stronger anchored one takes both places.
-        assert!(!p.beaten_by(8, 2.5, false, false));
+        assert!(!p.beaten_by(8, 2.5, 0, false));
         p.offer(best(9, 4.0), true);
         assert_eq!((p.top.j, p.anchored.as_ref().map(|a| a.j)), (9, Some(9)));
         assert!(p.mentions(9) && !p.mentions(5));
-        // Equal weights: a name that sounds alike wins over a smaller index.
+        // Equal weights: a name that sounds alike wins over a smaller index, and one with
+        // the same form too over one with another form.
         let look_alike = best(3, 0.0);
-        assert!(look_alike.beaten_by(8, 0.0, true));
-        assert!(!look_alike.beaten_by(8, 0.0, false));
+        assert!(look_alike.beaten_by(8, 0.0, 1));
+        assert!(!look_alike.beaten_by(8, 0.0, 0));
         let homophone = Best {
-            alike: true,
+            alike: 1,
             ..best(8, 0.0)
         };
-        assert!(!homophone.beaten_by(3, 0.0, false));
+        assert!(!homophone.beaten_by(3, 0.0, 0));
+        assert!(homophone.beaten_by(9, 0.0, 2));
+        assert!(
+            homophone.beaten_by(2, 0.0, 1),
+            "equally alike: the smaller index"
+        );
         // Joining the picks of two candidate sets is picking over their union.
         let a = Some(Picks::new(best(1, 1.0), true));
         let b = Some(Picks::new(best(2, 6.0), false));

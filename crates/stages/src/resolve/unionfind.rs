@@ -32,6 +32,13 @@ impl Clusters {
         i
     }
 
+    /// Whether `a` and `b` are in one cluster or could be joined by their codes (operators'
+    /// "different" decisions not considered).
+    pub fn could_join(&mut self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        ra == rb || !matches!((&self.uscc[ra], &self.uscc[rb]), (Some(x), Some(y)) if x != y)
+    }
+
     /// Joins the clusters of `a` and `b`; false (and nothing changes) if they hold different
     /// valid USCCs.
     pub fn union(&mut self, a: usize, b: usize) -> bool {
@@ -68,6 +75,7 @@ mod tests {
     fn two_valid_codes_never_join() {
         let mut c = Clusters::new(vec![Some(1), None, Some(2)]);
         assert!(c.union(0, 1));
+        assert!(!c.could_join(1, 2));
         assert!(!c.union(1, 2), "1 already carries A");
         assert_ne!(c.find(0), c.find(2));
         assert_eq!(c.find(0), c.find(1));
