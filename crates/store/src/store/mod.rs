@@ -66,18 +66,23 @@ macro_rules! on_pool {
     };
 }
 
-/// Inserts `$rows` in chunks of `CHUNK` with one multi-row INSERT each, inside `$tx`.
-/// `$bind` pushes one row's values onto the separated builder `$b`.
-macro_rules! insert_chunks {
-    ($tx:expr, $head:expr, $rows:expr, |$b:ident, $row:pat_param| $bind:expr) => {
-        for chunk in $rows.chunks(CHUNK) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new($head);
-            qb.push_values(chunk, |mut $b, $row| {
-                $bind;
-            });
-            qb.build().execute(&mut *$tx).await?;
-        }
+/// Inserts `$rows` into `$table ($cols)` inside `$tx` in bulk (`bulk::Bulk`: one COPY stream
+/// on PostgreSQL, multi-row INSERTs of `CHUNK` rows on SQLite); `[$cell, …]` is one row's
+/// values. With `ignore_conflicts`, rows whose key is already stored are skipped.
+macro_rules! bulk_insert {
+    ($tx:expr, $table:literal ($cols:literal), $rows:expr, |$row:pat_param| [$($cell:expr),* $(,)?]) => {
+        bulk_insert!(@go $tx, $table, $cols, $rows, false, |$row| [$($cell),*])
     };
+    ($tx:expr, $table:literal ($cols:literal) ignore_conflicts, $rows:expr, |$row:pat_param| [$($cell:expr),* $(,)?]) => {
+        bulk_insert!(@go $tx, $table, $cols, $rows, true, |$row| [$($cell),*])
+    };
+    (@go $tx:expr, $table:expr, $cols:expr, $rows:expr, $ignore:expr, |$row:pat_param| [$($cell:expr),*]) => {{
+        let cells = $rows
+            .iter()
+            .map(|$row| vec![$($crate::store::bulk::Cell::from($cell)),*]);
+        <DB as $crate::store::bulk::Bulk>::insert(&mut *$tx, $table, $cols, cells, $ignore)
+            .await?;
+    }};
 }
 
 /// Runs `$body` (which brings table `$name` to this run's rows) unless the table's current set
@@ -537,27 +542,27 @@ impl Store {
             let mut tx = pool.begin().await?;
             if let Some(u) = lifecycle {
                 sqlx::query::<DB>("DELETE FROM lead_states").execute(&mut *tx).await?;
-                insert_chunks!(tx, "INSERT INTO lead_states (lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run, assigned_township) ", u.states, |b, s| {
-                    b.push_bind(s.lead_id.to_string())
-                        .push_bind(s.entity_id.to_string())
-                        .push_bind(s.kind.as_str())
-                        .push_bind(s.status.as_str())
-                        .push_bind(s.township_code.clone().map(String::from))
-                        .push_bind(s.first_seen.to_string())
-                        .push_bind(s.opened_on.to_string())
-                        .push_bind(s.closed_on.map(|d| d.to_string()))
-                        .push_bind(s.close_reason.clone())
-                        .push_bind(s.last_run)
-                        .push_bind(s.assigned_township.clone().map(String::from))
-                });
-                insert_chunks!(tx, "INSERT INTO lead_events (run_id, happened_on, lead_id, from_status, to_status, note) ", u.transitions, |b, t| {
-                    b.push_bind(run_id)
-                        .push_bind(u.as_of.to_string())
-                        .push_bind(t.lead_id.to_string())
-                        .push_bind(t.from.map(|s| s.as_str()))
-                        .push_bind(t.to.as_str())
-                        .push_bind(t.note.clone())
-                });
+                bulk_insert!(tx, "lead_states" ("lead_id, entity_id, kind, status, township_code, first_seen, opened_on, closed_on, close_reason, last_run, assigned_township"), u.states, |s| [
+                    s.lead_id.to_string(),
+                    s.entity_id.to_string(),
+                    s.kind.as_str(),
+                    s.status.as_str(),
+                    s.township_code.clone().map(String::from),
+                    s.first_seen.to_string(),
+                    s.opened_on.to_string(),
+                    s.closed_on.map(|d| d.to_string()),
+                    s.close_reason.clone(),
+                    s.last_run,
+                    s.assigned_township.clone().map(String::from),
+                ]);
+                bulk_insert!(tx, "lead_events" ("run_id, happened_on, lead_id, from_status, to_status, note"), u.transitions, |t| [
+                    run_id,
+                    u.as_of.to_string(),
+                    t.lead_id.to_string(),
+                    t.from.map(|s| s.as_str()),
+                    t.to.as_str(),
+                    t.note.clone(),
+                ]);
             }
             for o in outbox {
                 sqlx::query::<DB>(outbox::UPSERT)
@@ -580,15 +585,15 @@ impl Store {
                 close_chunks!(tx, "entities", "entity_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
                 let rows: Vec<(&EntityRow, &Digest)> =
                     ch.write.iter().map(|&i| (&entities[i], &entity_keys[i].1)).collect();
-                insert_chunks!(tx, "INSERT INTO entities (run_id, entity_id, uscc, name, township_code, data, digest) ", rows, |b, (e, d)| {
-                    b.push_bind(run_id)
-                        .push_bind(e.entity_id.to_string())
-                        .push_bind(e.uscc.clone())
-                        .push_bind(e.name.clone())
-                        .push_bind(e.township_code.as_deref())
-                        .push_bind(e.data.clone())
-                        .push_bind(d.to_vec())
-                });
+                bulk_insert!(tx, "entities" ("run_id, entity_id, uscc, name, township_code, data, digest"), rows, |(e, d)| [
+                    run_id,
+                    e.entity_id.to_string(),
+                    e.uscc.clone(),
+                    e.name.clone(),
+                    e.township_code.as_deref(),
+                    e.data.clone(),
+                    d.to_vec(),
+                ]);
             });
             unless_same_set!(tx, sets, "links", versions::set_digest(&link_keys), {
                 let current: Vec<((String, String), Option<Digest>)> = sqlx::query::<DB>(
@@ -607,13 +612,13 @@ impl Store {
                 // In the order of `links_by_record`: the index is filled at its end, not all over it.
                 let mut rows: Vec<&crate::resolve::Link> = ch.write.iter().map(|&i| &links[i]).collect();
                 rows.sort_unstable_by(|a, b| (&a.source, &a.record_key).cmp(&(&b.source, &b.record_key)));
-                insert_chunks!(tx, "INSERT INTO links (run_id, source, record_key, entity_id, method) ", rows, |b, l| {
-                    b.push_bind(run_id)
-                        .push_bind(l.source.clone())
-                        .push_bind(l.record_key.clone())
-                        .push_bind(l.entity_id.to_string())
-                        .push_bind(l.method.as_str())
-                });
+                bulk_insert!(tx, "links" ("run_id, source, record_key, entity_id, method"), rows, |l| [
+                    run_id,
+                    l.source.clone(),
+                    l.record_key.clone(),
+                    l.entity_id.to_string(),
+                    l.method.as_str(),
+                ]);
             });
             unless_same_set!(tx, sets, "leads", versions::set_digest(&lead_keys), {
                 let current = current_digests!(tx, "leads", "lead_id");
@@ -621,16 +626,16 @@ impl Store {
                 close_chunks!(tx, "leads", "lead_id", run_id, ch.close, |b, k| b.push_bind(k.clone()));
                 let rows: Vec<(&(&LeadRecord, String), &Digest)> =
                     ch.write.iter().map(|&i| (&leads[i], &lead_keys[i].1)).collect();
-                insert_chunks!(tx, "INSERT INTO leads (run_id, lead_id, entity_id, township_code, rule_ids, data, kind, digest) ", rows, |b, ((l, data), d)| {
-                    b.push_bind(run_id)
-                        .push_bind(l.lead_id.clone())
-                        .push_bind(l.entity_id.to_string())
-                        .push_bind(l.township_code.as_deref())
-                        .push_bind(l.rule_ids.clone())
-                        .push_bind(data.clone())
-                        .push_bind(l.data.kind.as_str())
-                        .push_bind(d.to_vec())
-                });
+                bulk_insert!(tx, "leads" ("run_id, lead_id, entity_id, township_code, rule_ids, data, kind, digest"), rows, |((l, data), d)| [
+                    run_id,
+                    l.lead_id.clone(),
+                    l.entity_id.to_string(),
+                    l.township_code.as_deref(),
+                    l.rule_ids.clone(),
+                    data.clone(),
+                    l.data.kind.as_str(),
+                    d.to_vec(),
+                ]);
             });
             tx.commit().await?;
         });
@@ -751,17 +756,17 @@ impl Store {
                 });
                 let written: Vec<(&(&str, &crate::resolve::PairEvidence, String), &Digest)> =
                     ch.write.iter().map(|&i| (&rows[i], &keys[i].1)).collect();
-                insert_chunks!(tx, "INSERT INTO match_pairs (run_id, decision, source, record_key, other_source, other_key, probability, detail, digest) ", written, |b, ((decision, e, detail), d)| {
-                    b.push_bind(run_id)
-                        .push_bind(*decision)
-                        .push_bind(e.source.clone())
-                        .push_bind(e.record_key.clone())
-                        .push_bind(e.other_source.clone())
-                        .push_bind(e.other_key.clone())
-                        .push_bind(e.probability)
-                        .push_bind(detail.clone())
-                        .push_bind(d.to_vec())
-                });
+                bulk_insert!(tx, "match_pairs" ("run_id, decision, source, record_key, other_source, other_key, probability, detail, digest"), written, |((decision, e, detail), d)| [
+                    run_id,
+                    *decision,
+                    e.source.clone(),
+                    e.record_key.clone(),
+                    e.other_source.clone(),
+                    e.other_key.clone(),
+                    e.probability,
+                    detail.clone(),
+                    d.to_vec(),
+                ]);
             });
             tx.commit().await?;
         });
@@ -938,6 +943,7 @@ impl Store {
     }
 }
 
+mod bulk;
 mod digest;
 mod lifecycle;
 mod outbox;

@@ -8,7 +8,7 @@ use sqlx::Row;
 use yingbao_core::parallel::parallel_chunks;
 
 use super::digest::{self, Digest};
-use super::{NewSnapshot, SnapshotInfo, Store, StoreError, CHUNK};
+use super::{NewSnapshot, SnapshotInfo, Store, StoreError};
 use crate::domain::Observation;
 
 /// A snapshot's records ready to store: each one's JSON and hash, and the list's digest.
@@ -98,26 +98,21 @@ impl Store {
                         .filter(|((h, _), _)| !known.contains(h.as_slice()) && seen.insert(h))
                         .map(|((h, j), o)| (h, j, o))
                         .collect();
-                    for chunk in fresh.chunks(CHUNK) {
-                        let mut qb = sqlx::QueryBuilder::<DB>::new(
-                            "INSERT INTO records (hash, source, record_key, uscc, name, data) ",
-                        );
-                        qb.push_values(chunk, |mut b, (h, j, o)| {
-                            b.push_bind(h.to_vec())
-                                .push_bind(s.source)
-                                .push_bind(o.record_key.clone())
-                                .push_bind(o.uscc.as_ref().map(|u| u.as_str().to_string()))
-                                .push_bind(o.name.clone())
-                                .push_bind((*j).clone());
-                        });
-                        qb.push(" ON CONFLICT (hash) DO NOTHING");
-                        qb.build().execute(&mut *tx).await?;
-                    }
+                    bulk_insert!(tx, "records" ("hash, source, record_key, uscc, name, data") ignore_conflicts, fresh, |(h, j, o)| [
+                        h.to_vec(),
+                        s.source,
+                        o.record_key.clone(),
+                        o.uscc.as_ref().map(|u| u.as_str().to_string()),
+                        o.name.clone(),
+                        (*j).clone(),
+                    ]);
                     let list: Vec<(usize, &Digest)> =
                         enc.rows.iter().map(|(h, _)| h).enumerate().collect();
-                    insert_chunks!(tx, "INSERT INTO snapshot_records (snapshot_id, seq, hash) ", list, |b, (i, h)| {
-                        b.push_bind(id).push_bind(*i as i64).push_bind(h.to_vec())
-                    });
+                    bulk_insert!(tx, "snapshot_records" ("snapshot_id, seq, hash"), list, |(i, h)| [
+                        id,
+                        *i as i64,
+                        h.to_vec(),
+                    ]);
                     id
                 }
             };
@@ -138,16 +133,16 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_chunks!(tx, "INSERT INTO quarantine (snapshot_id, source, file, row_number, column_name, value, reason, action) ", s.rejects, |b, r| {
-                b.push_bind(id)
-                    .push_bind(r.source.clone())
-                    .push_bind(r.file.clone())
-                    .push_bind(r.row as i64)
-                    .push_bind(r.column.clone())
-                    .push_bind(r.value.clone())
-                    .push_bind(r.reason.clone())
-                    .push_bind(r.action.as_str())
-            });
+            bulk_insert!(tx, "quarantine" ("snapshot_id, source, file, row_number, column_name, value, reason, action"), s.rejects, |r| [
+                id,
+                r.source.clone(),
+                r.file.clone(),
+                r.row as i64,
+                r.column.clone(),
+                r.value.clone(),
+                r.reason.clone(),
+                r.action.as_str(),
+            ]);
             tx.commit().await?;
             id
         });
