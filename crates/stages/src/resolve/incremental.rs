@@ -739,20 +739,8 @@ type Folded = (Kept, super::MasterRecord, Vec<Link>);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Feed, Uscc};
     use crate::resolve::resolve;
-
-    fn obs(source: &str, key: &str, name: &str, uscc: &str, address: &str) -> Observation {
-        Observation {
-            source: source.into(),
-            feed: source.parse().unwrap_or(Feed::Other),
-            record_key: key.into(),
-            name: Some(name.into()),
-            uscc: Uscc::parse(uscc),
-            address: (!address.is_empty()).then(|| address.into()),
-            ..Default::default()
-        }
-    }
+    use crate::resolve::testing::{id_of, obs};
 
     fn county() -> Vec<Observation> {
         vec![
@@ -805,14 +793,6 @@ mod tests {
             .collect();
         parts.sort();
         parts
-    }
-
-    fn id_of(r: &Resolution, source: &str, key: &str) -> EntityId {
-        r.links
-            .iter()
-            .find(|l| l.source == source && l.record_key == key)
-            .map(|l| l.entity_id.clone())
-            .expect("linked")
     }
 
     #[test]

@@ -997,6 +997,36 @@ fn fresh_id(
     EntityId::from(id)
 }
 
+/// Helpers for the resolution tests: records as feeds give them, and where they went.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{EntityId, Resolution};
+    use crate::domain::{Feed, Observation, Uscc};
+
+    /// A record of `source` (its feed when the name is one) with a name, a code and an
+    /// address (`""`: none).
+    pub fn obs(source: &str, key: &str, name: &str, uscc: &str, address: &str) -> Observation {
+        Observation {
+            source: source.into(),
+            feed: source.parse().unwrap_or(Feed::Other),
+            record_key: key.into(),
+            name: Some(name.into()),
+            uscc: Uscc::parse(uscc),
+            address: (!address.is_empty()).then(|| address.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The entity a record joined.
+    pub fn id_of(r: &Resolution, source: &str, key: &str) -> EntityId {
+        r.links
+            .iter()
+            .find(|l| l.source == source && l.record_key == key)
+            .map(|l| l.entity_id.clone())
+            .expect("linked")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

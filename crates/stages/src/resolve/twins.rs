@@ -115,28 +115,9 @@ fn name_alone(fields: &[FieldWeight]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::{Feed, Observation, Uscc};
-    use crate::resolve::{resolve, MatchContext, Resolution, ResolveOptions};
-
-    fn obs(source: &str, key: &str, name: &str, uscc: &str, address: &str) -> Observation {
-        Observation {
-            source: source.into(),
-            feed: source.parse().unwrap_or(Feed::Other),
-            record_key: key.into(),
-            name: Some(name.into()),
-            uscc: Uscc::parse(uscc),
-            address: (!address.is_empty()).then(|| address.into()),
-            ..Default::default()
-        }
-    }
-
-    fn entity(r: &Resolution, source: &str, key: &str) -> String {
-        r.links
-            .iter()
-            .find(|l| l.source == source && l.record_key == key)
-            .map(|l| l.entity_id.to_string())
-            .expect("linked")
-    }
+    use crate::domain::Observation;
+    use crate::resolve::testing::{id_of as entity, obs};
+    use crate::resolve::{resolve, MatchContext, ResolveOptions};
 
     fn code(k: usize) -> String {
         let first17 = format!("91350583MA{k:07}");
