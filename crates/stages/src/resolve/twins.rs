@@ -133,11 +133,11 @@ mod tests {
             "华兴", "宏达", "永盛", "嘉禾", "恒泰", "源丰", "顺昌", "隆基", "福瑞", "祥和", "安康",
             "金达", "天成", "东升", "南星", "西岭", "北辰", "中联", "海峰", "山川",
         ];
-        let trades_b = ["石材", "陶瓷"];
+        let industries = ["石材", "陶瓷"];
         let mut out = Vec::new();
         for (k, (t, i)) in trades
             .iter()
-            .flat_map(|t| trades_b.iter().map(move |i| (t, i)))
+            .flat_map(|t| industries.iter().map(move |i| (t, i)))
             .enumerate()
         {
             let name = format!("南安市{t}{i}有限公司");

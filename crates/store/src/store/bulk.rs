@@ -2,6 +2,7 @@
 //! statement per row or per chunk); SQLite by multi-row INSERTs of `CHUNK` rows.
 
 use std::future::Future;
+use std::io::Write as _;
 use std::pin::Pin;
 
 use sqlx::{Postgres, Sqlite};
@@ -85,13 +86,14 @@ impl Bulk for Sqlite {
                 }
                 let mut qb =
                     sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({columns}) "));
-                qb.push_values(&chunk, |mut b, row| {
+                // The rows are moved into the statement, not copied again.
+                qb.push_values(chunk, |mut b, row| {
                     for cell in row {
                         match cell {
-                            Cell::Int(v) => b.push_bind(*v),
-                            Cell::Real(v) => b.push_bind(*v),
-                            Cell::Text(v) => b.push_bind(v.clone()),
-                            Cell::Bytes(v) => b.push_bind(v.clone()),
+                            Cell::Int(v) => b.push_bind(v),
+                            Cell::Real(v) => b.push_bind(v),
+                            Cell::Text(v) => b.push_bind(v),
+                            Cell::Bytes(v) => b.push_bind(v),
                             Cell::Null => b.push_bind(None::<String>),
                         };
                     }
@@ -173,7 +175,9 @@ fn copy_row(buf: &mut Vec<u8>, row: &[Cell]) {
             buf.push(b'\t');
         }
         match cell {
-            Cell::Int(v) => buf.extend_from_slice(v.to_string().as_bytes()),
+            Cell::Int(v) => {
+                let _ = write!(buf, "{v}");
+            }
             Cell::Real(v) => buf.extend_from_slice(real(*v).as_bytes()),
             Cell::Text(s) => {
                 for &b in s.as_bytes() {
@@ -187,9 +191,10 @@ fn copy_row(buf: &mut Vec<u8>, row: &[Cell]) {
                 }
             }
             Cell::Bytes(v) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
                 buf.extend_from_slice(b"\\\\x");
-                for b in v {
-                    buf.extend_from_slice(format!("{b:02x}").as_bytes());
+                for &b in v {
+                    buf.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
                 }
             }
             Cell::Null => buf.extend_from_slice(b"\\N"),
