@@ -3,7 +3,9 @@
 //! answer, a changed config is reloaded only when it passes `check` (and reaches the portal),
 //! SIGTERM stops it cleanly, and after a restart nothing is caught up that already ran. The
 //! same daemon also runs in-process (`daemon::service::run`) on sockets and commands a test owns,
-//! and on a wall clock the test sets, to see a job fire at its minute.
+//! and on a wall clock the test sets, to see a job fire at its minute. A restarted daemon
+//! reports the outage its database holds, marks runs a dead process left `running` as
+//! interrupted (never a live one: the project lock), and speaks systemd's `sd_notify`.
 
 mod common;
 
@@ -456,4 +458,281 @@ async fn the_daemon_fires_the_monthly_run_at_its_minute() {
     );
     assert!(store.last_run().await.expect("runs").is_some());
     daemon.stop().await;
+}
+
+/// Records every job of `cfg` as started now: a daemon starting on this store has nothing to
+/// catch up, so whatever its metrics say at once came from the database, not from a run.
+async fn nothing_to_catch_up(cfg: &yingbao::config::Config, store: &yingbao::store::Store) {
+    let now = chrono::Utc::now().to_rfc3339();
+    for job in &cfg.jobs {
+        store
+            .save_job(&job.name(), &now, Some("ok"), None)
+            .await
+            .expect("record the job");
+    }
+}
+
+/// Points the declaration connector at a file that does not exist: its feed fails.
+fn break_the_register(project: &Project) {
+    let file = project.root().join("connectors/declaration.toml");
+    let text = std::fs::read_to_string(&file).expect("declaration.toml");
+    let line = "path = \"connectors/sample/declaration\"";
+    assert!(text.contains(line));
+    std::fs::write(&file, text.replace(line, "path = \"connectors/gone\"")).expect("write");
+}
+
+/// A county whose last run found the declaration register's feed failed (the lists were
+/// not written) restarts its daemon: before any job runs, /metrics over HTTP already says
+/// the lists are blocked and which source is stale, and what the last run was — read from
+/// the database, not remembered by a process that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_daemon_reports_the_outage_its_database_holds() {
+    let project = Project::new();
+    let store = yingbao::store::Store::open(&project.config().database_url())
+        .await
+        .expect("store");
+    let good = yingbao::pipeline::run(&project.config(), &store)
+        .await
+        .expect("a good run");
+    assert!(good.push_blocked.is_none());
+    break_the_register(&project);
+    let cfg = project.config();
+    let blocked = yingbao::pipeline::run(&cfg, &store)
+        .await
+        .expect("the run with the register down");
+    assert!(blocked.push_blocked.is_some(), "{:?}", blocked.push_blocked);
+    nothing_to_catch_up(&cfg, &store).await;
+
+    let clock = std::sync::Arc::new(yingbao::daemon::SystemClock);
+    let daemon = InProcess::start(&project, cfg, &store, clock).await;
+    let metrics_url = daemon.metrics_url.clone();
+    let mut text = String::new();
+    wait_for("/metrics", 60, async || match get(&metrics_url).await {
+        Some((200, body)) => {
+            text = body;
+            true
+        }
+        _ => false,
+    })
+    .await;
+    assert_eq!(metric(&text, "yingbao_push_blocked "), Some(1.0), "{text}");
+    assert_eq!(
+        metric(&text, "yingbao_source_stale{source=\"declaration\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "yingbao_source_stale{source=\"tax\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    // The register's last good snapshot is the first run's.
+    assert!(
+        metric(
+            &text,
+            "yingbao_source_last_good_timestamp_seconds{source=\"declaration\"}"
+        )
+        .is_some_and(|t| t > 1.7e9),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "yingbao_last_run_status{status=\"succeeded\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        metric(&text, "yingbao_last_success_timestamp_seconds{job=\"run\"}").is_some(),
+        "{text}"
+    );
+    // Nothing ran in this process: all of it came from the database.
+    assert_eq!(
+        metric(&text, "yingbao_runs_total{job=\"run\",outcome=\"ok\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    daemon.stop().await;
+}
+
+/// A run a dead process left `running` is marked interrupted when the daemon starts, and
+/// /metrics says so; while another handle holds the project lock (a live process), the
+/// daemon refuses to start, names the lock file, and leaves that process's run alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_marks_a_dead_run_interrupted_but_never_a_live_one() {
+    use yingbao::daemon::lock::ProjectLock;
+
+    let project = Project::new();
+    let cfg = project.config();
+    let store = yingbao::store::Store::open(&cfg.database_url())
+        .await
+        .expect("store");
+    nothing_to_catch_up(&cfg, &store).await;
+    let date = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
+    let begun = store.begin_run(date).await.expect("a run begun");
+    let clock = std::sync::Arc::new(yingbao::daemon::SystemClock);
+
+    // 1. Another process holds the lock: refused, and its run stays running.
+    let held = ProjectLock::acquire(project.root()).expect("the lock");
+    let refused = InProcess::start(&project, project.config(), &store, clock.clone()).await;
+    let result = tokio::time::timeout(Duration::from_secs(60), refused.task)
+        .await
+        .expect("returns at once")
+        .expect("the task joins");
+    let message = match result {
+        Err(e) => e.to_string(),
+        Ok(()) => panic!("the daemon started beside the lock holder"),
+    };
+    assert!(
+        message.contains(&held.path().display().to_string()),
+        "{message}"
+    );
+    let row = store.run_row(begun).await.expect("read").expect("row");
+    assert_eq!(row.status, "running");
+
+    // 2. The holder is gone: the run no process runs any more is interrupted.
+    drop(held);
+    let daemon = InProcess::start(&project, cfg, &store, clock).await;
+    let metrics_url = daemon.metrics_url.clone();
+    let mut text = String::new();
+    wait_for("/metrics", 60, async || match get(&metrics_url).await {
+        Some((200, body)) => {
+            text = body;
+            true
+        }
+        _ => false,
+    })
+    .await;
+    let row = store.run_row(begun).await.expect("read").expect("row");
+    assert_eq!(row.status, yingbao::store::INTERRUPTED);
+    assert!(
+        row.summary
+            .as_deref()
+            .unwrap_or("")
+            .contains("stopped before it finished"),
+        "{row:?}"
+    );
+    assert_eq!(
+        metric(&text, "yingbao_interrupted_runs_total"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "yingbao_last_run_status{status=\"interrupted\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "yingbao_last_run_status{status=\"running\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    daemon.stop().await;
+}
+
+/// A spawned process that a failing test does not leave running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// `yingbao serve` under systemd (`Type=notify`, `WatchdogSec=`): on a socket of the test's
+/// own it says READY=1 once serving, then WATCHDOG=1 at half of WATCHDOG_USEC, and
+/// STOPPING=1 when SIGTERM arrives; then it exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_tells_systemd_it_is_ready_alive_and_stopping() {
+    let project = Project::new();
+    let port = free_port();
+    let config = project.config_file();
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace(
+            "listen = \"127.0.0.1:9477\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        ),
+    )
+    .expect("write config");
+    let cfg = project.config();
+    let store = yingbao::store::Store::open(&cfg.database_url())
+        .await
+        .expect("store");
+    nothing_to_catch_up(&cfg, &store).await;
+    store.close().await;
+
+    let socket_path = project.root().join("notify.sock");
+    let socket = tokio::net::UnixDatagram::bind(&socket_path).expect("notify socket");
+    let log = project.root().join("serve.log");
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_yingbao"))
+            .arg("--config")
+            .arg(&config)
+            .args(["-v", "serve"])
+            .env("NOTIFY_SOCKET", &socket_path)
+            .env("WATCHDOG_USEC", "1000000")
+            .env_remove("WATCHDOG_PID")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("start yingbao serve"),
+    );
+
+    // Every line of every datagram, in order, until `want` has come (or a minute passed).
+    let mut lines: Vec<String> = Vec::new();
+    let until = async |lines: &mut Vec<String>, want: &dyn Fn(&[String]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut buf = vec![0u8; 4096];
+        while !want(lines) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, socket.recv(&mut buf)).await {
+                Ok(Ok(n)) => lines.extend(
+                    String::from_utf8_lossy(&buf[..n])
+                        .lines()
+                        .map(str::to_string),
+                ),
+                Ok(Err(e)) => panic!("notify socket: {e}"),
+                Err(_) => return false,
+            }
+        }
+        true
+    };
+    let ready_then_watchdog = |l: &[String]| {
+        l.iter()
+            .position(|m| m == "READY=1")
+            .is_some_and(|r| l[r..].iter().any(|m| m == "WATCHDOG=1"))
+    };
+    let got = until(&mut lines, &ready_then_watchdog).await;
+    assert!(got, "READY=1 then WATCHDOG=1: {lines:?}\n{}", read(&log));
+    assert!(
+        !lines.iter().any(|m| m == "STOPPING=1"),
+        "not stopping yet: {lines:?}"
+    );
+    // Serving by the time it says so.
+    assert!(matches!(
+        get(&format!("http://127.0.0.1:{port}/healthz")).await,
+        Some((200, _))
+    ));
+    // The pings keep coming: at least two more within a few seconds.
+    let pings = lines.iter().filter(|m| *m == "WATCHDOG=1").count();
+    let more = until(&mut lines, &|l: &[String]| {
+        l.iter().filter(|m| *m == "WATCHDOG=1").count() >= pings + 2
+    })
+    .await;
+    assert!(more, "the watchdog pings go on: {lines:?}");
+
+    let status = terminate(&mut child.0);
+    assert!(status.success(), "exit status {status:?}\n{}", read(&log));
+    let stopping = until(&mut lines, &|l: &[String]| {
+        l.iter().any(|m| m == "STOPPING=1")
+    })
+    .await;
+    assert!(
+        stopping,
+        "STOPPING=1 after SIGTERM: {lines:?}\n{}",
+        read(&log)
+    );
 }

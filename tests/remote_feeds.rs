@@ -187,7 +187,7 @@ hazard_factors = "危害因素"
     let sources = project.cli(&["sources"]);
     assert!(sources.contains("held"), "{sources}");
     assert!(
-        sources.contains("the feed returned no records"),
+        sources.contains("no records (the last good snapshot has"),
         "{sources}"
     );
 

@@ -45,10 +45,10 @@ pub async fn eval_run(
 
 /// Every wrong and missed lead of an evaluation as CSV: what, cause, kind, employer, entities.
 pub fn write_mistakes(path: &Path, mistakes: &[crate::eval::Mistake]) -> Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
-    w.write_record(["what", "cause", "kind", "employer_id", "entity_ids"])?;
+    let mut w = crate::domain::cell_text::SafeCsv::from_path(path)?;
+    w.write_cells(["what", "cause", "kind", "employer_id", "entity_ids"])?;
     for m in mistakes {
-        w.write_record([
+        w.write_cells([
             m.what,
             m.cause,
             m.kind.as_str(),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use super::{load, open_store, resolve_run, Decision, ReviewAction};
+use crate::domain::cell_text::SafeCsv;
 use crate::eval::Truth;
 use crate::pipeline::{self, peak_mib};
 
@@ -43,10 +44,10 @@ pub async fn resolve_csv(
         println!("{}", serde_json::to_string(&b)?);
     }
 
-    let mut w = csv::Writer::from_path(&out)?;
-    w.write_record(["source", "record_key", "entity_id", "method"])?;
+    let mut w = SafeCsv::from_path(&out)?;
+    w.write_cells(["source", "record_key", "entity_id", "method"])?;
     for l in &resolution.links {
-        w.write_record([
+        w.write_cells([
             l.source.as_str(),
             l.record_key.as_str(),
             l.entity_id.as_str(),
@@ -312,8 +313,8 @@ pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode
     let locator = crate::place::Locator::new(&cfg.gazetteer);
     let ctx = pipeline::match_context(&cfg, &locator);
     let results = crate::resolve::link::link(left, right, &ctx, &link_spec.thresholds);
-    let mut w = csv::Writer::from_path(&out)?;
-    w.write_record([
+    let mut w = SafeCsv::from_path(&out)?;
+    w.write_cells([
         "left_key",
         "left_name",
         "decision",
@@ -340,7 +341,7 @@ pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode
             None => Default::default(),
         };
         let name = r.best.as_ref().map(|e| e.name.clone()).unwrap_or_default();
-        w.write_record([r.left_key.as_str(), &name, r.decision, &p, &rk, &rn, &ev])?;
+        w.write_cells([r.left_key.as_str(), &name, r.decision, &p, &rk, &rn, &ev])?;
     }
     w.flush()?;
     println!(

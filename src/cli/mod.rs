@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod accept;
 mod accounts;
 mod bench;
 mod matching;
@@ -52,6 +53,10 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the whole job once: ingest, resolve, screen, place, write township lists.
+    ///
+    /// One run (or `serve`) at a time on a project: it holds the lock `var/yingbao.lock`, and
+    /// marks runs a process that died left `running` as interrupted.
+    #[command(after_help = RUN_EXIT_CODES)]
     Run {
         /// Print the summary as JSON instead of text.
         #[arg(long)]
@@ -155,6 +160,12 @@ pub enum Command {
     /// Show every source: where it is read from, its last snapshot (fresh, held or failed,
     /// and why), and how old its last good snapshot is.
     Sources,
+    /// Accept a source's held snapshot (a feed that really shrank, a first read smaller than
+    /// its `[trust] expected_records`, an export older than the last): the next run uses it.
+    Accept {
+        /// The connector id, as `yingbao sources` lists it.
+        source: String,
+    },
     /// Score a run against a generator's ground truth (lead precision/recall, placement).
     Eval {
         #[arg(long, default_value = "connectors/sample/truth")]
@@ -434,6 +445,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             secure_cookies,
         } => portal(&cli.config, &listen, secure_cookies).await,
         Command::Sources => summary::sources(&cli.config).await,
+        Command::Accept { source } => accept::accept(&cli.config, &source).await,
         Command::Eval {
             truth,
             run,
@@ -471,10 +483,44 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `yingbao run`'s exit status when the township lists were not written (README.md).
+const EXIT_LISTS_NOT_WRITTEN: u8 = 3;
+/// `yingbao run`'s exit status when a feed failed or was held but lists were written.
+const EXIT_FEED_STALE: u8 = 4;
+
+/// `yingbao run --help`'s last lines; README.md has the same table.
+const RUN_EXIT_CODES: &str = "\
+Exit status:
+  0  every source fresh; the township lists written
+  1  the run did not happen or failed; the message says why (the configuration, the
+     database, another yingbao holding var/yingbao.lock ...)
+  3  no township list written: the declaration register is not fresh (its feed failed
+     or was held) or has no snapshot at all
+  4  township lists written, but a feed failed, was held or has no snapshot: its last
+     good snapshot was used (`yingbao sources` says why)";
+
+/// The exit status of a run that finished.
+fn run_exit_status(outcome: pipeline::RunOutcome) -> u8 {
+    match outcome {
+        pipeline::RunOutcome::Clean => 0,
+        pipeline::RunOutcome::FeedStale => EXIT_FEED_STALE,
+        pipeline::RunOutcome::ListsNotWritten => EXIT_LISTS_NOT_WRITTEN,
+    }
+}
+
 /// `yingbao run`: the whole job once, then delivery when `[delivery] after_run` says so.
+/// Exits as [`RUN_EXIT_CODES`] says.
 async fn run_once(config: &Path, json: bool) -> Result<ExitCode> {
     let cfg = load(config)?;
+    // Held until this returns: no `serve` or other run works on the project meanwhile.
+    let lock = crate::daemon::lock::ProjectLock::acquire(&cfg.root)?;
     let store = open_store(&cfg).await?;
+    for r in lock.mark_interrupted(&store).await? {
+        eprintln!(
+            "note: run {} (started {}) was left running by a process that stopped: marked interrupted",
+            r.id, r.started_at
+        );
+    }
     let summary = run_with_progress(&cfg, &store)
         .await
         .context("the run failed")?;
@@ -500,7 +546,22 @@ async fn run_once(config: &Path, json: bool) -> Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    let status = run_exit_status(summary.outcome());
+    match summary.outcome() {
+        pipeline::RunOutcome::Clean => {}
+        pipeline::RunOutcome::FeedStale => eprintln!(
+            "exit {status}: a feed failed or was held; the lists use its last good snapshot (see `yingbao sources`)"
+        ),
+        pipeline::RunOutcome::ListsNotWritten => eprintln!(
+            "exit {status}: no township list was written: {}",
+            summary
+                .push_blocked
+                .as_deref()
+                .unwrap_or("the declaration register has no usable snapshot")
+        ),
+    }
+    drop(lock);
+    Ok(ExitCode::from(status))
 }
 
 /// `yingbao gen`: a synthetic county with its ground truth.

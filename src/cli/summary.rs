@@ -1,5 +1,5 @@
 //! What `run` prints and what `export` writes: the run summary for an operator and the master
-//! list, links and observations of a run as CSV.
+//! list, links and observations of a run as CSV, every cell neutralised (`domain::cell_text`).
 
 use std::io::Write;
 
@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use super::{redact, ExportKind};
 use crate::config::Config;
+use crate::domain::cell_text::SafeCsv;
 use crate::pipeline::{RunSummary, SourceStatus};
 use crate::store::{SnapshotStatus, Store};
 
@@ -140,22 +141,33 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
 }
 
 pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write) -> Result<()> {
+    let mut csv = SafeCsv::from_writer(w);
     if let ExportKind::Observations = what {
+        // The benchmark format is written raw by `ingest::observation_csv`; read back and
+        // written again here so that its cells are neutralised like every other export's.
         let obs = store.run_observations(run).await?;
-        crate::ingest::observation_csv::write(w, &obs)?;
+        let mut raw = Vec::new();
+        crate::ingest::observation_csv::write(&mut raw, &obs)?;
+        drop(obs);
+        let mut records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(raw.as_slice());
+        for record in records.records() {
+            csv.write_cells(&record?)?;
+        }
+        csv.flush()?;
         return Ok(());
     }
-    let mut csv = csv::Writer::from_writer(w);
     match what {
         ExportKind::Observations => {}
         ExportKind::Links => {
-            csv.write_record(["source", "record_key", "entity_id", "method"])?;
+            csv.write_cells(["source", "record_key", "entity_id", "method"])?;
             for (s, k, e, m) in store.links(run).await? {
-                csv.write_record([s, k, e, m])?;
+                csv.write_cells([s, k, e, m])?;
             }
         }
         ExportKind::Master => {
-            csv.write_record([
+            csv.write_cells([
                 "entity_id",
                 "name",
                 "uscc",
@@ -181,7 +193,7 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
                 let stored: crate::pipeline::StoredEntity = serde_json::from_str(&row.data)?;
                 let (m, a, p) = (&stored.record, &stored.assessment, &stored.placement);
                 let size = a.size.as_ref();
-                csv.write_record([
+                csv.write_cells([
                     row.key.clone(),
                     m.name.clone(),
                     m.uscc

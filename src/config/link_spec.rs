@@ -74,6 +74,7 @@ impl LinkSide {
             enabled: true,
             http: None,
             pull: Default::default(),
+            trust: Default::default(),
             sql: None,
             file: FileSource {
                 path,

@@ -301,14 +301,19 @@ fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Pro
             .hint("e.g. \"127.0.0.1:9477\""),
         );
     }
-    let ratio = s.snapshot.min_ratio;
-    if !(ratio > 0.0 && ratio <= 1.0) {
-        out.push(
-            Problem::new(file, format!("{ratio} is not a share"))
-                .at(at(&key(&["snapshot", "min_ratio"])))
-                .key("snapshot.min_ratio")
-                .hint("a number above 0 and at most 1, e.g. 0.8"),
-        );
+    for (name, share, example) in [
+        ("min_ratio", s.snapshot.min_ratio, "0.8"),
+        ("max_dropped_share", s.snapshot.max_dropped_share, "0.5"),
+        ("max_rejected_share", s.snapshot.max_rejected_share, "0.5"),
+    ] {
+        if !(share > 0.0 && share <= 1.0) {
+            out.push(
+                Problem::new(file, format!("{share} is not a share"))
+                    .at(at(&key(&["snapshot", name])))
+                    .key(format!("snapshot.{name}"))
+                    .hint(format!("a number above 0 and at most 1, e.g. {example}")),
+            );
+        }
     }
     if s.policy.lapse_months == 0 {
         out.push(
@@ -486,6 +491,22 @@ fn load_connectors(root: &Path, out: &mut Vec<Problem>) -> Vec<ConnectorSpec> {
 }
 
 fn check_connector(file: &Path, doc: &SpannedDoc, spec: &ConnectorSpec, out: &mut Vec<Problem>) {
+    if let Some(ratio) = spec.trust.min_ratio.filter(|r| !(*r > 0.0 && *r <= 1.0)) {
+        out.push(
+            Problem::new(file, format!("{ratio} is not a share"))
+                .at(doc.line(&key(&["trust", "min_ratio"])))
+                .key("trust.min_ratio")
+                .hint("a number above 0 and at most 1, e.g. 0.95 for a feed that must not lose a twentieth"),
+        );
+    }
+    if spec.trust.expected_records == Some(0) {
+        out.push(
+            Problem::new(file, "0 records cannot be expected")
+                .at(doc.line(&key(&["trust", "expected_records"])))
+                .key("trust.expected_records")
+                .hint("about how many records a whole export of this feed holds, e.g. 500; or leave it out"),
+        );
+    }
     let fields: Vec<&str> = CANONICAL_FIELDS.iter().map(|(f, _)| *f).collect();
     for (field, cols) in &spec.columns {
         let line = doc.line(&key(&["columns", field]));

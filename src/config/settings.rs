@@ -18,7 +18,7 @@ pub struct Settings {
     #[serde(default)]
     pub output: Output,
     #[serde(default)]
-    pub snapshot: SnapshotPolicy,
+    pub snapshot: crate::ingest::trust::TrustPolicy,
     #[serde(default)]
     pub policy: crate::screen::policy::Policy,
     /// Entity-resolution thresholds.
@@ -210,25 +210,4 @@ impl Default for Output {
 
 fn default_out() -> PathBuf {
     PathBuf::from("out")
-}
-
-/// When a feed's new snapshot is trusted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SnapshotPolicy {
-    /// A snapshot with fewer records than this share of the last good one is held (not used).
-    #[serde(default = "default_ratio")]
-    pub min_ratio: f64,
-}
-
-impl Default for SnapshotPolicy {
-    fn default() -> Self {
-        SnapshotPolicy {
-            min_ratio: default_ratio(),
-        }
-    }
-}
-
-fn default_ratio() -> f64 {
-    0.8
 }

@@ -78,15 +78,24 @@ struct Families {
     push_blocked: Gauge,
     /// Township-list deliveries in the outbox by status (pending, delivered, dead).
     deliveries: Family<StatusLabels, Gauge<u64, AtomicU64>>,
+    /// When the newest full run (not a pull) started, and its status (one series at 1).
+    last_run_started: TimeGauge,
+    last_run_status: Family<StatusLabels, Gauge>,
+    /// Runs found left `running` by a process that died, marked interrupted.
+    interrupted_runs: Counter,
 }
+
+/// The statuses of a full run; `yingbao_last_run_status` always shows each, at 0 or 1.
+pub const RUN_STATUSES: [&str; 4] = ["running", "succeeded", "failed", "interrupted"];
 
 #[derive(Debug)]
 struct Inner {
     registry: Registry,
     families: Families,
-    /// Replacing the deliveries (clear, then set) takes this for writing and a scrape takes
-    /// it for reading, so no scrape sees the family half replaced.
-    deliveries_swap: RwLock<()>,
+    /// Replacing a family's series (the deliveries, the last run's status: clear, then set)
+    /// takes this for writing and a scrape takes it for reading, so no scrape sees a family
+    /// half replaced.
+    swap: RwLock<()>,
 }
 
 /// The registry. Clones share the same values; every method is safe from any thread.
@@ -171,11 +180,26 @@ impl Metrics {
             "Township-list deliveries in the outbox by status; dead ones were given up and the operator alerted",
             families.deliveries.clone(),
         );
+        r.register(
+            "yingbao_last_run_start_timestamp_seconds",
+            "Unix time when the newest full run (not a pull) started, by whichever process ran it; 0: none yet",
+            families.last_run_started.clone(),
+        );
+        r.register(
+            "yingbao_last_run_status",
+            "1 for the status of the newest full run (running, succeeded, failed or interrupted), 0 for the others",
+            families.last_run_status.clone(),
+        );
+        r.register(
+            "yingbao_interrupted_runs",
+            "Runs found at start left running by a process that died, and marked interrupted",
+            families.interrupted_runs.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry: r,
                 families,
-                deliveries_swap: RwLock::new(()),
+                swap: RwLock::new(()),
             }),
         }
     }
@@ -248,11 +272,7 @@ impl Metrics {
     /// The outbox's township-list deliveries by status, as last counted: replaces the
     /// previous counts, so a status no longer present disappears.
     pub fn set_deliveries(&self, by_status: &[(String, u64)]) {
-        let _swap = self
-            .inner
-            .deliveries_swap
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let _swap = self.inner.swap.write().unwrap_or_else(|e| e.into_inner());
         let family = &self.f().deliveries;
         family.clear();
         for (status, n) in by_status {
@@ -266,6 +286,33 @@ impl Metrics {
     /// Township lists are being held back because the declaration register is stale.
     pub fn set_push_blocked(&self, blocked: bool) {
         self.f().push_blocked.set(i64::from(blocked));
+    }
+
+    /// The newest full run: its status (as stored in `runs.status`) and when it started.
+    /// Every status of [`RUN_STATUSES`] is shown, this one at 1; a word not among them is
+    /// shown too, at 1, rather than hidden.
+    pub fn set_last_run(&self, status: &str, started: DateTime<Utc>) {
+        {
+            let _swap = self.inner.swap.write().unwrap_or_else(|e| e.into_inner());
+            let family = &self.f().last_run_status;
+            family.clear();
+            for known in RUN_STATUSES {
+                let labels = StatusLabels {
+                    status: known.to_string(),
+                };
+                family.get_or_create(&labels).set(0);
+            }
+            let labels = StatusLabels {
+                status: status.to_string(),
+            };
+            family.get_or_create(&labels).set(1);
+        }
+        self.f().last_run_started.set(seconds(started));
+    }
+
+    /// Counts runs marked interrupted (a process had died in the middle of them).
+    pub fn add_interrupted_runs(&self, n: u64) {
+        self.f().interrupted_runs.inc_by(n);
     }
 
     /// Updates the run metrics from a scheduler event: `Started` sets `yingbao_run_running`,
@@ -288,11 +335,7 @@ impl Metrics {
     /// The registry in the OpenMetrics text format, ending in `# EOF`. Families come in
     /// the order registered; the series within a family come in no fixed order.
     pub fn render(&self) -> String {
-        let _swap = self
-            .inner
-            .deliveries_swap
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let _swap = self.inner.swap.read().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
         if let Err(e) = encode(&mut out, &self.inner.registry) {
             // Writing to a String cannot fail; should the encoder ever refuse, say so
@@ -346,6 +389,8 @@ mod tests {
         m.set_source_stale("declarations", true);
         m.set_source_last_good("declarations", t + chrono::Duration::milliseconds(250));
         m.set_run_running(true);
+        m.set_last_run("interrupted", t);
+        m.add_interrupted_runs(1);
 
         let expected = "\
 # HELP yingbao_records_read Records read, by source.
@@ -374,6 +419,18 @@ yingbao_run_running 1
 # HELP yingbao_push_blocked 1 while township lists are held back because the declaration register is stale, else 0.
 # TYPE yingbao_push_blocked gauge
 yingbao_push_blocked 0
+# HELP yingbao_last_run_start_timestamp_seconds Unix time when the newest full run (not a pull) started, by whichever process ran it; 0: none yet.
+# TYPE yingbao_last_run_start_timestamp_seconds gauge
+yingbao_last_run_start_timestamp_seconds 1717353000.0
+# HELP yingbao_last_run_status 1 for the status of the newest full run (running, succeeded, failed or interrupted), 0 for the others.
+# TYPE yingbao_last_run_status gauge
+yingbao_last_run_status{status=\"failed\"} 0
+yingbao_last_run_status{status=\"interrupted\"} 1
+yingbao_last_run_status{status=\"running\"} 0
+yingbao_last_run_status{status=\"succeeded\"} 0
+# HELP yingbao_interrupted_runs Runs found at start left running by a process that died, and marked interrupted.
+# TYPE yingbao_interrupted_runs counter
+yingbao_interrupted_runs_total 1
 # EOF
 ";
         assert_eq!(sorted_within_families(&m.render()), expected);
@@ -419,6 +476,43 @@ yingbao_push_blocked 0
         assert!(!text.contains("status=\"dead\""), "{text}");
         assert!(
             text.contains("yingbao_deliveries{status=\"delivered\"} 28\n"),
+            "{text}"
+        );
+    }
+
+    /// The last run's status moves: one series at 1, every known status shown; a status word
+    /// this version does not know is shown at 1 rather than hidden.
+    #[test]
+    fn the_last_run_status_is_one_series_at_one() {
+        let m = Metrics::new();
+        let t = Utc
+            .with_ymd_and_hms(2025, 7, 1, 3, 0, 0)
+            .single()
+            .expect("valid time");
+        m.set_last_run("succeeded", t);
+        m.set_last_run("failed", t);
+        let text = m.render();
+        assert!(
+            text.contains("yingbao_last_run_status{status=\"failed\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("yingbao_last_run_status{status=\"succeeded\"} 0\n"),
+            "{text}"
+        );
+        m.set_last_run("cancelled", t);
+        let text = m.render();
+        let ones: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("yingbao_last_run_status{") && l.ends_with(" 1"))
+            .collect();
+        assert_eq!(
+            ones,
+            ["yingbao_last_run_status{status=\"cancelled\"} 1"],
+            "{text}"
+        );
+        assert!(
+            text.contains("yingbao_last_run_status{status=\"failed\"} 0\n"),
             "{text}"
         );
     }

@@ -6,6 +6,10 @@
 //! When each job last started is kept in the database, so a run missed while the server was
 //! down is caught up once after a restart. SIGHUP, or a changed configuration file, reloads
 //! a configuration that passes `check` and keeps the old one otherwise. SIGTERM/SIGINT let the current job finish, then the daemon exits.
+//!
+//! It holds the project lock while it runs (`daemon::lock`), marks the runs a dead process
+//! left `running` as interrupted, rebuilds the project's metrics from the database before the
+//! first scrape (`daemon::state`), and tells systemd when it is ready, alive and stopping.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
+use super::lock::ProjectLock;
+use super::{state, systemd};
 use super::{Job, Metrics, Readiness, Scheduler, SchedulerEvent, SchedulerHandle};
 use crate::config::schedules::JobKind;
 use crate::config::{self, Config};
@@ -37,6 +43,8 @@ pub enum ServeError {
     Scheduler(#[from] super::SchedulerError),
     #[error("cannot listen for signals: {0}")]
     Signal(std::io::Error),
+    #[error(transparent)]
+    Lock(#[from] super::lock::LockError),
 }
 
 fn load(config_file: &Path) -> Result<Config, ServeError> {
@@ -69,13 +77,17 @@ async fn jobs(cfg: &Arc<Config>, store: &Store, metrics: &Metrics) -> Result<Vec
                 Job::new(name.clone(), schedule, move || {
                     let (c, st, m, warm) = (c.clone(), st.clone(), m.clone(), warm.clone());
                     async move {
-                        let summary = if c.settings.daemon.keep_resolver {
+                        let result = if c.settings.daemon.keep_resolver {
                             let mut w = warm.lock().await;
                             pipeline::run_warm(&c, &st, Sources::Scheduled, &mut w).await
                         } else {
                             pipeline::run_with(&c, &st, Sources::Scheduled).await
+                        };
+                        // Succeeded or failed, it is now the last run.
+                        if let Err(e) = state::observe_last_run(&st, &m).await {
+                            tracing::warn!(error = %e, "cannot read the last run for the metrics");
                         }
-                        .map_err(|e| e.to_string())?;
+                        let summary = result.map_err(|e| e.to_string())?;
                         for o in &summary.sources {
                             // A source with its own pull job was counted when it was pulled.
                             let pulled_alone = c
@@ -234,6 +246,16 @@ async fn next_change(changes: &mut Option<tokio::sync::mpsc::UnboundedReceiver<(
     }
 }
 
+/// The next watchdog ping's time, or never when systemd asked for none.
+async fn next_ping(watchdog: &mut Option<tokio::time::Interval>) {
+    match watchdog {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// What the daemon is told from outside while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -276,6 +298,8 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
     use tokio::signal::unix::{signal, SignalKind};
 
     let cfg = load(config_file)?;
+    // Before anything else: a second `serve` (or a `yingbao run` under way) is named, not raced.
+    let lock = ProjectLock::acquire(&cfg.root)?;
     let store = Store::open(&cfg.database_url()).await?;
     let listeners = Listeners::bind(&cfg).await?;
     let mut term = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
@@ -294,7 +318,8 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
             }
         }
     });
-    run(
+    run_locked(
+        lock,
         config_file,
         cfg,
         store,
@@ -309,7 +334,25 @@ pub async fn serve(config_file: &Path) -> Result<(), ServeError> {
 /// the configured jobs, reloads `config_file` on `Command::Reload` or when its files change,
 /// and returns after `Command::Stop` (or when every sender is gone) once the current job is done.
 /// Jobs fire by `clock` (`SystemClock` in `serve`; a test sets the wall time it needs).
+///
+/// It holds the project lock (`var/yingbao.lock`) until it returns, and refuses to start
+/// while another process holds it. At start it marks the runs a dead process left `running`
+/// as interrupted and rebuilds the metrics that describe the project from the database.
 pub async fn run(
+    config_file: &Path,
+    cfg: Config,
+    store: Store,
+    listeners: Listeners,
+    commands: tokio::sync::mpsc::Receiver<Command>,
+    clock: Arc<dyn super::Clock>,
+) -> Result<(), ServeError> {
+    let lock = ProjectLock::acquire(&cfg.root)?;
+    run_locked(lock, config_file, cfg, store, listeners, commands, clock).await
+}
+
+/// [`run`] with the project lock already taken.
+async fn run_locked(
+    lock: ProjectLock,
     config_file: &Path,
     cfg: Config,
     store: Store,
@@ -328,6 +371,20 @@ pub async fn run(
             .map(|_| ())
             .map_err(|e| e.to_string()),
     );
+    // No live process runs a job on this project while the lock is ours.
+    let interrupted = lock.mark_interrupted(&store).await?;
+    metrics.add_interrupted_runs(interrupted.len() as u64);
+    // Before the first scrape: the state of the project, not of this new process.
+    let restored = state::restore(&cfg, &store, &metrics).await?;
+    tracing::info!(
+        stale = ?restored.stale,
+        push_blocked = restored.push_blocked,
+        last_run = ?restored.last_run,
+        lock = %lock.path().display(),
+        "state read from the database"
+    );
+    // The jobs (and so their run counters) exist before the first scrape too.
+    let first = jobs(&cfg, &store, &metrics).await?;
     let addr = listeners.health.local_addr().ok();
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let health = super::HealthState::new(metrics.clone(), readiness.clone());
@@ -349,7 +406,6 @@ pub async fn run(
     let scheduler = Scheduler::new(clock);
     let events = scheduler.subscribe();
     let (handle, controls) = SchedulerHandle::channel();
-    let first = jobs(&cfg, &store, &metrics).await?;
     for j in &first {
         match j.schedule().upcoming(now, 1).first() {
             Some(t) => tracing::info!(job = j.name(), next = %t, "scheduled"),
@@ -377,8 +433,19 @@ pub async fn run(
     };
     let mut stamp = config_stamp(&cfg);
     let mut current = cfg;
+    // systemd (`Type=notify`): ready now; then a watchdog ping from this loop, so a loop
+    // that stops turning is restarted.
+    let mut watchdog = systemd::watchdog_interval().map(tokio::time::interval);
+    systemd::ready(&format!(
+        "serving on {}",
+        addr.map_or_else(|| "?".to_string(), |a| a.to_string())
+    ));
     loop {
         let reload = tokio::select! {
+            () = next_ping(&mut watchdog) => {
+                systemd::watchdog();
+                false
+            }
             command = commands.recv() => match command {
                 Some(Command::Reload) => {
                     tracing::info!("SIGHUP: reloading the configuration");
@@ -424,6 +491,7 @@ pub async fn run(
         }
     }
     tracing::info!("stopping: the current job (if any) finishes first");
+    systemd::stopping();
     readiness.set_shutting_down();
     handle.shutdown()?;
     match runner.await {
@@ -441,6 +509,8 @@ pub async fn run(
         tracing::error!(error = %e, "health endpoint stopped with an error");
     }
     store.close().await;
+    // Only now may another process take the project.
+    drop(lock);
     tracing::info!("stopped");
     Ok(())
 }

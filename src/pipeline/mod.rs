@@ -188,6 +188,32 @@ pub struct RunSummary {
     pub timings: Vec<StageTiming>,
 }
 
+/// What a finished run means for whoever started it (`yingbao run`'s exit status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Every source fresh and the township lists written.
+    Clean,
+    /// The township lists written, but from a feed's last good snapshot: a feed failed, was
+    /// held or has no snapshot yet.
+    FeedStale,
+    /// No township list written: the declaration register is not fresh, or there is none.
+    ListsNotWritten,
+}
+
+impl RunSummary {
+    /// What this run amounts to; the worst that applies.
+    pub fn outcome(&self) -> RunOutcome {
+        if self.push_blocked.is_some() || self.register_missing {
+            RunOutcome::ListsNotWritten
+        } else if self.sources.iter().any(|s| s.status != SourceStatus::Fresh) {
+            RunOutcome::FeedStale
+        } else {
+            RunOutcome::Clean
+        }
+    }
+}
+
 /// Peak resident set size of this process in MiB (Linux), 0 elsewhere.
 pub fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

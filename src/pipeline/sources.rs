@@ -11,7 +11,9 @@ use super::{PipelineError, SourceOutcome, SourceStatus};
 use crate::config::Config;
 use crate::domain::Observation;
 use crate::ingest::spec::ConnectorSpec;
-use crate::ingest::{fingerprint, read_source, Fingerprint, IngestError, SourceBatch};
+use crate::ingest::{
+    fingerprint, read_source, trust, FileStats, Fingerprint, IngestError, SourceBatch,
+};
 use crate::store::{ConnectorState, NewSnapshot, SnapshotInfo, SnapshotStatus, Store};
 
 /// Reads every enabled feed, saves its snapshot, and returns the observations to use: the new
@@ -158,8 +160,9 @@ impl SourceOutcome {
     }
 }
 
-/// Reads one source and stores its snapshot: `good` (used), `held` (empty or shrunk past
-/// `snapshot.min_ratio`: distrusted) or `failed` (could not be read). For held and failed the
+/// Reads one source and stores its snapshot: `good` (used), `held` (distrusted by
+/// `ingest::trust`: empty, shrunk, older than the last export, mostly unreadable) or `failed`
+/// (could not be read). For held and failed the
 /// last good snapshot is used. An incremental remote source brings only what changed since
 /// its cursor, applied over its last good snapshot; the new cursor is committed with the good
 /// snapshot and never moves on a held or failed pull.
@@ -391,24 +394,53 @@ async fn record(
                 batch.observations = merged;
                 batch.invalid_uscc = crate::ingest::count_invalid(&batch.observations);
             }
-            let n = batch.observations.len();
-            let min = last
-                .as_ref()
-                .map(|l| (l.records as f64 * cfg.settings.snapshot.min_ratio).ceil() as usize)
-                .unwrap_or(1);
-            let held = n == 0 || n < min;
-            if held {
-                note = Some(match &last {
-                    Some(l) if n == 0 => format!(
-                        "the feed returned no records (the last good snapshot has {}): held",
-                        l.records
-                    ),
-                    Some(l) => format!(
-                        "{n} records against {} in the last good snapshot (minimum {min}): held",
-                        l.records
-                    ),
-                    None => "the feed returned no records: held".to_string(),
-                });
+            let prior_facts = match &last {
+                Some(l) => Some(prior_facts(store, l).await?),
+                None => None,
+            };
+            let verdict = trust::judge(
+                &batch,
+                prior_facts.as_ref(),
+                &cfg.settings.snapshot,
+                &spec.trust,
+            );
+            let held = verdict.is_some();
+            if let Some(why) = verdict {
+                note = Some(format!("{why}: held"));
+            }
+            // Keys that stay with their record from one export to the next: configured key
+            // columns, or the columns an employer's rows are grouped by.
+            let keyed = !spec.record.key.is_empty() || !spec.record.group_by.is_empty();
+            if let (false, Some(l), true) = (held, &last, keyed) {
+                let all = spec.trust.carries(spec.feed, keyed);
+                if all || !batch.damaged.is_empty() {
+                    // The kept resolver has them when `serve` runs; else the store.
+                    let before = match warm.and_then(|w| w.observations(&spec.id, l.id)) {
+                        Some(kept) => kept,
+                        None => store.observations(l.id).await?,
+                    };
+                    let carried = trust::vanished(before, &batch.observations, all, &batch.damaged);
+                    if !carried.is_empty() {
+                        tracing::warn!(source = %spec.id, records = carried.len(), "records missing from the new export carried over");
+                        let line = if all {
+                            format!(
+                                "{} records of the last good snapshot are missing from this export and were carried over (the feed holds its whole history)",
+                                carried.len()
+                            )
+                        } else {
+                            format!(
+                                "{} records of the last good snapshot are in rows rejected from this export and were carried over",
+                                carried.len()
+                            )
+                        };
+                        note = Some(match note.take() {
+                            Some(n) => format!("{n}; {line}"),
+                            None => line,
+                        });
+                        batch.observations.extend(carried);
+                        batch.invalid_uscc = crate::ingest::count_invalid(&batch.observations);
+                    }
+                }
             }
             let new_state = (!held && remote).then(|| crate::store::ConnectorState {
                 cursor: max_cursor
@@ -448,7 +480,7 @@ async fn record(
                 true
             } else {
                 outcome.status = SourceStatus::Fresh;
-                outcome.records_used = n;
+                outcome.records_used = batch.observations.len();
                 outcome.snapshot_id = Some(saved);
                 used = batch.observations;
                 false
@@ -471,6 +503,19 @@ async fn record(
         }
     }
     Ok((used, outcome))
+}
+
+/// What the last good snapshot `l` holds that the next one is judged against.
+async fn prior_facts(store: &Store, l: &SnapshotInfo) -> Result<trust::Prior, PipelineError> {
+    let files: Vec<FileStats> = store
+        .snapshot_files(l.id)
+        .await?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    Ok(trust::Prior {
+        records: l.records as usize,
+        newest_export: trust::newest_export(&files),
+    })
 }
 
 /// Reads a file feed whose earlier snapshot could not be repeated.

@@ -74,19 +74,27 @@ pub async fn change_password(
     let now = Utc::now();
     let name = v.user.username.clone();
     // Guessing the current password from a stolen session meets the sign-in limit.
-    if let Err(wait) = state.limiter.check(&name, peer.ip(), now) {
-        return refused(&state, &v, &wait.to_string());
-    }
+    // Counted before the check, in one step (as at sign-in).
+    let attempt = match state
+        .limiter
+        .admit(&state.store, &name, peer.ip(), now)
+        .await?
+    {
+        Ok(attempt) => attempt,
+        Err(wait) => return refused(&state, &v, &wait.to_string()),
+    };
     let stored = v.user.password_hash.clone();
     let current = form.current.clone();
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&current, &stored))
         .await
         .unwrap_or(false);
     if !ok {
-        state.limiter.record_failure(&name, peer.ip(), now);
+        // Already counted by `admit`.
         tracing::info!(user = %name, ip = %peer.ip(), "password change refused: wrong current password");
         return refused(&state, &v, "当前密码不正确");
     }
+    // The current password was right: this try is no failure.
+    state.limiter.forget(&state.store, &attempt).await?;
     if form.new != form.confirm {
         return refused(&state, &v, "两次输入的新密码不一致");
     }
@@ -101,7 +109,7 @@ pub async fn change_password(
         .store
         .change_password(v.user.id, &hash, &v.session.token_hash)
         .await?;
-    state.limiter.record_success(&name);
+    state.limiter.succeeded(&state.store, &attempt).await?;
     state
         .store
         .audit(

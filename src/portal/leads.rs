@@ -547,10 +547,34 @@ pub async fn upload(
     let path = dir.path().join("returned.xlsx");
     std::fs::write(&path, &bytes)
         .map_err(|e| PortalError::Invalid(format!("无法保存上传文件：{e}")))?;
-    let (rows, problems) =
-        crate::feedback::read_returned_list(&path, today(&state)).map_err(|_| {
-            PortalError::Invalid("无法读取该文件：请上传下发的Excel清单（.xlsx）".into())
-        })?;
+    // Parsing is blocking work (and a refused bomb is unpacked into nothing up to the cap).
+    let day = today(&state);
+    let read = tokio::task::spawn_blocking(move || {
+        let read = crate::feedback::read_returned_list(&path, day);
+        drop(dir);
+        read
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "reading an uploaded list failed");
+        PortalError::Invalid("文件无法读取，请稍后再试".into())
+    })?;
+    let (rows, problems) = match read {
+        Ok(read) => read,
+        Err(e @ crate::feedback::FeedbackError::TooLarge { cap, .. }) => {
+            tracing::warn!(user = %v.user.username, file = %name, error = %e, "upload refused: the workbook unpacks past the cap");
+            return Err(PortalError::Invalid(format!(
+                "文件解压后超过{}MB上限，不是正常的线索清单，未记录任何内容。请上传下发的Excel清单（.xlsx）",
+                cap / (1024 * 1024)
+            )));
+        }
+        Err(e) => {
+            tracing::info!(user = %v.user.username, file = %name, error = %e, "upload refused: not a returned list");
+            return Err(PortalError::Invalid(
+                "无法读取该文件：请上传下发的Excel清单（.xlsx）".into(),
+            ));
+        }
+    };
     let mut lines: Vec<UploadProblem> = problems
         .iter()
         .map(|p| UploadProblem {

@@ -173,14 +173,24 @@ pub async fn login(
         ));
     }
     let name = form.username.trim().to_string();
-    if let Err(wait) = state.limiter.check(&name, peer.ip(), now) {
-        tracing::warn!(user = %name, ip = %peer.ip(), "sign-in rate limited");
-        let mut response = login_response(&state, StatusCode::TOO_MANY_REQUESTS, &wait.to_string());
-        if let Ok(v) = wait.secs_ceil().to_string().parse() {
-            response.headers_mut().insert(RETRY_AFTER, v);
+    // Counted before the password is checked, in one step: parallel tries past the limit are
+    // refused without argon2, and the count is in the database, so a restart keeps it.
+    let attempt = match state
+        .limiter
+        .admit(&state.store, &name, peer.ip(), now)
+        .await?
+    {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            tracing::warn!(user = %name, ip = %peer.ip(), "sign-in rate limited");
+            let mut response =
+                login_response(&state, StatusCode::TOO_MANY_REQUESTS, &wait.to_string());
+            if let Ok(v) = wait.secs_ceil().to_string().parse() {
+                response.headers_mut().insert(RETRY_AFTER, v);
+            }
+            return Ok(response);
         }
-        return Ok(response);
-    }
+    };
     let user = state
         .store
         .user_by_name(&name)
@@ -194,11 +204,11 @@ pub async fn login(
     .await
     .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
-        state.limiter.record_failure(&name, peer.ip(), now);
+        // Already counted by `admit`.
         tracing::info!(user = %name, ip = %peer.ip(), "sign-in refused");
         return Ok(login_response(&state, StatusCode::OK, "用户名或密码错误"));
     };
-    state.limiter.record_success(&name);
+    state.limiter.succeeded(&state.store, &attempt).await?;
     let (token, session) = auth::new_session(user.id, now);
     state
         .store

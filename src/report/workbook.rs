@@ -9,6 +9,7 @@ use rust_xlsxwriter::{
 use super::chart::{chart_order, COLOR_LOW, COLOR_OK};
 use super::png::PNG_SCALE;
 use super::{ratio, ChartOptions, Report, TownshipRow};
+use crate::deliver::sheet_text::SheetText;
 
 /// Name of the data sheet.
 pub(crate) const SHEET_DATA: &str = "覆盖率";
@@ -113,12 +114,10 @@ fn data_sheet(
     opts: &ChartOptions,
 ) -> Result<(), XlsxError> {
     let last_col = (HEADERS.len() + kinds.len() - 1) as u16;
-    sheet.merge_range(0, 0, 0, last_col, &report.title(), &f.title)?;
-    sheet.merge_range(
-        1,
-        0,
-        1,
-        last_col,
+    sheet.merge_text((0, 0), (0, last_col), &report.title(), &f.title)?;
+    sheet.merge_text(
+        (1, 0),
+        (1, last_col),
         &format!(
             "{}　生成时间：{}",
             report.period_text(),
@@ -135,7 +134,7 @@ fn data_sheet(
         .chain(kinds.iter().map(|k| format!("处置：{k}")))
         .enumerate()
     {
-        sheet.write_string_with_format(HEADER_ROW, col as u16, &header, &f.header)?;
+        sheet.write_text(HEADER_ROW, col as u16, &header, &f.header)?;
         widths.push((display_width(&header) + 2.0).clamp(10.0, 24.0));
     }
     sheet.set_row_height(HEADER_ROW, 30)?;
@@ -151,7 +150,7 @@ fn data_sheet(
     }
     write_row(sheet, row_idx, &report.totals(), kinds, f, opts, true)?;
 
-    sheet.write_string_with_format(
+    sheet.write_text(
         row_idx + 2,
         0,
         "注：申报覆盖率 = 已申报 ÷ 在范围企业数；合计行的覆盖率按合计数计算（非各乡镇平均）；\
@@ -183,11 +182,11 @@ fn write_row(
         (&f.text, &f.int)
     };
     match (&row.township_code, total) {
-        (Some(code), false) => sheet.write_string_with_format(r, 0, code.as_str(), text)?,
+        (Some(code), false) => sheet.write_text(r, 0, code.as_str(), text)?,
         _ => sheet.write_blank(r, 0, text)?,
     };
     let name = if total { "合计" } else { row.display_name() };
-    sheet.write_string_with_format(r, 1, name, text)?;
+    sheet.write_text(r, 1, name, text)?;
     let counts = [
         (2, row.in_scope),
         (3, row.filed),
@@ -227,20 +226,20 @@ fn chart_sheet(
     opts: &ChartOptions,
 ) -> Result<(), XlsxError> {
     sheet.set_landscape().set_print_fit_to_pages(1, 0);
-    sheet.write_string_with_format(0, 0, report.title(), &f.title)?;
-    sheet.write_string_with_format(1, 0, report.period_text(), &f.subtitle)?;
+    sheet.write_text(0, 0, &report.title(), &f.title)?;
+    sheet.write_text(1, 0, &report.period_text(), &f.subtitle)?;
 
     // Chart data in chart order (worst first), only townships with in-scope employers.
     let data: Vec<(&str, f64)> = chart_order(&report.rows)
         .into_iter()
         .filter_map(|r| r.coverage().map(|c| (r.display_name(), c)))
         .collect();
-    sheet.write_string_with_format(3, 0, "乡镇", &f.header)?;
-    sheet.write_string_with_format(3, 1, "申报覆盖率", &f.header)?;
+    sheet.write_text(3, 0, "乡镇", &f.header)?;
+    sheet.write_text(3, 1, "申报覆盖率", &f.header)?;
     let mut name_w: f64 = 10.0;
     for (i, (name, c)) in data.iter().enumerate() {
         let r = 4 + i as u32;
-        sheet.write_string_with_format(r, 0, *name, &f.text)?;
+        sheet.write_text(r, 0, name, &f.text)?;
         let fmt = if *c < opts.warn_below {
             &f.pct_low
         } else {
@@ -254,7 +253,7 @@ fn chart_sheet(
 
     let mut next_row: u32 = 3;
     if data.is_empty() {
-        sheet.write_string_with_format(4, 0, "本期无在范围企业，未绘制图表。", &f.note)?;
+        sheet.write_text(4, 0, "本期无在范围企业，未绘制图表。", &f.note)?;
     } else {
         let last = 4 + data.len() as u32 - 1;
         let height = (90 + 26 * data.len() as u32).max(300);
@@ -299,7 +298,7 @@ fn chart_sheet(
             .set_scale_width(1.0 / f64::from(PNG_SCALE))
             .set_scale_height(1.0 / f64::from(PNG_SCALE))
             .set_alt_text(report.title());
-        sheet.write_string_with_format(next_row, 3, "图表（PNG）：", &f.subtitle)?;
+        sheet.write_text(next_row, 3, "图表（PNG）：", &f.subtitle)?;
         sheet.insert_image(next_row + 1, 3, &image)?;
     }
     Ok(())

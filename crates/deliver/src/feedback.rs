@@ -1,6 +1,9 @@
 //! Township replies: reads a returned lead list (the Excel yingbao sent, with 核实情况,
-//! 核实人 and 核实日期 filled in) into dispositions; a bad row is named and skipped.
+//! 核实人 and 核实日期 filled in) into dispositions; a bad row is named and skipped. A workbook
+//! that unpacks past [`MAX_UNPACKED_BYTES`] is refused before it is parsed.
 
+use std::fs::File;
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook_auto, Data, DataType, Reader};
@@ -31,20 +34,91 @@ pub struct RowProblem {
     pub reason: String,
 }
 
+/// The most a returned workbook may unpack to, all its parts together (so any one part too).
+/// A list of a few thousand rows unpacks to a few MiB; an xlsx is a zip, and a small upload
+/// can hold a part of gigabytes that the parser would hold in memory.
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum FeedbackError {
     #[error("cannot open {}: {message}", path.display())]
     Open { path: PathBuf, message: String },
     #[error("{} has no sheet `{LIST_SHEET}` with the columns 线索编号 and 核实情况", path.display())]
     NotAList { path: PathBuf },
+    /// The workbook unpacks past the cap (declared or found while unpacking); nothing was read.
+    #[error(
+        "{} is refused unread: {what}, past the cap of {cap} bytes ({} MiB) for a returned list",
+        path.display(),
+        cap / (1024 * 1024)
+    )]
+    TooLarge {
+        path: PathBuf,
+        /// What is too large, e.g. "part `xl/worksheets/sheet1.xml` declares 1610612736 bytes".
+        what: String,
+        cap: u64,
+    },
+}
+
+/// Refuses a zip-based workbook (xlsx, ods) that unpacks past `cap`: first by the sizes its
+/// central directory declares (each part and their total), then — since a declared size can
+/// lie — by unpacking every part through a reader that stops one byte past what is left of
+/// the cap, into nothing. A file that is no zip (an old .xls) is left to the parser.
+pub fn check_unpacked_size(path: &Path, cap: u64) -> Result<(), FeedbackError> {
+    let open = |message: String| FeedbackError::Open {
+        path: path.to_path_buf(),
+        message,
+    };
+    let too_large = |what: String| FeedbackError::TooLarge {
+        path: path.to_path_buf(),
+        what,
+        cap,
+    };
+    let file = File::open(path).map_err(|e| open(e.to_string()))?;
+    let Ok(mut zip) = zip::ZipArchive::new(BufReader::new(file)) else {
+        return Ok(());
+    };
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index_raw(i).map_err(|e| open(e.to_string()))?;
+        let size = part.size();
+        if size > cap {
+            return Err(too_large(format!(
+                "part `{}` declares {size} bytes",
+                part.name()
+            )));
+        }
+        declared = declared.saturating_add(size);
+        if declared > cap {
+            return Err(too_large(format!(
+                "its parts declare more than {cap} bytes together (at `{}`)",
+                part.name()
+            )));
+        }
+    }
+    let mut left = cap;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(|e| open(e.to_string()))?;
+        let name = part.name().to_string();
+        let unpacked = io::copy(&mut (&mut part).take(left + 1), &mut io::sink())
+            .map_err(|e| open(format!("part `{name}`: {e}")))?;
+        if unpacked > left {
+            return Err(too_large(format!(
+                "its parts unpack to more than {cap} bytes (at `{name}`, whatever they declare)"
+            )));
+        }
+        left -= unpacked;
+    }
+    Ok(())
 }
 
 /// Reads every filled-in row of a returned list. Rows with 核实情况 empty are skipped
 /// silently (not checked yet); rows that are filled in wrongly are returned as problems.
+/// A workbook that unpacks past [`MAX_UNPACKED_BYTES`] is refused before it is parsed.
 pub fn read_returned_list(
     path: &Path,
     today: NaiveDate,
 ) -> Result<(Vec<ReturnedDisposition>, Vec<RowProblem>), FeedbackError> {
+    check_unpacked_size(path, MAX_UNPACKED_BYTES)?;
     let mut book = open_workbook_auto(path).map_err(|e| FeedbackError::Open {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -216,5 +290,127 @@ mod tests {
         assert_eq!(cell_date(&Data::String("2025/7/5".into())), d);
         assert_eq!(cell_date(&Data::String("2025年7月5日".into())), d);
         assert_eq!(cell_date(&Data::String("七月".into())), None);
+    }
+
+    use std::io::{Cursor, Write};
+    use zip::write::SimpleFileOptions;
+
+    /// A returned list as a township fills it in: one row, 已申报 by 张三.
+    fn returned_list() -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name(LIST_SHEET).expect("sheet name");
+        for (c, v) in ["线索编号", "核实情况", "核实人", "核实日期"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16, *v).expect("header");
+        }
+        for (c, v) in ["L-0001", "已申报", "张三", "2025-07-01"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(1, c as u16, *v).expect("cell");
+        }
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    /// The list with one more part of `size` spaces (a few hundred KiB compressed); with
+    /// `declare`, the central directory and local header are made to claim that many bytes.
+    fn with_padding(list: &[u8], size: u64, declare: Option<u32>) -> Vec<u8> {
+        const NAME: &[u8] = b"xl/padding.xml";
+        let mut from = zip::ZipArchive::new(Cursor::new(list)).expect("zip");
+        let mut to = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..from.len() {
+            to.raw_copy_file(from.by_index_raw(i).expect("part"))
+                .expect("copy");
+        }
+        let deflated =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        to.start_file("xl/padding.xml", deflated).expect("part");
+        let chunk = vec![b' '; 1 << 20];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64);
+            to.write_all(&chunk[..n as usize]).expect("write");
+            left -= n;
+        }
+        let mut bytes = to.finish().expect("finish").into_inner();
+        if let Some(lie) = declare {
+            // (signature, offset of the uncompressed size, offset of the name's length, of the name)
+            for (sig, size_at, len_at, name_at) in
+                [(*b"PK\x03\x04", 22, 26, 30), (*b"PK\x01\x02", 24, 28, 46)]
+            {
+                let at = (0..bytes.len() - name_at)
+                    .find(|&i| {
+                        bytes[i..i + 4] == sig
+                            && u16::from_le_bytes([bytes[i + len_at], bytes[i + len_at + 1]])
+                                as usize
+                                == NAME.len()
+                            && bytes[i + name_at..].starts_with(NAME)
+                    })
+                    .expect("the padding's header");
+                bytes[at + size_at..at + size_at + 4].copy_from_slice(&lie.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    fn read(bytes: &[u8]) -> Result<(Vec<ReturnedDisposition>, Vec<RowProblem>), FeedbackError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("returned.xlsx");
+        std::fs::write(&path, bytes).expect("write");
+        read_returned_list(&path, NaiveDate::from_ymd_opt(2025, 7, 5).expect("date"))
+    }
+
+    fn assert_too_large(r: Result<(Vec<ReturnedDisposition>, Vec<RowProblem>), FeedbackError>) {
+        match r {
+            Err(e @ FeedbackError::TooLarge { cap, .. }) => {
+                assert_eq!(cap, MAX_UNPACKED_BYTES);
+                let message = e.to_string();
+                assert!(
+                    message.contains("67108864 bytes (64 MiB)"),
+                    "the cap is named: {message}"
+                );
+            }
+            other => panic!("not refused as too large: {other:?}"),
+        }
+    }
+
+    /// A normal list reads; the same list with a part of just under the cap still reads.
+    #[test]
+    fn a_returned_list_within_the_cap_reads() {
+        let list = returned_list();
+        let (rows, problems) = read(&list).expect("reads");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].lead_id.as_str(), rows[0].kind.as_str()),
+            ("L-0001", "已申报")
+        );
+        let near = with_padding(&list, MAX_UNPACKED_BYTES - (1 << 20), None);
+        assert_eq!(read(&near).expect("reads").0.len(), 1);
+    }
+
+    /// A part past the cap is refused by its declared size, kept small on disk.
+    #[test]
+    fn a_workbook_declaring_more_than_the_cap_is_refused() {
+        let bomb = with_padding(&returned_list(), MAX_UNPACKED_BYTES + 1, None);
+        assert!(bomb.len() < 1 << 20, "small on disk: {}", bomb.len());
+        assert_too_large(read(&bomb));
+    }
+
+    /// A part that claims 100 bytes and unpacks to more than the cap is refused too.
+    #[test]
+    fn a_workbook_lying_about_its_size_is_refused_while_unpacking() {
+        let liar = with_padding(&returned_list(), MAX_UNPACKED_BYTES + 1, Some(100));
+        let declared: u64 = {
+            let mut zip = zip::ZipArchive::new(Cursor::new(&liar)).expect("zip");
+            (0..zip.len())
+                .map(|i| zip.by_index_raw(i).expect("part").size())
+                .sum()
+        };
+        assert!(declared < MAX_UNPACKED_BYTES, "the lie holds: {declared}");
+        assert_too_large(read(&liar));
     }
 }

@@ -1,5 +1,5 @@
-//! Security primitives for the township web portal: password hashing, tokens,
-//! sessions with CSRF, sign-in rate limiting and township-scoped roles (no I/O, no clock).
+//! Security primitives for the township web portal: password hashing, tokens, sessions with
+//! CSRF, the sign-in limit (counted in the store it is given) and roles; no clock of their own.
 
 pub mod password;
 pub mod ratelimit;

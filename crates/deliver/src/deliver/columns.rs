@@ -1,6 +1,7 @@
 //! The columns of a lead list, defined once for both the Excel and the CSV file.
 //! Maps a [`LeadRow`] to its cell values in header order.
 
+use crate::domain::cell_text::clean_controls;
 use crate::leads::row::LeadRow;
 
 /// Column headers, in file order. The last three are left empty for township staff.
@@ -101,14 +102,11 @@ fn format_number(n: f64) -> String {
     }
 }
 
-/// Replaces control characters (line breaks, tabs …) by a space and trims: a stray line break
-/// in an address only makes rows hard to read, in Excel and in CSV alike.
+/// Line breaks and tabs as a space, other control characters removed
+/// ([`clean_controls`]), trimmed: a stray line break in an address only makes rows hard to
+/// read, in Excel and in CSV alike. Formulas are defused later, as each file is written.
 pub fn clean_text(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    cleaned.trim().to_string()
+    clean_controls(s).trim().to_string()
 }
 
 /// The cells of `row`, in [`HEADERS`] order; `seq` is the 1-based 序号.

@@ -1,5 +1,5 @@
-//! CSV files for Excel: UTF-8 with a byte-order mark (so Excel detects the encoding) and CRLF.
-//! A lead list's CSV has the same columns as its workbook, a header row and no title row.
+//! CSV files for Excel: UTF-8 with a byte-order mark (so Excel detects the encoding) and CRLF,
+//! every cell neutralised (`domain::cell_text`). A lead list's CSV has its workbook's columns.
 
 use std::path::Path;
 
@@ -7,6 +7,7 @@ use csv::{Terminator, WriterBuilder};
 
 use super::columns::{row_cells, HEADERS};
 use super::DeliverError;
+use crate::domain::cell_text::SafeCsv;
 use crate::leads::row::LeadRow;
 
 /// The UTF-8 byte-order mark.
@@ -32,33 +33,34 @@ pub fn lead_csv_bytes(rows: &[LeadRow]) -> Result<Vec<u8>, csv::Error> {
     excel_csv_bytes(&HEADERS, records)
 }
 
-/// Any table as the bytes of an Excel-friendly CSV file (BOM, CRLF, quoting where needed).
+/// Any table as the bytes of an Excel-friendly CSV file (BOM, CRLF, quoting where needed),
+/// every cell neutralised: control characters cleaned, formulas defused.
 pub fn excel_csv_bytes<H, R, F>(headers: &[H], records: R) -> Result<Vec<u8>, csv::Error>
 where
-    H: AsRef<[u8]>,
+    H: AsRef<str>,
     R: IntoIterator,
     R::Item: IntoIterator<Item = F>,
-    F: AsRef<[u8]>,
+    F: AsRef<str>,
 {
-    let mut writer = WriterBuilder::new()
-        .terminator(Terminator::CRLF)
-        .from_writer(UTF8_BOM.to_vec());
-    writer.write_record(headers)?;
+    let mut writer = SafeCsv::new(
+        WriterBuilder::new()
+            .terminator(Terminator::CRLF)
+            .from_writer(UTF8_BOM.to_vec()),
+    );
+    writer.write_cells(headers)?;
     for record in records {
-        writer.write_record(record)?;
+        writer.write_cells(record)?;
     }
-    writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
+    writer.into_inner()
 }
 
 /// Writes any table to `path` as an Excel-friendly CSV file.
 pub fn write_excel_csv<H, R, F>(path: &Path, headers: &[H], records: R) -> Result<(), DeliverError>
 where
-    H: AsRef<[u8]>,
+    H: AsRef<str>,
     R: IntoIterator,
     R::Item: IntoIterator<Item = F>,
-    F: AsRef<[u8]>,
+    F: AsRef<str>,
 {
     let bytes = excel_csv_bytes(headers, records).map_err(|source| DeliverError::Csv {
         path: path.to_path_buf(),

@@ -8,6 +8,7 @@ pub mod csv_list;
 pub mod outbox;
 pub mod reuse;
 pub mod settings;
+pub mod sheet_text;
 pub mod sme_list;
 pub mod township_files;
 pub mod workbook;

@@ -7,6 +7,7 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::csv_list::write_excel_csv;
 use super::reuse::{ContentDigest, Earlier};
+use super::sheet_text::SheetText;
 use super::DeliverError;
 
 /// The file stem of the list in a run's output folder.
@@ -102,9 +103,9 @@ fn workbook_bytes(title: &str, rows: &[SmeRow]) -> Result<Vec<u8>, rust_xlsxwrit
     sheet.set_name("帮扶候选")?;
     let bold = Format::new().set_bold();
     let header = Format::new().set_bold().set_background_color(0xDDEBF7);
-    sheet.write_string_with_format(0, 0, title, &bold)?;
+    sheet.write_text(0, 0, title, &bold)?;
     for (c, h) in SME_HEADERS.iter().enumerate() {
-        sheet.write_string_with_format(1, c as u16, *h, &header)?;
+        sheet.write_text(1, c as u16, h, &header)?;
     }
     let widths = [
         6.0, 12.0, 32.0, 22.0, 26.0, 10.0, 14.0, 10.0, 12.0, 28.0, 36.0,
@@ -118,7 +119,7 @@ fn workbook_bytes(title: &str, rows: &[SmeRow]) -> Result<Vec<u8>, rust_xlsxwrit
             let numeric = matches!(c, 0 | 5 | 6);
             match v.parse::<f64>() {
                 Ok(n) if numeric => sheet.write_number(row, c as u16, n)?,
-                _ => sheet.write_string(row, c as u16, v)?,
+                _ => sheet.write_plain_text(row, c as u16, v)?,
             };
         }
     }

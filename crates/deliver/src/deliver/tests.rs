@@ -353,3 +353,111 @@ fn file_names_are_windows_safe() {
     let long = "长".repeat(200);
     assert_eq!(file_stem(&key(Some("1"), &long)).chars().count(), 62);
 }
+
+/// A feed value that a spreadsheet would run, with a NUL and a bell inside.
+const HOSTILE: &str = "=HYPERLINK(\"http://x\",\"y\")\0某某\u{7}厂";
+/// What every file must hold instead.
+const DEFUSED: &str = "'=HYPERLINK(\"http://x\",\"y\")某某厂";
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Every text cell of every sheet of the workbook at `path`, with its position.
+fn workbook_texts(path: &Path) -> Vec<(String, u32, u32, String)> {
+    let mut workbook = open_workbook_auto(path).expect("open workbook");
+    let mut out = Vec::new();
+    for name in workbook.sheet_names() {
+        let range = workbook.worksheet_range(&name).expect("read sheet");
+        for (r, c, v) in range.cells() {
+            if let Data::String(s) = v {
+                out.push((name.clone(), r as u32, c as u32, s.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn feed_formulas_and_control_characters_never_reach_a_list() {
+    let mut row = sample_row(1);
+    row.name = HOSTILE.to_string();
+    row.address = format!("\t{HOSTILE}");
+    row.legal_rep = "@SUM(A1)".to_string();
+    row.evidence = vec![format!("-2+3+cmd|' /C calc'!A0\r\n{HOSTILE}")];
+    let lists = vec![(key(Some("341122100000"), "=城关镇"), vec![row])];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let written = write_township_lists(dir.path(), "某某县", "2025年3月", &lists).expect("write");
+    let list = &written[0];
+
+    let range = read_sheet(&list.xlsx, LIST_SHEET);
+    let name_col = HEADERS.iter().position(|h| *h == "企业名称").expect("col") as u32;
+    let address_col = HEADERS.iter().position(|h| *h == "地址").expect("col") as u32;
+    let rep_col = HEADERS
+        .iter()
+        .position(|h| *h == "法定代表人")
+        .expect("col") as u32;
+    let evidence_col = HEADERS.iter().position(|h| *h == "证据").expect("col") as u32;
+    assert_eq!(text(&range, 2, name_col), DEFUSED);
+    // The list trims what it cleans: the tab in front goes, the formula behind it is defused.
+    assert_eq!(text(&range, 2, address_col), DEFUSED);
+    assert_eq!(text(&range, 2, rep_col), "'@SUM(A1)");
+    assert!(text(&range, 2, evidence_col).starts_with("'-2+3+cmd"));
+    for (sheet, r, c, s) in workbook_texts(&list.xlsx) {
+        assert!(!has_control(&s), "{sheet} ({r}, {c}) = {s:?}");
+        assert!(
+            !s.starts_with(['=', '+', '@']),
+            "{sheet} ({r}, {c}) = {s:?}"
+        );
+    }
+
+    let (_, headers, records) = read_csv(&list.csv);
+    let at = |h: &str| headers.iter().position(|x| x == h).expect("csv column");
+    assert_eq!(records[0][at("企业名称")], DEFUSED);
+    assert_eq!(records[0][at("地址")], DEFUSED);
+    assert_eq!(records[0][at("法定代表人")], "'@SUM(A1)");
+    assert!(records[0][at("证据")].starts_with("'-2+3+cmd"));
+    for cell in records.iter().flatten() {
+        assert!(!has_control(cell), "{cell:?}");
+    }
+
+    let (_, _, index) = read_csv(&dir.path().join(super::township_files::INDEX_FILE));
+    assert_eq!(index[0][1], "'=城关镇");
+}
+
+#[test]
+fn the_sme_list_defuses_feed_formulas_and_keeps_numbers() {
+    use super::sme_list::{write_sme_list, SmeRow, SME_FILE_STEM};
+    let row = SmeRow {
+        township: "城关镇".into(),
+        name: HOSTILE.into(),
+        uscc: USCC.into(),
+        industry: "+C3311".into(),
+        headcount: Some(12),
+        revenue_wan: Some(-3.5),
+        size_class: "微型".into(),
+        filing_status: "未申报".into(),
+        evidence: "体检".into(),
+        address: format!("{HOSTILE}\n二号"),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let xlsx = write_sme_list(dir.path(), "@标题", &[row]).expect("write");
+
+    let mut workbook = open_workbook_auto(&xlsx).expect("open");
+    let range = workbook
+        .worksheet_range_at(0)
+        .expect("sheet")
+        .expect("range");
+    assert_eq!(text(&range, 0, 0), "'@标题");
+    assert_eq!(text(&range, 2, 2), DEFUSED);
+    assert_eq!(text(&range, 2, 4), "'+C3311");
+    assert_eq!(cell(&range, 2, 6), Data::Float(-3.5));
+    assert_eq!(text(&range, 2, 10), format!("{DEFUSED} 二号"));
+
+    let (_, _, records) = read_csv(&dir.path().join(format!("{SME_FILE_STEM}.csv")));
+    assert_eq!(records[0][2], DEFUSED);
+    assert_eq!(records[0][4], "'+C3311");
+    // A negative amount is a plain number, not a formula: it stays a number Excel can sum.
+    assert_eq!(records[0][6], "-3.5");
+    assert_eq!(records[0][10], format!("{DEFUSED} 二号"));
+}

@@ -9,6 +9,7 @@ use rust_xlsxwriter::{
 };
 
 use super::columns::{row_cells, Cell, COLUMN_COUNT, DISPOSITIONS, FIRST_FILL_COLUMN, HEADERS};
+use super::sheet_text::SheetText;
 use super::DeliverError;
 use crate::leads::row::LeadRow;
 
@@ -56,9 +57,6 @@ const WIDTHS: [f64; COLUMN_COUNT] = [
 /// Columns whose text wraps inside the cell instead of spilling over.
 const WRAPPED: [usize; 9] = [2, 5, 6, 8, 12, 18, 19, 20, 21];
 
-/// Excel's limit on the characters in one cell.
-const MAX_CELL_CHARS: usize = 32_767;
-
 const HEADER_FILL: u32 = 0xDDEBF7;
 const FILL_IN_FILL: u32 = 0xFFF2CC;
 
@@ -96,7 +94,7 @@ fn write_list_sheet(sheet: &mut Worksheet, title: &str, rows: &[LeadRow]) -> Res
         .set_font_size(14)
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter);
-    sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, title, &title_format)?;
+    sheet.merge_text((TITLE_ROW, 0), (TITLE_ROW, last_col), title, &title_format)?;
     sheet.set_row_height(TITLE_ROW, 30)?;
 
     let header_format = Format::new()
@@ -115,7 +113,7 @@ fn write_list_sheet(sheet: &mut Worksheet, title: &str, rows: &[LeadRow]) -> Res
         } else {
             &header_format
         };
-        sheet.write_string_with_format(HEADER_ROW, col as u16, *header, format)?;
+        sheet.write_text(HEADER_ROW, col as u16, header, format)?;
         sheet.set_column_width(col as u16, WIDTHS[col])?;
     }
     sheet.set_row_height(HEADER_ROW, 24)?;
@@ -139,11 +137,11 @@ fn write_list_sheet(sheet: &mut Worksheet, title: &str, rows: &[LeadRow]) -> Res
             match cell {
                 Cell::Text(s) => {
                     let format = if wraps { &wrapped } else { &text };
-                    sheet.write_string_with_format(row, c, fit_cell(&s), format)?;
+                    sheet.write_text(row, c, &s, format)?;
                 }
                 Cell::Code(s) => {
                     let format = if wraps { &code_wrapped } else { &code };
-                    sheet.write_string_with_format(row, c, fit_cell(&s), format)?;
+                    sheet.write_text(row, c, &s, format)?;
                 }
                 Cell::Number(n) => {
                     sheet.write_number_with_format(row, c, n, &number)?;
@@ -198,14 +196,6 @@ fn disposition_validation() -> Result<DataValidation, XlsxError> {
         .set_error_title("核实情况")?
         .set_error_message("不是下拉列表中的值。选“其他”或“不在本辖区”时可在后面写明原因，如“其他：原因”。确认保留请点“确定”。")
         .map(|v| v.set_error_style(DataValidationErrorStyle::Information))
-}
-
-/// Cuts a string to Excel's per-cell limit (only absurd input reaches it).
-fn fit_cell(s: &str) -> &str {
-    match s.char_indices().nth(MAX_CELL_CHARS) {
-        Some((end, _)) => &s[..end],
-        None => s,
-    }
 }
 
 /// Who fills each column, and what it means.
@@ -282,38 +272,38 @@ fn write_notes_sheet(sheet: &mut Worksheet) -> Result<(), XlsxError> {
     sheet.set_column_width(2, 80)?;
 
     let mut row = 0u32;
-    sheet.write_string_with_format(row, 0, "填写说明", &title)?;
+    sheet.write_text(row, 0, "填写说明", &title)?;
     row += 1;
     for line in [
         "1. 本清单列出本乡镇（街道）内可能应当申报职业病危害项目而尚未申报（或申报已逾期）的用人单位，请逐户核实。",
         "2. 请只填写“核实情况”“核实人”“核实日期”三列（黄色底色），不要修改其他列的内容，不要调整列的顺序，不要删除行。",
         "3. 核实完成后，按要求回传本文件。",
     ] {
-        sheet.write_string(row, 0, line)?;
+        sheet.write_plain_text(row, 0, line)?;
         row += 1;
     }
 
     row += 1;
     for (col, h) in ["列名", "填写", "说明"].iter().enumerate() {
-        sheet.write_string_with_format(row, col as u16, *h, &heading)?;
+        sheet.write_text(row, col as u16, h, &heading)?;
     }
     row += 1;
     for (header, (who, note)) in HEADERS.iter().zip(COLUMN_NOTES.iter()) {
-        sheet.write_string_with_format(row, 0, *header, &bold_cell)?;
-        sheet.write_string_with_format(row, 1, *who, &cell)?;
-        sheet.write_string_with_format(row, 2, *note, &cell)?;
+        sheet.write_text(row, 0, header, &bold_cell)?;
+        sheet.write_text(row, 1, who, &cell)?;
+        sheet.write_text(row, 2, note, &cell)?;
         row += 1;
     }
 
     row += 1;
-    sheet.write_string_with_format(row, 0, "“核实情况”的取值", &title)?;
+    sheet.write_text(row, 0, "“核实情况”的取值", &title)?;
     row += 1;
-    sheet.merge_range(row, 0, row, 1, "取值", &heading)?;
-    sheet.write_string_with_format(row, 2, "含义", &heading)?;
+    sheet.merge_text((row, 0), (row, 1), "取值", &heading)?;
+    sheet.write_text(row, 2, "含义", &heading)?;
     row += 1;
     for (value, meaning) in DISPOSITIONS.iter() {
-        sheet.merge_range(row, 0, row, 1, value, &bold_cell)?;
-        sheet.write_string_with_format(row, 2, *meaning, &cell)?;
+        sheet.merge_text((row, 0), (row, 1), value, &bold_cell)?;
+        sheet.write_text(row, 2, meaning, &cell)?;
         row += 1;
     }
     Ok(())

@@ -78,7 +78,14 @@ fn check_file(spec: &ConnectorSpec, path: &Path) -> Vec<Misfit> {
             .iter()
             .map(|m| missing_column(path, m, &available))
             .collect(),
-        Err(e) => vec![misfit(path, "columns", None, e.to_string())],
+        Err(e) => {
+            // A doubled header is found on the connector's line that names it.
+            let needle = match &e {
+                MappingError::AmbiguousColumn { header, .. } => Some(header.as_str()),
+                _ => None,
+            };
+            vec![misfit(path, "columns", needle, e.to_string())]
+        }
     }
 }
 

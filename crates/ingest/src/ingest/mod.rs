@@ -10,11 +10,13 @@ pub mod fit;
 pub mod http;
 pub mod mapping;
 pub mod observation_csv;
+pub mod personal;
 pub mod quarantine;
 pub mod remote;
 pub mod spec;
 pub mod sql;
 pub mod table;
+pub mod trust;
 pub mod values;
 pub mod xlsx_table;
 
@@ -48,10 +50,66 @@ pub struct SourceBatch {
     pub files: Vec<FileStats>,
     /// Observations whose USCC fails its check character (kept, flagged).
     pub invalid_uscc: usize,
+    /// The text of the rows rejected whole, held only while the read is judged.
+    #[serde(skip)]
+    pub damaged: Damaged,
+}
+
+/// The text of rows rejected whole: a record missing from a read may be one of them, damaged
+/// rather than gone (`trust::vanished`). Held in memory only, never stored or logged (a row
+/// may hold a personal column), and bounded.
+#[derive(Clone, Default)]
+pub struct Damaged {
+    rows: Vec<String>,
+}
+
+/// Only how many: the rows' text may hold personal data and must not reach a log.
+impl std::fmt::Debug for Damaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Damaged({} rows)", self.rows.len())
+    }
+}
+
+impl Damaged {
+    /// Rows kept at most, and characters of each.
+    const MAX_ROWS: usize = 100_000;
+    const MAX_CHARS: usize = 4_096;
+
+    fn keep(&mut self, raw: String) {
+        if self.rows.len() < Self::MAX_ROWS {
+            self.rows.push(raw.chars().take(Self::MAX_CHARS).collect());
+        }
+    }
+
+    /// Adds another file's damaged rows.
+    pub fn extend(&mut self, other: Damaged) {
+        for r in other.rows {
+            self.keep(r);
+        }
+    }
+
+    /// Whether a rejected row holds every part of `record_key` (`a|b` keys in parts).
+    pub fn holds_key(&self, record_key: &str) -> bool {
+        let parts: Vec<&str> = record_key.split('|').filter(|p| !p.is_empty()).collect();
+        !parts.is_empty()
+            && self
+                .rows
+                .iter()
+                .any(|row| parts.iter().all(|p| row.contains(p)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn keep_for_test(&mut self, raw: &str) {
+        self.keep(raw.to_string());
+    }
 }
 
 /// What was read from one file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FileStats {
     pub path: PathBuf,
     /// The text encoding used (`None` for workbooks).
@@ -62,6 +120,16 @@ pub struct FileStats {
     pub rows: usize,
     /// File size.
     pub bytes: u64,
+    /// The export's date: the date in the file's name, else the day it was last modified.
+    #[serde(default)]
+    pub exported_on: Option<chrono::NaiveDate>,
+    /// The row a text file ends inside, when it ends in a malformed row without a line break:
+    /// the file was cut short.
+    #[serde(default)]
+    pub cut_short: Option<usize>,
+    /// Per mapped column (by its header): the rows with a value in it.
+    #[serde(default)]
+    pub filled: std::collections::BTreeMap<String, usize>,
 }
 
 /// A file that could not be read at all. Row-level problems are rejects, not errors.
@@ -88,7 +156,8 @@ pub enum IngestError {
     Mapping {
         path: PathBuf,
         connector: String,
-        source: MappingError,
+        /// Boxed: the error is passed around far more often than it happens.
+        source: Box<MappingError>,
     },
     #[error(transparent)]
     Http(#[from] http::HttpError),
@@ -112,6 +181,7 @@ pub fn read_source(spec: &ConnectorSpec, root: &Path) -> Result<SourceBatch, Ing
         batch.observations.extend(one.observations);
         batch.rejects.extend(one.rejects);
         batch.files.extend(one.files);
+        batch.damaged.extend(one.damaged);
     }
     if !spec.record.group_by.is_empty() && paths.len() > 1 {
         // The same employer may appear in several monthly exports: one observation per group.
@@ -127,12 +197,18 @@ pub fn read_source(spec: &ConnectorSpec, root: &Path) -> Result<SourceBatch, Ing
 
 /// Reads one file with `spec`'s format, encoding, header row and mapping.
 pub fn read_file(spec: &ConnectorSpec, path: &Path) -> Result<SourceBatch, IngestError> {
-    let bytes = std::fs::metadata(path)
-        .map_err(|source| IngestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let meta = std::fs::metadata(path).map_err(|source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bytes = meta.len();
+    let exported_on = path
+        .file_name()
+        .and_then(|n| files::date_in_name(&n.to_string_lossy()))
+        .or_else(|| {
+            let modified: chrono::DateTime<chrono::Local> = meta.modified().ok()?.into();
+            Some(modified.date_naive())
+        });
     let ctx = RejectContext {
         source: spec.id.clone(),
         file: path
@@ -141,14 +217,19 @@ pub fn read_file(spec: &ConnectorSpec, path: &Path) -> Result<SourceBatch, Inges
             .unwrap_or_default(),
     };
     let mut sink = Sink::new(spec, ctx);
-    let (encoding, malformed_bytes) = if is_workbook(spec.file.format, path)? {
+    let (encoding, malformed_bytes, cut_short) = if is_workbook(spec.file.format, path)? {
         read_xlsx(spec, path, &mut sink)?;
-        (None, 0)
+        (None, 0, None)
     } else {
-        let (enc, bad) = read_csv(spec, path, &mut sink)?;
-        (Some(enc), bad)
+        let (enc, bad, cut) = read_csv(spec, path, &mut sink)?;
+        (Some(enc), bad, cut)
     };
     let rows = sink.rows;
+    let filled = sink
+        .filled
+        .iter()
+        .map(|(_, header, n)| (header.clone(), *n))
+        .collect();
     let mut batch = sink.finish();
     batch.files.push(FileStats {
         path: path.to_path_buf(),
@@ -156,6 +237,9 @@ pub fn read_file(spec: &ConnectorSpec, path: &Path) -> Result<SourceBatch, Inges
         malformed_bytes,
         rows,
         bytes,
+        exported_on,
+        cut_short,
+        filled,
     });
     batch.invalid_uscc = count_invalid(&batch.observations);
     Ok(batch)
@@ -173,7 +257,7 @@ fn read_csv(
     spec: &ConnectorSpec,
     path: &Path,
     sink: &mut Sink,
-) -> Result<(TextEncoding, usize), IngestError> {
+) -> Result<(TextEncoding, usize, Option<usize>), IngestError> {
     let delimiter = delimiter(spec, path)?;
     let raw = std::fs::read(path).map_err(|source| IngestError::Read {
         path: path.to_path_buf(),
@@ -188,11 +272,20 @@ fn read_csv(
         CsvTable::open(&decoded.text, delimiter, spec.file.header_row).map_err(csv_err)?;
     let plan = plan(spec, path, table.headers())?;
     table.set_mask(plan.mask());
+    // The row of the last item when it was malformed.
+    let mut last_bad = None;
     for item in table {
         let item = item.map_err(|e| csv_err(CsvTableError::Csv(e)))?;
+        last_bad = match &item {
+            TableItem::Malformed { number, .. } => Some(*number),
+            TableItem::Row(_) => None,
+        };
         sink.take(&plan, item);
     }
-    Ok((decoded.encoding, decoded.malformed))
+    // A file that ends inside a malformed row, without the line break every export ends its
+    // last row with or not, was cut short: the copy or download stopped.
+    let cut_short = last_bad.filter(|_| !decoded.text.ends_with(['\n', '\r']));
+    Ok((decoded.encoding, decoded.malformed, cut_short))
 }
 
 fn read_xlsx(spec: &ConnectorSpec, path: &Path, sink: &mut Sink) -> Result<(), IngestError> {
@@ -211,9 +304,9 @@ fn read_xlsx(spec: &ConnectorSpec, path: &Path, sink: &mut Sink) -> Result<(), I
 
 fn plan(spec: &ConnectorSpec, path: &Path, headers: &[String]) -> Result<Plan, IngestError> {
     Plan::new(spec, headers).map_err(|source| IngestError::Mapping {
+        source: Box::new(source),
         path: path.to_path_buf(),
         connector: spec.id.clone(),
-        source,
     })
 }
 
@@ -226,6 +319,9 @@ struct Sink {
     observations: Vec<Observation>,
     rejects: Vec<Reject>,
     rows: usize,
+    damaged: Damaged,
+    /// Per mapped column: its index, header and the rows with a value in it.
+    filled: Vec<(usize, String, usize)>,
 }
 
 impl Sink {
@@ -238,19 +334,44 @@ impl Sink {
             observations: Vec::new(),
             rejects: Vec::new(),
             rows: 0,
+            damaged: Damaged::default(),
+            filled: Vec::new(),
         }
     }
 
     fn take(&mut self, plan: &Plan, item: TableItem) {
         self.rows += 1;
+        if self.filled.is_empty() {
+            self.filled = plan
+                .mapped_columns()
+                .map(|(col, header)| (col, header.to_string(), 0))
+                .collect();
+        }
         let row = match item {
             TableItem::Row(row) => row,
-            TableItem::Malformed { number, reason } => {
+            TableItem::Malformed {
+                number,
+                reason,
+                raw,
+            } => {
                 self.rejects.push(self.ctx.row(number, reason));
+                self.damaged.keep(raw);
                 return;
             }
         };
+        for (col, _, n) in &mut self.filled {
+            if row.cells.get(*col).is_some_and(|c| !c.is_blank()) {
+                *n += 1;
+            }
+        }
         let Some(mapped) = plan.map_row(&row, &self.ctx, &mut self.rejects) else {
+            self.damaged.keep(
+                row.cells
+                    .iter()
+                    .map(Cell::key_text)
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}"),
+            );
             return;
         };
         let mut obs = mapped.observation;
@@ -272,6 +393,7 @@ impl Sink {
             rejects: self.rejects,
             files: Vec::new(),
             invalid_uscc: 0,
+            damaged: self.damaged,
         }
     }
 }

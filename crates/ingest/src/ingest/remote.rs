@@ -131,6 +131,9 @@ fn map_rows(spec: &ConnectorSpec, fetched: Fetched) -> Result<SourceBatch, Inges
         malformed_bytes: 0,
         rows: fetched.rows.len(),
         bytes: fetched.bytes,
+        exported_on: None,
+        cut_short: None,
+        filled: Default::default(),
     };
     if fetched.rows.is_empty() {
         // An empty feed is not a mapping error: the snapshot rules decide what it means.
@@ -140,9 +143,9 @@ fn map_rows(spec: &ConnectorSpec, fetched: Fetched) -> Result<SourceBatch, Inges
         });
     }
     let plan = Plan::new(spec, &fetched.headers).map_err(|source| IngestError::Mapping {
+        source: Box::new(source),
         path,
         connector: spec.id.clone(),
-        source,
     })?;
     let ctx = RejectContext {
         source: spec.id.clone(),

@@ -49,6 +49,13 @@ pub struct ConnectorSpec {
     /// When the daemon pulls this feed, and how often an incremental feed is pulled whole.
     #[serde(default)]
     pub pull: PullSpec,
+    /// When a new snapshot of this feed is trusted, where it differs from `[snapshot]`.
+    #[serde(default, skip_serializing_if = "is_default_trust")]
+    pub trust: crate::ingest::trust::TrustSpec,
+}
+
+fn is_default_trust(t: &crate::ingest::trust::TrustSpec) -> bool {
+    *t == crate::ingest::trust::TrustSpec::default()
 }
 
 /// The `[pull]` table.

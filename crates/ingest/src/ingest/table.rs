@@ -72,6 +72,9 @@ pub enum TableItem {
     Malformed {
         number: usize,
         reason: String,
+        /// The row's text as read (never stored: it may hold a personal column), so that a
+        /// record the row held can still be recognised (`SourceBatch::damaged`).
+        raw: String,
     },
 }
 

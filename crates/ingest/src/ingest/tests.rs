@@ -31,6 +31,7 @@ fn spec(id: &str, feed: Feed, path: &Path, columns: &[(&str, &[&str])]) -> Conne
         enabled: true,
         http: None,
         pull: Default::default(),
+        trust: Default::default(),
         sql: None,
         file: FileSource {
             path: path.to_path_buf(),
@@ -758,4 +759,271 @@ fn excel_unicode_text_reads_like_the_csv() {
     };
     assert_eq!(names(&a), names(&b));
     assert_eq!(a.observations.len(), 3);
+}
+
+/// A valid 18-digit ID number (GB 11643 check character) from its first 17 digits.
+fn id_number(first17: &str) -> String {
+    let sum: u32 = first17
+        .bytes()
+        .zip([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+/// Issue 14: a worker's ID number typed into the employer cell, and a mobile number in an
+/// address, are never stored — not in an observation, a key, or the quarantine.
+#[test]
+fn personal_numbers_in_employer_fields_are_never_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = id_number("35058319900101123");
+    let other = id_number("35058319850202567");
+    let text = format!(
+        "体检编号,姓名,身份证号,用人单位,单位地址,体检日期,危害因素\n\
+T001,王小明,{other},{worker},南安市官桥镇,2025-03-01,矽尘\n\
+T002,李大华,{other},南安市华兴陶瓷有限公司,南安市官桥镇 联系人手机139-1234-5678,2025-05-20,噪声\n\
+T003,陈阿妹,{other},福建鑫泰石材有限公司,南安市水头镇,2025-04-02,矽尘\n"
+    );
+    let path = write(dir.path(), "exam.csv", text.as_bytes());
+    let mut s = spec(
+        "exam",
+        Feed::Exam,
+        &path,
+        &[
+            ("name", &["用人单位"]),
+            ("address", &["单位地址"]),
+            ("evidence_date", &["体检日期"]),
+            ("hazard_factors", &["危害因素"]),
+        ],
+    );
+    s.record.key = vec!["体检编号".into()];
+    s.record.group_by = vec!["用人单位".into()];
+    s.personal_columns = vec!["姓名".into(), "身份证号".into()];
+    let batch = read_file(&s, &path).expect("reads");
+
+    // The ID row has no employer left: rejected as a row without a name, as any such row is.
+    let names: Vec<Option<&str>> = batch
+        .observations
+        .iter()
+        .map(|o| o.name.as_deref())
+        .collect();
+    assert_eq!(
+        names,
+        [Some("南安市华兴陶瓷有限公司"), Some("福建鑫泰石材有限公司")]
+    );
+    assert_eq!(batch.observations[0].address, None, "the whole value goes");
+    assert_eq!(batch.observations[0].hazard_factors, ["噪声"]);
+    assert_eq!(
+        batch.observations[1].address.as_deref(),
+        Some("南安市水头镇")
+    );
+
+    let seen: Vec<(usize, Option<&str>, RejectAction)> = batch
+        .rejects
+        .iter()
+        .map(|r| (r.row, r.column.as_deref(), r.action))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (2, Some("用人单位"), RejectAction::FieldDropped),
+            (2, None, RejectAction::RowRejected),
+            (3, Some("单位地址"), RejectAction::FieldDropped),
+        ]
+    );
+    assert!(
+        batch.rejects[0].reason.contains("身份证号"),
+        "{:?}",
+        batch.rejects[0]
+    );
+    assert!(
+        batch.rejects[2].reason.contains("mobile"),
+        "{:?}",
+        batch.rejects[2]
+    );
+    for r in [&batch.rejects[0], &batch.rejects[2]] {
+        assert_eq!(r.value, None, "{r:?}");
+        assert!(!r.reason.chars().any(|c| c.is_ascii_digit()), "{r:?}");
+    }
+
+    let json = serde_json::to_string(&batch).expect("serialize");
+    let debug = format!("{batch:?}");
+    for secret in [
+        worker.as_str(),
+        &worker[..14],
+        &worker[6..],
+        "139-1234-5678",
+        "13912345678",
+        "1234-5678",
+    ] {
+        assert!(!json.contains(secret), "{secret} leaked into {json}");
+        assert!(!debug.contains(secret), "{secret} leaked");
+    }
+}
+
+/// A key column holding an ID number (a connector keyed on the wrong column) does not put it
+/// into the record key: the row is keyed by its position, and the quarantine says so.
+#[test]
+fn a_personal_number_in_a_key_column_is_not_a_record_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = id_number("35058319900101123");
+    let text = format!("编号,企业名称\n{worker},A厂\nK2,B厂\n");
+    let path = write(dir.path(), "k.csv", text.as_bytes());
+    let mut s = spec("k", Feed::Other, &path, &[("name", &["企业名称"])]);
+    s.record.key = vec!["编号".into()];
+    let batch = read_file(&s, &path).expect("reads");
+    let keys: Vec<&str> = batch
+        .observations
+        .iter()
+        .map(|o| o.record_key.as_str())
+        .collect();
+    assert_eq!(keys, ["k.csv:1", "K2"]);
+    assert_eq!(batch.rejects.len(), 1, "{:?}", batch.rejects);
+    assert_eq!(batch.rejects[0].row, 2);
+    assert_eq!(batch.rejects[0].value, None);
+    let json = serde_json::to_string(&batch).expect("serialize");
+    assert!(!json.contains(&worker[..14]), "{json}");
+}
+
+/// NUL, other controls and DEL are removed from values and keys; tab and line breaks inside a
+/// value become a space; an ordinary file's records are exactly what they were.
+#[test]
+fn control_characters_are_cleaned_and_ordinary_records_do_not_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "统一社会信用代码,企业名称,住所,成立日期,从业人数,行业代码\n\
+91350100M000100Y43,南安\0市华兴\u{7}陶瓷\u{7f}有限公司\u{9f},\"南安市官桥镇\r\n内厝村\t8号\",2018-03-05\0,120,C3071\n\
+91110108551385082Q,\"福建鑫泰\n石材有限公司\",南安市水头镇,2019/7/1,35,3032\n";
+    let path = write(dir.path(), "m.csv", text.as_bytes());
+    let mut s = market(&path);
+    s.record.key = vec!["企业名称".into()];
+    let batch = read_file(&s, &path).expect("reads");
+    assert!(batch.rejects.is_empty(), "{:?}", batch.rejects);
+    let a = &batch.observations[0];
+    assert_eq!(a.name.as_deref(), Some("南安市华兴陶瓷有限公司"));
+    assert_eq!(a.address.as_deref(), Some("南安市官桥镇 内厝村 8号"));
+    assert_eq!(a.registered_on, date(2018, 3, 5));
+    assert_eq!(a.record_key, "南安市华兴陶瓷有限公司");
+    let json = serde_json::to_string(&batch.observations).expect("serialize");
+    assert!(
+        !json.contains("\\u0000") && !json.contains("\\u0007"),
+        "{json}"
+    );
+    // A line break inside a key stays as the file wrote it (keys of ordinary records are
+    // stable); the value is cleaned.
+    let b = &batch.observations[1];
+    assert_eq!(b.record_key, "福建鑫泰\n石材有限公司");
+    assert_eq!(b.name.as_deref(), Some("福建鑫泰 石材有限公司"));
+
+    // An ordinary file: the observations' JSON (what the content digest hashes) is unchanged.
+    let plain = write(dir.path(), "plain.csv", MARKET_CSV.as_bytes());
+    let batch = read_file(&market(&plain), &plain).expect("reads");
+    let json = serde_json::to_string(&batch.observations[0]).expect("serialize");
+    assert_eq!(
+        json,
+        r#"{"source":"market","feed":"market","record_key":"plain.csv:1","uscc":{"code":"91350100M000100Y43","valid":true},"name":"南安市华兴陶瓷有限公司","address":"南安市官桥镇","industry_code":"3071","registered_on":"2018-03-05","headcount":120}"#
+    );
+}
+
+/// A cell over Excel's 32,767-character limit (from a workbook or a remote record: the CSV
+/// reader rejects such a row itself) drops its field and the quarantine does not hold it; a
+/// long unparsable value is shown cut short.
+#[test]
+fn a_giant_cell_drops_its_field_without_being_copied_into_the_quarantine() {
+    let path = PathBuf::from("m.xlsx");
+    let headers: Vec<String> = MARKET_CSV
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let plan = Plan::new(&market(&path), &headers).expect("plan");
+    let ctx = RejectContext {
+        source: "market".into(),
+        file: "m.xlsx".into(),
+    };
+    let text = |s: &str| Cell::Text(s.to_string());
+    let row = DataRow {
+        number: 2,
+        cells: vec![
+            text("91350100M000100Y43"),
+            Cell::Text("厂".repeat(values::MAX_CELL_CHARS + 1)),
+            text("南安市官桥镇"),
+            Cell::Text("x".repeat(1_000)),
+            Cell::Empty,
+            Cell::Empty,
+        ],
+    };
+    let mut rejects = Vec::new();
+    let mapped = plan
+        .map_row(&row, &ctx, &mut rejects)
+        .expect("the row loads");
+    assert_eq!(mapped.observation.name, None);
+    assert_eq!(mapped.observation.address.as_deref(), Some("南安市官桥镇"));
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    let r = &rejects[0];
+    assert_eq!((r.row, r.column.as_deref()), (2, Some("企业名称")));
+    assert_eq!(r.value, None);
+    assert!(r.reason.contains("32767"), "{}", r.reason);
+    let r = &rejects[1];
+    assert_eq!((r.row, r.column.as_deref()), (2, Some("成立日期")));
+    let shown = r.value.as_deref().unwrap_or_default();
+    assert_eq!(
+        shown.chars().count(),
+        quarantine::MAX_SHOWN_CHARS + 1,
+        "cut, with …"
+    );
+    assert!(shown.ends_with('…'));
+}
+
+/// Remote records (`[http]`, `[sql]`) become rows of text cells and go through the same sink
+/// and mapping as a file's rows (`remote::map_rows`): the guard and the cleaning apply alike.
+#[test]
+fn remote_rows_are_guarded_and_cleaned_like_file_rows() {
+    let headers: Vec<String> = ["uscc", "name", "legal_rep"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    let path = PathBuf::from("https://api.example/rows");
+    let s = spec(
+        "api",
+        Feed::Market,
+        &path,
+        &[
+            ("uscc", &["uscc"]),
+            ("name", &["name"]),
+            ("legal_rep", &["legal_rep"]),
+        ],
+    );
+    let plan = Plan::new(&s, &headers).expect("plan");
+    let ctx = RejectContext {
+        source: "api".into(),
+        file: "https://api.example/rows".into(),
+    };
+    let mut sink = Sink::new(&s, ctx);
+    let text = |v: &str| Cell::Text(v.to_string());
+    sink.take(
+        &plan,
+        TableItem::Row(DataRow {
+            number: 1,
+            cells: vec![
+                text("91350100M000100Y43"),
+                text("南安市华兴\0陶瓷有限公司"),
+                text("张三 +86 159 0595 1234"),
+            ],
+        }),
+    );
+    let batch = sink.finish();
+    let o = &batch.observations[0];
+    assert_eq!(o.name.as_deref(), Some("南安市华兴陶瓷有限公司"));
+    assert_eq!(
+        o.legal_rep, None,
+        "a legal representative's mobile is not stored either"
+    );
+    assert_eq!(batch.rejects.len(), 1, "{:?}", batch.rejects);
+    assert_eq!(batch.rejects[0].column.as_deref(), Some("legal_rep"));
+    assert_eq!(batch.rejects[0].value, None);
+    let json = serde_json::to_string(&batch).expect("serialize");
+    assert!(!json.contains("1234") && !json.contains("0595"), "{json}");
 }

@@ -2,10 +2,14 @@
 //! counts with units, revenue, codes with full-width characters, hazard-factor lists.
 //! Blank is `Ok(None)`; an unparsable value is a `ValueError`, never a guess.
 
+use std::borrow::Cow;
+
 use chrono::{Duration, NaiveDate};
 use thiserror::Error;
 
+use super::personal::{self, Personal};
 use super::table::{number_text, Cell};
+use crate::domain::cell_text::clean_controls;
 use crate::ingest::spec::RevenueUnit;
 
 /// Why a value could not be read. The message is shown to operators in the quarantine.
@@ -27,6 +31,80 @@ pub enum ValueError {
     NotAnIndustryCode(crate::domain::industry::CodeError),
     #[error("region code must be 9 or 12 digits")]
     BadRegionCode,
+}
+
+/// The most characters one cell may hold: Excel's own limit for a cell (32,767). No employer
+/// fact is longer; a longer value is dropped before anything reads it (an XLSX reader passes on
+/// at most one character more, so that even a cell of hundreds of megabytes is never copied).
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// Why a cell's value is neither kept nor shown in the quarantine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum Withheld {
+    #[error("{}", .0.reason())]
+    Personal(Personal),
+    #[error(
+        "value longer than {MAX_CELL_CHARS} characters (Excel's limit for one cell); not stored"
+    )]
+    TooLong,
+}
+
+/// A mapped cell as ingest may use it: no longer than [`MAX_CELL_CHARS`], control characters
+/// cleaned (tab, CR and LF become a space; NUL, the other C0 and C1 controls and DEL go; the
+/// parsers trim), and — for a field kept as text (`text_field`) — holding no personal number
+/// ([`personal::find`]). Borrows the cell when nothing changes, as for ordinary data.
+pub fn admit(cell: &Cell, text_field: bool) -> Result<Cow<'_, Cell>, Withheld> {
+    let cell = match cell {
+        Cell::Text(s) => {
+            if too_long(s) {
+                return Err(Withheld::TooLong);
+            }
+            match clean_controls(s) {
+                Cow::Borrowed(_) => Cow::Borrowed(cell),
+                Cow::Owned(clean) => Cow::Owned(Cell::Text(clean)),
+            }
+        }
+        Cell::Number(_) | Cell::Date(_) | Cell::Empty => Cow::Borrowed(cell),
+    };
+    if text_field {
+        let found = match cell.as_ref() {
+            Cell::Text(s) => personal::find(s),
+            Cell::Number(n) => personal::find(&number_text(*n)),
+            Cell::Date(_) | Cell::Empty => None,
+        };
+        if let Some(kind) = found {
+            return Err(Withheld::Personal(kind));
+        }
+    }
+    Ok(cell)
+}
+
+/// A key cell's text (record key, group key): control characters other than tab, CR and LF
+/// removed, then trimmed. Tab and line breaks stay as the file wrote them so that the keys of
+/// ordinary records (an Excel line break inside a name) do not change from one version to the
+/// next; a NUL, which no database text column holds, does not reach a key.
+pub fn key_text(cell: &Cell) -> Result<String, Withheld> {
+    let text = cell.key_text();
+    if too_long(&text) {
+        return Err(Withheld::TooLong);
+    }
+    if !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Ok(text);
+    }
+    Ok(text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .trim()
+        .to_string())
+}
+
+/// More than [`MAX_CELL_CHARS`] characters (bytes counted first: most text is far shorter).
+fn too_long(s: &str) -> bool {
+    s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS
 }
 
 /// Serial numbers accepted as Excel dates: 1950-01-01 ..= 2099-12-31.

@@ -946,16 +946,21 @@ impl Store {
 mod bulk;
 mod digest;
 mod lifecycle;
+mod lockouts;
 mod outbox;
 mod portal;
 mod records;
 mod retention;
+mod runs;
 mod versions;
 
 pub use lifecycle::{LeadEvent, LifecycleUpdate, NewDisposition};
+pub use lockouts::{AdmittedAttempt, AttemptKeys, LiveAttempts};
 pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
 pub use portal::{AccountRole, DispositionRow, PortalLead, StoredSession, User};
+pub use records::Accepted;
 pub use retention::{Compaction, Retention};
+pub use runs::{RunRow, INTERRUPTED};
 
 /// An entity row to save.
 #[derive(Debug, Clone)]

@@ -117,7 +117,7 @@ pub struct DispositionRow {
     pub transfer_to: Option<String>,
 }
 
-fn parse_time(s: &str) -> DateTime<Utc> {
+pub(super) fn parse_time(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)

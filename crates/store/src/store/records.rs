@@ -234,3 +234,56 @@ impl Store {
         })
     }
 }
+
+/// What `accept` did to a source's newest snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Accepted {
+    /// The held snapshot is now good: the next run uses it.
+    Now(SnapshotInfo),
+    /// The newest snapshot was good already.
+    AlreadyGood(SnapshotInfo),
+    /// The newest snapshot failed: nothing was read that could be accepted.
+    Failed(SnapshotInfo),
+    /// The source has no snapshot.
+    Nothing,
+}
+
+impl Store {
+    /// The files a snapshot was read from, as ingest described them (JSON), if recorded.
+    pub async fn snapshot_files(&self, snapshot_id: i64) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT files FROM snapshots WHERE id = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, Option<String>>(sql)
+                .bind(snapshot_id)
+                .fetch_optional(pool)
+                .await?
+                .flatten()
+        }))
+    }
+
+    /// The operator's word that a source's newest snapshot, held as too small, too old or too
+    /// damaged, is right after all: it becomes good, with who-knows-when in its note.
+    pub async fn accept_snapshot(&self, source: &str, at: &str) -> Result<Accepted, StoreError> {
+        let Some(newest) = self.latest_snapshot(source, false).await? else {
+            return Ok(Accepted::Nothing);
+        };
+        match newest.status {
+            super::SnapshotStatus::Good => return Ok(Accepted::AlreadyGood(newest)),
+            super::SnapshotStatus::Failed => return Ok(Accepted::Failed(newest)),
+            super::SnapshotStatus::Held => {}
+        }
+        let note = format!(
+            "{}; accepted by the operator at {at}",
+            newest.note.as_deref().unwrap_or("held")
+        );
+        let sql =
+            "UPDATE snapshots SET status = 'good', note = $1 WHERE id = $2 AND status = 'held'";
+        on_pool!(self, pool => {
+            sqlx::query::<DB>(sql).bind(&note).bind(newest.id).execute(pool).await?;
+        });
+        let mut now = newest;
+        now.status = super::SnapshotStatus::Good;
+        now.note = Some(note);
+        Ok(Accepted::Now(now))
+    }
+}
