@@ -359,6 +359,29 @@ fn csv_cases(feed: &Feed) -> Vec<Case> {
         },
         Expect::Row(ls.len() - 2),
     );
+    // Five mistyped check characters in unrelated rows: flagged, not trusted, and not enough
+    // to move what the matcher learned (issue 14, case 4).
+    if let Some(uscc) = ls[0]
+        .split(',')
+        .position(|h| h.ends_with("统一社会信用代码"))
+    {
+        let mut typos = ls.clone();
+        let mut changed = 0;
+        for i in (rows / 6..rows).step_by((rows / 24).max(1)) {
+            let cell = typos[i].split(',').nth(uscc).unwrap_or("").to_string();
+            if changed < 5 && cell.len() == 18 && cell.is_ascii() {
+                let last = if cell.ends_with('1') { '2' } else { '1' };
+                typos = with_cell(&typos, i, uscc, |c| format!("{}{last}", &c[..17]));
+                changed += 1;
+            }
+        }
+        assert_eq!(changed, 5, "codes mistyped in {}", feed.file);
+        add(
+            "five mistyped USCC check characters",
+            encode(feed, &typos),
+            Expect::Harmless,
+        );
+    }
     // Damage that loses nothing.
     add(
         "CRLF line breaks",

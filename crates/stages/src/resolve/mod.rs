@@ -760,7 +760,21 @@ pub(crate) fn resolve_core(
             compare::compare(&feats[a], &feats[b])
         }));
     }
-    let gammas: Vec<compare::Gamma> = pairs.iter().map(|p| p.2).collect();
+    // EM learns from the records as the feeds meant to send them. A record whose 18-character
+    // code fails its check (a mistyped USCC) is scored like the rest but teaches nothing: a
+    // handful of typos in one register must not move what every other pair is weighed by
+    // (issue 14). Records without a code, or with an old 15-character tax number, teach.
+    let clean = |i: u32| {
+        feats[i as usize]
+            .code
+            .as_ref()
+            .is_none_or(|c| c.chars().count() != 18)
+    };
+    let mut gammas: Vec<compare::Gamma> =
+        pairs.iter().filter(|p| clean(p.0)).map(|p| p.2).collect();
+    if gammas.is_empty() {
+        gammas = pairs.iter().map(|p| p.2).collect();
+    }
     let model = Model::estimate(&gammas, &non_match, &known_match);
     drop(gammas);
     lap("model");
