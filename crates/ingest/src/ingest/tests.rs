@@ -1027,3 +1027,20 @@ fn remote_rows_are_guarded_and_cleaned_like_file_rows() {
     let json = serde_json::to_string(&batch).expect("serialize");
     assert!(!json.contains("1234") && !json.contains("0595"), "{json}");
 }
+
+#[test]
+fn a_text_file_larger_than_any_export_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("m.csv");
+    // Sparse: no disk is used, and nothing is read.
+    let f = std::fs::File::create(&path).expect("create");
+    f.set_len(MAX_TEXT_FILE_BYTES + 1).expect("sparse length");
+    drop(f);
+    let err = read_file(&market(&path), &path).expect_err("too large");
+    let msg = err.to_string();
+    assert!(matches!(err, IngestError::TooLarge { .. }), "{msg}");
+    assert!(
+        msg.contains("m.csv") && msg.contains("2147483649 bytes"),
+        "{msg}"
+    );
+}
