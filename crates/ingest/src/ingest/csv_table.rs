@@ -150,11 +150,26 @@ impl<'a> CsvTable<'a> {
             .split(|b| *b == b'\n')
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
             .collect();
-        width > 1
-            && lines.len() > 2
+        if width < 2 {
+            return false;
+        }
+        let inner_row = lines.len() > 2
             && lines[1..lines.len() - 1]
                 .iter()
-                .any(|l| l.iter().filter(|b| **b == self.delimiter).count() >= width - 1)
+                .any(|l| l.iter().filter(|b| **b == self.delimiter).count() >= width - 1);
+        // A later line that is a whole, cleanly quoted row on its own (a real cell's line
+        // break leaves its closing quote inside a field of the next line) was swallowed too:
+        // this is how a quote that swallows a single row still shows.
+        inner_row || lines[1..].iter().any(|l| self.is_whole_row(l))
+    }
+
+    /// Whether `line`, read alone, is a row of the header's width with no stray quote.
+    fn is_whole_row(&self, line: &[u8]) -> bool {
+        let mut one = reader_at(line, 0, self.delimiter);
+        let mut record = StringRecord::new();
+        matches!(one.read_record(&mut record), Ok(true))
+            && record.len() == self.headers.len()
+            && !record.iter().any(|f| f.contains('"'))
     }
 
     fn item(&self, number: usize) -> Option<TableItem> {
@@ -363,6 +378,17 @@ mod tests {
             "{items:?}"
         );
         assert!(bad.len() <= 2, "{items:?}");
+    }
+
+    #[test]
+    fn a_quote_that_swallows_one_quoted_row_costs_only_its_own_row() {
+        // Row 3's quote closes inside row 4, whose own quotes then make a record of the right
+        // width: row 4 would vanish into row 3's address.
+        let text = "名称,地址,人数\nA厂,x,1\nB厂,\"y,2\nC厂,\"z\",3\nD厂,w,4\n";
+        let (_, items) = rows(text, 1);
+        let (good, bad) = numbers(&items);
+        assert_eq!(bad, [3], "{items:?}");
+        assert_eq!(good, [2, 4, 5], "{items:?}");
     }
 
     #[test]
