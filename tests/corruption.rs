@@ -831,3 +831,54 @@ fn the_suite_has_at_least_a_hundred_damaged_files_across_six_feeds() {
     assert!(n >= 100, "{n} damaged files");
     assert_eq!(sources.len(), 6);
 }
+
+/// Issue 14, case 5: a first read cut to 40 % has no earlier snapshot to be compared with; the
+/// connector's `expected_records` holds it (no leads, no lists) until the operator accepts it.
+#[tokio::test]
+async fn a_first_read_below_what_is_expected_waits_for_the_operator() {
+    let project = Project::new();
+    let path = project
+        .root()
+        .join("connectors/sample/declaration/申报数据_20250630.csv");
+    let feed = &CSV_FEEDS[0];
+    let ls = lines(feed);
+    std::fs::write(&path, encode(feed, &ls[..1 + (ls.len() - 1) * 2 / 5])).expect("cut");
+    // The database the configuration names, so the CLI below sees the same one.
+    let store = project.sqlite_named("yingbao").await;
+    let cfg = project.config();
+    let first = pipeline::run(&cfg, &store).await.expect("first run");
+    let decl = first
+        .sources
+        .iter()
+        .find(|s| s.source == "declaration")
+        .expect("declaration");
+    assert_eq!(decl.status, SourceStatus::Held);
+    let note = decl.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("申报数据_20250630.csv") && note.contains("yingbao accept"),
+        "{note}"
+    );
+    let read = decl.rows_read;
+    assert!(
+        read > 100 && read <= (ls.len() - 1) * 2 / 5,
+        "{read} records read"
+    );
+    assert_eq!(first.leads, 0, "no leads without a trusted register");
+    assert!(first.push_blocked.is_some());
+    assert!(states(&store).await.is_empty(), "no lead state was written");
+
+    let said = project.cli(&["accept", "declaration"]);
+    assert!(said.contains("accepted"), "{said}");
+    let again = project.cli(&["accept", "declaration"]);
+    assert!(again.contains("good already"), "{again}");
+    let second = pipeline::run(&cfg, &store).await.expect("second run");
+    let decl = second
+        .sources
+        .iter()
+        .find(|s| s.source == "declaration")
+        .expect("declaration");
+    assert_eq!(decl.status, SourceStatus::Fresh);
+    assert_eq!(decl.records_used, read, "the accepted snapshot is used");
+    assert!(second.push_blocked.is_none());
+    assert!(second.leads > 0);
+}
