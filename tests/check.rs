@@ -343,3 +343,42 @@ fn check_opens_local_files_and_names_what_does_not_fit() {
         "{stderr}"
     );
 }
+
+/// Issue 15: a secret the configuration names by its environment variable, unset where
+/// `check` runs, is a problem with file, line and key — not an OK followed by a failed run.
+#[test]
+fn an_unset_secret_variable_fails_check_with_file_line_and_key() {
+    let project = Project::new();
+    let cfg = project.config_file();
+    let var = "YINGBAO_TEST_UNSET_WEBHOOK_SECRET_7Q";
+    edit(
+        &cfg,
+        "[[delivery.channel]]\nid = \"operator\"",
+        &format!(
+            "[[delivery.channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret_env = \"{var}\"\ntownships = []\n\n[[delivery.channel]]\nid = \"operator\""
+        ),
+    );
+    let (code, _, err) = check(&project);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&cfg, var);
+    assert!(
+        err.contains(&format!("yingbao.toml:{line}"))
+            && err.contains(&format!("the environment variable `{var}` is not set"))
+            && err.contains("delivery.channel `hook`.secret_env")
+            && err.contains("/etc/yingbao.env"),
+        "{err}"
+    );
+    // Set, it passes.
+    let out = Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .env(var, "s3cret")
+        .output()
+        .expect("run yingbao check");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

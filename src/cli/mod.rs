@@ -726,12 +726,18 @@ fn check(config_file: &Path) -> ExitCode {
                 Some(d) => println!("  note: policy.as_of = {d} is set; screening will not follow the calendar (remove it for live feeds)"),
                 None => println!("  screening date: today in {}", cfg.settings.county.timezone),
             }
-            if misfits.is_empty() {
+            // The secrets the configuration names: a run would fail where they are missing.
+            let unset = config::secrets::unset_variables(&cfg, &|k| std::env::var(k).ok());
+            for p in &unset {
+                eprintln!("{p}");
+            }
+            if misfits.is_empty() && unset.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 eprintln!(
-                    "{} problem(s) found in how connectors fit their files; nothing was changed",
-                    misfits.len()
+                    "{} problem(s) found in how connectors fit their files and {} unset environment variable(s); nothing was changed",
+                    misfits.len(),
+                    unset.len()
                 );
                 ExitCode::from(2)
             }

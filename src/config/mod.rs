@@ -6,6 +6,7 @@ pub mod lifecycle;
 pub mod link_spec;
 pub mod load;
 pub mod schedules;
+pub mod secrets;
 pub mod settings;
 pub mod spanned;
 
