@@ -79,19 +79,24 @@ pub enum Command {
     /// Fetch a connector's first records and show each mapped field and every reject with
     /// its reason (for tuning a mapping). Stores nothing.
     Preview {
+        /// The connector id (the file name under `connectors/` without `.toml`).
         connector: String,
+        /// How many records to fetch and show.
         #[arg(long, default_value_t = 5)]
         rows: usize,
     },
     /// Write a synthetic county's six feeds and ground truth.
     Gen {
+        /// How many employers the county has.
         #[arg(long, default_value_t = 600)]
         employers: usize,
+        /// The random seed: the same seed writes the same county.
         #[arg(long, default_value_t = 2025)]
         seed: u64,
         /// The export date of the synthetic feeds.
         #[arg(long, default_value = "2025-06-30")]
         as_of: NaiveDate,
+        /// Folder the feeds and `truth/` are written to.
         #[arg(long, default_value = "connectors/sample")]
         out: PathBuf,
         /// Folder holding <county>_townships.csv, <county>_villages.csv and (optional)
@@ -105,6 +110,8 @@ pub enum Command {
     },
     /// Export the master list or the record → entity links of a run as CSV.
     Export {
+        /// What to export: `master` (the employer list), `links` (record → employer) or
+        /// `observations` (the matcher's input).
         #[arg(value_enum)]
         what: ExportKind,
         /// Run id (default: the newest succeeded run).
@@ -117,8 +124,10 @@ pub enum Command {
     /// Resolve observations from a CSV (`export observations`) and write links; prints time
     /// and peak memory. For comparing the matcher with other record-linkage tools.
     ResolveCsv {
+        /// The observations CSV (`yingbao export observations`).
         #[arg(long)]
         observations: PathBuf,
+        /// Where the links CSV is written.
         #[arg(long)]
         out: PathBuf,
         /// Also write every scored merge and review pair as JSON lines.
@@ -146,14 +155,18 @@ pub enum Command {
     /// Explain an entity (`E…`) or a record (`source:record_key`): how its records joined,
     /// with each scored pair's per-field weights.
     Explain {
+        /// An entity id (`E…`) or a record (`source:record_key`).
         target: String,
+        /// Run id (default: the newest succeeded run).
         #[arg(long)]
         run: Option<i64>,
     },
     /// Link two lists with the matching engine (e.g. a township's finds against the master
     /// list), as described by a comparison spec in TOML; writes one line per left record.
     Link {
+        /// The comparison spec (TOML; see README, "`yingbao link` spec").
         spec: PathBuf,
+        /// Where the result CSV is written.
         #[arg(long)]
         out: PathBuf,
     },
@@ -168,8 +181,10 @@ pub enum Command {
     },
     /// Score a run against a generator's ground truth (lead precision/recall, placement).
     Eval {
+        /// The generator's `truth/` folder.
         #[arg(long, default_value = "connectors/sample/truth")]
         truth: PathBuf,
+        /// Run id (default: the newest succeeded run).
         #[arg(long)]
         run: Option<i64>,
         /// Also write every false and missed lead (employer, kind, entities) to this CSV file.
@@ -227,8 +242,10 @@ pub enum Command {
     },
     /// Generate a county of the given size in a temporary project and time every stage.
     Bench {
+        /// How many employers the generated county has.
         #[arg(long, default_value_t = 200_000)]
         employers: usize,
+        /// The random seed of the generated county.
         #[arg(long, default_value_t = 7)]
         seed: u64,
         /// Keep the generated project here instead of a temporary folder.
@@ -248,7 +265,9 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum UserAction {
+    /// Add a portal account; its password comes from YINGBAO_PASSWORD or standard input.
     Add {
+        /// The sign-in name.
         username: String,
         /// The township whose leads the account sees.
         #[arg(long)]
@@ -263,14 +282,19 @@ pub enum UserAction {
         #[arg(long)]
         display: Option<String>,
     },
+    /// Set a new password (from YINGBAO_PASSWORD or standard input); signs the account out
+    /// everywhere.
     Reset {
+        /// The sign-in name.
         username: String,
     },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum TokenAction {
+    /// Make a township's API token; it is printed once and stored only hashed.
     Add {
+        /// The township code whose leads the token reads.
         #[arg(long)]
         township: String,
         /// What the token is for (shown in the audit log).
@@ -284,6 +308,7 @@ pub enum FeedbackAction {
     /// Read returned lead lists (核实情况, 核实人, 核实日期 filled in); wrong rows are listed
     /// with file, row and reason and the rest recorded. Exits 1 if any row was not recorded.
     Import {
+        /// The returned Excel lists.
         files: Vec<PathBuf>,
         /// The township leader who signed the reply off.
         #[arg(long)]
@@ -295,12 +320,15 @@ pub enum FeedbackAction {
 pub enum ReviewAction {
     /// Decide a review pair (by its number in `yingbao review`); binds every later run.
     Decide {
+        /// The pair's number as `yingbao review` shows it.
         pair: i64,
+        /// `same` (one employer) or `different` (never joined).
         #[arg(value_enum)]
         decision: Decision,
         /// Who decided (kept with the decision).
         #[arg(long)]
         by: String,
+        /// Why (kept with the decision).
         #[arg(long)]
         note: Option<String>,
     },
@@ -314,7 +342,9 @@ pub enum Decision {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ExportKind {
+    /// The master list: one line per employer, with its size class.
     Master,
+    /// One line per source record: connector, record key, entity id, how it joined.
     Links,
     /// The observations a run read (identity fields), for benchmarks.
     Observations,
@@ -893,4 +923,36 @@ fn gazetteer_import(
     );
     println!("  counties = \"config/gazetteer/counties.csv\"");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    /// Every command and every argument of every command says what it is for (issue 15):
+    /// an operator reads `--help`, not the source.
+    #[test]
+    fn every_command_and_argument_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "yingbao", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }
