@@ -216,6 +216,17 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
         read(&log).contains("keeping the old one")
     })
     .await;
+    // Monitoring sees the refusal, and when it was.
+    let (_, m) = get(&format!("{base}/metrics")).await.expect("metrics");
+    assert_eq!(
+        metric(&m, "yingbao_config_last_reload_success"),
+        Some(0.0),
+        "{m}"
+    );
+    assert!(
+        metric(&m, "yingbao_config_last_reload_timestamp_seconds").is_some_and(|t| t > 1.7e9),
+        "{m}"
+    );
     std::fs::write(
         &testing,
         format!("{connector}\n[pull]\nschedule = \"30 5 * * *\"\n"),
@@ -223,6 +234,22 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
     .expect("write");
     wait_for("the reload", 30, async || {
         read(&log).contains("configuration reloaded")
+    })
+    .await;
+    let (_, m) = get(&format!("{base}/metrics")).await.expect("metrics");
+    assert_eq!(
+        metric(&m, "yingbao_config_last_reload_success"),
+        Some(1.0),
+        "{m}"
+    );
+    // A table under config/ is followed too: the risk catalogue, edited, reloads.
+    let reloads = || read(&log).matches("configuration reloaded").count();
+    let before = reloads();
+    let catalogue = project.root().join("config/risk_catalogue.csv");
+    let table = std::fs::read_to_string(&catalogue).expect("catalogue");
+    std::fs::write(&catalogue, format!("{table}\n")).expect("write catalogue");
+    wait_for("the catalogue edit to reload", 30, async || {
+        reloads() > before
     })
     .await;
     // The portal follows a reload too: its 逾期 filter takes the new `[portal] overdue_days`.

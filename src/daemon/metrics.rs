@@ -83,6 +83,9 @@ struct Families {
     last_run_status: Family<StatusLabels, Gauge>,
     /// Runs found left `running` by a process that died, marked interrupted.
     interrupted_runs: Counter,
+    /// The last reload of the configuration: when, and whether it was taken (1) or refused (0).
+    last_reload: TimeGauge,
+    last_reload_ok: Gauge,
 }
 
 /// The statuses of a full run; `yingbao_last_run_status` always shows each, at 0 or 1.
@@ -195,6 +198,17 @@ impl Metrics {
             "Runs found at start left running by a process that died, and marked interrupted",
             families.interrupted_runs.clone(),
         );
+        r.register(
+            "yingbao_config_last_reload_timestamp_seconds",
+            "Unix time of the last configuration reload (a SIGHUP or a changed file under config/ or connectors/); 0: none since start",
+            families.last_reload.clone(),
+        );
+        r.register(
+            "yingbao_config_last_reload_success",
+            "1 if the last configuration reload was taken (or none was tried), 0 if it was refused and the old configuration kept",
+            families.last_reload_ok.clone(),
+        );
+        families.last_reload_ok.set(1);
         Metrics {
             inner: Arc::new(Inner {
                 registry: r,
@@ -308,6 +322,12 @@ impl Metrics {
             family.get_or_create(&labels).set(1);
         }
         self.f().last_run_started.set(seconds(started));
+    }
+
+    /// A configuration reload happened at `at`: taken (`ok`) or refused.
+    pub fn set_reload(&self, ok: bool, at: DateTime<Utc>) {
+        self.f().last_reload_ok.set(i64::from(ok));
+        self.f().last_reload.set(seconds(at));
     }
 
     /// Counts runs marked interrupted (a process had died in the middle of them).

@@ -483,9 +483,11 @@ async fn run_locked(
                     portal.set_config(cfg.clone());
                 }
                 tracing::info!("configuration reloaded");
+                metrics.set_reload(true, chrono::Utc::now());
                 current = cfg;
             }
             Err(e) => {
+                metrics.set_reload(false, chrono::Utc::now());
                 tracing::error!(error = %e, "new configuration refused; keeping the old one")
             }
         }
