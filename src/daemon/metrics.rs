@@ -411,6 +411,7 @@ mod tests {
         m.set_run_running(true);
         m.set_last_run("interrupted", t);
         m.add_interrupted_runs(1);
+        m.set_reload(false, t);
 
         let expected = "\
 # HELP yingbao_records_read Records read, by source.
@@ -451,6 +452,12 @@ yingbao_last_run_status{status=\"succeeded\"} 0
 # HELP yingbao_interrupted_runs Runs found at start left running by a process that died, and marked interrupted.
 # TYPE yingbao_interrupted_runs counter
 yingbao_interrupted_runs_total 1
+# HELP yingbao_config_last_reload_timestamp_seconds Unix time of the last configuration reload (a SIGHUP or a changed file under config/ or connectors/); 0: none since start.
+# TYPE yingbao_config_last_reload_timestamp_seconds gauge
+yingbao_config_last_reload_timestamp_seconds 1717353000.0
+# HELP yingbao_config_last_reload_success 1 if the last configuration reload was taken (or none was tried), 0 if it was refused and the old configuration kept.
+# TYPE yingbao_config_last_reload_success gauge
+yingbao_config_last_reload_success 0
 # EOF
 ";
         assert_eq!(sorted_within_families(&m.render()), expected);
