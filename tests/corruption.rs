@@ -654,6 +654,15 @@ async fn states(store: &Store) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A run's outcome for one source.
+fn outcome<'a>(summary: &'a pipeline::RunSummary, source: &str) -> &'a pipeline::SourceOutcome {
+    summary
+        .sources
+        .iter()
+        .find(|s| s.source == source)
+        .unwrap_or_else(|| panic!("no outcome for {source}"))
+}
+
 /// What the run said about one case, or why the case failed.
 async fn run_case(base: &Baseline, case: &Case) -> Result<String, String> {
     let project = Project::new();
@@ -847,11 +856,7 @@ async fn a_first_read_below_what_is_expected_waits_for_the_operator() {
     let store = project.sqlite_named("yingbao").await;
     let cfg = project.config();
     let first = pipeline::run(&cfg, &store).await.expect("first run");
-    let decl = first
-        .sources
-        .iter()
-        .find(|s| s.source == "declaration")
-        .expect("declaration");
+    let decl = outcome(&first, "declaration");
     assert_eq!(decl.status, SourceStatus::Held);
     let note = decl.note.clone().unwrap_or_default();
     assert!(
@@ -872,11 +877,7 @@ async fn a_first_read_below_what_is_expected_waits_for_the_operator() {
     let again = project.cli(&["accept", "declaration"]);
     assert!(again.contains("good already"), "{again}");
     let second = pipeline::run(&cfg, &store).await.expect("second run");
-    let decl = second
-        .sources
-        .iter()
-        .find(|s| s.source == "declaration")
-        .expect("declaration");
+    let decl = outcome(&second, "declaration");
     assert_eq!(decl.status, SourceStatus::Fresh);
     assert_eq!(decl.records_used, read, "the accepted snapshot is used");
     assert!(second.push_blocked.is_none());

@@ -408,38 +408,12 @@ async fn record(
             if let Some(why) = verdict {
                 note = Some(format!("{why}: held"));
             }
-            // Keys that stay with their record from one export to the next: configured key
-            // columns, or the columns an employer's rows are grouped by.
-            let keyed = !spec.record.key.is_empty() || !spec.record.group_by.is_empty();
-            if let (false, Some(l), true) = (held, &last, keyed) {
-                let all = spec.trust.carries(spec.feed, keyed);
-                if all || !batch.damaged.is_empty() {
-                    // The kept resolver has them when `serve` runs; else the store.
-                    let before = match warm.and_then(|w| w.observations(&spec.id, l.id)) {
-                        Some(kept) => kept,
-                        None => store.observations(l.id).await?,
-                    };
-                    let carried = trust::vanished(before, &batch.observations, all, &batch.damaged);
-                    if !carried.is_empty() {
-                        tracing::warn!(source = %spec.id, records = carried.len(), "records missing from the new export carried over");
-                        let line = if all {
-                            format!(
-                                "{} records of the last good snapshot are missing from this export and were carried over (the feed holds its whole history)",
-                                carried.len()
-                            )
-                        } else {
-                            format!(
-                                "{} records of the last good snapshot are in rows rejected from this export and were carried over",
-                                carried.len()
-                            )
-                        };
-                        note = Some(match note.take() {
-                            Some(n) => format!("{n}; {line}"),
-                            None => line,
-                        });
-                        batch.observations.extend(carried);
-                        batch.invalid_uscc = crate::ingest::count_invalid(&batch.observations);
-                    }
+            if let (false, Some(l)) = (held, &last) {
+                if let Some(line) = carry_over(store, warm, spec, l, &mut batch).await? {
+                    note = Some(match note.take() {
+                        Some(n) => format!("{n}; {line}"),
+                        None => line,
+                    });
                 }
             }
             let new_state = (!held && remote).then(|| crate::store::ConnectorState {
@@ -503,6 +477,49 @@ async fn record(
         }
     }
     Ok((used, outcome))
+}
+
+/// Carries into a good read the records of the last good snapshot `last` it lost
+/// (`trust::vanished`): every keyed record a cumulative feed's export lacks, else those a
+/// rejected row still names. Returns the note saying how many, if any.
+async fn carry_over(
+    store: &Store,
+    warm: Option<&super::Warm>,
+    spec: &ConnectorSpec,
+    last: &SnapshotInfo,
+    batch: &mut SourceBatch,
+) -> Result<Option<String>, PipelineError> {
+    // Keys that stay with their record from one export to the next: configured key columns,
+    // or the columns an employer's rows are grouped by.
+    let keyed = !spec.record.key.is_empty() || !spec.record.group_by.is_empty();
+    let all = spec.trust.carries(spec.feed, keyed);
+    if !keyed || (!all && batch.damaged.is_empty()) {
+        return Ok(None);
+    }
+    // The kept resolver has them when `serve` runs; else the store.
+    let before = match warm.and_then(|w| w.observations(&spec.id, last.id)) {
+        Some(kept) => kept,
+        None => store.observations(last.id).await?,
+    };
+    let carried = trust::vanished(before, &batch.observations, all, &batch.damaged);
+    if carried.is_empty() {
+        return Ok(None);
+    }
+    tracing::warn!(source = %spec.id, records = carried.len(), "records missing from the new export carried over");
+    let line = if all {
+        format!(
+            "{} records of the last good snapshot are missing from this export and were carried over (the feed holds its whole history)",
+            carried.len()
+        )
+    } else {
+        format!(
+            "{} records of the last good snapshot are in rows rejected from this export and were carried over",
+            carried.len()
+        )
+    };
+    batch.observations.extend(carried);
+    batch.invalid_uscc = crate::ingest::count_invalid(&batch.observations);
+    Ok(Some(line))
 }
 
 /// What the last good snapshot `l` holds that the next one is judged against.

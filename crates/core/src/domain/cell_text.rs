@@ -4,6 +4,10 @@
 use std::borrow::Cow;
 use std::io::Write;
 
+/// Excel's limit on the characters in one cell: the longest text a feed cell is read as and the
+/// longest a written cell holds.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
 /// What a text cell starts with when it was defused: spreadsheets read `'` as "text follows".
 pub const TEXT_MARK: char = '\'';
 

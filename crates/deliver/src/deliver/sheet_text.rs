@@ -7,7 +7,7 @@ use rust_xlsxwriter::{ColNum, Format, RowNum, Worksheet, XlsxError};
 use crate::domain::cell_text::neutralise;
 
 /// Excel's limit on the characters in one cell.
-pub const MAX_CELL_CHARS: usize = 32_767;
+pub use crate::domain::cell_text::MAX_CELL_CHARS;
 
 /// Text cells written safely; numbers, dates and blanks are written as they are.
 pub trait SheetText {

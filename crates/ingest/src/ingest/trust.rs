@@ -165,14 +165,16 @@ pub fn judge(
     unreadable(batch, policy)
 }
 
+/// A file's name as rejects and notes give it (no folder).
+fn name(f: &FileStats) -> String {
+    f.path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| f.path.display().to_string())
+}
+
 /// The files a read came from, for a note: their names, or how many and the newest.
 fn read_from(files: &[FileStats]) -> String {
-    let name = |f: &FileStats| {
-        f.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| f.path.display().to_string())
-    };
     match files {
         [] => "the feed".to_string(),
         [one] => name(one),
@@ -192,11 +194,7 @@ fn read_from(files: &[FileStats]) -> String {
 /// read on most rows: held, naming the file (and the row or column).
 fn unreadable(batch: &SourceBatch, policy: &TrustPolicy) -> Option<String> {
     for file in &batch.files {
-        let name = file
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = name(file);
         if let Some(row) = file.cut_short {
             return Some(format!(
                 "{name} ends inside row {row}: the file was cut short"

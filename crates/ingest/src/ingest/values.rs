@@ -33,10 +33,10 @@ pub enum ValueError {
     BadRegionCode,
 }
 
-/// The most characters one cell may hold: Excel's own limit for a cell (32,767). No employer
-/// fact is longer; a longer value is dropped before anything reads it (an XLSX reader passes on
-/// at most one character more, so that even a cell of hundreds of megabytes is never copied).
-pub const MAX_CELL_CHARS: usize = 32_767;
+/// The most characters one cell may hold: Excel's own limit for a cell. No employer fact is
+/// longer; a longer value is dropped before anything reads it (an XLSX reader passes on at most
+/// one character more, so that even a cell of hundreds of megabytes is never copied).
+pub use crate::domain::cell_text::MAX_CELL_CHARS;
 
 /// Why a cell's value is neither kept nor shown in the quarantine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
