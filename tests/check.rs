@@ -246,6 +246,11 @@ fn delivery_and_flag_mistakes_are_named_with_line_and_key() {
         "schedule = \"every ten minutes\"",
     );
     edit(&main, "overdue_days = 30", "overdue_days = 0");
+    edit(
+        &main,
+        "feedback_days = 15\n",
+        "feedback_days = 15\n[delivery.list.instructions]\nexceedence = \"上门\"\n",
+    );
     let (code, _, stderr) = check(&project);
     assert_eq!(code, 2, "{stderr}");
     let at = |needle: &str| format!("yingbao.toml:{}:", line_of(&main, needle));
@@ -284,6 +289,11 @@ fn delivery_and_flag_mistakes_are_named_with_line_and_key() {
             "overdue_days = 0",
             "portal.overdue_days",
             "every open lead overdue",
+        ),
+        (
+            "exceedence = ",
+            "delivery.list.instructions.exceedence",
+            "did you mean `exceedance`",
         ),
     ] {
         assert!(
@@ -380,5 +390,229 @@ fn an_unset_secret_variable_fails_check_with_file_line_and_key() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 15 (must show): a wrong sheet on an xlsx connector and a wrong encoding on a GB18030
+/// csv connector are each one exact line: the connector file, the key's line, the key, the
+/// file it did not fit and what would be right.
+#[test]
+fn a_wrong_sheet_and_a_wrong_encoding_are_named_exactly() {
+    let project = Project::new();
+    let tax = project.root().join("connectors/tax.toml");
+    edit(&tax, "# sheet = \"登记户信息\"", "sheet = \"不存在\"");
+    let statistics = project.root().join("connectors/statistics.toml");
+    edit(
+        &statistics,
+        "encoding = \"gb18030\"",
+        "encoding = \"utf-8\"",
+    );
+    let (code, _, stderr) = check(&project);
+    assert_eq!(code, 2, "{stderr}");
+    let sheet = format!(
+        "{}:{}: `file.sheet`: {}",
+        tax.display(),
+        line_of(&tax, "sheet = \"不存在\""),
+        WRONG_SHEET
+    );
+    let encoding = format!(
+        "{}:{}: `file.encoding`: {}",
+        statistics.display(),
+        line_of(&statistics, "encoding = \"utf-8\""),
+        WRONG_ENCODING
+    );
+    for expected in [&sheet, &encoding] {
+        assert!(
+            stderr.lines().any(|l| l == expected.as_str()),
+            "no line\n{expected}\nin:\n{stderr}"
+        );
+    }
+}
+
+/// `check`'s message for `sheet = "不存在"` on the sample tax workbook.
+const WRONG_SHEET: &str = "connectors/sample/tax/税务登记户信息.xlsx: sheet `不存在` is not in this workbook (its sheets: 登记户信息)";
+/// `check`'s message for `encoding = "utf-8"` on the sample GB18030 statistics file.
+const WRONG_ENCODING: &str = "connectors/sample/statistics/名录库.csv: 8 of 8 headers do not decode as `encoding = \"utf-8\"`; the file reads cleanly as `encoding = \"gb18030\"`";
+
+/// Runs `yingbao check --connect` on the project.
+fn check_connect(project: &Project) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(project.config_file())
+        .args(["check", "--connect"])
+        .output()
+        .expect("run yingbao check --connect");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Adds `[[delivery.channel]]` tables (TOML text) before the operator's channel.
+fn add_channels(project: &Project, tables: &str) {
+    edit(
+        &project.config_file(),
+        "[[delivery.channel]]\nid = \"operator\"",
+        &format!("{tables}\n[[delivery.channel]]\nid = \"operator\""),
+    );
+}
+
+/// A TCP receiver on 127.0.0.1 that counts the connections it accepts and the bytes sent on
+/// them (an HTTP request would be bytes; a reachability probe sends none).
+fn tcp_receiver() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<(usize, usize)>>,
+) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0usize)));
+    let counts = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let counts = counts.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                let mut bytes = Vec::new();
+                let _ = stream.read_to_end(&mut bytes);
+                let mut c = counts.lock().expect("lock");
+                c.0 += 1;
+                c.1 += bytes.len();
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Issue 15: `check --connect` reaches every delivery channel without sending: a webhook on
+/// a live receiver is ok and the receiver got a connection and not one byte; a folder that
+/// does not exist yet is ok when it could be created.
+#[test]
+fn check_connect_reaches_a_webhook_without_sending_anything() {
+    let project = Project::new();
+    let (addr, seen) = tcp_receiver();
+    add_channels(
+        &project,
+        &format!(
+            "[[delivery.channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"http://{addr}/hook\"\ntownships = []\n"
+        ),
+    );
+    let (code, stdout, stderr) = check_connect(&project);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let ok = format!("  channel hook ok: TCP connection to {addr} opened; nothing sent");
+    assert!(
+        stdout.lines().any(|l| l == ok),
+        "no line\n{ok}\nin:\n{stdout}"
+    );
+    let root = std::fs::canonicalize(project.root()).expect("root");
+    let drive = format!(
+        "  channel shared_drive ok: {} will be created in {}, which is writable",
+        root.join("out/共享盘").display(),
+        root.display()
+    );
+    assert!(
+        stdout.lines().any(|l| l == drive),
+        "no line\n{drive}\nin:\n{stdout}"
+    );
+    assert!(!root.join("out").exists(), "check created a folder");
+    let start = std::time::Instant::now();
+    while seen.lock().expect("lock").0 == 0 && start.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (connections, bytes) = *seen.lock().expect("lock");
+    assert!(connections >= 1, "the receiver was never reached");
+    assert_eq!(bytes, 0, "check --connect sent something to the webhook");
+}
+
+/// Issue 15: a webhook on a closed port and a folder that cannot be made are each a FAILED
+/// line saying why, and `check --connect` exits non-zero.
+#[test]
+fn check_connect_names_a_refused_webhook_and_an_impossible_folder() {
+    let project = Project::new();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    add_channels(
+        &project,
+        &format!(
+            "[[delivery.channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"http://{closed}/hook\"\ntownships = []\n\n\
+             [[delivery.channel]]\nid = \"drop\"\nkind = \"folder\"\npath = \"config/yingbao.toml/投递\"\ntownships = []\n"
+        ),
+    );
+    let (code, stdout, stderr) = check_connect(&project);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let root = std::fs::canonicalize(project.root()).expect("root");
+    let expected = [
+        format!("  channel hook FAILED: webhook: {closed} refused the connection"),
+        format!(
+            "  channel drop FAILED: folder: {} cannot be created: {} is a file, not a folder",
+            root.join("config/yingbao.toml/投递").display(),
+            root.join("config/yingbao.toml").display()
+        ),
+        "2 channel(s) could not be reached".to_owned(),
+    ];
+    for e in &expected {
+        assert!(
+            stdout.lines().any(|l| l == e.as_str()),
+            "no line\n{e}\nin:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("  channel operator ok: "), "{stdout}");
+}
+
+/// Issue 15: every time the CLI prints is in the county's zone (`YYYY-MM-DD HH:MM`), the zone
+/// named once: `yingbao sources` shows when each snapshot was taken in Asia/Shanghai, not UTC.
+#[test]
+fn sources_prints_times_in_the_county_zone() {
+    let project = Project::new();
+    let minute = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let before = chrono::Utc::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(project.config_file())
+        .arg("run")
+        .output()
+        .expect("run");
+    let after = chrono::Utc::now();
+    assert!(
+        matches!(out.status.code(), Some(0 | 4)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sources = project.cli(&["sources"]);
+    assert_eq!(
+        sources.lines().next(),
+        Some("times in Asia/Shanghai"),
+        "{sources}"
+    );
+    assert_eq!(sources.matches("Asia/Shanghai").count(), 1, "{sources}");
+    let mut minutes = Vec::new();
+    let mut t = before - chrono::Duration::minutes(1);
+    while t <= after + chrono::Duration::minutes(1) {
+        minutes.push(minute(t));
+        t += chrono::Duration::seconds(30);
+    }
+    let line = sources
+        .lines()
+        .find(|l| l.starts_with("declaration "))
+        .expect("the declaration source's line");
+    assert!(
+        minutes.iter().any(|m| line.contains(m.as_str())),
+        "no local time of the run ({minutes:?}) in: {line}"
+    );
+    let rfc3339 = sources
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'T' && w[2].is_ascii_digit());
+    assert!(
+        !sources.contains("UTC") && !sources.contains("+00:00") && !rfc3339,
+        "a UTC time was printed: {sources}"
     );
 }

@@ -180,9 +180,15 @@ async fn serve_catches_up_once_reloads_checked_config_and_stops_cleanly() {
         Some(0.0)
     );
     assert!(metric(&m, "yingbao_records_read_total{source=\"tax\"}").unwrap_or(0.0) > 400.0);
-    // The run delivered its township lists (the sample's shared-drive folder).
+    // The first run on an empty database queued its township lists to wait for the
+    // operator's approval: nothing was sent.
     assert!(
-        metric(&m, "yingbao_deliveries{status=\"delivered\"}").unwrap_or(0.0) > 20.0,
+        metric(&m, "yingbao_deliveries{status=\"waiting\"}").unwrap_or(0.0) > 20.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "yingbao_deliveries{status=\"delivered\"}"),
+        None,
         "{m}"
     );
     assert_eq!(

@@ -178,6 +178,8 @@ async fn every_list_arrives_exactly_once_through_503s_and_timeouts() {
     let cfg = p.config();
     let store = p.sqlite().await;
     let s = pipeline::run(&cfg, &store).await.expect("run");
+    // A first run's lists wait for the operator.
+    assert!(store.approve_run(s.run_id, "test").await.expect("approve") > 20);
     let lists = s.by_township.len();
     assert!(lists > 20);
     // One outbox entry per list and channel, written with the leads.
@@ -234,6 +236,8 @@ async fn a_slow_receiver_gets_every_list_on_the_first_attempt() {
     let cfg = p.config();
     let store = p.sqlite().await;
     let s = pipeline::run(&cfg, &store).await.expect("run");
+    // A first run's lists wait for the operator.
+    assert!(store.approve_run(s.run_id, "test").await.expect("approve") > 20);
     deliver_all(&cfg, &store, Duration::from_secs(120)).await;
     let seen = seen.lock().expect("lock").clone();
     assert_eq!(seen.requests.len(), s.by_township.len());
@@ -249,6 +253,8 @@ async fn a_refusing_channel_gives_up_and_alerts_the_operator() {
     let cfg = p.config();
     let store = p.sqlite().await;
     let s = pipeline::run(&cfg, &store).await.expect("run");
+    // A first run's lists wait for the operator.
+    assert!(store.approve_run(s.run_id, "test").await.expect("approve") > 20);
     let stats = deliver_due(&cfg.channels, &store, &env)
         .await
         .expect("deliver");
@@ -313,6 +319,7 @@ async fn a_delivery_killed_mid_way_resumes_without_losing_or_repeating_a_list() 
     let p = Project::new();
     add_webhook(&p, &url, 5);
     p.cli(&["run"]);
+    p.cli(&["approve", "1"]);
     let config_file = p.config_file();
     let deliver = move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_yingbao"))
@@ -454,7 +461,8 @@ async fn a_wecom_group_gets_one_summary_and_one_file_despite_a_failed_upload() {
     std::fs::write(&file, text.replace("after_run = true", "after_run = false")).expect("write");
     let cfg = p.config();
     let store = p.sqlite().await;
-    pipeline::run(&cfg, &store).await.expect("run");
+    let s = pipeline::run(&cfg, &store).await.expect("run");
+    assert!(store.approve_run(s.run_id, "test").await.expect("approve") > 0);
     let env = |name: &str| (name == "YB_TEST_WECOM_KEY").then(|| "robot-key".to_string());
     let start = Instant::now();
     loop {

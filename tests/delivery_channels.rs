@@ -1,6 +1,8 @@
 //! Integration tests for the delivery channels against real servers on 127.0.0.1
 //! (axum for HTTP robots and webhooks, a minimal hand-written SMTP server).
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -71,6 +73,7 @@ fn delivery(dir: &Path, key: &str) -> ListDelivery {
         leads: json!([{"name": "南安市某石材有限公司", "score": 0.93}]),
         xlsx_path,
         xlsx_url: Some("https://example.gov.cn/yingbao/水头镇_2025年06月.xlsx".into()),
+        correction: None,
     }
 }
 
@@ -919,6 +922,7 @@ fn summary_for_township_and_county_lists() {
         township_code: None,
         township_name: "未定位乡镇".into(),
         xlsx_url: None,
+        correction: None,
         ..d
     };
     let md = summary_markdown(&county);
@@ -937,4 +941,155 @@ fn send_future_is_send() {
     let a = alert();
     let fut = send(&spec, Payload::Alert(&a), &env);
     assert_send(&fut);
+}
+
+// ---------------------------------------------------------------- yingbao deliver --test
+
+/// Runs the binary on `project` with `args` (and `YB_TEST_WH_SECRET` set): exit code,
+/// stdout, stderr. Through tokio's process so the receivers keep serving meanwhile.
+async fn yingbao(project: &common::Project, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_yingbao"))
+        .arg("--config")
+        .arg(project.config_file())
+        .args(args)
+        .env("YB_TEST_WH_SECRET", WEBHOOK_SECRET)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// A project whose configuration also has the webhook channel `hook` at `url`.
+fn project_with_webhook(url: &str) -> common::Project {
+    let project = common::Project::new();
+    let file = project.config_file();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let anchor = "[[delivery.channel]]\nid = \"operator\"";
+    assert!(text.contains(anchor));
+    let hook = format!(
+        "[[delivery.channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"YB_TEST_WH_SECRET\"\ntownships = []\n\n{anchor}"
+    );
+    std::fs::write(&file, text.replacen(anchor, &hook, 1)).unwrap();
+    project
+}
+
+/// Issue 15: `deliver --test <webhook>` posts exactly one request, signed as a list would
+/// be, whose body says it is a test, in Chinese for whoever reads it.
+#[tokio::test]
+async fn deliver_test_posts_one_marked_message_to_a_webhook() {
+    let (addr, rec) = webhook_server().await;
+    let project = project_with_webhook(&format!("http://{addr}/hook"));
+    let (code, stdout, stderr) = yingbao(&project, &["deliver", "--test", "hook"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("test message sent through channel hook (webhook): HTTP 200"),
+        "{stdout}"
+    );
+    let requests = rec.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "one request, not {}", requests.len());
+    let body: Value = serde_json::from_slice(&requests[0].1).unwrap();
+    assert_eq!(body["test"], json!(true), "{body}");
+    assert_eq!(body["kind"], json!("test"), "{body}");
+    assert_eq!(body["channel"], json!("hook"), "{body}");
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("【测试消息】应报（yingbao）投递通道测试：hook，南安市，")
+            && text.ends_with("。此消息仅用于测试，无需处理。"),
+        "{text}"
+    );
+    assert!(stdout.contains(text), "the text sent is printed: {stdout}");
+    assert!(
+        body.get("leads").is_none(),
+        "a test carries no list: {body}"
+    );
+}
+
+/// `deliver --test <folder>` writes `测试消息_<time>.txt` with the marked text; an unknown
+/// channel is an error naming the channels there are.
+#[tokio::test]
+async fn deliver_test_writes_a_marked_file_and_names_the_channels_of_a_typo() {
+    let project = common::Project::new();
+    let (code, stdout, stderr) = yingbao(&project, &["deliver", "--test", "shared_drive"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let dir = project.root().join("out/共享盘");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        name.starts_with("测试消息_") && name.ends_with(".txt"),
+        "{name}"
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        text.starts_with("【测试消息】应报（yingbao）投递通道测试：shared_drive，南安市，"),
+        "{text}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "test message sent through channel shared_drive (folder): wrote {}",
+            files[0].display()
+        )),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = yingbao(&project, &["deliver", "--test", "nosuch"]).await;
+    assert_ne!(code, 0, "{stdout}");
+    assert!(
+        stderr.contains("no channel `nosuch`; the channels are: shared_drive, operator"),
+        "{stderr}"
+    );
+}
+
+/// `deliver --test` through a webhook that refuses: non-zero, and the reason.
+#[tokio::test]
+async fn deliver_test_fails_loudly_when_the_channel_is_down() {
+    let closed = closed_port().await;
+    let project = project_with_webhook(&format!("http://{closed}/hook"));
+    let (code, stdout, stderr) = yingbao(&project, &["deliver", "--test", "hook"]).await;
+    assert_ne!(code, 0, "{stdout}");
+    assert!(
+        stderr.contains(
+            "test message through channel `hook` failed: webhook: POST could not connect"
+        ),
+        "{stderr}"
+    );
+}
+
+/// The library's probe of an SMTP channel: EHLO and AUTH on a real listener, no mail sent.
+#[tokio::test]
+async fn smtp_reach_says_ehlo_and_sends_no_mail() {
+    let (addr, store) = smtp_server("250 ok\r\n").await;
+    let receipt = yingbao::deliver::channel::reach(&smtp_spec(addr), &env)
+        .await
+        .unwrap();
+    assert_eq!(
+        receipt.detail,
+        format!(
+            "{}:{} answered EHLO, AUTH; no mail sent",
+            addr.ip(),
+            addr.port()
+        )
+    );
+    assert!(store.lock().unwrap().is_empty(), "a mail was sent");
+    let closed = closed_port().await;
+    let err = yingbao::deliver::channel::reach(&smtp_spec(closed), &env)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.starts_with(&format!(
+            "smtp: connecting to {}:{} failed",
+            closed.ip(),
+            closed.port()
+        )),
+        "{}",
+        err.message
+    );
+    assert_no_secret(&err.message);
 }

@@ -17,10 +17,11 @@ fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
-/// Lead ids (column 线索编号) and statuses (线索状态) of one township workbook.
+/// Lead ids (column 线索编号) and statuses (线索状态) of one township workbook, from its
+/// evidence sheet (one row per lead).
 fn listed_in(xlsx: &std::path::Path) -> Vec<(String, String)> {
     let mut book = open_workbook_auto(xlsx).expect("open xlsx");
-    let range = book.worksheet_range("线索清单").expect("sheet");
+    let range = book.worksheet_range("证据明细").expect("sheet");
     let rows: Vec<_> = range.rows().collect();
     let header = rows
         .iter()
@@ -79,6 +80,16 @@ async fn lifecycle_scenario(p: &Project, store: &Store) {
     // The sample delivers to two folders; every list queued is delivered once.
     assert_eq!(s1.queued_deliveries, s1.by_township.len());
     let cfg = p.config();
+    // A first run's lists wait for the operator: nothing goes before approval.
+    assert!(s1.approval.waits);
+    let none = deliver_due(&cfg.channels, store, &|_| None)
+        .await
+        .expect("deliver");
+    assert_eq!(none.delivered, 0);
+    assert_eq!(
+        store.approve_run(s1.run_id, "test").await.expect("approve") as usize,
+        s1.queued_deliveries
+    );
     let sent = deliver_due(&cfg.channels, store, &|_| None)
         .await
         .expect("deliver");

@@ -58,13 +58,18 @@ fn fill_in(list: &Path, out: &Path, replies: &[(usize, &str, &str, &str)]) {
     book.save(out).expect("save");
 }
 
-fn lead_ids(list: &Path) -> Vec<String> {
+/// The lead ids of each row of the main sheet: one row per employer, its leads' ids joined
+/// with `；` (`L12；L12-EX`).
+fn lead_ids(list: &Path) -> Vec<Vec<String>> {
     let rows = sheet(list, "线索清单");
     let id = rows[1]
         .iter()
         .position(|c| text(c) == "线索编号")
         .expect("column");
-    rows[2..].iter().map(|r| text(&r[id])).collect()
+    rows[2..]
+        .iter()
+        .map(|r| text(&r[id]).split('；').map(str::to_string).collect())
+        .collect()
 }
 
 fn run_dir(p: &Project) -> PathBuf {
@@ -86,8 +91,18 @@ async fn a_returned_list_closes_its_leads_and_the_report_counts_them() {
     assert!(yingbao(&p, &["run"]).status.success());
     // 霞美镇 has the most leads in the sample.
     let list = run_dir(&p).join("350583117_霞美镇.xlsx");
+    // The township's CSV file is for Excel too: a BOM, then the Chinese header.
+    let csv = std::fs::read(list.with_extension("csv")).expect("csv");
+    assert!(
+        csv.starts_with("\u{feff}序号,线索编号,线索类型".as_bytes()),
+        "{:?}",
+        String::from_utf8_lossy(&csv[..40.min(csv.len())])
+    );
     let ids = lead_ids(&list);
     assert!(ids.len() >= 4, "{ids:?}");
+    let all: Vec<&String> = ids.iter().flatten().collect();
+    let distinct: std::collections::HashSet<&String> = all.iter().copied().collect();
+    assert_eq!(distinct.len(), all.len(), "each lead on one row: {ids:?}");
     let returned = p.root().join("霞美镇_反馈.xlsx");
     fill_in(
         &list,
@@ -112,8 +127,12 @@ async fn a_returned_list_closes_its_leads_and_the_report_counts_them() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // A row is an employer: its finding is recorded for each of its leads.
+    let recorded = ids[0].len() + ids[1].len();
     assert!(
-        stdout.contains("recorded 2 dispositions; 2 rows not recorded"),
+        stdout.contains(&format!(
+            "recorded {recorded} dispositions; 2 rows not recorded"
+        )),
         "{stdout}"
     );
     assert!(
@@ -127,13 +146,22 @@ async fn a_returned_list_closes_its_leads_and_the_report_counts_them() {
     let url = format!("sqlite://{}", p.root().join("var/yingbao.db").display());
     let store = Store::open(&url).await.expect("db");
     let states = store.lead_states().await.expect("states");
-    for id in &ids[..2] {
+    for id in ids[..2].iter().flatten() {
         assert_eq!(states[id].status, LeadStatus::Closed, "{id}");
     }
-    assert_eq!(states[&ids[2]].status, LeadStatus::Open);
-    let listed = lead_ids(&run_dir(&p).join("350583117_霞美镇.xlsx"));
-    assert!(!listed.contains(&ids[0]) && !listed.contains(&ids[1]));
-    assert!(listed.contains(&ids[2]));
+    for id in &ids[2] {
+        assert_eq!(states[id].status, LeadStatus::Open, "{id}");
+    }
+    let listed: Vec<String> = lead_ids(&run_dir(&p).join("350583117_霞美镇.xlsx"))
+        .into_iter()
+        .flatten()
+        .collect();
+    for id in ids[..2].iter().flatten() {
+        assert!(!listed.contains(id), "{id} is closed");
+    }
+    for id in &ids[2] {
+        assert!(listed.contains(id), "{id} is open");
+    }
 
     // The quarter's report, against the database's own figures for 霞美镇.
     let out = yingbao(&p, &["report", "--period", "2025Q3"]);
@@ -191,8 +219,8 @@ async fn a_returned_list_closes_its_leads_and_the_report_counts_them() {
         .count();
     assert!(closed_here >= 2, "the two dispositions at least");
     assert_eq!(num("本期关闭线索"), closed_here as f64);
-    assert_eq!(num("处置：停产停业超过6个月"), 1.0);
-    assert_eq!(num("处置：其他"), 1.0);
+    assert_eq!(num("处置：停产停业超过6个月"), ids[0].len() as f64);
+    assert_eq!(num("处置：其他"), ids[1].len() as f64);
     let total = rows
         .iter()
         .find(|r| text(&r[col["乡镇"]]) == "合计")

@@ -97,7 +97,7 @@ async fn check_sample_run(project: &Project, store: &Store) {
         .iter()
         .map(|p| {
             let mut wb = open_workbook_auto(p).expect("open xlsx");
-            let sheet = wb.worksheet_range("线索清单").expect("sheet");
+            let sheet = wb.worksheet_range("证据明细").expect("sheet");
             let header: Vec<String> = sheet
                 .rows()
                 .nth(1)
@@ -116,10 +116,7 @@ async fn check_sample_run(project: &Project, store: &Store) {
                     "企业名称"
                 ]
             );
-            assert!(
-                header.contains(&"线索原因".to_string())
-                    && header.contains(&"核实情况".to_string())
-            );
+            assert!(header.contains(&"线索原因".to_string()));
             sheet
                 .rows()
                 .skip(2)
@@ -411,7 +408,7 @@ async fn unsure_matches_wait_on_the_county_list_until_an_operator_decides() {
         .join(pipeline::lists::PENDING_DIR)
         .join("county_待核实.xlsx");
     let mut wb = open_workbook_auto(&pending).expect("待核实 list");
-    let sheet = wb.worksheet_range("线索清单").expect("sheet");
+    let sheet = wb.worksheet_range("证据明细").expect("sheet");
     let rows: Vec<Vec<String>> = sheet
         .rows()
         .skip(2)

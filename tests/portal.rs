@@ -1,6 +1,8 @@
 //! The portal over real HTTP on 127.0.0.1: a township sees and changes only its own leads —
 //! by URL, form, upload and API — forms need the session's CSRF token, sign-in is rate
-//! limited, every disposition is audited, and a signed-off disposition acts on the next run.
+//! limited, every disposition is audited, and a signed-off disposition acts on the next run;
+//! the list pages with its filters kept, the month's Excel list downloads only to its own
+//! township, and stored times show in the county's zone.
 
 mod common;
 
@@ -844,4 +846,520 @@ async fn the_operator_manages_accounts_and_a_township_account_cannot() {
     assert!(actions
         .iter()
         .all(|(_, d)| !d.contains("初始密码") && !d.contains("重置密码")));
+}
+
+/// Every text cell of an xlsx workbook (all sheets); panics unless the bytes open as one.
+fn workbook_cells(bytes: &[u8]) -> std::collections::HashSet<String> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("the bytes open as a workbook");
+    let mut cells = std::collections::HashSet::new();
+    for sheet in book.sheet_names() {
+        let range = book.worksheet_range(&sheet).expect("the sheet reads");
+        cells.extend(range.rows().flatten().map(|c| c.to_string()));
+    }
+    cells
+}
+
+impl Portal {
+    /// GET with the session cookie: status, headers and body bytes.
+    async fn fetch(
+        &self,
+        cookie: &str,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("get");
+        let (status, headers) = (r.status(), r.headers().clone());
+        (status, headers, r.bytes().await.expect("body").to_vec())
+    }
+}
+
+#[tokio::test]
+async fn the_months_excel_list_downloads_only_to_its_township_and_the_operator() {
+    let p = portal().await;
+    let (own, other) = (p.lead_ids(SHUITOU).await, p.lead_ids(XIMEI).await);
+    let st = p.login("st").await;
+    let (_, page) = p.get(&st.cookie, "/leads").await;
+    assert!(
+        page.contains("<a href=\"/list.xlsx\" id=\"download\" download>下载本月清单（Excel）</a>"),
+        "the link on the list page"
+    );
+
+    // The sample's first run waits for the operator's approval ([delivery] approve = auto):
+    // until it is given the townships cannot fetch its lists.
+    let run = p
+        .store
+        .last_succeeded_run()
+        .await
+        .expect("run")
+        .expect("a run");
+    let waiting = p.store.waiting_runs().await.expect("waiting");
+    assert_eq!(
+        waiting.first().map(|w| w.0),
+        Some(run.id),
+        "the first run waits"
+    );
+    assert_eq!(
+        p.fetch(&st.cookie, "/list.xlsx").await.0,
+        StatusCode::NOT_FOUND
+    );
+    p.store.approve_run(run.id, "测试").await.expect("approve");
+
+    // The township's own workbook of the run, as written in the output folder.
+    let (status, headers, bytes) = p.fetch(&st.cookie, "/list.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = headers["content-disposition"]
+        .to_str()
+        .expect("ascii header");
+    println!("Content-Disposition: {disposition}");
+    let as_of = run.as_of.clone();
+    assert_eq!(
+        disposition,
+        format!(
+            "attachment; filename=\"350583119__{as_of}.xlsx\"; filename*=UTF-8''350583119_%E6%B0%B4%E5%A4%B4%E9%95%87_{as_of}.xlsx"
+        )
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    let written = p
+        .project
+        .root()
+        .join(format!("out/{as_of}-run{}/350583119_水头镇.xlsx", run.id));
+    assert_eq!(bytes, std::fs::read(&written).expect("the run's file"));
+    let cells = workbook_cells(&bytes);
+    assert!(
+        own.iter().all(|id| cells.contains(id)),
+        "the workbook lists the township's leads"
+    );
+    assert!(other.iter().all(|id| !cells.contains(id)), "and no other's");
+    println!(
+        "{} bytes, a workbook of {} cells with the {} leads of 水头镇",
+        bytes.len(),
+        cells.len(),
+        own.len()
+    );
+
+    // Another township's list: refused, by name or by the county's code.
+    for path in [
+        format!("/list.xlsx?township={XIMEI}"),
+        "/list.xlsx?township=county".to_string(),
+    ] {
+        let (status, headers, body) = p.fetch(&st.cookie, &path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!headers.contains_key("content-disposition"), "{path}");
+        assert!(!body.starts_with(b"PK"), "{path}: no workbook");
+    }
+    // 溪美街道's leader gets 溪美街道's list, none of 水头镇's leads.
+    let xm = p.login("xm_lead").await;
+    let (status, _, bytes) = p.fetch(&xm.cookie, "/list.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let cells = workbook_cells(&bytes);
+    assert!(other.iter().all(|id| cells.contains(id)));
+    assert!(own.iter().all(|id| !cells.contains(id)));
+    assert_eq!(
+        p.fetch(&xm.cookie, &format!("/list.xlsx?township={SHUITOU}"))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // Signed out: to the sign-in page.
+    assert_eq!(p.fetch("", "/list.xlsx").await.0, StatusCode::SEE_OTHER);
+    // The operator: any township's, and the county's list of unplaced leads.
+    let county = p.login("county").await;
+    let (status, _, op_bytes) = p
+        .fetch(&county.cookie, &format!("/list.xlsx?township={SHUITOU}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(op_bytes, std::fs::read(&written).expect("file"));
+    let (_, page) = p
+        .get(&county.cookie, &format!("/leads?township={SHUITOU}"))
+        .await;
+    assert!(
+        page.contains(&format!("href=\"/list.xlsx?township={SHUITOU}\"")),
+        "the operator's link names the township"
+    );
+    // The county's list of unplaced leads is written only when there are some.
+    let unplaced = p.store.portal_leads(None).await.expect("leads").len();
+    let (status, headers, _) = p.fetch(&county.cookie, "/list.xlsx?township=county").await;
+    if unplaced == 0 {
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    } else {
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers["content-disposition"]
+            .to_str()
+            .expect("header")
+            .contains("filename*=UTF-8''county_"));
+    }
+    // A code no run wrote a list for: not found.
+    assert_eq!(
+        p.fetch(&county.cookie, "/list.xlsx?township=999999999")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // Every download is audited.
+    let audited = p
+        .store
+        .audit_of(&format!("list:{SHUITOU}"))
+        .await
+        .expect("audit");
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert!(audited
+        .iter()
+        .all(|(_, _, action, _)| action == "download_list"));
+
+    // A later run: its list is the month's; a run that wrote none leaves the one before.
+    let cfg = p.project.config();
+    pipeline::run(&cfg, &p.store).await.expect("second run");
+    let second = p
+        .store
+        .last_succeeded_run()
+        .await
+        .expect("run")
+        .expect("run");
+    assert!(second.id > run.id);
+    let newer = p.project.root().join(format!(
+        "out/{}-run{}/350583119_水头镇.xlsx",
+        second.as_of, second.id
+    ));
+    // Marked so the two runs' files differ: 溪美街道's workbook under 水头镇's name.
+    let marked = std::fs::read(p.project.root().join(format!(
+        "out/{}-run{}/350583001_溪美街道.xlsx",
+        second.as_of, second.id
+    )))
+    .expect("溪美街道's file");
+    std::fs::remove_file(&newer).expect("unlink");
+    std::fs::write(&newer, &marked).expect("mark");
+    let county_path = format!("/list.xlsx?township={SHUITOU}");
+    if p.store
+        .waiting_runs()
+        .await
+        .expect("waiting")
+        .iter()
+        .any(|w| w.0 == second.id)
+    {
+        // Held: the township still gets the released list, the operator the new one.
+        assert_eq!(
+            p.fetch(&st.cookie, "/list.xlsx").await.2,
+            std::fs::read(&written).expect("file")
+        );
+        assert_eq!(p.fetch(&county.cookie, &county_path).await.2, marked);
+        p.store
+            .approve_run(second.id, "测试")
+            .await
+            .expect("approve");
+    }
+    assert_eq!(p.fetch(&st.cookie, "/list.xlsx").await.2, marked);
+    std::fs::remove_file(&newer).expect("remove");
+    assert_eq!(
+        p.fetch(&st.cookie, "/list.xlsx").await.2,
+        std::fs::read(&written).expect("file")
+    );
+}
+
+/// A portal over the same store showing `size` leads a page.
+async fn paged(p: &Portal, size: usize) -> String {
+    let state = yingbao::portal::PortalState::new(
+        std::sync::Arc::new(p.project.config()),
+        p.store.clone(),
+        false,
+    )
+    .with_page_size(size);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            yingbao::portal::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    format!("http://{addr}")
+}
+
+/// The lead ids a list page shows, in order.
+fn listed_ids(page: &str) -> Vec<String> {
+    page.split("<tr class=\"lead\"><td data-label=\"线索编号\" class=\"wide\"><a href=\"/leads/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_string))
+        .collect()
+}
+
+/// The href of the link with `id` on a page, unescaped.
+fn link(page: &str, id: &str) -> Option<String> {
+    let at = page.find(&format!("id=\"{id}\""))?;
+    let start = page[..at].rfind("href=\"")? + "href=\"".len();
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_lead_list_pages_keep_their_filters_and_a_page_past_the_end_shows_the_last() {
+    let mut p = portal().await;
+    let own = p.lead_ids(SHUITOU).await;
+    p.base = paged(&p, 2).await;
+    let st = p.login("st").await;
+    let pages = own.len().div_ceil(2);
+    assert!(
+        pages >= 2,
+        "the sample's 水头镇 has more than one page of 2"
+    );
+
+    // Walk the pages by their 下一页 links: every lead once, in order.
+    let (_, mut page) = p.get(&st.cookie, "/leads").await;
+    assert!(page.contains(&format!("第 1 页，共 {pages} 页")), "page 1");
+    assert!(
+        page.contains("<span class=\"off\">上一页</span>"),
+        "no page before 1"
+    );
+    assert!(
+        page.contains(&format!("共 {} 条", own.len())),
+        "the count is of all pages"
+    );
+    let mut seen = listed_ids(&page);
+    for n in 2..=pages {
+        let next = link(&page, "next").expect("a 下一页 link");
+        assert_eq!(next, format!("/leads?page={n}"));
+        page = p.get(&st.cookie, &next).await.1;
+        assert!(
+            page.contains(&format!("第 {n} 页，共 {pages} 页")),
+            "page {n}"
+        );
+        assert_eq!(
+            link(&page, "prev").as_deref(),
+            Some(format!("/leads?page={}", n - 1).as_str())
+        );
+        seen.extend(listed_ids(&page));
+    }
+    assert!(link(&page, "next").is_none(), "no page after the last");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        own.len(),
+        "each lead on exactly one page: {seen:?}"
+    );
+    assert_eq!(seen.len(), own.len());
+
+    // Past the end: the last page; nonsense: the first.
+    let (status, last) = p.get(&st.cookie, "/leads?page=9999").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(last.contains(&format!("第 {pages} 页，共 {pages} 页")));
+    assert_eq!(listed_ids(&last), listed_ids(&page));
+    for nonsense in ["0", "-3", "abc", ""] {
+        let (status, first) = p.get(&st.cookie, &format!("/leads?page={nonsense}")).await;
+        assert_eq!(status, StatusCode::OK, "page={nonsense}");
+        assert!(
+            first.contains(&format!("第 1 页，共 {pages} 页")),
+            "page={nonsense}"
+        );
+    }
+
+    // A filter is kept on every page link (one lead a page; the kind most leads have, so it
+    // both selects and pages).
+    p.base = paged(&p, 1).await;
+    let st = p.login("st").await;
+    let stored = p.store.portal_leads(Some(SHUITOU)).await.expect("leads");
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for l in &stored {
+        *kinds.entry(l.data.kind.as_str()).or_default() += 1;
+    }
+    let (kind, n) = kinds.into_iter().max_by_key(|(_, n)| *n).expect("a kind");
+    assert!(n >= 2, "a kind with two leads");
+    let (_, filtered) = p.get(&st.cookie, &format!("/leads?kind={kind}")).await;
+    assert!(filtered.contains(&format!("共 {n} 条")));
+    assert!(filtered.contains(&format!("第 1 页，共 {n} 页")));
+    let next = link(&filtered, "next").expect("next");
+    assert_eq!(next, format!("/leads?kind={kind}&page=2"));
+    let (_, second) = p.get(&st.cookie, &next).await;
+    assert!(second.contains(&format!("<option value=\"{kind}\" selected>")));
+    assert!(second.contains(&format!("第 2 页，共 {n} 页")));
+    assert_eq!(
+        link(&second, "prev"),
+        Some(format!("/leads?kind={kind}&page=1"))
+    );
+    // Paging never shows another township's leads.
+    let other = p.lead_ids(XIMEI).await;
+    assert!(seen.iter().all(|id| !other.contains(id)));
+}
+
+#[tokio::test]
+async fn the_portal_shows_stored_times_in_the_county_zone() {
+    let p = portal().await;
+    let tz: chrono_tz::Tz = p.project.config().timezone();
+    assert_eq!(tz, chrono_tz::Asia::Shanghai);
+    let local = |stored: &str| {
+        chrono::DateTime::parse_from_rfc3339(stored)
+            .expect("RFC 3339")
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let run = p
+        .store
+        .last_succeeded_run()
+        .await
+        .expect("run")
+        .expect("run");
+    let finished = run.finished_at.clone().expect("finished");
+
+    // The list says when its data was made, once, with the zone.
+    let st = p.login("st").await;
+    let (_, page) = p.get(&st.cookie, "/leads").await;
+    let updated = format!("数据更新：{}（北京时间）", local(&finished));
+    println!("{updated}");
+    assert!(page.contains(&updated), "{updated}");
+    assert!(!page.contains(&finished), "no raw RFC 3339");
+
+    // The county page: each source's last good data and the last run, in Beijing time.
+    let county = p.login("county").await;
+    let (_, page) = p.get(&county.cookie, "/county").await;
+    let cfg = p.project.config();
+    let mut shown = 0;
+    for c in &cfg.connectors {
+        if let Some(g) = p
+            .store
+            .latest_snapshot(&c.id, true)
+            .await
+            .expect("snapshot")
+        {
+            assert!(
+                page.contains(&format!(
+                    "<td data-label=\"最近可用数据\">{}</td>",
+                    local(&g.taken_at)
+                )),
+                "{}",
+                c.id
+            );
+            assert!(!page.contains(&g.taken_at), "{}: raw {}", c.id, g.taken_at);
+            shown += 1;
+        }
+    }
+    assert!(shown > 0);
+    assert!(page.contains("最近可用数据时间（北京时间）"));
+    assert!(page.contains(&format!(
+        "最近一次运行完成：{}（北京时间）",
+        local(&finished)
+    )));
+    assert!(
+        !page.contains("+00:00") && !page.contains("Z</td>"),
+        "no UTC text left"
+    );
+
+    // A signed disposition: its signing time in Beijing time on the lead's page.
+    let lead = p.lead_ids(SHUITOU).await.remove(0);
+    let lead_session = p.login("st_lead").await;
+    assert_eq!(
+        p.post(
+            &lead_session.cookie,
+            &format!("/leads/{lead}/disposition"),
+            &disposition(&lead_session.csrf, "已督促申报", "张三"),
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    let signed = p
+        .store
+        .dispositions(Some(&lead), None, false)
+        .await
+        .expect("dispositions")
+        .remove(0)
+        .signed_at
+        .expect("signed by the leader");
+    let (_, page) = p.get(&st.cookie, &format!("/leads/{lead}")).await;
+    assert!(
+        page.contains(&format!("st_lead显示名于{}签字", local(&signed))),
+        "signed at {signed}"
+    );
+    assert!(page.contains("签字时间为北京时间"));
+    assert!(!page.contains(&signed));
+}
+
+#[tokio::test]
+async fn the_operator_approves_a_waiting_runs_lists_on_the_county_page() {
+    let p = portal().await;
+    let run = p
+        .store
+        .last_succeeded_run()
+        .await
+        .expect("run")
+        .expect("a run");
+    let waiting = p.store.waiting_runs().await.expect("waiting");
+    let lists = waiting
+        .iter()
+        .find(|w| w.0 == run.id)
+        .map(|w| w.1)
+        .expect("the sample's first run waits for approval");
+    let path = format!("/county/approve/{}", run.id);
+
+    // A township account: neither the page nor the button.
+    let st = p.login("st").await;
+    assert_eq!(
+        p.post(&st.cookie, &path, &[("csrf", st.csrf.as_str())])
+            .await,
+        StatusCode::FORBIDDEN
+    );
+    let county = p.login("county").await;
+    let (_, page) = p.get(&county.cookie, "/county").await;
+    assert!(
+        page.contains(&format!("action=\"{path}\"")) && page.contains("批准下发"),
+        "the waiting run with its button"
+    );
+    assert!(page.contains(&format!("{lists} 份乡镇清单等待批准")));
+    // Without the session's token: refused, nothing released.
+    assert_eq!(
+        p.post(&county.cookie, &path, &[("csrf", "forged")]).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(p.store.waiting_runs().await.expect("waiting"), waiting);
+    assert_eq!(p.store.approval(run.id).await.expect("approval"), None);
+
+    // Approved: released, recorded, audited, gone from the page; twice is not found.
+    assert_eq!(
+        p.post(&county.cookie, &path, &[("csrf", county.csrf.as_str())])
+            .await,
+        StatusCode::SEE_OTHER
+    );
+    assert!(p
+        .store
+        .waiting_runs()
+        .await
+        .expect("waiting")
+        .iter()
+        .all(|w| w.0 != run.id));
+    let (by, _) = p
+        .store
+        .approval(run.id)
+        .await
+        .expect("approval")
+        .expect("recorded");
+    assert_eq!(by, "county显示名");
+    let audited = p
+        .store
+        .audit_of(&format!("run:{}", run.id))
+        .await
+        .expect("audit");
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].2, "approve_run");
+    let (_, page) = p.get(&county.cookie, "/county").await;
+    assert!(page.contains("没有等待批准的清单"), "nothing waits now");
+    assert_eq!(
+        p.post(&county.cookie, &path, &[("csrf", county.csrf.as_str())])
+            .await,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -1,7 +1,9 @@
 //! The portal in a real headless Chromium (Debian's chromium + chromedriver; `.ci/run`
 //! installs them): a township user signs in on a phone-sized screen, filters its leads, opens
 //! one, records a disposition, uploads a returned Excel list and changes its password; the
-//! county operator adds an account; screenshots are kept.
+//! county operator adds an account; at 390 px the lead list is cards with a label beside
+//! every value, and neither it nor the county chart scrolls sideways; screenshots are kept
+//! (`YINGBAO_SCREENSHOT_DIR`, else a temporary folder).
 
 mod common;
 
@@ -232,4 +234,140 @@ fn write_returned(path: &Path, lead_id: &str) -> Result<(), rust_xlsxwriter::Xls
     ws.write_string(2, 2, "李四")?;
     ws.write_string(2, 3, "2025-07-06")?;
     book.save(path)
+}
+
+/// What the phone check reads from the page: the viewport, the page's scroll width, and each
+/// value cell of the lead table that has no visible label beside it.
+const PHONE_PROBE: &str = r#"
+const vw = window.innerWidth;
+const cells = [...document.querySelectorAll('tr.lead td')];
+const unlabelled = cells.filter(td => {
+  const label = td.getAttribute('data-label') || '';
+  const before = getComputedStyle(td, '::before');
+  const cell = td.getBoundingClientRect();
+  return !label || before.display === 'none' || before.visibility === 'hidden'
+    || !before.content.includes(label) || cell.width === 0 || cell.right > vw + 0.5;
+}).map(td => td.outerHTML.slice(0, 120));
+const head = document.querySelector('tr.lead');
+return {
+  vw, scroll: document.documentElement.scrollWidth, cells: cells.length, unlabelled,
+  rows: document.querySelectorAll('tr.lead').length,
+  thead: getComputedStyle(document.querySelector('table.cards thead')).display,
+  card: head ? getComputedStyle(head).display : '',
+  pages: (document.querySelector('#page') || {}).textContent || '',
+  download: (document.querySelector('#download') || {}).textContent || '',
+};
+"#;
+
+#[tokio::test]
+async fn the_lead_list_and_the_county_chart_fit_a_phone() {
+    let Some(browser) = Browser::start().await.expect("starting the browser") else {
+        println!("{SKIP_MESSAGE}");
+        return;
+    };
+    let site = site::start().await;
+    let tmp = tempfile::tempdir().expect("screenshot dir");
+    let shots =
+        std::env::var_os("YINGBAO_SCREENSHOT_DIR").map_or(tmp.path().to_path_buf(), Into::into);
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    if let Err(e) = phone(&browser, &site, &shots).await {
+        let _ = browser.screenshot(&shots.join("phone-failure.png")).await;
+        let url = browser.current_url().await.unwrap_or_default();
+        panic!("{e}\n--- at {url} ---\n{}", browser.log_tail(20));
+    }
+    eprintln!("screenshots in {}", shots.display());
+}
+
+async fn sign_in(b: &Browser, base: &str, user: &str) -> Result<(), String> {
+    b.goto(&format!("{base}/login")).await?;
+    b.fill("#username", user).await?;
+    b.fill("#password", &format!("{user}-password")).await?;
+    b.click_nav("#signin").await
+}
+
+async fn phone(b: &Browser, site: &site::Site, shots: &Path) -> Result<(), String> {
+    let base = &site.base;
+    sign_in(b, base, "st").await?;
+    b.goto(&format!("{base}/leads")).await?;
+    let seen = b.execute(PHONE_PROBE, vec![]).await?;
+    println!("390 px lead list: {seen}");
+    let num = |k: &str| {
+        seen.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(-1.0)
+    };
+    check(num("vw") == 390.0, "a 390 px viewport")?;
+    check(
+        num("scroll") <= 390.0,
+        &format!("no horizontal scroll: scrollWidth {}", num("scroll")),
+    )?;
+    check(num("rows") > 0.0, "leads listed")?;
+    check(
+        num("cells") == num("rows") * 7.0,
+        "seven value cells a lead",
+    )?;
+    let unlabelled = seen.get("unlabelled").and_then(|v| v.as_array());
+    check(
+        unlabelled.is_some_and(Vec::is_empty),
+        &format!("every value has a visible label: {unlabelled:?}"),
+    )?;
+    check(
+        seen.get("thead").and_then(|v| v.as_str()) == Some("none"),
+        "the header row is hidden: labels stand in the cards",
+    )?;
+    check(
+        seen.get("card").and_then(|v| v.as_str()) == Some("grid"),
+        "each lead is a card",
+    )?;
+    check(
+        seen.get("pages")
+            .and_then(|v| v.as_str())
+            .is_some_and(|p| p.starts_with("第 1 页，共")),
+        "the page line",
+    )?;
+    check(
+        seen.get("download").and_then(|v| v.as_str()) == Some("下载本月清单（Excel）"),
+        "the download link",
+    )?;
+    // A full-page picture: the viewport as tall as the page, then back to the phone.
+    let height = b
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await?
+        .as_u64()
+        .ok_or("no page height")?;
+    b.set_window_size(390, u32::try_from(height).unwrap_or(844).clamp(844, 16000))
+        .await?;
+    b.screenshot(&shots.join("portal-leads-390.png")).await?;
+    b.set_window_size(390, 844).await?;
+
+    // The county operator's chart scales to the phone.
+    b.click_nav("#logout").await?;
+    sign_in(b, base, "county").await?;
+    b.goto(&format!("{base}/county")).await?;
+    let chart = b
+        .execute(
+            "const r = document.querySelector('#chart svg').getBoundingClientRect();\
+             return {w: r.width, h: r.height, right: r.right, vw: window.innerWidth,\
+                     scroll: document.documentElement.scrollWidth};",
+            vec![],
+        )
+        .await?;
+    println!("390 px county chart: {chart}");
+    let num = |k: &str| {
+        chart
+            .get(k)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(-1.0)
+    };
+    check(
+        num("w") > 200.0 && num("w") <= num("vw") && num("right") <= num("vw"),
+        &format!("the chart fits the viewport: {chart}"),
+    )?;
+    check(num("h") > 50.0, "the chart keeps its proportions")?;
+    check(
+        num("scroll") <= 390.0,
+        &format!("no horizontal scroll on the county page: {chart}"),
+    )?;
+    b.screenshot(&shots.join("portal-county-390.png")).await?;
+    Ok(())
 }

@@ -246,6 +246,39 @@ pub async fn explain(config: &Path, target: String, run: Option<i64>) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
+/// The header of `yingbao link`'s output.
+pub const LINK_HEADERS: [&str; 7] = [
+    "左表编号",
+    "左表名称",
+    "判定",
+    "匹配概率",
+    "右表编号",
+    "右表名称",
+    "依据（字段 权重）",
+];
+
+/// A link decision as the output shows it (`match`, `review`, `no_match`).
+fn decision_zh(decision: &str) -> &str {
+    match decision {
+        "match" => "同一单位",
+        "review" => "待人工核实",
+        "no_match" => "未找到",
+        other => other,
+    }
+}
+
+/// A compared field as the output's 依据 shows it.
+fn field_zh(field: crate::resolve::compare::Field) -> &'static str {
+    use crate::resolve::compare::Field;
+    match field {
+        Field::Id => "信用代码",
+        Field::Name => "名称",
+        Field::Address => "地址",
+        Field::Industry => "行业",
+        Field::LegalRep => "法定代表人",
+    }
+}
+
 pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode> {
     let cfg = load(config)?;
     let text = std::fs::read_to_string(&spec)
@@ -313,16 +346,12 @@ pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode
     let locator = crate::place::Locator::new(&cfg.gazetteer);
     let ctx = pipeline::match_context(&cfg, &locator);
     let results = crate::resolve::link::link(left, right, &ctx, &link_spec.thresholds);
-    let mut w = SafeCsv::from_path(&out)?;
-    w.write_cells([
-        "left_key",
-        "left_name",
-        "decision",
-        "probability",
-        "right_key",
-        "right_name",
-        "evidence",
-    ])?;
+    // For Excel: UTF-8 with a byte-order mark, Chinese headers and values.
+    let mut file =
+        std::fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    file.write_all(crate::deliver::csv_list::UTF8_BOM)?;
+    let mut w = SafeCsv::from_writer(file);
+    w.write_cells(LINK_HEADERS)?;
     let mut counts = std::collections::BTreeMap::new();
     for r in &results {
         *counts.entry(r.decision).or_insert(0usize) += 1;
@@ -334,14 +363,15 @@ pub async fn link(config: &Path, spec: PathBuf, out: PathBuf) -> Result<ExitCode
                 e.fields
                     .iter()
                     .filter(|f| f.level.is_some())
-                    .map(|f| format!("{} {:+.1}", f.field.as_str(), f.weight))
+                    .map(|f| format!("{} {:+.1}", field_zh(f.field), f.weight))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
             None => Default::default(),
         };
         let name = r.best.as_ref().map(|e| e.name.clone()).unwrap_or_default();
-        w.write_cells([r.left_key.as_str(), &name, r.decision, &p, &rk, &rn, &ev])?;
+        let decision = decision_zh(r.decision);
+        w.write_cells([r.left_key.as_str(), &name, decision, &p, &rk, &rn, &ev])?;
     }
     w.flush()?;
     println!(

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod accept;
 mod accounts;
+mod approve;
 mod bench;
 mod matching;
 mod outputs;
@@ -61,10 +62,25 @@ pub enum Command {
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Write the lists to `<output>/preview/` and stop there: nothing is queued, sent or
+        /// saved but the snapshots read, and no lead moves.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Release a run's township lists that wait for approval (`[delivery] approve`), and
+    /// send them now unless `[delivery] after_run = false`. Without a run: list what waits.
+    Approve {
+        /// The run whose lists to send, as `yingbao run` printed it.
+        run: Option<i64>,
+        /// Who approves (recorded with the approval).
+        #[arg(long, default_value = "operator")]
+        by: String,
     },
     /// Check the configuration and connector files; list every problem; change nothing.
     Check {
-        /// Also reach every enabled source (one page or one row each); moves no data.
+        /// Also reach every enabled source (one page or one row each) and every delivery
+        /// channel (folder writable, host resolved and connected, SMTP EHLO); moves no data
+        /// and sends nothing.
         #[arg(long)]
         connect: bool,
     },
@@ -204,6 +220,10 @@ pub enum Command {
         /// `dead` for every one), with a fresh set of attempts, then deliver.
         #[arg(long, value_name = "KEY")]
         retry: Option<String>,
+        /// Send one clearly marked test message (【测试消息】) through this channel now,
+        /// past the outbox, and say what was sent where; exits non-zero if it fails.
+        #[arg(long, value_name = "CHANNEL", conflicts_with_all = ["wait", "status", "retry"])]
+        test: Option<String>,
     },
     /// Townships' replies: record the dispositions in returned Excel lists.
     Feedback {
@@ -416,7 +436,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             action: GazetteerAction::Import { from, county, out },
         } => gazetteer_import(&cli.config, &from, &county, out),
         Command::Preview { connector, rows } => probe::preview(&cli.config, &connector, rows).await,
-        Command::Run { json } => run_once(&cli.config, json).await,
+        Command::Run { json, dry_run } => run_once(&cli.config, json, dry_run).await,
+        Command::Approve { run, by } => approve::approve(&cli.config, run, &by).await,
         Command::Gen {
             employers,
             seed,
@@ -437,8 +458,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             wait,
             status,
             retry,
+            test,
         } => {
             let cfg = load(&cli.config)?;
+            if let Some(channel) = test {
+                return outputs::deliver_test(&cfg, &channel).await;
+            }
             let store = open_store(&cfg).await?;
             let code = outputs::deliver(&cfg, &store, wait, status, retry.as_deref()).await;
             store.close().await;
@@ -540,22 +565,24 @@ fn run_exit_status(outcome: pipeline::RunOutcome) -> u8 {
 
 /// `yingbao run`: the whole job once, then delivery when `[delivery] after_run` says so.
 /// Exits as [`RUN_EXIT_CODES`] says.
-async fn run_once(config: &Path, json: bool) -> Result<ExitCode> {
+async fn run_once(config: &Path, json: bool, dry_run: bool) -> Result<ExitCode> {
     let cfg = load(config)?;
     // Held until this returns: no `serve` or other run works on the project meanwhile.
     let lock = crate::daemon::lock::ProjectLock::acquire(&cfg.root)?;
     let store = open_store(&cfg).await?;
     for r in lock.mark_interrupted(&store).await? {
         eprintln!(
-            "note: run {} (started {}) was left running by a process that stopped: marked interrupted",
-            r.id, r.started_at
+            "note: run {} (started {} {}) was left running by a process that stopped: marked interrupted",
+            r.id,
+            text::stored_time(cfg.timezone(), &r.started_at),
+            cfg.timezone()
         );
     }
-    let summary = run_with_progress(&cfg, &store)
+    let summary = run_with_progress(&cfg, &store, dry_run)
         .await
         .context("the run failed")?;
     let quarantine = store.quarantine_counts(summary.run_id).await?;
-    let delivered = if cfg.settings.delivery.after_run {
+    let delivered = if cfg.settings.delivery.after_run && !dry_run {
         Some(
             crate::deliver::outbox::deliver_due(&cfg.channels, &store, &crate::ingest::process_env)
                 .await
@@ -738,6 +765,9 @@ fn check(config_file: &Path) -> ExitCode {
                 );
             }
             let tz = cfg.timezone();
+            if !cfg.jobs.is_empty() {
+                println!("  {}", text::zone_line(tz));
+            }
             for job in &cfg.jobs {
                 let next: Vec<String> = job
                     .schedule
@@ -746,7 +776,7 @@ fn check(config_file: &Path) -> ExitCode {
                     .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                     .collect();
                 println!(
-                    "  serve: {:<16} `{}` next {} ({tz})",
+                    "  serve: {:<16} `{}` next {}",
                     job.name(),
                     job.line,
                     next.join(", ")
@@ -852,16 +882,28 @@ async fn resolve_run(store: &Store, run: Option<i64>) -> Result<i64> {
 }
 
 /// `yingbao run`: a progress line on a terminal; otherwise the log lines say the same.
-async fn run_with_progress(cfg: &Config, store: &Store) -> Result<pipeline::RunSummary> {
+async fn run_with_progress(
+    cfg: &Config,
+    store: &Store,
+    dry_run: bool,
+) -> Result<pipeline::RunSummary> {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return Ok(pipeline::run(cfg, store).await?);
-    }
+    let terminal = std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::new_spinner();
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    if terminal {
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
     let shown = bar.clone();
-    let report = move |step: &str| shown.set_message(step.to_string());
-    let result = pipeline::run_observed(cfg, store, pipeline::Sources::Read, &report).await;
+    let report = move |step: &str| {
+        if terminal {
+            shown.set_message(step.to_string())
+        }
+    };
+    let result = if dry_run {
+        pipeline::run_preview(cfg, store, &report).await
+    } else {
+        pipeline::run_observed(cfg, store, pipeline::Sources::Read, &report).await
+    };
     bar.finish_and_clear();
     Ok(result?)
 }

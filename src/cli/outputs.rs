@@ -1,4 +1,5 @@
-//! Commands around what leaves yingbao and comes back: `deliver` (the outbox), `feedback
+//! Commands around what leaves yingbao and comes back: `deliver` (the outbox; `--test` for
+//! one marked test message through a channel), `feedback
 //! import` (townships' returned lists) and `report` (the county's periodic summary).
 
 use std::path::{Path, PathBuf};
@@ -7,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use super::text;
 use crate::config::Config;
+use crate::deliver::channel::{self, test_text, Payload, TestMessage};
 use crate::deliver::outbox::{deliver_due, DeliveryStats};
 use crate::ingest::process_env;
 use crate::store::{NewDisposition, Store};
@@ -58,7 +61,7 @@ pub async fn deliver(
             total.delivered, total.retried, total.dead, total.alerts
         );
     }
-    print_outbox(store).await?;
+    print_outbox(store, cfg.timezone()).await?;
     let dead = store.outbox().await?.iter().any(|r| r.status == "dead");
     Ok(if dead {
         ExitCode::from(1)
@@ -67,27 +70,82 @@ pub async fn deliver(
     })
 }
 
-/// Prints the outbox: one line per delivery.
-pub async fn print_outbox(store: &Store) -> Result<()> {
+/// Prints the outbox: one line per delivery, with when it was delivered (or is next tried)
+/// in the county's zone.
+pub async fn print_outbox(store: &Store, tz: chrono_tz::Tz) -> Result<()> {
     let rows = store.outbox().await?;
+    println!("{}", text::zone_line(tz));
     println!(
-        "{:<8} {:<11} {:<14} {:<6} {:<10} {:>8}  {:<48} last error",
-        "cycle", "township", "channel", "kind", "status", "attempts", "idempotency key"
+        "{:<8} {:<11} {:<14} {:<6} {:<10} {:>8}  {:<16} {:<48} last error",
+        "cycle",
+        "township",
+        "channel",
+        "kind",
+        "status",
+        "attempts",
+        "delivered/next",
+        "idempotency key"
     );
     for r in &rows {
+        let when = match (r.status.as_str(), &r.delivered_at) {
+            (_, Some(at)) => text::stored_time(tz, at),
+            ("pending", None) => text::stored_time(tz, &r.next_attempt_at),
+            _ => "-".to_owned(),
+        };
         println!(
-            "{:<8} {:<11} {:<14} {:<6} {:<10} {:>8}  {:<48} {}",
+            "{:<8} {:<11} {:<14} {:<6} {:<10} {:>8}  {:<16} {:<48} {}",
             r.cycle,
             r.township_code.as_deref().unwrap_or("county"),
             r.channel,
             r.kind,
             r.status,
             r.attempts,
+            when,
             r.idempotency_key,
             r.last_error.as_deref().unwrap_or("")
         );
     }
     Ok(())
+}
+
+/// `yingbao deliver --test <channel>`: one clearly marked test message through that channel
+/// now, past the outbox (nothing is queued or recorded). An error names the failure.
+pub async fn deliver_test(cfg: &Config, channel_id: &str) -> Result<ExitCode> {
+    let channels = &cfg.settings.delivery.channel;
+    let Some(c) = channels.iter().find(|c| c.id == channel_id) else {
+        let known: Vec<&str> = channels.iter().map(|c| c.id.as_str()).collect();
+        anyhow::bail!(
+            "no channel `{channel_id}`; the channels are: {}",
+            if known.is_empty() {
+                "none (add a [[delivery.channel]])".to_owned()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let spec = crate::deliver::outbox::channel_spec(c, &cfg.root)
+        .map_err(|e| anyhow::anyhow!("channel `{channel_id}` ({}): {e}", c.kind))?;
+    let tz = cfg.timezone();
+    let now = chrono::Utc::now();
+    let stamp = now.with_timezone(&tz).format("%Y%m%d-%H%M%S").to_string();
+    let county = &cfg.settings.county.name;
+    let message = TestMessage {
+        idempotency_key: format!("test/{channel_id}/{}", now.format("%Y%m%dT%H%M%S%.3fZ")),
+        channel_id: channel_id.to_owned(),
+        county: county.clone(),
+        text: test_text(channel_id, county, &text::local_time(tz, &now)),
+        stamp,
+    };
+    let receipt = channel::send(&spec, Payload::Test(&message), &process_env)
+        .await
+        .map_err(|e| anyhow::anyhow!("test message through channel `{channel_id}` failed: {e}"))?;
+    println!(
+        "test message sent through channel {channel_id} ({}): {}",
+        spec.kind_name(),
+        receipt.detail
+    );
+    println!("  text: {}", message.text);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `yingbao feedback import`: records the dispositions in returned lists. Rows that are

@@ -1,5 +1,6 @@
 //! Operator tools that touch a source without storing anything: `preview <connector>` shows
-//! how the first records map and why rows are rejected; `check --connect` tries every source.
+//! how the first records map and why rows are rejected; `check --connect` tries every source
+//! and reaches every delivery channel without sending.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use anyhow::{bail, Result};
 
 use super::load;
 use crate::config::Config;
+use crate::deliver::channel;
 use crate::ingest::spec::ConnectorSpec;
 use crate::ingest::{self, SourceBatch};
 
@@ -96,7 +98,8 @@ pub async fn preview(config: &Path, connector: &str, rows: usize) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// `yingbao check --connect`: reaches every enabled source; moves no data.
+/// `yingbao check --connect`: reaches every enabled source and every delivery channel;
+/// moves no data and sends nothing.
 pub async fn connect_all(cfg: &Config) -> ExitCode {
     let mut failed = 0;
     for spec in cfg.connectors.iter().filter(|c| c.enabled) {
@@ -113,10 +116,40 @@ pub async fn connect_all(cfg: &Config) -> ExitCode {
             }
         }
     }
+    let channels_failed = reach_channels(cfg).await;
     if failed > 0 {
         println!("{failed} source(s) could not be reached");
+    }
+    if channels_failed > 0 {
+        println!("{channels_failed} channel(s) could not be reached");
+    }
+    if failed + channels_failed > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Every configured delivery channel, reached as it would be for sending (its spec and
+/// secrets resolved the same way) but without sending: one line per channel. Returns how
+/// many failed.
+async fn reach_channels(cfg: &Config) -> usize {
+    let mut failed = 0;
+    for c in &cfg.settings.delivery.channel {
+        let reached = match crate::deliver::outbox::channel_spec(c, &cfg.root) {
+            Ok(spec) => channel::reach(&spec, &ingest::process_env)
+                .await
+                .map(|r| r.detail)
+                .map_err(|e| e.message),
+            Err(e) => Err(format!("{}: {e}", c.kind)),
+        };
+        match reached {
+            Ok(detail) => println!("  channel {} ok: {detail}", c.id),
+            Err(why) => {
+                failed += 1;
+                println!("  channel {} FAILED: {why}", c.id);
+            }
+        }
+    }
+    failed
 }

@@ -131,16 +131,71 @@ pub fn print_summary(cfg: &Config, s: &RunSummary, quarantine: &[(String, String
                 .display()
         );
     }
+    if s.testing_due > 0 {
+        println!(
+            "testing due (检测到期提醒): {} employer(s) due, overdue or due soon, in {}",
+            s.testing_due,
+            s.out_dir
+                .join(crate::deliver::testing_list::TESTING_DIR)
+                .display()
+        );
+    }
+    if s.preview {
+        println!(
+            "dry run: lists written to {}; nothing was queued, sent or saved but the snapshots read",
+            s.out_dir.display()
+        );
+    }
     if s.queued_deliveries > 0 {
         println!(
-            "deliveries queued: {} (township lists × channels)",
-            s.queued_deliveries
+            "deliveries queued: {} (township lists × channels), {} of them 更正版 (corrected versions)",
+            s.queued_deliveries, s.corrections
+        );
+    }
+    if s.approval.waits && s.queued_deliveries > 0 {
+        println!("the lists wait for approval:");
+        for why in &s.approval.reasons {
+            println!("  - {why}");
+        }
+        println!(
+            "  look at {} and send them with `yingbao approve {}` (or on the portal's county page)",
+            s.out_dir.display(),
+            s.run_id
         );
     }
     println!("database: {}", redact(&cfg.database_url()));
 }
 
+/// The master export's header: Chinese, for the county's staff opening it in Excel.
+pub const MASTER_HEADERS: [&str; 20] = [
+    "企业编号",
+    "企业名称",
+    "统一社会信用代码",
+    "信用代码校验",
+    "地址",
+    "行业代码",
+    "风险等级",
+    "从业人数",
+    "营业收入（万元）",
+    "企业规模",
+    "规模为估算",
+    "帮扶候选",
+    "在营",
+    "申报状态",
+    "最近申报日期",
+    "乡镇代码",
+    "定位依据",
+    "是否线索",
+    "数据来源",
+    "记录数",
+];
+
 pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write) -> Result<()> {
+    // The master list is for Excel: UTF-8 with a byte-order mark, so Excel reads the Chinese.
+    // The links and observations stay plain: tools and `resolve-csv` read them back.
+    if let ExportKind::Master = what {
+        w.write_all(crate::deliver::csv_list::UTF8_BOM)?;
+    }
     let mut csv = SafeCsv::from_writer(w);
     if let ExportKind::Observations = what {
         // The benchmark format is written raw by `ingest::observation_csv`; read back and
@@ -167,28 +222,8 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
             }
         }
         ExportKind::Master => {
-            csv.write_cells([
-                "entity_id",
-                "name",
-                "uscc",
-                "uscc_valid",
-                "address",
-                "industry_code",
-                "risk_class",
-                "headcount",
-                "revenue_wan",
-                "size_class",
-                "size_estimated",
-                "sme_assistance",
-                "operating",
-                "filing_status",
-                "last_filed",
-                "township_code",
-                "placement_method",
-                "is_lead",
-                "feeds",
-                "records",
-            ])?;
+            csv.write_cells(MASTER_HEADERS)?;
+            let yes_no = |b: bool| if b { "是" } else { "否" }.to_string();
             for row in store.entities(run).await? {
                 let stored: crate::pipeline::StoredEntity = serde_json::from_str(&row.data)?;
                 let (m, a, p) = (&stored.record, &stored.assessment, &stored.placement);
@@ -202,27 +237,39 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
                         .unwrap_or_default(),
                     m.uscc
                         .as_ref()
-                        .map(|u| u.is_valid().to_string())
+                        .map(|u| {
+                            if u.is_valid() {
+                                "通过"
+                            } else {
+                                "校验位错误"
+                            }
+                            .to_string()
+                        })
                         .unwrap_or_default(),
                     m.address.clone().unwrap_or_default(),
                     text(&m.industry_code)?,
-                    text(&a.risk_class)?,
+                    a.risk_class
+                        .map(|r| r.label_zh())
+                        .unwrap_or_default()
+                        .to_string(),
                     text(&m.headcount)?,
                     text(&m.revenue)?,
-                    text(&size.map(|s| s.class))?,
-                    text(&size.map(|s| s.estimated))?,
-                    a.sme_assistance.to_string(),
-                    a.operating.to_string(),
-                    text(&a.filing)?,
+                    size.map(|s| s.class.label_zh())
+                        .unwrap_or_default()
+                        .to_string(),
+                    size.map(|s| yes_no(s.estimated)).unwrap_or_default(),
+                    yes_no(a.sme_assistance),
+                    yes_no(a.operating),
+                    a.filing.label_zh().to_string(),
                     text(&m.last_filed)?,
                     row.township_code.as_deref().unwrap_or_default().to_string(),
-                    text(&p.method)?,
-                    (!a.rule_ids.is_empty()).to_string(),
+                    placement_zh(p.method).to_string(),
+                    yes_no(!a.rule_ids.is_empty()),
                     m.feeds
                         .iter()
-                        .map(text)
-                        .collect::<Result<Vec<_>, _>>()?
-                        .join("|"),
+                        .map(|f| f.label_zh())
+                        .collect::<Vec<_>>()
+                        .join("、"),
                     m.members.to_string(),
                 ])?;
             }
@@ -230,6 +277,20 @@ pub async fn export(store: &Store, run: i64, what: ExportKind, w: &mut dyn Write
     }
     csv.flush()?;
     Ok(())
+}
+
+/// How an employer was placed, as the master export shows it.
+fn placement_zh(method: crate::place::PlacementMethod) -> &'static str {
+    use crate::place::PlacementMethod as M;
+    match method {
+        M::RegionCode => "统计区划代码",
+        M::TownshipName => "地址中的乡镇名称",
+        M::Alias => "地址中的园区/别名",
+        M::VillageName => "地址中的村（社区）名称",
+        M::TownshipShortName => "地址中的乡镇简称",
+        M::VillageShortName => "地址中的村（社区）简称",
+        M::Unplaced => "未能定位",
+    }
 }
 
 /// A stored value as the master export writes it: its JSON text, unquoted; empty for none.
@@ -246,16 +307,11 @@ pub async fn sources(config: &std::path::Path) -> Result<std::process::ExitCode>
     let cfg = super::load(config)?;
     let store = super::open_store(&cfg).await?;
     let now = chrono::Utc::now().naive_utc();
+    let tz = cfg.timezone();
+    println!("{}", super::text::zone_line(tz));
     println!(
-        "{:<12} {:<12} {:<8} {:>9} {:<20} {:>9} {:<20} {:>8}",
-        "source",
-        "feed",
-        "last",
-        "records",
-        "taken at (UTC)",
-        "good recs",
-        "last good (UTC)",
-        "age"
+        "{:<12} {:<12} {:<8} {:>9} {:<16} {:>9} {:<16} {:>8}",
+        "source", "feed", "last", "records", "taken at", "good recs", "last good", "age"
     );
     let mut stale = 0;
     for c in &cfg.connectors {
@@ -286,16 +342,16 @@ pub async fn sources(config: &std::path::Path) -> Result<std::process::ExitCode>
             stale += 1;
         }
         println!(
-            "{:<12} {:<12} {:<8} {:>9} {:<20} {:>9} {:<20} {:>8}",
+            "{:<12} {:<12} {:<8} {:>9} {:<16} {:>9} {:<16} {:>8}",
             c.id,
             c.feed.as_str(),
             status,
             last.as_ref().map_or(0, |l| l.records),
             last.as_ref()
-                .map_or("-".into(), |l| short_time(&l.taken_at)),
+                .map_or("-".into(), |l| super::text::stored_time(tz, &l.taken_at)),
             good.as_ref().map_or(0, |g| g.records),
             good.as_ref()
-                .map_or("-".into(), |g| short_time(&g.taken_at)),
+                .map_or("-".into(), |g| super::text::stored_time(tz, &g.taken_at)),
             age
         );
         println!("             from {}", c.location());
@@ -314,9 +370,4 @@ pub async fn sources(config: &std::path::Path) -> Result<std::process::ExitCode>
         println!("{stale} source(s) are not fresh: their last good snapshot is used, and a stale declaration register stops township lists");
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-/// `2026-12-01T13:44:29.123+00:00` → `2026-12-01 13:44:29`.
-fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
 }

@@ -125,6 +125,15 @@ pub fn check(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Problem>
                 .hint("where the output folder is published, e.g. \"http://intranet.example/yingbao\"; leave it out for no link"),
         );
     }
+    let kinds: Vec<&str> = crate::screen::LeadKind::ALL.map(|k| k.as_str()).to_vec();
+    for k in d.list.unknown_kinds() {
+        out.push(
+            Problem::new(file, format!("`{k}` is not a lead kind"))
+                .at(at(&path(&["delivery", "list", "instructions", k])))
+                .key(format!("delivery.list.instructions.{k}"))
+                .hint(hint_among(k, &kinds)),
+        );
+    }
     let mut ids = HashSet::new();
     for (i, c) in d.channel.iter().enumerate() {
         let base = vec![

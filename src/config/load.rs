@@ -323,6 +323,22 @@ fn check_settings(file: &Path, doc: &SpannedDoc, s: &Settings, out: &mut Vec<Pro
                 .hint("13 under 原安监总局令第48号 (yearly update, late after 13 months)"),
         );
     }
+    let testing = &s.policy.testing;
+    for (name, months, usual) in [
+        ("severe_months", testing.severe_months, 12),
+        ("general_months", testing.general_months, 36),
+    ] {
+        if months == 0 {
+            out.push(
+                Problem::new(file, "a testing interval must be at least 1 month")
+                    .at(at(&key(&["policy", "testing", name])))
+                    .key(format!("policy.testing.{name}"))
+                    .hint(format!(
+                        "{usual} under 工作场所职业卫生管理规定 (严重 yearly, 一般 every three years)"
+                    )),
+            );
+        }
+    }
     let mut ids = std::collections::HashSet::new();
     for (i, rule) in s.policy.lead_rules.iter().enumerate() {
         let base = vec![

@@ -76,7 +76,8 @@ struct Families {
     source_last_good: Family<SourceLabels, TimeGauge>,
     run_running: Gauge,
     push_blocked: Gauge,
-    /// Township-list deliveries in the outbox by status (pending, delivered, dead).
+    /// Township-list deliveries in the outbox by status (waiting for approval, pending,
+    /// delivered, dead, superseded).
     deliveries: Family<StatusLabels, Gauge<u64, AtomicU64>>,
     /// When the newest full run (not a pull) started, and its status (one series at 1).
     last_run_started: TimeGauge,
@@ -180,7 +181,7 @@ impl Metrics {
         );
         r.register(
             "yingbao_deliveries",
-            "Township-list deliveries in the outbox by status; dead ones were given up and the operator alerted",
+            "Township-list deliveries in the outbox by status; waiting ones wait for `yingbao approve`, dead ones were given up and the operator alerted",
             families.deliveries.clone(),
         );
         r.register(

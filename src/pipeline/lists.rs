@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 
 use super::PipelineError;
 use crate::config::Config;
+use crate::deliver::correction::{self, Plan, Queued};
 use crate::deliver::outbox::{idempotency_key, ListCounts, ListPayload};
 use crate::deliver::sme_list::SmeRow;
 use crate::deliver::township_files::{write_lists, TownshipKey, WrittenList};
@@ -108,19 +109,86 @@ pub fn township_lists(
         .collect()
 }
 
-/// Outbox entries: every written list, once for every channel that serves its township.
+/// How a run queues its lists: waiting for approval or due at once, against the versions
+/// already queued in its cycle, with why a lead the township received is gone.
+pub struct Queueing<'a> {
+    /// `waiting` or `pending`.
+    pub status: &'static str,
+    /// Every township list already queued for this cycle ([`crate::store::Store::cycle_lists`]).
+    pub queued: &'a [crate::store::OutboxRow],
+    /// Why a lead is no longer on its list (in Chinese), by lead id; others get a default.
+    pub why_removed: &'a FxHashMap<String, String>,
+}
+
+/// Why a lead the township received is not on this version, when nothing more is known.
+const REMOVED_DEFAULT: &str = "本期重新核对后不再列入";
+
+/// Outbox entries: every written list, once for every channel that serves its township, as
+/// the version its cycle needs — the first, a replacement of one not yet sent, a 更正版 with
+/// what was added and removed, or nothing when the list equals what was sent (an unsent newer
+/// version is then withdrawn as `superseded`).
 pub fn outbox_items(
     cfg: &Config,
     cycle: &Cycle,
     written: &[WrittenList],
     lists: &[(TownshipKey, Vec<LeadRow>)],
+    queueing: &Queueing<'_>,
 ) -> Result<Vec<NewOutbox>, PipelineError> {
     let delivery = &cfg.settings.delivery;
+    let why = |r: &LeadRow| {
+        queueing
+            .why_removed
+            .get(&r.lead_id)
+            .cloned()
+            .unwrap_or_else(|| REMOVED_DEFAULT.to_string())
+    };
     let mut out = Vec::new();
     for (w, (_, rows)) in written.iter().zip(lists) {
         let code = w.township.code.as_deref();
         for channel in delivery.channel.iter().filter(|c| c.serves(code)) {
-            let key = idempotency_key(&cfg.settings.county.code, &cycle.key, code, &channel.id);
+            let base = idempotency_key(&cfg.settings.county.code, &cycle.key, code, &channel.id);
+            let earlier: Vec<&crate::store::OutboxRow> = queueing
+                .queued
+                .iter()
+                .filter(|q| q.township_code.as_deref() == code && q.channel == channel.id)
+                .collect();
+            let versions = earlier
+                .iter()
+                .map(|q| {
+                    let p: ListPayload = serde_json::from_str(&q.payload)?;
+                    Ok(Queued {
+                        version: q.version,
+                        idempotency_key: q.idempotency_key.clone(),
+                        sent: q.sent(),
+                        rows: p.leads,
+                    })
+                })
+                .collect::<Result<Vec<_>, serde_json::Error>>()?;
+            let (version, key, correction) = match correction::plan(&base, &versions, rows, &why) {
+                Plan::Queue {
+                    version,
+                    key,
+                    correction,
+                } => (version, key, correction),
+                Plan::Unchanged { withdraw } => {
+                    for q in earlier
+                        .iter()
+                        .filter(|q| withdraw.contains(&q.idempotency_key))
+                    {
+                        out.push(NewOutbox {
+                            cycle: cycle.key.clone(),
+                            township_code: q.township_code.clone(),
+                            channel: q.channel.clone(),
+                            idempotency_key: q.idempotency_key.clone(),
+                            kind: "list",
+                            payload: q.payload.clone(),
+                            version: q.version,
+                            status: "superseded",
+                        });
+                    }
+                    continue;
+                }
+            };
             let file_name = w
                 .xlsx
                 .file_name()
@@ -141,6 +209,7 @@ pub fn outbox_items(
                 leads: rows.clone(),
                 xlsx_path: w.xlsx.clone(),
                 xlsx_url: excel_link(&delivery.xlsx_base_url, &run_folder, &file_name),
+                correction,
             };
             out.push(NewOutbox {
                 cycle: cycle.key.clone(),
@@ -149,6 +218,8 @@ pub fn outbox_items(
                 idempotency_key: key,
                 kind: "list",
                 payload: serde_json::to_string(&payload)?,
+                version,
+                status: queueing.status,
             });
         }
     }
@@ -302,6 +373,7 @@ impl SideLists {
         dir: &std::path::Path,
         county: &str,
         cycle: &str,
+        terms: &crate::deliver::ListTerms,
     ) -> Result<Vec<std::path::PathBuf>, crate::deliver::DeliverError> {
         let mut out = Vec::new();
         if !self.pending.is_empty() {
@@ -320,6 +392,7 @@ impl SideLists {
                         "{county} 职业病危害项目申报线索待核实清单（{cycle}，匹配存疑，不下发乡镇）"
                     )
                 },
+                terms,
                 &Earlier::default(),
             )?;
             out.extend(written.into_iter().map(|w| w.xlsx));
@@ -342,6 +415,7 @@ impl SideLists {
                 &dir.join(REFERRAL_DIR),
                 &lists,
                 |key| format!("{county}移交{} 职业病危害项目申报线索（{cycle}）", key.name),
+                terms,
                 &Earlier::default(),
             )?;
             out.extend(written.into_iter().map(|w| w.xlsx));

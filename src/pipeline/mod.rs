@@ -17,6 +17,7 @@ use crate::screen::Assessment;
 use crate::store::{Store, StoreError};
 use release::Gates;
 
+pub mod approval;
 pub mod decide;
 pub mod gather;
 pub mod lists;
@@ -27,6 +28,7 @@ mod write;
 
 pub use sources::{pull, Sources};
 pub use warm::Warm;
+pub use write::PREVIEW_DIR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -158,8 +160,18 @@ pub struct RunSummary {
     pub transitions: BTreeMap<String, usize>,
     /// Employers on the SME-assistance candidate list.
     pub sme_candidates: usize,
+    /// Employers on the periodic-testing reminder lists (检测到期提醒): due, overdue or due
+    /// soon (`[policy.testing]`).
+    pub testing_due: usize,
     /// Deliveries queued in the outbox this run (township lists × channels).
     pub queued_deliveries: usize,
+    /// Of those, 更正版 (a later version of a list already sent this cycle).
+    pub corrections: usize,
+    /// Whether the queued lists wait for the operator (`yingbao approve <run>`), and why.
+    pub approval: approval::Approval,
+    /// A dry run (`yingbao run --dry-run`): lists written to the preview folder, nothing
+    /// queued or saved but the snapshots read.
+    pub preview: bool,
     /// New leads kept out of the township lists because a feed they rest on is stale.
     pub withheld: usize,
     /// (township code or empty for the county list, name, leads).
@@ -290,7 +302,18 @@ pub async fn run_observed(
     mode: Sources,
     progress: Progress<'_>,
 ) -> Result<RunSummary, PipelineError> {
-    run_kept(cfg, store, mode, progress, None).await
+    run_kept(cfg, store, mode, progress, None, false).await
+}
+
+/// A dry run (`yingbao run --dry-run`): reads and decides as a run does, writes the lists to
+/// `<output>/preview/`, and queues, sends and saves nothing but the snapshots it read (the
+/// run is recorded as `preview`, never "the last run").
+pub async fn run_preview(
+    cfg: &Config,
+    store: &Store,
+    progress: Progress<'_>,
+) -> Result<RunSummary, PipelineError> {
+    run_kept(cfg, store, Sources::Read, progress, None, true).await
 }
 
 /// `run_with` for a process that runs the job again and again (`serve`): the resolver of the
@@ -301,7 +324,7 @@ pub async fn run_warm(
     mode: Sources,
     warm: &mut Warm,
 ) -> Result<RunSummary, PipelineError> {
-    run_kept(cfg, store, mode, &|_| {}, Some(warm)).await
+    run_kept(cfg, store, mode, &|_| {}, Some(warm), false).await
 }
 
 async fn run_kept(
@@ -310,13 +333,24 @@ async fn run_kept(
     mode: Sources,
     progress: Progress<'_>,
     warm: Option<&mut Warm>,
+    preview: bool,
 ) -> Result<RunSummary, PipelineError> {
     let as_of = as_of(cfg);
     let run_id = store.begin_run(as_of).await?;
-    match run_inner(cfg, store, run_id, as_of, mode, progress, warm).await {
+    let this_run = decide::ThisRun {
+        id: run_id,
+        as_of,
+        lapse_months: cfg.settings.policy.lapse_months,
+    };
+    match run_inner(cfg, store, this_run, mode, progress, warm, preview).await {
         Ok(summary) => {
+            let status = if preview {
+                crate::store::PREVIEW
+            } else {
+                "succeeded"
+            };
             store
-                .finish_run(run_id, "succeeded", &serde_json::to_string(&summary)?)
+                .finish_run(run_id, status, &serde_json::to_string(&summary)?)
                 .await?;
             // Retention never fails a run that succeeded: what it could not drop now, a
             // later run drops.
@@ -338,11 +372,11 @@ async fn run_kept(
 async fn run_inner(
     cfg: &Config,
     store: &Store,
-    run_id: i64,
-    as_of: NaiveDate,
+    this_run: decide::ThisRun,
     mode: Sources,
     progress: Progress<'_>,
     warm: Option<&mut Warm>,
+    preview: bool,
 ) -> Result<RunSummary, PipelineError> {
     let mut clock = Clock {
         start: Instant::now(),
@@ -353,8 +387,8 @@ async fn run_inner(
     let gathered = gather::gather(
         cfg,
         store,
-        run_id,
-        as_of,
+        this_run.id,
+        this_run.as_of,
         mode,
         warm.as_deref_mut(),
         &mut clock,
@@ -362,15 +396,14 @@ async fn run_inner(
     .await?;
     let gates = Gates::of(&gathered.sources);
     let memory = remember(store, &gates).await?;
-    let this_run = decide::ThisRun {
-        id: run_id,
-        as_of,
-        lapse_months: cfg.settings.policy.lapse_months,
-    };
     let rules = cfg.settings.lifecycle.rules();
     let decision = decide::decide(&gathered, &gates, memory, &rules, this_run);
     log_decision(&gates, &decision);
-    let decided = write::Decided { gates, decision };
+    let decided = write::Decided {
+        gates,
+        decision,
+        preview,
+    };
     write::write(cfg, store, this_run, gathered, decided, warm, &mut clock).await
 }
 

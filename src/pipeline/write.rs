@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::approval::{approval, Approval, ApprovalFacts};
 use super::decide::{Decision, ThisRun};
 use super::gather::Gathered;
 use super::lists;
@@ -10,6 +11,7 @@ use super::release::Gates;
 use super::{entity_data, Clock, PipelineError, RunSummary, Warm};
 use crate::config::Config;
 use crate::deliver::sme_list::write_sme_list_from;
+use crate::deliver::testing_list::write_testing_lists;
 use crate::deliver::DeliverError;
 use crate::deliver::{write_township_lists_from, Earlier};
 use crate::place::Placement;
@@ -22,6 +24,8 @@ use crate::store::{EntityRow, LeadRecord, LifecycleUpdate, Store};
 pub(super) struct Decided {
     pub gates: Gates,
     pub decision: Decision,
+    /// A dry run: the lists go to the preview folder; nothing is queued or saved.
+    pub preview: bool,
 }
 
 /// Writes the lists (unless the gates block them), saves the run and sums it up.
@@ -34,7 +38,11 @@ pub(super) async fn write(
     warm: Option<&mut Warm>,
     clock: &mut Clock<'_>,
 ) -> Result<RunSummary, PipelineError> {
-    let Decided { gates, decision } = decided;
+    let Decided {
+        gates,
+        decision,
+        preview,
+    } = decided;
     let Gathered {
         sources,
         mut resolution,
@@ -51,9 +59,14 @@ pub(super) async fn write(
     let (run_id, as_of) = (run.id, run.as_of);
     let listed = decision.listed();
     let lists = lists::township_lists(&cfg.gazetteer.townships, &listed);
-    let out_dir = cfg
-        .path(&cfg.settings.output.dir)
-        .join(format!("{as_of}-run{run_id}"));
+    // A dry run writes its lists where no channel and no later run looks.
+    let out_root = cfg.path(&cfg.settings.output.dir);
+    let out_root = if preview {
+        out_root.join(PREVIEW_DIR)
+    } else {
+        out_root
+    };
+    let out_dir = out_root.join(format!("{as_of}-run{run_id}"));
     let cycle = lists::Cycle::of(as_of);
     let open = gates.push_blocked.is_none();
     // The lists are written on one thread while the entities' stored form is built on
@@ -61,6 +74,21 @@ pub(super) async fn write(
     let sme_rows = (cfg.settings.flags.sme_assistance.enabled && open)
         .then(|| lists::sme_rows(&resolution.records, &assessments, &placements, &locator));
     let sme = sme_rows.as_ref().map_or(0, Vec::len);
+    // Periodic-testing reminders (检测到期提醒), written beside the lists when they are.
+    let reminders = if open {
+        crate::screen::testing_due::testing_due(
+            &resolution.records,
+            &assessments,
+            &placements,
+            &scopes,
+            &locator,
+            &cfg.settings.policy.testing,
+            as_of,
+        )
+    } else {
+        Vec::new()
+    };
+    let testing_due = reminders.len();
     let writer = {
         let (dir, county, label) = (
             out_dir.clone(),
@@ -70,18 +98,21 @@ pub(super) async fn write(
         let (lists, side) = (lists.clone(), decision.side.clone());
         let sme_title = format!("{county}{label}中小微企业职业健康帮扶候选名单");
         let earlier = warm.as_ref().map(|w| w.lists()).unwrap_or_default();
+        let terms = cfg.settings.delivery.list.terms(as_of);
         tokio::task::spawn_blocking(move || -> Result<_, DeliverError> {
             if !open {
                 return Ok((Vec::new(), Vec::new(), None));
             }
-            let written = write_township_lists_from(&dir, &county, &label, &lists, &earlier)?;
+            let written =
+                write_township_lists_from(&dir, &county, &label, &lists, &terms, &earlier)?;
             // The county's and other counties' lists rest on the register as much as the
             // townships'.
-            let side_written = side.write(&dir, &county, &label)?;
+            let side_written = side.write(&dir, &county, &label, &terms)?;
             let sme = match &sme_rows {
                 Some(rows) => Some(write_sme_list_from(&dir, &sme_title, rows, &earlier)?.1),
                 None => None,
             };
+            write_testing_lists(&dir, &county, &label, &reminders)?;
             Ok((written, side_written, sme))
         })
     };
@@ -110,8 +141,26 @@ pub(super) async fn write(
     }
     clock.lap("write_lists");
 
-    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists)?;
     // The run's figures, before the leads move into what the store keeps.
+    let listed_ids: std::collections::HashSet<&str> =
+        listed.iter().map(|l| l.lead_id.as_str()).collect();
+    let why_removed = why_removed(&decision, &listed_ids);
+    let approval = if open && !preview {
+        approval_of(cfg, store, &sources, listed.len()).await?
+    } else {
+        Approval::default()
+    };
+    let outbox = if preview {
+        Vec::new()
+    } else {
+        let queued = store.cycle_lists(&cycle.key).await?;
+        let queueing = lists::Queueing {
+            status: if approval.waits { "waiting" } else { "pending" },
+            queued: &queued,
+            why_removed: &why_removed,
+        };
+        lists::outbox_items(cfg, &cycle, &written, &lists, &queueing)?
+    };
     let (listed_n, found_n) = (listed.len(), decision.leads.len());
     let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
     let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
@@ -137,23 +186,26 @@ pub(super) async fn write(
         })
         .collect();
     let states: Vec<_> = advance.states.values().cloned().collect();
-    store
-        .save_results(
-            run_id,
-            &entity_rows,
-            &resolution.links,
-            &lead_records,
-            gates.lifecycle_moves.then_some(LifecycleUpdate {
-                states: &states,
-                transitions: &advance.transitions,
-                as_of,
-            }),
-            &outbox,
-        )
-        .await?;
-    store
-        .save_pairs(run_id, &resolution.merges, &resolution.review)
-        .await?;
+    // A dry run keeps nothing of what it decided.
+    if !preview {
+        store
+            .save_results(
+                run_id,
+                &entity_rows,
+                &resolution.links,
+                &lead_records,
+                gates.lifecycle_moves.then_some(LifecycleUpdate {
+                    states: &states,
+                    transitions: &advance.transitions,
+                    as_of,
+                }),
+                &outbox,
+            )
+            .await?;
+        store
+            .save_pairs(run_id, &resolution.merges, &resolution.review)
+            .await?;
+    }
     clock.lap("save");
 
     let (review_pairs, resolve_stats) = (resolution.review.len(), resolution.stats.clone());
@@ -187,7 +239,14 @@ pub(super) async fn write(
         transitions,
         withheld: withheld.len(),
         sme_candidates: sme,
-        queued_deliveries: outbox.len(),
+        testing_due,
+        queued_deliveries: outbox.iter().filter(|o| o.status != "superseded").count(),
+        corrections: outbox
+            .iter()
+            .filter(|o| o.status != "superseded" && o.version > 1)
+            .count(),
+        approval,
+        preview,
         by_township,
         unplaced,
         register_missing: gates.register_missing,
@@ -202,6 +261,74 @@ pub(super) async fn write(
         out_dir,
         timings: std::mem::take(&mut clock.timings),
     })
+}
+
+/// Sub-folder of the output folder where `yingbao run --dry-run` writes its lists.
+pub const PREVIEW_DIR: &str = "preview";
+
+/// Why each lead that could have been on a township list is not on this run's, in Chinese,
+/// for a 更正版's removed leads: its lifecycle closed it, it went to 待核实, it waits for a
+/// stale feed, or it now belongs to another township.
+fn why_removed(
+    decision: &Decision,
+    listed: &std::collections::HashSet<&str>,
+) -> rustc_hash::FxHashMap<String, String> {
+    let mut out = rustc_hash::FxHashMap::default();
+    for l in &decision.leads {
+        if listed.contains(l.lead_id.as_str()) {
+            // Still listed, maybe in another township: the old one reads where it went.
+            out.insert(
+                l.lead_id.to_string(),
+                format!("改属{}", l.row.township).trim_end().to_string(),
+            );
+        } else if decision.withheld.contains(&l.lead_id) {
+            out.insert(
+                l.lead_id.to_string(),
+                "所依据的数据本期未能更新，暂缓下发".to_string(),
+            );
+        }
+    }
+    for r in &decision.side.pending {
+        out.insert(
+            r.lead_id.clone(),
+            "匹配存疑，改列县级待核实清单".to_string(),
+        );
+    }
+    for t in &decision.advance.transitions {
+        if !t.to.is_listed() && !t.note.is_empty() {
+            out.insert(t.lead_id.to_string(), t.note.clone());
+        }
+    }
+    out
+}
+
+/// Whether this run's lists wait for the operator ([`approval`]), from what the store knows
+/// of earlier deliveries.
+async fn approval_of(
+    cfg: &Config,
+    store: &Store,
+    sources: &[super::SourceOutcome],
+    listed: usize,
+) -> Result<Approval, PipelineError> {
+    let first = !store.any_list_sent().await?;
+    let listed_before = match store.last_released_run().await? {
+        Some(run) => store
+            .run_row(run)
+            .await?
+            .and_then(|r| r.summary_json())
+            .and_then(|v| v.get("leads").and_then(|n| n.as_u64()))
+            .map(|n| n as usize),
+        None => None,
+    };
+    let delivery = &cfg.settings.delivery;
+    Ok(approval(ApprovalFacts {
+        mode: delivery.approve,
+        max_change: delivery.approve_max_change,
+        first,
+        sources,
+        listed,
+        listed_before,
+    }))
 }
 
 /// Each entity as the store keeps it: its record, assessment, placement and scope as JSON.

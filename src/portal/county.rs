@@ -1,5 +1,6 @@
 //! The county operator's pages: coverage by township (the report's chart), each source's
-//! freshness, and the review queue of uncertain matches, whose decisions bind later runs.
+//! freshness, the runs whose lists wait for approval (批准下发), and the review queue of
+//! uncertain matches, whose decisions bind later runs.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -10,7 +11,7 @@ use axum::Form;
 use chrono::Datelike;
 use serde::Deserialize;
 
-use super::html::{render, Frame};
+use super::html::{local_time, render, zone_label, Frame};
 use super::signin::{viewer, Viewer};
 use super::{PortalError, PortalState};
 use crate::report::period::Period;
@@ -49,8 +50,25 @@ struct OverviewPage<'a> {
     /// own text, so the template inserts it as markup.
     chart: &'a str,
     sources: Vec<SourceRow>,
+    /// When the last run finished, in the county's time zone.
+    last_run: Option<String>,
+    /// The county's time zone, named once beside its times.
+    zone: String,
     pending: usize,
     review: usize,
+    /// Runs whose township lists wait for the operator's approval, oldest first.
+    waiting: Vec<WaitingRun>,
+    csrf: &'a str,
+}
+
+/// A run whose lists wait for approval, as the overview lists it.
+struct WaitingRun {
+    run_id: i64,
+    as_of: String,
+    /// When the run finished, in the county's time zone.
+    finished: String,
+    /// Lists queued (one per township and channel).
+    lists: u64,
 }
 
 /// An open review pair as its card shows it.
@@ -90,6 +108,7 @@ pub async fn overview(
         .ok_or_else(|| PortalError::Invalid("no period".into()))?;
     let report = crate::report::data::gather(&cfg, &state.store, &period).await?;
     let chart = crate::report::chart_svg(&report);
+    let tz = cfg.timezone();
     let mut sources = Vec::new();
     for c in &cfg.connectors {
         let last = state.store.latest_snapshot(&c.id, false).await?;
@@ -109,20 +128,42 @@ pub async fn overview(
             id: c.id.clone(),
             feed: c.feed.label_zh(),
             status,
-            last_good: good.map_or_else(|| "—".to_string(), |g| g.taken_at),
+            last_good: good.map_or_else(|| "—".to_string(), |g| local_time(&g.taken_at, tz)),
             note,
         });
     }
     let pending = state.store.dispositions(None, None, true).await?.len();
     let review = open_pairs(&state).await?.len();
+    let last_run = state
+        .store
+        .last_succeeded_run()
+        .await?
+        .and_then(|r| r.finished_at)
+        .map(|t| local_time(&t, tz));
+    let mut waiting = Vec::new();
+    for (run_id, lists) in state.store.waiting_runs().await? {
+        let run = state.store.run_row(run_id).await?;
+        waiting.push(WaitingRun {
+            run_id,
+            as_of: run.as_ref().map(|r| r.as_of.clone()).unwrap_or_default(),
+            finished: run
+                .and_then(|r| r.finished_at)
+                .map_or_else(|| "—".to_string(), |t| local_time(&t, tz)),
+            lists,
+        });
+    }
     let line = v.line(&state);
     Ok(Html(render(&OverviewPage {
         frame: Frame::new("县级概况", Some((&line, &v.session.csrf))),
         county: &cfg.settings.county.name,
         chart: &chart,
         sources,
+        last_run,
+        zone: zone_label(tz),
         pending,
         review,
+        waiting,
+        csrf: &v.session.csrf,
     })?))
 }
 
@@ -216,4 +257,43 @@ pub async fn decide(
         )
         .await?;
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/review".to_string())]).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /county/approve/{run}`: the operator releases a run's township lists that wait for
+/// approval (`Store::approve_run`); the outbox sends them from now on. Audited.
+pub async fn approve(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Path(run): Path<i64>,
+    Form(form): Form<ApproveForm>,
+) -> Result<Response, PortalError> {
+    let v = operator(&state, &headers).await?;
+    v.check_csrf(&form.csrf)?;
+    if !state
+        .store
+        .waiting_runs()
+        .await?
+        .iter()
+        .any(|(id, _)| *id == run)
+    {
+        return Err(PortalError::NotFound);
+    }
+    let released = state.store.approve_run(run, &v.user.display_name).await?;
+    tracing::info!(user = %v.user.username, run, released, "lists approved in the portal");
+    state
+        .store
+        .audit(
+            &v.user.display_name,
+            "approve_run",
+            &format!("run:{run}"),
+            &serde_json::json!({ "lists": released }),
+        )
+        .await?;
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/county".to_string())]).into_response())
 }

@@ -2,6 +2,8 @@
 //! choices) and rendering. Pages are templates under `templates/portal/`; the engine escapes.
 
 use askama::Template;
+use chrono::DateTime;
+use chrono_tz::Tz;
 
 use super::PortalError;
 
@@ -56,6 +58,31 @@ impl Choice {
     }
 }
 
+/// A stored time (RFC 3339, as the store writes it in UTC) as the county reads it: its
+/// wall-clock time in `tz`, to the minute (`2025-06-30 14:05`). Text that is not RFC 3339 is
+/// shown as it is rather than hidden; an empty time as `—`.
+pub fn local_time(stored: &str, tz: Tz) -> String {
+    let stored = stored.trim();
+    if stored.is_empty() {
+        return "—".to_string();
+    }
+    match DateTime::parse_from_rfc3339(stored) {
+        Ok(t) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => stored.to_string(),
+    }
+}
+
+/// How a page names the county's time zone, once, beside its times: China's zone as 北京时间,
+/// any other by its IANA name.
+pub fn zone_label(tz: Tz) -> String {
+    match tz.name() {
+        "Asia/Shanghai" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Harbin" | "PRC" => {
+            "北京时间".to_string()
+        }
+        name => name.to_string(),
+    }
+}
+
 /// Renders a page. A template fails only if a value cannot be written, which for these
 /// pages (text and numbers) does not happen; should it, the request fails with a 500.
 pub fn render(page: &impl Template) -> Result<String, PortalError> {
@@ -65,6 +92,29 @@ pub fn render(page: &impl Template) -> Result<String, PortalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_times_show_in_the_county_zone_to_the_minute() {
+        let shanghai = chrono_tz::Asia::Shanghai;
+        // 06:05 UTC is 14:05 in Beijing; the date moves with the zone.
+        assert_eq!(
+            local_time("2025-06-30T06:05:59.123+00:00", shanghai),
+            "2025-06-30 14:05"
+        );
+        assert_eq!(
+            local_time("2025-06-30T20:30:00Z", shanghai),
+            "2025-07-01 04:30"
+        );
+        assert_eq!(
+            local_time("2025-06-30T20:30:00Z", chrono_tz::Asia::Urumqi),
+            "2025-07-01 02:30"
+        );
+        // Not a stored time: shown as it is; nothing: a dash.
+        assert_eq!(local_time("2025-06-30", shanghai), "2025-06-30");
+        assert_eq!(local_time(" ", shanghai), "—");
+        assert_eq!(zone_label(shanghai), "北京时间");
+        assert_eq!(zone_label(chrono_tz::Asia::Urumqi), "Asia/Urumqi");
+    }
 
     #[derive(Template)]
     #[template(

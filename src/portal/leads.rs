@@ -153,17 +153,73 @@ pub struct Filters {
     reason: String,
     #[serde(default)]
     q: String,
+    /// 1-based; anything else (absent, not a number, past the end) shows the nearest page.
+    #[serde(default)]
+    page: String,
 }
 
-/// The township a viewer's list shows: a township user's own; an operator's choice.
-fn list_township(v: &Viewer, f: &Filters) -> Result<Option<String>, PortalError> {
+impl Filters {
+    /// The query string of these filters on page `page` (empty filters left out).
+    fn query(&self, page: usize) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("township", &self.township),
+            ("status", &self.status),
+            ("kind", &self.kind),
+            ("village", &self.village),
+            ("reason", &self.reason),
+            ("q", &self.q),
+        ] {
+            if !v.trim().is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        q.finish()
+    }
+}
+
+/// Leads on one page of a township's list.
+pub const PAGE_SIZE: usize = 50;
+
+/// Where a list's page is: `第 page 页，共 pages 页` and the links either side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    pub page: usize,
+    pub pages: usize,
+    /// The rows shown: `first..end` of the filtered list.
+    pub first: usize,
+    pub end: usize,
+}
+
+impl Paging {
+    /// Page `asked` (1-based text) of `total` rows, `size` a page: a page past the end shows
+    /// the last one, anything that is not a page number the first.
+    pub fn of(asked: &str, total: usize, size: usize) -> Paging {
+        let size = size.max(1);
+        let pages = total.div_ceil(size).max(1);
+        let page = asked.trim().parse::<usize>().unwrap_or(1).clamp(1, pages);
+        let first = (page - 1) * size;
+        Paging {
+            page,
+            pages,
+            first,
+            end: (first + size).min(total),
+        }
+    }
+}
+
+/// The township a viewer's list shows (`asked`: the `township` the request names): a
+/// township user's own, any other refused; an operator's choice (`county` or none: the
+/// county's list of unplaced leads).
+pub(super) fn list_township(v: &Viewer, asked: &str) -> Result<Option<String>, PortalError> {
     if v.user.is_operator() {
-        return Ok(match f.township.as_str() {
+        return Ok(match asked {
             "" | "county" => None,
             code => Some(code.to_string()),
         });
     }
-    match (&v.user.township_code, f.township.as_str()) {
+    match (&v.user.township_code, asked) {
         (Some(own), "") => Ok(Some(own.to_string())),
         (Some(own), asked) if own == asked => Ok(Some(own.to_string())),
         _ => Err(PortalError::Forbidden),
@@ -184,7 +240,19 @@ struct ListPage<'a> {
     village: &'a str,
     reason: &'a str,
     q: &'a str,
-    rows: Vec<&'a ListItem>,
+    /// The filtered leads, all pages.
+    total: usize,
+    /// This page's leads.
+    rows: &'a [&'a ListItem],
+    paging: Paging,
+    /// The query strings of the pages before and after, filters kept.
+    prev: Option<String>,
+    next: Option<String>,
+    /// `/list.xlsx`, with the township for the operator.
+    download: String,
+    /// When the last run saved these leads, in the county's time zone, and the zone's name.
+    updated: Option<String>,
+    zone: String,
     csrf: &'a str,
 }
 
@@ -198,6 +266,8 @@ struct HistoryItem {
     person: String,
     /// Who signed it; `None` while it waits for the leader.
     signer: Option<String>,
+    /// When it was signed, in the county's time zone.
+    signed_at: String,
 }
 
 /// `templates/portal/lead.html`: one lead and the disposition form.
@@ -211,6 +281,8 @@ struct LeadPage<'a> {
     reasons: &'a [String],
     evidence: &'a [String],
     history: Vec<HistoryItem>,
+    /// The county's time zone, named once beside the signing times.
+    zone: String,
     /// The dispositions a township may record.
     kinds: Vec<&'static str>,
     townships: &'a [Township],
@@ -261,7 +333,7 @@ pub async fn list(
     Query(f): Query<Filters>,
 ) -> Result<Html<String>, PortalError> {
     let v = viewer(&state, &headers).await?;
-    let township = list_township(&v, &f)?;
+    let township = list_township(&v, &f.township)?;
     let leads = super::listing::items(&state, township.as_deref()).await?;
     let cfg = state.cfg();
     let overdue_days = cfg.settings.portal.overdue_days;
@@ -284,6 +356,26 @@ pub async fn list(
                 && (q.is_empty() || l.name.contains(q))
         })
         .collect();
+    let paging = Paging::of(&f.page, rows.len(), state.page_size);
+    let prev = (paging.page > 1).then(|| f.query(paging.page - 1));
+    let next = (paging.page < paging.pages).then(|| f.query(paging.page + 1));
+    let tz = cfg.timezone();
+    let updated = state
+        .store
+        .last_succeeded_run()
+        .await?
+        .and_then(|r| r.finished_at)
+        .map(|t| super::html::local_time(&t, tz));
+    let download = match (v.user.is_operator(), township.as_deref()) {
+        (true, Some(code)) => format!(
+            "/list.xlsx?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("township", code)
+                .finish()
+        ),
+        (true, None) => "/list.xlsx?township=county".to_string(),
+        (false, _) => "/list.xlsx".to_string(),
+    };
     let statuses = [
         ("", "全部状态"),
         ("new", "新增"),
@@ -328,7 +420,14 @@ pub async fn list(
         village: &f.village,
         reason: &f.reason,
         q: &f.q,
-        rows,
+        total: rows.len(),
+        rows: &rows[paging.first..paging.end],
+        paging,
+        prev,
+        next,
+        download,
+        updated,
+        zone: super::html::zone_label(tz),
         csrf: &v.session.csrf,
     })?))
 }
@@ -370,12 +469,19 @@ pub async fn detail(
         ("线索状态", &r.status),
         ("定位依据", &r.placement),
     ];
+    let cfg = state.cfg();
+    let tz = cfg.timezone();
     let history = state
         .store
         .dispositions(Some(&lead.lead_id), None, false)
         .await?
         .into_iter()
         .map(|d| HistoryItem {
+            signed_at: d
+                .signed_at
+                .as_deref()
+                .map(|t| super::html::local_time(t, tz))
+                .unwrap_or_default(),
             transfer_to: d
                 .transfer_to
                 .as_deref()
@@ -387,7 +493,6 @@ pub async fn detail(
             person: d.person,
         })
         .collect();
-    let cfg = state.cfg();
     let line = v.line(&state);
     Ok(Html(render(&LeadPage {
         frame: Frame::new(&lead.lead_id, Some((&line, &v.session.csrf))),
@@ -396,6 +501,7 @@ pub async fn detail(
         reasons: &r.reasons,
         evidence: &r.evidence,
         history,
+        zone: super::html::zone_label(tz),
         kinds: DISPOSITIONS.iter().map(|(d, _)| *d).collect(),
         townships: &cfg.gazetteer.townships,
         csrf: &v.session.csrf,
@@ -638,4 +744,42 @@ pub async fn upload(
         recorded,
         problems: lines,
     })?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_past_the_end_shows_the_last_and_nonsense_the_first() {
+        let p = |asked, total| {
+            let p = Paging::of(asked, total, 50);
+            (p.page, p.pages, p.first, p.end)
+        };
+        assert_eq!(p("", 120), (1, 3, 0, 50));
+        assert_eq!(p("2", 120), (2, 3, 50, 100));
+        assert_eq!(p("3", 120), (3, 3, 100, 120));
+        assert_eq!(p("9", 120), (3, 3, 100, 120));
+        assert_eq!(p("0", 120), (1, 3, 0, 50));
+        assert_eq!(p("-1", 120), (1, 3, 0, 50));
+        assert_eq!(p("abc", 120), (1, 3, 0, 50));
+        assert_eq!(p("99999999999999999999999", 120), (1, 3, 0, 50));
+        // No leads: one empty page.
+        assert_eq!(p("4", 0), (1, 1, 0, 0));
+        assert_eq!(p("1", 50), (1, 1, 0, 50));
+    }
+
+    #[test]
+    fn page_links_keep_the_filters() {
+        let f = Filters {
+            status: "new".into(),
+            village: "上 村&".into(),
+            page: "3".into(),
+            ..Filters::default()
+        };
+        assert_eq!(
+            f.query(2),
+            "status=new&village=%E4%B8%8A+%E6%9D%91%26&page=2"
+        );
+    }
 }

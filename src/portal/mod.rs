@@ -5,6 +5,7 @@ pub mod account;
 pub mod api;
 pub mod auth;
 pub mod county;
+pub mod download;
 pub mod html;
 pub mod leads;
 pub mod listing;
@@ -35,6 +36,8 @@ pub struct PortalState {
     pub secure_cookies: bool,
     /// The lead lists of the last run, parsed once.
     pub leads: Arc<listing::LeadCache>,
+    /// Leads on one page of a township's list ([`leads::PAGE_SIZE`]).
+    pub page_size: usize,
 }
 
 impl PortalState {
@@ -45,7 +48,14 @@ impl PortalState {
             limiter: Arc::new(SignInLimiter::new(RateLimitConfig::DEFAULT)),
             secure_cookies,
             leads: Arc::new(listing::LeadCache::default()),
+            page_size: leads::PAGE_SIZE,
         }
+    }
+
+    /// The same portal with `size` leads a page (tests page through the sample's few leads).
+    pub fn with_page_size(mut self, size: usize) -> PortalState {
+        self.page_size = size.max(1);
+        self
     }
 
     /// The current configuration (a request keeps the one it started with).
@@ -173,12 +183,14 @@ pub fn router(state: PortalState) -> Router {
             get(account::password_form).post(account::change_password),
         )
         .route("/leads", get(leads::list))
+        .route("/list.xlsx", get(download::latest))
         .route("/leads/{id}", get(leads::detail))
         .route("/leads/{id}/disposition", post(leads::dispose))
         .route("/dispositions", get(leads::dispositions))
         .route("/dispositions/{id}/signoff", post(leads::sign_off))
         .route("/upload", post(leads::upload))
         .route("/county", get(county::overview))
+        .route("/county/approve/{run}", post(county::approve))
         .route("/review", get(county::review))
         .route("/review/{id}", post(county::decide))
         .route("/users", get(users::list).post(users::add))

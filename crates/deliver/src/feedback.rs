@@ -1,5 +1,7 @@
 //! Township replies: reads a returned lead list (the Excel yingbao sent, with 核实情况,
-//! 核实人 and 核实日期 filled in) into dispositions; a bad row is named and skipped. A workbook
+//! 核实人 and 核实日期 filled in) into dispositions; a bad row is named and skipped. A row of
+//! the main sheet is one employer: its finding applies to every lead id in its 线索编号 cell
+//! (`L12；L12-EX`); a list of the older layout (one lead a row) reads the same way. A workbook
 //! that unpacks past [`MAX_UNPACKED_BYTES`] is refused before it is parsed.
 
 use std::fs::File;
@@ -12,7 +14,7 @@ use chrono::NaiveDate;
 use crate::deliver::columns::DISPOSITIONS;
 use crate::deliver::workbook::LIST_SHEET;
 
-/// A disposition read from a returned list.
+/// A disposition read from a returned list: one per lead id of a filled-in row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReturnedDisposition {
     pub lead_id: String,
@@ -30,6 +32,7 @@ pub struct ReturnedDisposition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowProblem {
     pub row: usize,
+    /// The row's 线索编号 cell as written (several ids for an employer's row).
     pub lead_id: String,
     pub reason: String,
 }
@@ -169,7 +172,7 @@ pub fn read_returned_list(
             lead_id: lead_id.clone(),
             reason,
         };
-        if lead_id.is_empty() {
+        if lead_ids(&lead_id).is_empty() {
             problems.push(problem(
                 "核实情况 is filled in but 线索编号 is empty".into(),
             ));
@@ -217,16 +220,31 @@ pub fn read_returned_list(
                 }
             },
         };
-        found.push(ReturnedDisposition {
-            lead_id,
-            kind,
-            reason,
-            person,
-            decided_on,
-            row,
-        });
+        for id in lead_ids(&lead_id) {
+            found.push(ReturnedDisposition {
+                lead_id: id.to_string(),
+                kind: kind.clone(),
+                reason: reason.clone(),
+                person: person.clone(),
+                decided_on,
+                row,
+            });
+        }
     }
     Ok((found, problems))
+}
+
+/// The lead ids of a 线索编号 cell: `L12；L12-EX` → [L12, L12-EX], each once. The writer
+/// joins them with `；`; a clerk retyping one may use `;`, `,`, `，`, `、` or spaces.
+fn lead_ids(cell: &str) -> Vec<&str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in cell.split(|c: char| matches!(c, '；' | ';' | ',' | '，' | '、') || c.is_whitespace())
+    {
+        if !id.is_empty() && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 /// `已申报` → (已申报, ""); `其他：已迁至外县` → (其他, 已迁至外县); unknown → None.
@@ -281,6 +299,99 @@ mod tests {
             Some(("停产停业超过6个月".into(), "2024年起停产".into()))
         );
         assert_eq!(split_value("不知道"), None);
+    }
+
+    #[test]
+    fn an_id_cell_splits_into_its_lead_ids() {
+        assert_eq!(lead_ids("L12；L12-EX"), vec!["L12", "L12-EX"]);
+        assert_eq!(
+            lead_ids(" L12 ;L12-EX、L12-HF，L12"),
+            vec!["L12", "L12-EX", "L12-HF"]
+        );
+        assert_eq!(lead_ids("L7"), vec!["L7"]);
+        assert!(lead_ids("；").is_empty());
+    }
+
+    /// A list yingbao wrote, returned with the main sheet's row of an employer with two lead
+    /// kinds filled in once: both leads get the finding; the one-kind employer's empty row
+    /// is skipped.
+    #[test]
+    fn a_returned_employer_row_disposes_of_each_of_its_leads() {
+        use crate::deliver::list_settings::ListSettings;
+        use crate::deliver::{write_township_lists, LeadRow, TownshipKey, MAIN_HEADERS};
+        let lead = |id: &str, entity: &str, kind: &str| LeadRow {
+            lead_id: id.into(),
+            entity_id: entity.to_string().into(),
+            kind: kind.into(),
+            name: format!("某某厂{entity}"),
+            reasons: vec!["原因".into()],
+            ..LeadRow::default()
+        };
+        let rows = vec![
+            lead("L1-HF", "E1", "检测或体检发现未申报的危害因素"),
+            lead("L2", "E2", "未申报或申报逾期"),
+            lead("L1-EX", "E1", "检测发现超标岗位"),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = TownshipKey {
+            code: Some("350583117".into()),
+            name: "霞美镇".into(),
+        };
+        let day = NaiveDate::from_ymd_opt(2025, 7, 5).expect("date");
+        let terms = ListSettings::default().terms(day);
+        let written =
+            write_township_lists(dir.path(), "南安市", "2025年7月", &[(key, rows)], &terms)
+                .expect("write");
+
+        // The clerk's copy: every cell of the main sheet, the first employer's row filled in.
+        let mut book = open_workbook_auto(&written[0].xlsx).expect("open");
+        let range = book.worksheet_range(LIST_SHEET).expect("sheet");
+        let mut out = rust_xlsxwriter::Workbook::new();
+        let ws = out.add_worksheet();
+        ws.set_name(LIST_SHEET).expect("name");
+        for (r, row) in range.rows().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if let Data::String(s) = v {
+                    ws.write_string(r as u32, c as u16, s).expect("cell");
+                }
+            }
+        }
+        let col = |h: &str| MAIN_HEADERS.iter().position(|x| *x == h).expect("col") as u16;
+        assert_eq!(
+            cell_text(&range.rows().nth(2).expect("row")[col("线索编号") as usize]),
+            "L1-HF；L1-EX"
+        );
+        ws.write_string(2, col("核实情况"), "已督促申报")
+            .expect("cell");
+        ws.write_string(2, col("核实人"), "张三").expect("cell");
+        ws.write_string(2, col("核实日期"), "2025-07-03")
+            .expect("cell");
+        let returned = dir.path().join("returned.xlsx");
+        out.save(&returned).expect("save");
+
+        let (found, problems) = read_returned_list(&returned, day).expect("read");
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<(&str, &str, &str, usize)> = found
+            .iter()
+            .map(|d| {
+                (
+                    d.lead_id.as_str(),
+                    d.kind.as_str(),
+                    d.person.as_str(),
+                    d.row,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("L1-HF", "已督促申报", "张三", 3),
+                ("L1-EX", "已督促申报", "张三", 3)
+            ]
+        );
+        assert!(found
+            .iter()
+            .all(|d| d.decided_on == NaiveDate::from_ymd_opt(2025, 7, 3).expect("date")));
     }
 
     #[test]

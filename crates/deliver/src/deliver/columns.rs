@@ -1,6 +1,7 @@
 //! The columns of a lead list, defined once for both the Excel and the CSV file.
 //! Maps a [`LeadRow`] to its cell values in header order.
 
+use super::list_settings::ListTerms;
 use crate::domain::cell_text::clean_controls;
 use crate::leads::row::LeadRow;
 
@@ -162,6 +163,121 @@ pub fn row_cells(seq: usize, row: &LeadRow) -> [Cell; COLUMN_COUNT] {
         Cell::Empty,
         Cell::Empty,
         Cell::Empty,
+    ]
+}
+
+/// Headers of the printable main sheet (`线索清单`): one row per employer, the columns a visit
+/// needs. The three fill-in columns come before 线索编号, which is kept to read replies back.
+pub const MAIN_HEADERS: [&str; 14] = [
+    "序号",
+    "企业名称",
+    "地址",
+    "村（社区）",
+    "法定代表人",
+    "联系方式",
+    "线索类型",
+    "线索原因",
+    "处置要求",
+    "反馈时限",
+    "核实情况",
+    "核实人",
+    "核实日期",
+    "线索编号",
+];
+
+/// Number of columns of the main sheet.
+pub const MAIN_COLUMN_COUNT: usize = MAIN_HEADERS.len();
+
+/// Index of 核实情况 on the main sheet; 核实人 and 核实日期 follow it.
+pub const MAIN_FIRST_FILL_COLUMN: usize = 10;
+
+/// Separator between the lead ids (and kinds) of one employer: `L12；L12-EX`. The reader of
+/// returned lists splits on it (and on `;`, `,`, `、` and spaces a clerk may type instead).
+pub const ID_SEPARATOR: &str = "；";
+
+/// The leads of `rows` grouped by employer (entity id; a row without one is its own group),
+/// in the order each employer first appears: rows come in priority order, so do employers.
+pub fn by_employer(rows: &[LeadRow]) -> Vec<Vec<&LeadRow>> {
+    let mut groups: Vec<Vec<&LeadRow>> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for row in rows {
+        let key = if row.entity_id.as_str().is_empty() {
+            row.lead_id.as_str()
+        } else {
+            row.entity_id.as_str()
+        };
+        match at.get(key) {
+            Some(&i) => groups[i].push(row),
+            None => {
+                at.insert(key, groups.len());
+                groups.push(vec![row]);
+            }
+        }
+    }
+    groups
+}
+
+/// Each distinct non-empty value, cleaned, in first-seen order.
+fn distinct<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        let v = clean_text(v);
+        if !v.is_empty() && !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The cells of one employer's row on the main sheet, in [`MAIN_HEADERS`] order; `seq` is
+/// the 1-based 序号, `leads` the employer's leads (at least one), `terms` the run's
+/// 处置要求 and 反馈时限. 联系方式 stays empty: no feed gives a contact yingbao may keep.
+pub fn main_cells(seq: usize, leads: &[&LeadRow], terms: &ListTerms) -> [Cell; MAIN_COLUMN_COUNT] {
+    let first = |f: fn(&LeadRow) -> &str| {
+        leads
+            .iter()
+            .map(|r| clean_text(f(r)))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default()
+    };
+    let kinds = distinct(leads.iter().map(|r| r.kind.as_str()));
+    let reasons = distinct(
+        leads
+            .iter()
+            .flat_map(|r| r.reasons.iter().map(String::as_str)),
+    );
+    let reason = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!("{}。", reasons.join(REASON_SEPARATOR))
+    };
+    let instructions: Vec<String> = kinds
+        .iter()
+        .filter_map(|k| {
+            let text = clean_text(terms.instruction(k));
+            match (text.is_empty(), kinds.len()) {
+                (true, _) => None,
+                (false, 1) => Some(format!("{text}。")),
+                (false, _) => Some(format!("【{k}】{text}。")),
+            }
+        })
+        .collect();
+    let ids = distinct(leads.iter().map(|r| r.lead_id.as_str()));
+    [
+        Cell::Number(seq as f64),
+        Cell::Text(first(|r| &r.name)),
+        Cell::Text(first(|r| &r.address)),
+        Cell::Text(first(|r| &r.village)),
+        Cell::Text(first(|r| &r.legal_rep)),
+        Cell::Empty,
+        Cell::Text(kinds.join(REASON_SEPARATOR)),
+        Cell::Text(reason),
+        Cell::Text(instructions.join("")),
+        Cell::Text(terms.deadline_text()),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Code(ids.join(ID_SEPARATOR)),
     ]
 }
 

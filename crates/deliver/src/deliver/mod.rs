@@ -1,22 +1,27 @@
 //! Delivery: writes each township's lead list as an Excel workbook and a CSV file, plus an index.
-//! Township staff read these in Excel and fill in the last three columns (核实情况, 核实人, 核实日期).
+//! Township staff print the workbook's main sheet (one row per employer) and fill in its three
+//! unlocked columns (核实情况, 核实人, 核实日期).
 
 pub mod atomic;
 pub mod channel;
 pub mod columns;
+pub mod correction;
 pub mod csv_list;
+pub mod list_settings;
 pub mod outbox;
 pub mod reuse;
 pub mod settings;
 pub mod sheet_text;
 pub mod sme_list;
+pub mod testing_list;
 pub mod township_files;
 pub mod workbook;
 
 use std::path::{Path, PathBuf};
 
 pub use crate::leads::row::LeadRow;
-pub use columns::{DISPOSITIONS, HEADERS};
+pub use columns::{DISPOSITIONS, HEADERS, MAIN_HEADERS};
+pub use list_settings::{ListSettings, ListTerms};
 pub use reuse::Earlier;
 pub use township_files::{
     write_township_lists, write_township_lists_from, TownshipKey, WrittenList,

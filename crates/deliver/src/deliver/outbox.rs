@@ -8,6 +8,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::channel::{self, Alert, ChannelSpec, ErrorKind, ListDelivery, Payload};
+use super::correction::Correction;
 use super::settings::{ChannelConfig, Delivery};
 use crate::domain::TownshipCode;
 use crate::leads::row::LeadRow;
@@ -27,6 +28,9 @@ pub struct ListPayload {
     pub leads: Vec<LeadRow>,
     pub xlsx_path: std::path::PathBuf,
     pub xlsx_url: Option<String>,
+    /// What this version corrects (`None`: the cycle's first version).
+    #[serde(default)]
+    pub correction: Option<Correction>,
 }
 
 impl ListCounts {
@@ -43,7 +47,8 @@ impl ListCounts {
 }
 
 /// The key a receiver deduplicates on: one per (county, cycle, township, channel), the same
-/// on every retry and after a restart.
+/// on every retry and after a restart; a 更正版 adds its version
+/// (`correction::versioned_key`).
 pub fn idempotency_key(county: &str, cycle: &str, township: Option<&str>, channel: &str) -> String {
     format!(
         "yingbao-{county}-{cycle}-{}-{channel}",
@@ -247,6 +252,7 @@ async fn send_row(
             leads,
             xlsx_path: p.xlsx_path,
             xlsx_url: p.xlsx_url,
+            correction: p.correction,
         };
         channel::send_resuming(spec, Payload::List(&d), env, progress).await
     };
@@ -297,6 +303,8 @@ async fn alert_operator(
                 idempotency_key: format!("alert-{}-{attempt_id}", row.idempotency_key),
                 kind: "alert",
                 payload: serde_json::to_string(&alert)?,
+                version: 1,
+                status: "pending",
             },
         )
         .await?;

@@ -7,15 +7,19 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-/// 16 bytes of SHA-256 over a list's title and rows (as JSON).
+/// 16 bytes of SHA-256 over a list's title and content (as JSON).
 pub type ContentDigest = [u8; 16];
 
-/// The digest of a list: its title and its rows.
-pub fn digest<R: Serialize>(title: &str, rows: &[R]) -> Result<ContentDigest, serde_json::Error> {
+/// The digest of a list: its title and its content (its rows, and whatever else the files
+/// show, such as a township list's deadline).
+pub fn digest<R: Serialize + ?Sized>(
+    title: &str,
+    content: &R,
+) -> Result<ContentDigest, serde_json::Error> {
     let mut h = Sha256::new();
     h.update((title.len() as u64).to_le_bytes());
     h.update(title.as_bytes());
-    h.update(serde_json::to_vec(rows)?);
+    h.update(serde_json::to_vec(content)?);
     let full = h.finalize();
     let mut out = [0u8; 16];
     out.copy_from_slice(&full[..16]);

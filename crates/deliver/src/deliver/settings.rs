@@ -21,9 +21,33 @@ pub struct Delivery {
     /// The id of the channel that tells the county operator when a delivery fails for good.
     #[serde(default)]
     pub operator: String,
+    /// Whether a run's lists wait for the operator (`manual`, the default: `yingbao approve
+    /// <run>` or the portal's county page sends them) or go at once (`auto`). A first run, a
+    /// run with a failed or held source and a run whose lead count moved by more than
+    /// `approve_max_change` always wait.
+    #[serde(default)]
+    pub approve: Approve,
+    /// The share (0–1) by which a run's listed leads may differ from the last sent run's
+    /// before its lists wait for the operator even under `approve = "auto"`.
+    #[serde(default = "default_max_change")]
+    pub approve_max_change: f64,
+    /// `[delivery.list]`: each lead kind's 处置要求 and the days a township has to reply.
+    #[serde(default)]
+    pub list: super::list_settings::ListSettings,
     /// The channels. A township can have several; every channel retries on its own.
     #[serde(default)]
     pub channel: Vec<ChannelConfig>,
+}
+
+/// `[delivery] approve`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Approve {
+    /// Every run's lists wait for the operator.
+    #[default]
+    Manual,
+    /// Lists go at once, unless the run is one that always waits.
+    Auto,
 }
 
 impl Default for Delivery {
@@ -33,6 +57,9 @@ impl Default for Delivery {
             after_run: true,
             xlsx_base_url: String::new(),
             operator: String::new(),
+            approve: Approve::Manual,
+            approve_max_change: default_max_change(),
+            list: Default::default(),
             channel: Vec::new(),
         }
     }
@@ -77,6 +104,10 @@ pub const CHANNEL_KINDS: [&str; 5] = ["folder", "webhook", "wecom", "dingtalk", 
 
 fn default_schedule() -> String {
     "*/10 * * * *".to_string()
+}
+
+fn default_max_change() -> f64 {
+    0.3
 }
 
 fn yes() -> bool {

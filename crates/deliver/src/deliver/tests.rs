@@ -3,16 +3,32 @@
 
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{open_workbook_auto, Data, DataType, Reader};
 
 use super::columns::tests::sample_row;
-use super::columns::{DISPOSITIONS, HEADERS};
+use super::columns::{DISPOSITIONS, HEADERS, MAIN_HEADERS};
 use super::csv_list::UTF8_BOM;
+use super::list_settings::{ListSettings, ListTerms};
 use super::township_files::{file_stem, sanitize_file_part, INDEX_HEADERS};
-use super::workbook::{LIST_SHEET, NOTES_SHEET};
-use super::{write_township_lists, DeliverError, LeadRow, TownshipKey};
+use super::workbook::{EVIDENCE_COLUMN_COUNT, EVIDENCE_SHEET, LIST_SHEET, NOTES_SHEET};
+use super::{DeliverError, LeadRow, TownshipKey, WrittenList};
 
 const USCC: &str = "913301001234567890";
+
+/// The terms of a run dated 2025-03-31 under the default `[delivery.list]` (15 days).
+fn terms() -> ListTerms {
+    ListSettings::default().terms(chrono::NaiveDate::from_ymd_opt(2025, 3, 31).expect("date"))
+}
+
+/// [`super::write_township_lists`] under [`terms`].
+fn write_township_lists(
+    dir: &Path,
+    county: &str,
+    cycle: &str,
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+) -> Result<Vec<WrittenList>, DeliverError> {
+    super::write_township_lists(dir, county, cycle, lists, &terms())
+}
 
 fn key(code: Option<&str>, name: &str) -> TownshipKey {
     TownshipKey {
@@ -152,18 +168,21 @@ fn workbook_reads_back_with_text_codes_and_numbers() {
     let path = &written[0].xlsx;
 
     let workbook = open_workbook_auto(path).expect("open workbook");
-    assert_eq!(workbook.sheet_names(), vec![LIST_SHEET, NOTES_SHEET]);
+    assert_eq!(
+        workbook.sheet_names(),
+        vec![LIST_SHEET, EVIDENCE_SHEET, NOTES_SHEET]
+    );
 
-    let sheet = read_sheet(path, LIST_SHEET);
+    let sheet = read_sheet(path, EVIDENCE_SHEET);
     assert_eq!(
         text(&sheet, 0, 0),
-        "某某县城关镇 职业病危害项目申报线索清单（2025年3月）"
+        "某某县城关镇 职业病危害项目申报线索清单（2025年3月）·证据明细"
     );
-    let header: Vec<String> = (0..HEADERS.len() as u32)
+    let header: Vec<String> = (0..EVIDENCE_COLUMN_COUNT as u32)
         .map(|c| text(&sheet, 1, c))
         .collect();
-    assert_eq!(header, HEADERS);
-    assert_eq!(sheet.end(), Some((3, HEADERS.len() as u32 - 1)));
+    assert_eq!(header, HEADERS[..EVIDENCE_COLUMN_COUNT]);
+    assert_eq!(sheet.end(), Some((3, EVIDENCE_COLUMN_COUNT as u32 - 1)));
 
     // First lead.
     assert_eq!(cell(&sheet, 2, 0), Data::Float(1.0));
@@ -181,13 +200,6 @@ fn workbook_reads_back_with_text_codes_and_numbers() {
     );
     assert_eq!(text(&sheet, 2, 20), "市场监管登记、税务登记");
     assert_eq!(text(&sheet, 2, 21), "统计区划代码（高）");
-    for col in 22..25 {
-        assert_eq!(
-            cell(&sheet, 2, col),
-            Data::Empty,
-            "column {col} is for staff"
-        );
-    }
 
     // Second lead: failed check digit, unknown headcount, leading-zero code.
     assert_eq!(cell(&sheet, 3, 0), Data::Float(2.0));
@@ -225,16 +237,19 @@ fn empty_and_county_lists_read_back() {
         text(&empty, 0, 0),
         "某某县大柳/镇:*?\"<>|\\ 职业病危害项目申报线索清单（2025年3月）"
     );
+    assert_eq!(text(&empty, 1, 7), "线索原因");
+    assert_eq!(empty.end().map(|(r, _)| r), Some(1), "no lead rows");
+    let empty = read_sheet(&written[1].xlsx, EVIDENCE_SHEET);
     assert_eq!(text(&empty, 1, 18), "线索原因");
     assert_eq!(empty.end().map(|(r, _)| r), Some(1), "no lead rows");
     let (_, headers, records) = read_csv(&written[1].csv);
     assert_eq!(headers, HEADERS);
     assert!(records.is_empty());
 
-    let county = read_sheet(&written[2].xlsx, LIST_SHEET);
+    let county = read_sheet(&written[2].xlsx, EVIDENCE_SHEET);
     assert_eq!(
         text(&county, 0, 0),
-        "某某县未能定位乡镇 职业病危害项目申报线索清单（2025年3月）"
+        "某某县未能定位乡镇 职业病危害项目申报线索清单（2025年3月）·证据明细"
     );
     assert_eq!(text(&county, 2, 9), "未能定位乡镇");
     assert_eq!(text(&county, 2, 6), USCC);
@@ -390,7 +405,7 @@ fn feed_formulas_and_control_characters_never_reach_a_list() {
     let written = write_township_lists(dir.path(), "某某县", "2025年3月", &lists).expect("write");
     let list = &written[0];
 
-    let range = read_sheet(&list.xlsx, LIST_SHEET);
+    let range = read_sheet(&list.xlsx, EVIDENCE_SHEET);
     let name_col = HEADERS.iter().position(|h| *h == "企业名称").expect("col") as u32;
     let address_col = HEADERS.iter().position(|h| *h == "地址").expect("col") as u32;
     let rep_col = HEADERS
@@ -460,4 +475,201 @@ fn the_sme_list_defuses_feed_formulas_and_keeps_numbers() {
     // A negative amount is a plain number, not a formula: it stays a number Excel can sum.
     assert_eq!(records[0][6], "-3.5");
     assert_eq!(records[0][10], format!("{DEFUSED} 二号"));
+}
+
+/// 城关镇's rows with a second lead of its first employer (the same entity, another kind),
+/// listed after the second employer as priority order may put it.
+fn two_kind_rows() -> Vec<LeadRow> {
+    let mut rows = chengguan_rows();
+    let mut exceedance = sample_row(1);
+    exceedance.lead_id = "L000001-EX".to_string();
+    exceedance.kind = "检测发现超标岗位".to_string();
+    exceedance.reasons = vec!["检测发现噪声超标岗位".to_string()];
+    rows.push(exceedance);
+    rows
+}
+
+fn zip_part(path: &Path, name: &str) -> String {
+    let file = std::fs::File::open(path).expect("open xlsx");
+    let mut zip = zip::ZipArchive::new(file).expect("zip");
+    let mut part = zip.by_name(name).expect("part");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut part, &mut out).expect("read part");
+    out
+}
+
+/// The `<xf>` of cell `cell` (`K3`) of `sheet_xml`, from the workbook's `styles.xml`.
+fn cell_style(sheet_xml: &str, styles: &str, cell: &str) -> String {
+    let at = sheet_xml
+        .find(&format!("<c r=\"{cell}\""))
+        .unwrap_or_else(|| panic!("no cell {cell}"));
+    let tag = &sheet_xml[at..at + sheet_xml[at..].find('>').expect("tag end")];
+    let index: usize = tag
+        .split("s=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let xfs = styles
+        .split("<cellXfs")
+        .nth(1)
+        .and_then(|r| r.split("</cellXfs>").next())
+        .expect("cellXfs");
+    let xf = xfs.split("<xf ").nth(index + 1).expect("xf");
+    xf.split("</xf>").next().unwrap_or(xf).to_string()
+}
+
+/// One row per employer: the employer with two kinds is one row with both ids, kinds,
+/// reasons and 处置要求; the deadline comes from the terms.
+#[test]
+fn the_main_sheet_has_one_row_per_employer_with_all_its_leads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lists = vec![(key(Some("341122100000"), "城关镇"), two_kind_rows())];
+    let written = write_township_lists(dir.path(), "某某县", "2025年3月", &lists).expect("write");
+    let path = &written[0].xlsx;
+    let sheet = read_sheet(path, LIST_SHEET);
+    let header: Vec<String> = (0..MAIN_HEADERS.len() as u32)
+        .map(|c| text(&sheet, 1, c))
+        .collect();
+    assert_eq!(header, MAIN_HEADERS);
+    assert_eq!(
+        sheet.end(),
+        Some((3, MAIN_HEADERS.len() as u32 - 1)),
+        "two employers"
+    );
+    let col = |h: &str| MAIN_HEADERS.iter().position(|x| *x == h).expect("col") as u32;
+
+    assert_eq!(cell(&sheet, 2, col("序号")), Data::Float(1.0));
+    assert_eq!(text(&sheet, 2, col("企业名称")), "某某五金制品有限公司1");
+    assert_eq!(text(&sheet, 2, col("线索编号")), "L000001；L000001-EX");
+    assert_eq!(
+        text(&sheet, 2, col("线索类型")),
+        "未申报或申报逾期；检测发现超标岗位"
+    );
+    assert_eq!(
+        text(&sheet, 2, col("线索原因")),
+        "行业属于职业病危害严重类别；职业健康检查发现接触粉尘劳动者；检测发现噪声超标岗位。"
+    );
+    let todo = text(&sheet, 2, col("处置要求"));
+    assert!(
+        todo.starts_with("【未申报或申报逾期】上门核实")
+            && todo.contains("【检测发现超标岗位】核实超标岗位"),
+        "{todo}"
+    );
+    assert_eq!(text(&sheet, 2, col("反馈时限")), "2025年04月15日前");
+    assert_eq!(text(&sheet, 2, col("村（社区）")), "东门社区");
+    assert_eq!(
+        cell(&sheet, 2, col("联系方式")),
+        Data::Empty,
+        "no contact invented"
+    );
+    for c in ["核实情况", "核实人", "核实日期"] {
+        assert_eq!(cell(&sheet, 2, col(c)), Data::Empty, "{c} is for staff");
+    }
+    // The second employer has one kind: its 处置要求 has no kind in front.
+    assert_eq!(text(&sheet, 3, col("线索编号")), "L000002");
+    assert!(text(&sheet, 3, col("处置要求")).starts_with("上门核实"));
+
+    // The evidence keeps one row per lead, all three.
+    let evidence = read_sheet(path, EVIDENCE_SHEET);
+    assert_eq!(evidence.end().map(|(r, _)| r), Some(4));
+    assert_eq!(text(&evidence, 4, 1), "L000001-EX");
+    // And the notes name the main sheet's columns and the terms.
+    let notes: Vec<String> = read_sheet(path, NOTES_SHEET)
+        .used_cells()
+        .filter_map(|(_, _, d)| d.as_string())
+        .collect();
+    for h in MAIN_HEADERS {
+        assert!(notes.iter().any(|t| t == h), "说明 lacks column {h}");
+    }
+    assert!(notes
+        .iter()
+        .any(|t| t.contains("请于2025年04月15日前完成核实")));
+}
+
+/// The main sheet prints on A4 landscape one page wide with titles and page numbers on every
+/// page, and is protected with only the three fill-in columns unlocked.
+#[test]
+fn the_main_sheet_prints_and_only_the_fill_in_cells_are_unlocked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lists = vec![(key(Some("341122100000"), "城关镇"), two_kind_rows())];
+    let written = write_township_lists(dir.path(), "某某县", "2025年3月", &lists).expect("write");
+    let path = &written[0].xlsx;
+    let sheet = zip_part(path, "xl/worksheets/sheet1.xml");
+    let page_setup = sheet
+        .split("<pageSetup")
+        .nth(1)
+        .and_then(|r| r.split("/>").next())
+        .expect("<pageSetup");
+    assert!(page_setup.contains("paperSize=\"9\""), "{page_setup}");
+    assert!(
+        page_setup.contains("orientation=\"landscape\""),
+        "{page_setup}"
+    );
+    assert!(page_setup.contains("fitToHeight=\"0\""), "{page_setup}");
+    assert!(
+        sheet.contains("<pageSetUpPr fitToPage=\"1\"/>"),
+        "fit to page"
+    );
+    assert!(!page_setup.contains("fitToWidth=\"") || page_setup.contains("fitToWidth=\"1\""));
+    let footer = sheet
+        .split("<headerFooter>")
+        .nth(1)
+        .and_then(|r| r.split("</headerFooter>").next())
+        .expect("<headerFooter>");
+    assert!(
+        footer.contains("第 &amp;P 页，共 &amp;N 页"),
+        "page numbers: {footer}"
+    );
+    let protection = sheet
+        .split("<sheetProtection")
+        .nth(1)
+        .and_then(|r| r.split("/>").next())
+        .expect("<sheetProtection");
+    assert!(protection.contains("sheet=\"1\""), "{protection}");
+    assert!(protection.contains("formatColumns=\"0\""), "{protection}");
+
+    let book = zip_part(path, "xl/workbook.xml");
+    assert!(
+        book.contains("name=\"_xlnm.Print_Titles\" localSheetId=\"0\">线索清单!$1:$2<"),
+        "{book}"
+    );
+    assert!(
+        book.contains("name=\"_xlnm.Print_Area\" localSheetId=\"0\">线索清单!$A$1:$N$4<"),
+        "{book}"
+    );
+
+    // K..M (核实情况, 核实人, 核实日期) unlocked; the rest of the row locked.
+    let styles = zip_part(path, "xl/styles.xml");
+    for c in ["K3", "L3", "M3", "K4"] {
+        let xf = cell_style(&sheet, &styles, c);
+        assert!(xf.contains("locked=\"0\""), "{c} is not unlocked: {xf}");
+    }
+    for c in ["A3", "B3", "I3", "J3", "N3", "B1", "K2"] {
+        let xf = cell_style(&sheet, &styles, c);
+        assert!(!xf.contains("locked=\"0\""), "{c} is unlocked: {xf}");
+    }
+    // The dropdown on 核实情况 survives the protection.
+    assert!(sheet.contains("<dataValidation ") && sheet.contains("sqref=\"K3:K4\""));
+}
+
+/// The deadline is part of a list's digest: a later deadline is a new file, not a link.
+#[test]
+fn a_list_with_another_deadline_has_another_digest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lists = vec![(key(Some("341122100000"), "城关镇"), two_kind_rows())];
+    let a =
+        write_township_lists(&dir.path().join("a"), "某某县", "2025年3月", &lists).expect("write");
+    let later = ListSettings {
+        feedback_days: 20,
+        ..ListSettings::default()
+    }
+    .terms(chrono::NaiveDate::from_ymd_opt(2025, 3, 31).expect("date"));
+    let b =
+        super::write_township_lists(&dir.path().join("b"), "某某县", "2025年3月", &lists, &later)
+            .expect("write");
+    let again =
+        write_township_lists(&dir.path().join("c"), "某某县", "2025年3月", &lists).expect("write");
+    assert_ne!(a[0].digest, b[0].digest);
+    assert_eq!(a[0].digest, again[0].digest);
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Serialize;
 
 use super::csv_list::{write_excel_csv, write_lead_csv};
+use super::list_settings::ListTerms;
 use super::reuse::{digest, ContentDigest, Earlier};
 use super::workbook::write_lead_workbook;
 use super::DeliverError;
@@ -21,6 +22,10 @@ pub const UNNAMED: &str = "未命名";
 pub const INDEX_FILE: &str = "index.csv";
 /// Headers of the index file.
 pub const INDEX_HEADERS: [&str; 5] = ["乡镇代码", "乡镇名称", "线索数", "Excel文件", "CSV文件"];
+
+/// The version of the files' layout, part of a list's digest: a list written by an older
+/// layout is built again, not linked. 2: the main sheet by employer, 证据明细, print setup.
+const LAYOUT_VERSION: u32 = 2;
 
 /// Characters Windows does not allow in file names.
 const UNSAFE_CHARS: [char; 9] = ['/', '\\', ':', '*', '?', '"', '<', '>', '|'];
@@ -43,7 +48,8 @@ pub struct WrittenList {
     pub rows: usize,
     pub xlsx: PathBuf,
     pub csv: PathBuf,
-    /// The digest of its title and rows: the same list written again is the same files.
+    /// The digest of its title, terms (deadline, 处置要求) and rows: the same list written
+    /// again is the same files.
     #[serde(skip)]
     pub digest: ContentDigest,
 }
@@ -86,29 +92,33 @@ pub fn sanitize_file_part(s: &str) -> String {
 /// Writes each list as `<dir>/<stem>.xlsx` and `<dir>/<stem>.csv` (see [`file_stem`]) and
 /// `<dir>/index.csv`, creating `dir` if needed. Rows are written in the order given; a list
 /// with no rows still gets (empty) files. Fails before writing anything if two lists would
-/// share a file name (compared as Windows does, ignoring case).
+/// share a file name (compared as Windows does, ignoring case). `terms` (the run's
+/// 反馈时限 and each lead kind's 处置要求, from `[delivery.list]`) are printed on every list.
 pub fn write_township_lists(
     dir: &Path,
     county: &str,
     cycle: &str,
     lists: &[(TownshipKey, Vec<LeadRow>)],
+    terms: &ListTerms,
 ) -> Result<Vec<WrittenList>, DeliverError> {
-    write_township_lists_from(dir, county, cycle, lists, &Earlier::default())
+    write_township_lists_from(dir, county, cycle, lists, terms, &Earlier::default())
 }
 
 /// [`write_township_lists`], linking from `earlier` every list written before with the same
-/// title and rows instead of building it again.
+/// title, terms and rows instead of building it again.
 pub fn write_township_lists_from(
     dir: &Path,
     county: &str,
     cycle: &str,
     lists: &[(TownshipKey, Vec<LeadRow>)],
+    terms: &ListTerms,
     earlier: &Earlier,
 ) -> Result<Vec<WrittenList>, DeliverError> {
     write_lists(
         dir,
         lists,
         |key| list_title(county, &key.name, cycle),
+        terms,
         earlier,
     )
 }
@@ -118,6 +128,7 @@ pub fn write_lists(
     dir: &Path,
     lists: &[(TownshipKey, Vec<LeadRow>)],
     title: impl Fn(&TownshipKey) -> String + Sync,
+    terms: &ListTerms,
     earlier: &Earlier,
 ) -> Result<Vec<WrittenList>, DeliverError> {
     let mut seen = HashSet::new();
@@ -129,7 +140,9 @@ pub fn write_lists(
             return Err(DeliverError::DuplicateFile { path: xlsx });
         }
         let csv = dir.join(format!("{stem}.csv"));
-        let digest = digest(&title(key), rows).map_err(|e| DeliverError::Json {
+        // The layout's version, the terms and the rows: whatever changes the files.
+        let content = (LAYOUT_VERSION, terms, rows);
+        let digest = digest(&title(key), &content).map_err(|e| DeliverError::Json {
             path: xlsx.clone(),
             source: e,
         })?;
@@ -148,7 +161,7 @@ pub fn write_lists(
         if earlier.reuse(&written.digest, &[&written.xlsx, &written.csv]) {
             return Ok(());
         }
-        write_lead_workbook(&written.xlsx, &title(key), rows)?;
+        write_lead_workbook(&written.xlsx, &title(key), rows, terms)?;
         write_lead_csv(&written.csv, rows)
     };
     // Lists are independent files: written on every core, each taking the next list.

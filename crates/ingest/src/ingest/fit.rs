@@ -199,14 +199,33 @@ fn text_headers(spec: &ConnectorSpec, path: &Path) -> Result<Vec<String>, Misfit
             path,
             "file.encoding",
             Some("encoding"),
+            // The misdecoded headers themselves would print as mojibake: count them instead.
             format!(
-                "the headers do not decode as {:?} ({}){hint}",
-                spec.file.encoding,
-                headers.join(", ")
+                "{} of {} headers do not decode as `encoding = \"{}\"`{hint}",
+                headers.iter().filter(|h| misdecoded(h)).count(),
+                headers.len(),
+                encoding_name(spec.file.encoding),
             ),
         ));
     }
     Ok(headers)
+}
+
+/// Whether a decoded header holds a replacement or misdecoding character.
+fn misdecoded(header: &str) -> bool {
+    header
+        .chars()
+        .any(|c| c == '\u{FFFD}' || looks_misdecoded(c))
+}
+
+/// An encoding as a connector file spells it.
+fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Auto => "auto",
+        Encoding::Utf8 => "utf-8",
+        Encoding::Gbk => "gbk",
+        Encoding::Gb18030 => "gb18030",
+    }
 }
 
 /// Characters that appear when GBK bytes are read as something else (Latin-1 letters, box

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod rules;
 pub mod scope;
 pub mod size_class;
+pub mod testing_due;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

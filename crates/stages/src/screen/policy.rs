@@ -30,6 +30,9 @@ pub struct Policy {
     /// Lead rules; an employer matching any rule (and operating, and not current) is a lead.
     #[serde(default = "default_rules")]
     pub lead_rules: Vec<LeadRule>,
+    /// Periodic-testing reminders (`[policy.testing]`): intervals by risk class.
+    #[serde(default)]
+    pub testing: super::testing_due::TestingRules,
 }
 
 impl Default for Policy {
@@ -41,6 +44,7 @@ impl Default for Policy {
             operating: OperatingRules::default(),
             require_registry: false,
             lead_rules: default_rules(),
+            testing: super::testing_due::TestingRules::default(),
         }
     }
 }

@@ -574,6 +574,8 @@ impl Store {
                     .bind(o.kind)
                     .bind(&o.payload)
                     .bind(&now)
+                    .bind(o.status)
+                    .bind(o.version as i32)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -960,7 +962,7 @@ pub use outbox::{timestamp, AttemptOutcome, NewOutbox, OutboxRow};
 pub use portal::{AccountRole, DispositionRow, PortalLead, StoredSession, User};
 pub use records::Accepted;
 pub use retention::{Compaction, Retention};
-pub use runs::{RunRow, INTERRUPTED};
+pub use runs::{RunRow, INTERRUPTED, PREVIEW};
 
 /// An entity row to save.
 #[derive(Debug, Clone)]

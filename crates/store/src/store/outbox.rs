@@ -18,6 +18,11 @@ pub struct NewOutbox {
     pub kind: &'static str,
     /// JSON of what to send.
     pub payload: String,
+    /// The list's version within its cycle (1, then 更正版 2, 3 …; alerts 1).
+    pub version: u32,
+    /// `pending` (sent as soon as due), `waiting` (for the operator's approval) or
+    /// `superseded` (withdraws an unsent version already queued under this key).
+    pub status: &'static str,
 }
 
 /// A queued delivery as stored.
@@ -31,7 +36,7 @@ pub struct OutboxRow {
     pub idempotency_key: String,
     pub kind: String,
     pub payload: String,
-    /// `pending`, `delivered` or `dead`.
+    /// `waiting` (for approval), `pending`, `delivered`, `dead` or `superseded`.
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: String,
@@ -39,6 +44,15 @@ pub struct OutboxRow {
     pub delivered_at: Option<String>,
     /// Steps of a multi-step delivery already done by earlier attempts.
     pub progress: Vec<String>,
+    /// The list's version within its cycle.
+    pub version: u32,
+}
+
+impl OutboxRow {
+    /// Sent or being sent: no longer replaceable in place.
+    pub fn sent(&self) -> bool {
+        self.attempts > 0 || matches!(self.status.as_str(), "delivered" | "dead")
+    }
 }
 
 /// How an attempt ended.
@@ -63,16 +77,17 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Queues a delivery; a key already queued takes the newer payload only while nothing has
-/// been attempted (a list re-run within its cycle replaces one not yet sent).
+/// Queues a delivery; a key already queued takes the newer payload and status only while
+/// nothing has been attempted (a list re-run within its cycle replaces one not yet sent).
 pub(super) const UPSERT: &str = "INSERT INTO outbox (run_id, cycle, township_code, channel, \
-     idempotency_key, kind, payload, status, attempts, next_attempt_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) \
-     ON CONFLICT (idempotency_key) DO UPDATE SET payload = excluded.payload, run_id = excluded.run_id \
-     WHERE outbox.status = 'pending' AND outbox.attempts = 0";
+     idempotency_key, kind, payload, status, attempts, next_attempt_at, created_at, version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 0, $8, $8, $10) \
+     ON CONFLICT (idempotency_key) DO UPDATE SET payload = excluded.payload, run_id = excluded.run_id, \
+     status = excluded.status, next_attempt_at = excluded.next_attempt_at \
+     WHERE outbox.status IN ('pending', 'waiting', 'superseded') AND outbox.attempts = 0";
 
 const COLUMNS: &str = "id, run_id, cycle, township_code, channel, idempotency_key, kind, payload, \
-     status, attempts, next_attempt_at, last_error, delivered_at, progress";
+     status, attempts, next_attempt_at, last_error, delivered_at, progress, version";
 
 impl Store {
     /// Queues one delivery outside a run (operator alerts).
@@ -88,6 +103,8 @@ impl Store {
                 .bind(o.kind)
                 .bind(&o.payload)
                 .bind(&now)
+                .bind(o.status)
+                .bind(o.version as i32)
                 .execute(pool)
                 .await?;
         });
@@ -100,6 +117,90 @@ impl Store {
             "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id"
         );
         self.outbox_query(&sql, Some(timestamp(now))).await
+    }
+
+    /// Every township list queued for `cycle` (all versions, every channel), oldest first.
+    pub async fn cycle_lists(&self, cycle: &str) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM outbox WHERE kind = 'list' AND cycle = $1 ORDER BY id");
+        self.outbox_query(&sql, Some(cycle.to_string())).await
+    }
+
+    /// True when a township list was ever sent (or is being sent): a run before that is a
+    /// first run, whose lists always wait for the operator.
+    pub async fn any_list_sent(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT COUNT(*) FROM outbox WHERE kind = 'list' \
+                   AND (attempts > 0 OR status IN ('delivered', 'dead'))";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, i64>(sql).fetch_one(pool).await? > 0
+        }))
+    }
+
+    /// The newest run whose township lists were released (sent, being sent or approved).
+    pub async fn last_released_run(&self) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT MAX(run_id) FROM outbox WHERE kind = 'list' AND status <> 'waiting' \
+                   AND status <> 'superseded'";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar::<DB, Option<i64>>(sql).fetch_one(pool).await?
+        }))
+    }
+
+    /// Runs whose township lists wait for approval: (run, lists), oldest first.
+    pub async fn waiting_runs(&self) -> Result<Vec<(i64, u64)>, StoreError> {
+        let sql = "SELECT run_id, COUNT(*) FROM outbox WHERE status = 'waiting' \
+                   GROUP BY run_id ORDER BY run_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1).max(0) as u64))
+                .collect()
+        }))
+    }
+
+    /// Releases the lists of `run_id` that wait for approval: they are due now. Records who
+    /// approved; returns how many lists were released (0: none waited).
+    pub async fn approve_run(&self, run_id: i64, by: &str) -> Result<u64, StoreError> {
+        let now = timestamp(Utc::now());
+        let release = "UPDATE outbox SET status = 'pending', next_attempt_at = $1 \
+                       WHERE run_id = $2 AND status = 'waiting'";
+        let record = "INSERT INTO approvals (run_id, approved_by, approved_at, lists) \
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (run_id) DO UPDATE SET \
+                      approved_by = excluded.approved_by, approved_at = excluded.approved_at, \
+                      lists = approvals.lists + excluded.lists";
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query::<DB>(release)
+                .bind(&now)
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 {
+                sqlx::query::<DB>(record)
+                    .bind(run_id)
+                    .bind(by)
+                    .bind(&now)
+                    .bind(n as i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            n
+        }))
+    }
+
+    /// Who approved `run_id`'s lists and when (RFC 3339 UTC), if anyone did.
+    pub async fn approval(&self, run_id: i64) -> Result<Option<(String, String)>, StoreError> {
+        let sql = "SELECT approved_by, approved_at FROM approvals WHERE run_id = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query::<DB>(sql)
+                .bind(run_id)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        }))
     }
 
     /// Every queued delivery, oldest first.
@@ -147,6 +248,7 @@ impl Store {
                         .get::<Option<String>, _>(13)
                         .and_then(|p| serde_json::from_str(&p).ok())
                         .unwrap_or_default(),
+                    version: r.get::<i32, _>(14).max(1) as u32,
                 })
                 .collect()
         }))

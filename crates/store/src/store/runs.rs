@@ -3,6 +3,10 @@
 
 use super::{Store, StoreError};
 
+/// The status of a dry run (`yingbao run --dry-run`): its lists went to a preview folder and
+/// it saved nothing but the snapshots it read; never "the last run".
+pub const PREVIEW: &str = "preview";
+
 /// The status of a run that a process left `running` when it died.
 pub const INTERRUPTED: &str = "interrupted";
 
@@ -85,7 +89,7 @@ impl Store {
         Ok(rows.into_iter().map(RunRow::from).collect())
     }
 
-    /// The newest full run (not a pull), whatever its status.
+    /// The newest full run (not a pull, not a dry run), whatever its status.
     pub async fn last_full_run(&self) -> Result<Option<RunRow>, StoreError> {
         let mut before = None;
         loop {
@@ -94,7 +98,10 @@ impl Store {
                 return Ok(None);
             };
             before = Some(oldest.id);
-            if let Some(run) = page.into_iter().find(|r| !r.is_pull()) {
+            if let Some(run) = page
+                .into_iter()
+                .find(|r| !r.is_pull() && r.status != PREVIEW)
+            {
                 return Ok(Some(run));
             }
         }

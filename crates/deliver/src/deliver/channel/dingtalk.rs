@@ -52,6 +52,15 @@ pub(super) async fn send(
         .map_err(|e| e.redacted(&secrets))
 }
 
+/// Reaches the robot's host without posting; the token and secret are read as for sending.
+pub(super) async fn reach(spec: &DingTalkSpec, env: Env<'_>) -> Result<Receipt, SendError> {
+    require_env(env, CHANNEL, "token_env", &spec.token_env)?;
+    optional_env(env, CHANNEL, "secret_env", spec.secret_env.as_deref())?;
+    let url = http::parse_url(CHANNEL, "url", &spec.url)?;
+    let detail = http::reach(CHANNEL, "url", &url, spec.timeout_secs).await?;
+    Ok(Receipt { detail })
+}
+
 async fn attempt(
     spec: &DingTalkSpec,
     payload: Payload<'_>,
@@ -80,6 +89,7 @@ async fn attempt(
             summary_markdown(d),
         ),
         Payload::Alert(a) => (format!("应报告警：{}", a.title), alert_markdown(a)),
+        Payload::Test(t) => ("【测试消息】应报投递通道测试".to_owned(), t.text.clone()),
     };
     let text = http::truncate_utf8(&text, MARKDOWN_LIMIT);
     let body = serde_json::json!({

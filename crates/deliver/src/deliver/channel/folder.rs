@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{payload_json, xlsx_file_name, Alert, ListDelivery, Payload, Receipt, SendError};
+use super::{
+    payload_json, xlsx_file_name, Alert, ListDelivery, Payload, Receipt, SendError, TestMessage,
+};
 
 const CHANNEL: &str = "folder";
 const ALERT_DIR: &str = "告警";
@@ -25,7 +27,87 @@ pub(super) async fn send(spec: &FolderSpec, payload: Payload<'_>) -> Result<Rece
     match payload {
         Payload::List(d) => send_list(spec, d, payload).await,
         Payload::Alert(a) => send_alert(spec, a).await,
+        Payload::Test(t) => send_test(spec, t).await,
     }
+}
+
+/// A test message: `<path>/测试消息_<stamp>.txt` holding its text.
+async fn send_test(spec: &FolderSpec, t: &TestMessage) -> Result<Receipt, SendError> {
+    let target = spec
+        .path
+        .join(format!("测试消息_{}.txt", file_safe(&t.stamp)));
+    tokio::fs::create_dir_all(&spec.path)
+        .await
+        .map_err(|e| io_error("create directory", &spec.path, e))?;
+    write_atomic(&target, format!("{}\n", t.text).as_bytes()).await?;
+    Ok(Receipt {
+        detail: format!("wrote {}", target.display()),
+    })
+}
+
+/// Whether the folder takes files, changing nothing: the folder, or when it does not exist
+/// yet the nearest folder above it that would hold it, gets a probe file that is removed at
+/// once.
+pub(super) async fn reach(spec: &FolderSpec) -> Result<Receipt, SendError> {
+    let path = spec.path.clone();
+    match tokio::task::spawn_blocking(move || reach_blocking(&path)).await {
+        Ok(reached) => reached,
+        Err(e) => Err(SendError::retryable(format!(
+            "{CHANNEL}: the probe of {} stopped: {e}",
+            spec.path.display()
+        ))),
+    }
+}
+
+fn reach_blocking(path: &Path) -> Result<Receipt, SendError> {
+    let mut existing = path;
+    loop {
+        match std::fs::metadata(existing) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) if existing == path => {
+                return Err(SendError::permanent(format!(
+                    "{CHANNEL}: {} is a file, not a folder",
+                    path.display()
+                )))
+            }
+            Ok(_) => {
+                return Err(SendError::permanent(format!(
+                    "{CHANNEL}: {} cannot be created: {} is a file, not a folder",
+                    path.display(),
+                    existing.display()
+                )))
+            }
+            Err(e) if matches!(e.kind(), IoKind::NotFound | IoKind::NotADirectory) => {
+                match existing.parent() {
+                    Some(up) if !up.as_os_str().is_empty() => existing = up,
+                    _ => {
+                        return Err(SendError::permanent(format!(
+                            "{CHANNEL}: {} cannot be created: no folder above it exists",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            Err(e) => return Err(io_error("open", existing, e)),
+        }
+    }
+    let probe = existing.join(format!(".yingbao-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| io_error("create a file in", existing, e))?;
+    std::fs::remove_file(&probe).map_err(|e| io_error("remove the probe file", &probe, e))?;
+    let detail = if existing == path {
+        format!("{} exists and is writable", path.display())
+    } else {
+        format!(
+            "{} will be created in {}, which is writable",
+            path.display(),
+            existing.display()
+        )
+    };
+    Ok(Receipt { detail })
 }
 
 async fn send_list(
@@ -148,5 +230,40 @@ fn file_safe(key: &str) -> String {
     match mapped.trim_start_matches('.') {
         "" => "_".to_owned(),
         s => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reach_writes_and_removes_a_probe_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = |path: PathBuf| FolderSpec {
+            path,
+            timeout_secs: 1,
+        };
+        let here = reach(&spec(dir.path().to_path_buf())).await.unwrap();
+        assert!(here.detail.ends_with("exists and is writable"), "{here:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let later = dir.path().join("共享盘/2025");
+        let ok = reach(&spec(later.clone())).await.unwrap();
+        assert!(ok.detail.contains("will be created in"), "{ok:?}");
+        assert!(!later.exists() && !dir.path().join("共享盘").exists());
+
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = reach(&spec(file.join("sub"))).await.unwrap_err();
+        assert_eq!(
+            err.message,
+            format!(
+                "folder: {} cannot be created: {} is a file, not a folder",
+                file.join("sub").display(),
+                file.display()
+            )
+        );
+        assert_eq!(err.kind, crate::deliver::channel::ErrorKind::Permanent);
     }
 }

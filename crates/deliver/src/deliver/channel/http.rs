@@ -173,3 +173,92 @@ pub(super) fn chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// The longest a reachability probe waits for one step, whatever the channel's timeout.
+const REACH_TIMEOUT_MAX_SECS: u64 = 5;
+
+/// Whether `url`'s host resolves and accepts a TCP connection (and, for https, a TLS
+/// handshake, made with a bodyless `HEAD /` on the origin, never the endpoint). Nothing is
+/// posted. `Ok` says what was reached; the error says whether DNS, the connection or TLS
+/// failed. The URL's path and query (where robot keys go) are never shown.
+pub(super) async fn reach(
+    channel: &str,
+    field: &str,
+    url: &url::Url,
+    timeout_secs: u64,
+) -> Result<String, SendError> {
+    let secs = timeout_secs.clamp(1, REACH_TIMEOUT_MAX_SECS);
+    let wait = Duration::from_secs(secs);
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| SendError::permanent(format!("{channel}: {field} has no host")))?;
+    let port = url.port_or_known_default().ok_or_else(|| {
+        SendError::permanent(format!(
+            "{channel}: {field} has no port and `{}` has no default one",
+            url.scheme()
+        ))
+    })?;
+    let target = format!("{host}:{port}");
+    let addrs: Vec<std::net::SocketAddr> =
+        match tokio::time::timeout(wait, tokio::net::lookup_host(target.as_str())).await {
+            Err(_) => {
+                return Err(SendError::retryable(format!(
+                    "{channel}: resolving {host} timed out after {secs} s"
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(SendError::retryable(format!(
+                    "{channel}: cannot resolve {host}: {e}"
+                )))
+            }
+            Ok(Ok(addrs)) => addrs.collect(),
+        };
+    let mut failure = SendError::retryable(format!("{channel}: {host} resolves to no address"));
+    let mut reached = None;
+    for addr in &addrs {
+        match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_stream)) => {
+                reached = Some(*addr);
+                break;
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                failure =
+                    SendError::retryable(format!("{channel}: {target} refused the connection"));
+            }
+            Ok(Err(e)) => {
+                failure =
+                    SendError::retryable(format!("{channel}: cannot connect to {target}: {e}"));
+            }
+            Err(_) => {
+                failure = SendError::retryable(format!(
+                    "{channel}: connecting to {target} timed out after {secs} s"
+                ));
+            }
+        }
+    }
+    let Some(addr) = reached else {
+        return Err(failure);
+    };
+    let shown = if addr.ip().to_string() == host.trim_matches(['[', ']']) {
+        target.clone()
+    } else {
+        format!("{target} ({})", addr.ip())
+    };
+    if url.scheme() != "https" {
+        return Ok(format!("TCP connection to {shown} opened; nothing sent"));
+    }
+    let mut origin = url.clone();
+    origin.set_path("/");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    let response = client(channel, secs)?
+        .head(origin)
+        .send()
+        .await
+        .map_err(|e| request_error(channel, "TLS connection", secs, e))?;
+    Ok(format!(
+        "TLS connection to {shown} opened (HEAD / answered HTTP {}); no message sent",
+        response.status().as_u16()
+    ))
+}

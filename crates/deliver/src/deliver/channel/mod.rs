@@ -50,6 +50,8 @@ pub struct ListDelivery {
     pub xlsx_path: PathBuf,
     /// A link to the Excel where the county publishes one.
     pub xlsx_url: Option<String>,
+    /// What this version corrects (`None`: the cycle's first version).
+    pub correction: Option<super::correction::Correction>,
 }
 
 /// A message to the county operator (a channel failed for good, etc.).
@@ -60,11 +62,34 @@ pub struct Alert {
     pub text: String,
 }
 
+/// A clearly marked test message (`yingbao deliver --test <channel>`): it carries no list
+/// and asks nothing of whoever reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestMessage {
+    /// Unique per test (the channel id and the time): a test is never deduplicated away.
+    pub idempotency_key: String,
+    /// The configured channel id the test goes through.
+    pub channel_id: String,
+    pub county: String,
+    /// The Chinese text shown to whoever reads it ([`test_text`]).
+    pub text: String,
+    /// When the test was made, file-name safe (`20250630-142501`), in the county's zone.
+    pub stamp: String,
+}
+
+/// The text of a test message: marked as a test in its first characters.
+pub fn test_text(channel_id: &str, county: &str, local_time: &str) -> String {
+    format!(
+        "【测试消息】应报（yingbao）投递通道测试：{channel_id}，{county}，{local_time}。此消息仅用于测试，无需处理。"
+    )
+}
+
 /// What one call to [`send`] delivers.
 #[derive(Debug, Clone, Copy)]
 pub enum Payload<'a> {
     List(&'a ListDelivery),
     Alert(&'a Alert),
+    Test(&'a TestMessage),
 }
 
 impl Payload<'_> {
@@ -73,6 +98,7 @@ impl Payload<'_> {
         match self {
             Payload::List(d) => &d.idempotency_key,
             Payload::Alert(a) => &a.idempotency_key,
+            Payload::Test(t) => &t.idempotency_key,
         }
     }
 }
@@ -215,6 +241,24 @@ pub async fn send_resuming(
     result
 }
 
+/// Whether a channel could be reached now, without delivering anything: a folder exists
+/// (or can be created) and takes a file; an HTTP channel's host resolves and accepts a TCP
+/// connection (and a TLS handshake for https); an SMTP server answers EHLO (and STARTTLS and
+/// AUTH when configured). Secrets are read as [`send`] reads them, so an unset variable fails
+/// here as it would there. `Ok` says what was reached.
+pub async fn reach(
+    spec: &ChannelSpec,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<Receipt, SendError> {
+    match spec {
+        ChannelSpec::Folder(s) => folder::reach(s).await,
+        ChannelSpec::Webhook(s) => webhook::reach(s, env).await,
+        ChannelSpec::WeCom(s) => wecom::reach(s, env).await,
+        ChannelSpec::DingTalk(s) => dingtalk::reach(s, env).await,
+        ChannelSpec::Smtp(s) => smtp::reach(s, env).await,
+    }
+}
+
 /// Reads a required environment variable; missing or empty is a Permanent error naming it.
 fn require_env(env: Env<'_>, channel: &str, field: &str, var: &str) -> Result<String, SendError> {
     match env(var) {
@@ -272,6 +316,8 @@ fn payload_json(channel: &str, payload: Payload<'_>) -> Result<serde_json::Value
             "counts": d.counts,
             "xlsx_url": d.xlsx_url,
             "xlsx_file_name": xlsx_file_name(channel, d)?,
+            "version": d.correction.as_ref().map_or(1, |c| c.version),
+            "correction": d.correction,
             "leads": d.leads,
         }),
         Payload::Alert(a) => serde_json::json!({
@@ -279,6 +325,14 @@ fn payload_json(channel: &str, payload: Payload<'_>) -> Result<serde_json::Value
             "idempotency_key": a.idempotency_key,
             "title": a.title,
             "text": a.text,
+        }),
+        Payload::Test(t) => serde_json::json!({
+            "kind": "test",
+            "test": true,
+            "idempotency_key": t.idempotency_key,
+            "channel": t.channel_id,
+            "county": t.county,
+            "text": t.text,
         }),
     })
 }

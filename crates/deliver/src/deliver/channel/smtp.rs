@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::http::chain;
 use super::{
     optional_env, read_xlsx, summary_plain, xlsx_file_name, Alert, Env, ListDelivery, Payload,
-    Receipt, SendError,
+    Receipt, SendError, TestMessage,
 };
 
 const CHANNEL: &str = "smtp";
@@ -64,21 +64,72 @@ pub(super) async fn send(
     payload: Payload<'_>,
     env: Env<'_>,
 ) -> Result<Receipt, SendError> {
-    let username = optional_env(env, CHANNEL, "username_env", spec.username_env.as_deref())?;
-    let password = optional_env(env, CHANNEL, "password_env", spec.password_env.as_deref())?;
-    let credentials = match (username, password) {
-        (Some(u), Some(p)) => Some((u, p)),
-        (None, None) => None,
-        _ => {
-            return Err(SendError::permanent(format!(
-                "{CHANNEL}: username_env and password_env must be set together"
-            )))
-        }
-    };
+    let credentials = credentials(spec, env)?;
     let secrets: Vec<String> = credentials.iter().map(|(_, p)| p.clone()).collect();
     attempt(spec, payload, credentials)
         .await
         .map_err(|e| e.redacted(&secrets))
+}
+
+/// The user name and password, when both variables are named (and set).
+fn credentials(spec: &SmtpSpec, env: Env<'_>) -> Result<Option<(String, String)>, SendError> {
+    let username = optional_env(env, CHANNEL, "username_env", spec.username_env.as_deref())?;
+    let password = optional_env(env, CHANNEL, "password_env", spec.password_env.as_deref())?;
+    match (username, password) {
+        (Some(u), Some(p)) => Ok(Some((u, p))),
+        (None, None) => Ok(None),
+        _ => Err(SendError::permanent(format!(
+            "{CHANNEL}: username_env and password_env must be set together"
+        ))),
+    }
+}
+
+/// Connects, says EHLO, upgrades with STARTTLS or speaks TLS as configured, and
+/// authenticates when credentials are named; then NOOP and QUIT. No mail is sent.
+pub(super) async fn reach(spec: &SmtpSpec, env: Env<'_>) -> Result<Receipt, SendError> {
+    let credentials = credentials(spec, env)?;
+    let secrets: Vec<String> = credentials.iter().map(|(_, p)| p.clone()).collect();
+    let authenticated = credentials.is_some();
+    let transport = transport(spec, credentials).map_err(|e| e.redacted(&secrets))?;
+    let overall = Duration::from_secs(spec.timeout_secs.clamp(1, 5).saturating_mul(4));
+    let answered = tokio::time::timeout(overall, transport.test_connection())
+        .await
+        .map_err(|_| {
+            SendError::retryable(format!(
+                "{CHANNEL}: connecting to {}:{} timed out after {} s",
+                spec.host,
+                spec.port,
+                overall.as_secs()
+            ))
+        })?
+        .map_err(|e| {
+            let mut err = smtp_error(spec, &e);
+            err.message = format!(
+                "{CHANNEL}: connecting to {}:{} failed: {}",
+                spec.host,
+                spec.port,
+                chain(&e)
+            );
+            err.redacted(&secrets)
+        })?;
+    if !answered {
+        return Err(SendError::retryable(format!(
+            "{CHANNEL}: {}:{} did not answer NOOP",
+            spec.host, spec.port
+        )));
+    }
+    let security = match spec.security {
+        SmtpSecurity::Starttls => ", STARTTLS",
+        SmtpSecurity::Tls => ", TLS",
+        SmtpSecurity::None => "",
+    };
+    let auth = if authenticated { ", AUTH" } else { "" };
+    Ok(Receipt {
+        detail: format!(
+            "{}:{} answered EHLO{security}{auth}; no mail sent",
+            spec.host, spec.port
+        ),
+    })
 }
 
 async fn attempt(
@@ -89,6 +140,7 @@ async fn attempt(
     let message = match payload {
         Payload::List(d) => list_message(spec, d).await?,
         Payload::Alert(a) => alert_message(spec, a)?,
+        Payload::Test(t) => test_message(spec, t)?,
     };
     let transport = transport(spec, credentials)?;
     // lettre's timeout is per command; bound the whole exchange as well.
@@ -179,6 +231,14 @@ fn alert_message(spec: &SmtpSpec, a: &Alert) -> Result<Message, SendError> {
     let subject = format!("【应报告警】{}", a.title);
     let body = format!("{}\n\n{}\n{FOOTER}", a.title, a.text);
     builder(spec, &a.idempotency_key, subject)?
+        .singlepart(SinglePart::plain(body))
+        .map_err(|e| SendError::permanent(format!("{CHANNEL}: cannot build message: {e}")))
+}
+
+fn test_message(spec: &SmtpSpec, t: &TestMessage) -> Result<Message, SendError> {
+    let subject = format!("【测试消息】应报投递通道测试：{}", t.channel_id);
+    let body = format!("{}\n{FOOTER}", t.text);
+    builder(spec, &t.idempotency_key, subject)?
         .singlepart(SinglePart::plain(body))
         .map_err(|e| SendError::permanent(format!("{CHANNEL}: cannot build message: {e}")))
 }

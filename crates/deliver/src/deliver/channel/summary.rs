@@ -15,14 +15,52 @@ struct Parts {
     title: String,
     counts: String,
     notes: Vec<&'static str>,
+    /// A 更正版's headline and its added and removed leads (at most `CHANGES_SHOWN` each).
+    correction: Vec<String>,
     link: Option<(String, String)>,
+}
+
+/// Added or removed leads named in a correction's message; the Excel has them all.
+const CHANGES_SHOWN: usize = 20;
+
+fn correction_lines(d: &ListDelivery) -> Vec<String> {
+    let Some(c) = &d.correction else {
+        return Vec::new();
+    };
+    let mut out = vec![format!(
+        "{}。本版取代此前下发的第{}版，请以本版为准。",
+        c.headline(),
+        c.replaces
+    )];
+    for (label, changes) in [("新增", &c.added), ("撤回", &c.removed)] {
+        for ch in changes.iter().take(CHANGES_SHOWN) {
+            out.push(format!(
+                "{label}：{}（{}）— {}",
+                ch.name, ch.lead_id, ch.why
+            ));
+        }
+        if changes.len() > CHANGES_SHOWN {
+            out.push(format!(
+                "{label}另有{}条，见Excel。",
+                changes.len() - CHANGES_SHOWN
+            ));
+        }
+    }
+    out
 }
 
 fn parts(d: &ListDelivery) -> Parts {
     let c = &d.counts;
     let title = format!(
-        "{} {} 职业病危害项目申报线索 — {}",
-        d.county, d.cycle, d.township_name
+        "{}{} {} 职业病危害项目申报线索 — {}",
+        if d.correction.is_some() {
+            "【更正版】"
+        } else {
+            ""
+        },
+        d.county,
+        d.cycle,
+        d.township_name
     );
     let counts = format!(
         "共{}条，其中新增{}条、重新列入{}条、高优先级{}条。",
@@ -49,6 +87,7 @@ fn parts(d: &ListDelivery) -> Parts {
         title,
         counts,
         notes,
+        correction: correction_lines(d),
         link,
     }
 }
@@ -57,6 +96,12 @@ fn parts(d: &ListDelivery) -> Parts {
 pub fn summary_markdown(d: &ListDelivery) -> String {
     let p = parts(d);
     let mut out = format!("**{}**\n\n{}\n", p.title, p.counts);
+    for line in &p.correction {
+        out.push_str(&format!("\n- {line}"));
+    }
+    if !p.correction.is_empty() {
+        out.push('\n');
+    }
     for note in &p.notes {
         out.push('\n');
         out.push_str(note);
@@ -72,6 +117,13 @@ pub fn summary_markdown(d: &ListDelivery) -> String {
 pub fn summary_plain(d: &ListDelivery) -> String {
     let p = parts(d);
     let mut out = format!("{}\n\n{}\n", p.title, p.counts);
+    for line in &p.correction {
+        out.push('\n');
+        out.push_str(line);
+    }
+    if !p.correction.is_empty() {
+        out.push('\n');
+    }
     for note in &p.notes {
         out.push('\n');
         out.push_str(note);

@@ -33,6 +33,15 @@ pub(super) async fn send(
         .map_err(|e| e.redacted(&secrets))
 }
 
+/// Reaches the webhook's host without posting (see [`super::reach`]).
+pub(super) async fn reach(spec: &WebhookSpec, env: Env<'_>) -> Result<Receipt, SendError> {
+    // The secret is read as for sending: an unset variable fails here too.
+    optional_env(env, CHANNEL, "secret_env", spec.secret_env.as_deref())?;
+    let url = http::parse_url(CHANNEL, "url", &spec.url)?;
+    let detail = http::reach(CHANNEL, "url", &url, spec.timeout_secs).await?;
+    Ok(Receipt { detail })
+}
+
 async fn attempt(
     spec: &WebhookSpec,
     payload: Payload<'_>,

@@ -56,6 +56,26 @@ pub(super) async fn send(
         .map_err(|e| e.redacted(std::slice::from_ref(&key)))
 }
 
+/// Reaches the robot's host (and the upload host, if another) without posting.
+pub(super) async fn reach(spec: &WeComSpec, env: Env<'_>) -> Result<Receipt, SendError> {
+    require_env(env, CHANNEL, "key_env", &spec.key_env)?;
+    let send_url = http::parse_url(CHANNEL, "url", &spec.url)?;
+    let upload_url = http::parse_url(CHANNEL, "upload_url", &spec.upload_url)?;
+    let mut detail = http::reach(CHANNEL, "url", &send_url, spec.timeout_secs).await?;
+    let origin = |u: &url::Url| {
+        (
+            u.scheme().to_owned(),
+            u.host_str().map(str::to_owned),
+            u.port_or_known_default(),
+        )
+    };
+    if origin(&upload_url) != origin(&send_url) {
+        let upload = http::reach(CHANNEL, "upload_url", &upload_url, spec.timeout_secs).await?;
+        detail = format!("{detail}; upload: {upload}");
+    }
+    Ok(Receipt { detail })
+}
+
 async fn attempt(
     spec: &WeComSpec,
     payload: Payload<'_>,
@@ -69,6 +89,7 @@ async fn attempt(
     let content = match payload {
         Payload::List(d) => summary_markdown(d),
         Payload::Alert(a) => alert_markdown(a),
+        Payload::Test(t) => t.text.clone(),
     };
     let markdown = serde_json::json!({
         "msgtype": "markdown",
