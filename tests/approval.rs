@@ -137,6 +137,7 @@ async fn first_run_waits_approve_sends_a_rerun_sends_corrections_and_a_dry_run_s
             && out.contains("yingbao approve 1"),
         "{out}"
     );
+    eprintln!("first run (exit {code}):\n{out}");
     assert!(seen.lock().expect("lock").is_empty(), "nothing is sent");
     let shared = p.root().join("out/共享盘");
     assert!(!shared.exists(), "not even to the shared folder");
@@ -150,6 +151,7 @@ async fn first_run_waits_approve_sends_a_rerun_sends_corrections_and_a_dry_run_s
     // 2. Approve: every township's list arrives once, as version 1 under its plain key.
     let (code, out, err) = yingbao(&p, &["approve", "1", "--by", "县卫健委张三"]);
     assert_eq!(code, 0, "{out}\n{err}");
+    eprintln!("approve 1:\n{out}");
     let first: BTreeMap<String, Value> = seen
         .lock()
         .expect("lock")
@@ -229,8 +231,30 @@ async fn first_run_waits_approve_sends_a_rerun_sends_corrections_and_a_dry_run_s
         for change in c["removed"].as_array().into_iter().flatten() {
             assert!(!change["why"].as_str().unwrap_or_default().is_empty());
         }
+        eprintln!(
+            "correction {key}: v1 {} leads → v2 {} leads, added {:?}, removed {:?}",
+            lead_ids(v1).len(),
+            lead_ids(body).len(),
+            c["added"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| format!("{} ({})", a["name"], a["why"]))
+                .collect::<Vec<_>>(),
+            c["removed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| format!("{} ({})", a["name"], a["why"]))
+                .collect::<Vec<_>>()
+        );
         corrected.insert(township);
     }
+    eprintln!(
+        "{} of {} townships got a 更正版; the others got nothing",
+        corrected.len(),
+        first.len()
+    );
     // The townships without a correction kept the same number of leads (their list is the
     // same set: a changed set would have been corrected).
     let by_township: BTreeMap<String, u64> = summary["by_township"]

@@ -341,6 +341,30 @@ pub(crate) mod tests {
         assert!(cells[FIRST_FILL_COLUMN..].iter().all(|c| *c == Cell::Empty));
     }
 
+    /// Leads group by employer in first-seen order; a lead without an entity id stands alone.
+    #[test]
+    fn leads_group_by_employer_in_priority_order() {
+        let mut rows = vec![sample_row(1), sample_row(2), sample_row(1), sample_row(3)];
+        rows[2].lead_id = "L000001-EX".into();
+        rows[3].entity_id = String::new().into();
+        let mut lone = sample_row(4);
+        lone.entity_id = String::new().into();
+        rows.push(lone);
+        let groups: Vec<Vec<&str>> = by_employer(&rows)
+            .iter()
+            .map(|g| g.iter().map(|r| r.lead_id.as_str()).collect())
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                vec!["L000001", "L000001-EX"],
+                vec!["L000002"],
+                vec!["L000003"],
+                vec!["L000004"],
+            ]
+        );
+    }
+
     #[test]
     fn dispositions_fit_an_excel_dropdown() {
         // Excel limits a literal validation list to 255 characters including commas.
