@@ -289,6 +289,38 @@ async fn first_run_waits_approve_sends_a_rerun_sends_corrections_and_a_dry_run_s
         .expect("manifest of the corrected township");
     let m: Value = serde_json::from_slice(&std::fs::read(&manifest).expect("read")).expect("json");
     assert_eq!(m["version"], 2, "{manifest:?}");
+    // The list itself says it is a correction; an unchanged township's does not.
+    let title = |path: &Path| -> String {
+        use calamine::Reader;
+        let mut book = calamine::open_workbook_auto(path).expect("open list");
+        let range = book.worksheet_range("线索清单").expect("main sheet");
+        range
+            .get_value((0, 0))
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    };
+    let copied = manifest.with_extension("xlsx");
+    assert!(
+        title(&copied).ends_with("【更正版·第2版】"),
+        "{}",
+        title(&copied)
+    );
+    let run2 = p.root().join("out/2025-06-30-run2");
+    let unchanged = std::fs::read_dir(&run2)
+        .expect("run 2 folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|f| {
+            f.extension().is_some_and(|e| e == "xlsx")
+                && !corrected
+                    .iter()
+                    .any(|t| f.to_string_lossy().contains(t.as_str()))
+        })
+        .expect("an unchanged township's list");
+    assert!(
+        !title(&unchanged).contains("更正版"),
+        "{}",
+        title(&unchanged)
+    );
 
     // 4. A dry run writes a preview and sends, queues and moves nothing.
     let store = p.sqlite_named("yingbao").await;

@@ -21,7 +21,7 @@ use crate::leads::{Lead, LeadState};
 use crate::place::{Locator, Placement, Township};
 use crate::resolve::{Link, MasterRecord};
 use crate::screen::Assessment;
-use crate::store::NewOutbox;
+use crate::store::{NewOutbox, OutboxRow};
 
 /// The delivery cycle of a run: its month.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,46 +109,51 @@ pub fn township_lists(
         .collect()
 }
 
-/// How a run queues its lists: waiting for approval or due at once, against the versions
-/// already queued in its cycle, with why a lead the township received is gone.
-pub struct Queueing<'a> {
-    /// `waiting` or `pending`.
-    pub status: &'static str,
-    /// Every township list already queued for this cycle ([`crate::store::Store::cycle_lists`]).
-    pub queued: &'a [crate::store::OutboxRow],
-    /// Why a lead is no longer on its list (in Chinese), by lead id; others get a default.
-    pub why_removed: &'a FxHashMap<String, String>,
-}
-
 /// Why a lead the township received is not on this version, when nothing more is known.
 const REMOVED_DEFAULT: &str = "本期重新核对后不再列入";
 
-/// Outbox entries: every written list, once for every channel that serves its township, as
-/// the version its cycle needs — the first, a replacement of one not yet sent, a 更正版 with
-/// what was added and removed, or nothing when the list equals what was sent (an unsent newer
-/// version is then withdrawn as `superseded`).
-pub fn outbox_items(
+/// What a run queues for one township list on one channel, planned before the lists are
+/// written (a 更正版 says so in its title) and turned into an outbox entry after.
+#[derive(Debug, Clone)]
+pub struct ListPlan<'q> {
+    /// The list's index in the run's township lists.
+    pub list: usize,
+    pub channel: String,
+    pub plan: Plan,
+    /// The versions of this (cycle, township, channel) already queued.
+    pub queued: Vec<&'q OutboxRow>,
+}
+
+/// Plans every township list on every channel serving it against the versions already
+/// queued in its cycle (`queued`: [`crate::store::Store::cycle_lists`]): the first version,
+/// a replacement of one not yet sent, a 更正版 with what was added and removed — why a lead
+/// is gone comes from `why_removed`, by lead id — or nothing when the list equals what was
+/// sent.
+pub fn plan_lists<'q>(
     cfg: &Config,
     cycle: &Cycle,
-    written: &[WrittenList],
     lists: &[(TownshipKey, Vec<LeadRow>)],
-    queueing: &Queueing<'_>,
-) -> Result<Vec<NewOutbox>, PipelineError> {
-    let delivery = &cfg.settings.delivery;
+    queued: &'q [OutboxRow],
+    why_removed: &FxHashMap<String, String>,
+) -> Result<Vec<ListPlan<'q>>, PipelineError> {
     let why = |r: &LeadRow| {
-        queueing
-            .why_removed
+        why_removed
             .get(&r.lead_id)
             .cloned()
             .unwrap_or_else(|| REMOVED_DEFAULT.to_string())
     };
     let mut out = Vec::new();
-    for (w, (_, rows)) in written.iter().zip(lists) {
-        let code = w.township.code.as_deref();
-        for channel in delivery.channel.iter().filter(|c| c.serves(code)) {
+    for (i, (key, rows)) in lists.iter().enumerate() {
+        let code = key.code.as_deref();
+        for channel in cfg
+            .settings
+            .delivery
+            .channel
+            .iter()
+            .filter(|c| c.serves(code))
+        {
             let base = idempotency_key(&cfg.settings.county.code, &cycle.key, code, &channel.id);
-            let earlier: Vec<&crate::store::OutboxRow> = queueing
-                .queued
+            let earlier: Vec<&OutboxRow> = queued
                 .iter()
                 .filter(|q| q.township_code.as_deref() == code && q.channel == channel.id)
                 .collect();
@@ -164,64 +169,114 @@ pub fn outbox_items(
                     })
                 })
                 .collect::<Result<Vec<_>, serde_json::Error>>()?;
-            let (version, key, correction) = match correction::plan(&base, &versions, rows, &why) {
-                Plan::Queue {
-                    version,
-                    key,
-                    correction,
-                } => (version, key, correction),
-                Plan::Unchanged { withdraw } => {
-                    for q in earlier
-                        .iter()
-                        .filter(|q| withdraw.contains(&q.idempotency_key))
-                    {
-                        out.push(NewOutbox {
-                            cycle: cycle.key.clone(),
-                            township_code: q.township_code.clone(),
-                            channel: q.channel.clone(),
-                            idempotency_key: q.idempotency_key.clone(),
-                            kind: "list",
-                            payload: q.payload.clone(),
-                            version: q.version,
-                            status: "superseded",
-                        });
-                    }
-                    continue;
-                }
-            };
-            let file_name = w
-                .xlsx
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let run_folder = w
-                .xlsx
-                .parent()
-                .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let payload = ListPayload {
-                county: cfg.settings.county.name.clone(),
-                cycle: cycle.label.clone(),
-                township_code: w.township.code.clone().map(TownshipCode::from),
-                township_name: w.township.name.clone(),
-                counts: ListCounts::of(rows),
-                leads: rows.clone(),
-                xlsx_path: w.xlsx.clone(),
-                xlsx_url: excel_link(&delivery.xlsx_base_url, &run_folder, &file_name),
-                correction,
-            };
-            out.push(NewOutbox {
-                cycle: cycle.key.clone(),
-                township_code: w.township.code.clone().map(TownshipCode::from),
+            out.push(ListPlan {
+                list: i,
                 channel: channel.id.clone(),
-                idempotency_key: key,
-                kind: "list",
-                payload: serde_json::to_string(&payload)?,
-                version,
-                status: queueing.status,
+                plan: correction::plan(&base, &versions, rows, &why),
+                queued: earlier,
             });
         }
+    }
+    Ok(out)
+}
+
+/// The 更正版 number each township's list carries in its title (by township code; `None`:
+/// the county list): the highest version a channel queues for it, when above 1.
+pub fn correction_versions(
+    plans: &[ListPlan<'_>],
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+) -> BTreeMap<Option<String>, u32> {
+    let mut out = BTreeMap::new();
+    for p in plans {
+        if let Plan::Queue {
+            version,
+            correction: Some(_),
+            ..
+        } = &p.plan
+        {
+            let code = lists[p.list].0.code.clone();
+            let v = out.entry(code).or_insert(*version);
+            *v = (*v).max(*version);
+        }
+    }
+    out
+}
+
+/// Outbox entries from the plans and the files written: every list queued as `status`
+/// (`waiting` or `pending`) under its version's key, and unsent versions a plan withdraws as
+/// `superseded`.
+pub fn outbox_items(
+    cfg: &Config,
+    cycle: &Cycle,
+    written: &[WrittenList],
+    lists: &[(TownshipKey, Vec<LeadRow>)],
+    plans: &[ListPlan<'_>],
+    status: &'static str,
+) -> Result<Vec<NewOutbox>, PipelineError> {
+    let delivery = &cfg.settings.delivery;
+    let mut out = Vec::new();
+    for p in plans {
+        let (Some(w), Some((_, rows))) = (written.get(p.list), lists.get(p.list)) else {
+            continue;
+        };
+        let (version, key, correction) = match &p.plan {
+            Plan::Queue {
+                version,
+                key,
+                correction,
+            } => (*version, key.clone(), correction.clone()),
+            Plan::Unchanged { withdraw } => {
+                for q in p
+                    .queued
+                    .iter()
+                    .filter(|q| withdraw.contains(&q.idempotency_key))
+                {
+                    out.push(NewOutbox {
+                        cycle: cycle.key.clone(),
+                        township_code: q.township_code.clone(),
+                        channel: q.channel.clone(),
+                        idempotency_key: q.idempotency_key.clone(),
+                        kind: "list",
+                        payload: q.payload.clone(),
+                        version: q.version,
+                        status: "superseded",
+                    });
+                }
+                continue;
+            }
+        };
+        let file_name = w
+            .xlsx
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let run_folder = w
+            .xlsx
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let payload = ListPayload {
+            county: cfg.settings.county.name.clone(),
+            cycle: cycle.label.clone(),
+            township_code: w.township.code.clone().map(TownshipCode::from),
+            township_name: w.township.name.clone(),
+            counts: ListCounts::of(rows),
+            leads: rows.clone(),
+            xlsx_path: w.xlsx.clone(),
+            xlsx_url: excel_link(&delivery.xlsx_base_url, &run_folder, &file_name),
+            correction,
+        };
+        out.push(NewOutbox {
+            cycle: cycle.key.clone(),
+            township_code: w.township.code.clone().map(TownshipCode::from),
+            channel: p.channel.clone(),
+            idempotency_key: key,
+            kind: "list",
+            payload: serde_json::to_string(&payload)?,
+            version,
+            status,
+        });
     }
     Ok(out)
 }

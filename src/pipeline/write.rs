@@ -12,8 +12,9 @@ use super::{entity_data, Clock, PipelineError, RunSummary, Warm};
 use crate::config::Config;
 use crate::deliver::sme_list::write_sme_list_from;
 use crate::deliver::testing_list::write_testing_lists;
+use crate::deliver::township_files::{list_title, write_lists, TownshipKey};
 use crate::deliver::DeliverError;
-use crate::deliver::{write_township_lists_from, Earlier};
+use crate::deliver::Earlier;
 use crate::place::Placement;
 use crate::resolve::MasterRecord;
 use crate::screen::scope::Scope;
@@ -89,6 +90,22 @@ pub(super) async fn write(
         Vec::new()
     };
     let testing_due = reminders.len();
+    // Each list's version this cycle, planned before it is written: a 更正版 says so on
+    // the list itself. A dry run queues nothing and plans nothing.
+    let listed_ids: std::collections::HashSet<&str> =
+        listed.iter().map(|l| l.lead_id.as_str()).collect();
+    let why_removed = why_removed(&decision, &listed_ids);
+    let queued = if open && !preview {
+        store.cycle_lists(&cycle.key).await?
+    } else {
+        Vec::new()
+    };
+    let plans = if open && !preview {
+        lists::plan_lists(cfg, &cycle, &lists, &queued, &why_removed)?
+    } else {
+        Vec::new()
+    };
+    let versions = lists::correction_versions(&plans, &lists);
     let writer = {
         let (dir, county, label) = (
             out_dir.clone(),
@@ -103,8 +120,14 @@ pub(super) async fn write(
             if !open {
                 return Ok((Vec::new(), Vec::new(), None));
             }
-            let written =
-                write_township_lists_from(&dir, &county, &label, &lists, &terms, &earlier)?;
+            let title = |key: &TownshipKey| {
+                let title = list_title(&county, &key.name, &label);
+                match versions.get(&key.code) {
+                    Some(v) => format!("{title}【更正版·第{v}版】"),
+                    None => title,
+                }
+            };
+            let written = write_lists(&dir, &lists, title, &terms, &earlier)?;
             // The county's and other counties' lists rest on the register as much as the
             // townships'.
             let side_written = side.write(&dir, &county, &label, &terms)?;
@@ -142,25 +165,13 @@ pub(super) async fn write(
     clock.lap("write_lists");
 
     // The run's figures, before the leads move into what the store keeps.
-    let listed_ids: std::collections::HashSet<&str> =
-        listed.iter().map(|l| l.lead_id.as_str()).collect();
-    let why_removed = why_removed(&decision, &listed_ids);
     let approval = if open && !preview {
         approval_of(cfg, store, &sources, listed.len()).await?
     } else {
         Approval::default()
     };
-    let outbox = if preview {
-        Vec::new()
-    } else {
-        let queued = store.cycle_lists(&cycle.key).await?;
-        let queueing = lists::Queueing {
-            status: if approval.waits { "waiting" } else { "pending" },
-            queued: &queued,
-            why_removed: &why_removed,
-        };
-        lists::outbox_items(cfg, &cycle, &written, &lists, &queueing)?
-    };
+    let status = if approval.waits { "waiting" } else { "pending" };
+    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists, &plans, status)?;
     let (listed_n, found_n) = (listed.len(), decision.leads.len());
     let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
     let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
