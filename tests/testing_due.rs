@@ -137,6 +137,44 @@ async fn the_sample_gets_a_reminder_list_per_township_with_its_overdue_employers
     assert!(row_of("鸿恒机械设备有限公司").is_none());
     // Deregistered (注销) since its last test in 2022: not reminded.
     assert!(row_of("南安市光宏电镀").is_none());
+    // The reminders travel to the township in its lead workbook too: 翔云镇's list has the
+    // sheet with the same rows; a township without reminders has no such sheet.
+    let sheet_rows = |file: &Path| -> Option<Vec<Vec<String>>> {
+        let mut book = open_workbook_auto(file).expect("open the township list");
+        let range = book.worksheet_range("检测到期提醒").ok()?;
+        Some(
+            range
+                .rows()
+                .skip(2)
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect(),
+        )
+    };
+    let xiangyun = sheet_rows(&summary.out_dir.join("350583104_翔云镇.xlsx"))
+        .expect("翔云镇's list carries its reminders");
+    let own = lists
+        .iter()
+        .find(|(f, _, _)| f.ends_with("350583104_翔云镇.xlsx"))
+        .expect("翔云镇's reminder list");
+    assert_eq!(xiangyun.len(), own.2.len());
+    assert!(xiangyun
+        .iter()
+        .any(|r| r[1] == "南安市典振石材工艺有限公司"));
+    let reminded: Vec<String> = lists
+        .iter()
+        .filter_map(|(f, _, _)| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let quiet = cfg
+        .gazetteer
+        .townships
+        .iter()
+        .map(|t| format!("{}_{}.xlsx", t.code, t.name))
+        .find(|n| !reminded.contains(n))
+        .expect("a township without reminders");
+    assert!(
+        sheet_rows(&summary.out_dir.join(&quiet)).is_none(),
+        "{quiet}"
+    );
     // The CSV beside each workbook, for Excel: UTF-8 with a byte-order mark.
     for (file, _, rows) in &lists {
         let csv = std::fs::read(file.with_extension("csv")).expect("csv beside the workbook");

@@ -448,6 +448,7 @@ impl SideLists {
                     )
                 },
                 terms,
+                &Default::default(),
                 &Earlier::default(),
             )?;
             out.extend(written.into_iter().map(|w| w.xlsx));
@@ -471,6 +472,7 @@ impl SideLists {
                 &lists,
                 |key| format!("{county}移交{} 职业病危害项目申报线索（{cycle}）", key.name),
                 terms,
+                &Default::default(),
                 &Earlier::default(),
             )?;
             out.extend(written.into_iter().map(|w| w.xlsx));

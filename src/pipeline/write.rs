@@ -127,7 +127,9 @@ pub(super) async fn write(
                     None => title,
                 }
             };
-            let written = write_lists(&dir, &lists, title, &terms, &earlier)?;
+            // Each township's testing reminders travel in its workbook too.
+            let sheets = crate::deliver::testing_list::sheets(&reminders, &county, &label);
+            let written = write_lists(&dir, &lists, title, &terms, &sheets, &earlier)?;
             // The county's and other counties' lists rest on the register as much as the
             // townships'.
             let side_written = side.write(&dir, &county, &label, &terms)?;

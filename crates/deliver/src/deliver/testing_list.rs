@@ -39,7 +39,53 @@ pub fn testing_title(county: &str, township: &str, cycle: &str) -> String {
 }
 
 /// A township's key and its reminders.
-type Group<'r> = (TownshipKey, Vec<&'r Reminder>);
+pub type Group<'r> = (TownshipKey, Vec<&'r Reminder>);
+
+/// Reminders by township (townships by code, the unplaced after them), each township's most
+/// overdue first.
+pub fn by_township(reminders: &[Reminder]) -> Vec<Group<'_>> {
+    let mut groups: BTreeMap<(bool, Option<&str>), Group> = BTreeMap::new();
+    for r in reminders {
+        let code = r.township_code.as_deref();
+        groups
+            .entry((code.is_none(), code))
+            .or_insert_with(|| {
+                (
+                    TownshipKey {
+                        code: code.map(str::to_string),
+                        name: r.township.clone(),
+                    },
+                    Vec::new(),
+                )
+            })
+            .1
+            .push(r);
+    }
+    groups
+        .into_values()
+        .map(|(key, mut rows)| {
+            rows.sort_by(|a, b| {
+                b.state
+                    .days_overdue()
+                    .cmp(&a.state.days_overdue())
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+            (key, rows)
+        })
+        .collect()
+}
+
+/// Each township's reminder sheet for its lead workbook, by township code (`None`: the
+/// county list): its title and rows.
+pub type Sheets<'r> = BTreeMap<Option<String>, (String, Vec<&'r Reminder>)>;
+
+/// [`by_township`] as the sheets of the township lead workbooks.
+pub fn sheets<'r>(reminders: &'r [Reminder], county: &str, cycle: &str) -> Sheets<'r> {
+    by_township(reminders)
+        .into_iter()
+        .map(|(key, rows)| (key.code, (testing_title(county, &key.name, cycle), rows)))
+        .collect()
+}
 
 /// One township's reminder list as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,34 +108,11 @@ pub fn write_testing_lists(
     if reminders.is_empty() {
         return Ok(Vec::new());
     }
-    // Townships by code; the unplaced (no code) after them.
-    let mut by_township: BTreeMap<(bool, Option<&str>), Group> = BTreeMap::new();
-    for r in reminders {
-        let code = r.township_code.as_deref();
-        by_township
-            .entry((code.is_none(), code))
-            .or_insert_with(|| {
-                (
-                    TownshipKey {
-                        code: code.map(str::to_string),
-                        name: r.township.clone(),
-                    },
-                    Vec::new(),
-                )
-            })
-            .1
-            .push(r);
-    }
+    let groups = by_township(reminders);
     let dir = run_dir.join(TESTING_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| DeliverError::io(&dir, e))?;
     let mut written = Vec::new();
-    for (key, mut rows) in by_township.into_values() {
-        rows.sort_by(|a, b| {
-            b.state
-                .days_overdue()
-                .cmp(&a.state.days_overdue())
-                .then_with(|| a.name.cmp(&b.name))
-        });
+    for (key, rows) in groups {
         let stem = file_stem(&key);
         let xlsx = dir.join(format!("{stem}.xlsx"));
         let csv = dir.join(format!("{stem}.csv"));
@@ -130,8 +153,20 @@ fn cells(i: usize, r: &Reminder) -> [String; 9] {
 
 fn workbook_bytes(title: &str, rows: &[&Reminder]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("检测到期提醒")?;
+    write_reminder_sheet(book.add_worksheet(), title, rows)?;
+    book.save_to_buffer()
+}
+
+/// The name of a reminder sheet, in its own workbook and in a township's lead workbook.
+pub const SHEET_NAME: &str = "检测到期提醒";
+
+/// Writes `rows` under `title` as the sheet `检测到期提醒`.
+pub fn write_reminder_sheet(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    title: &str,
+    rows: &[&Reminder],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    sheet.set_name(SHEET_NAME)?;
     let bold = Format::new().set_bold();
     let header = Format::new().set_bold().set_background_color(0xDDEBF7);
     sheet.write_text(0, 0, title, &bold)?;
@@ -149,7 +184,7 @@ fn workbook_bytes(title: &str, rows: &[&Reminder]) -> Result<Vec<u8>, rust_xlsxw
         }
     }
     sheet.set_freeze_panes(2, 2)?;
-    book.save_to_buffer()
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::csv_list::{write_excel_csv, write_lead_csv};
 use super::list_settings::ListTerms;
 use super::reuse::{digest, ContentDigest, Earlier};
-use super::workbook::write_lead_workbook;
+use super::testing_list::Sheets;
+use super::workbook::{write_lead_workbook, Reminders};
 use super::DeliverError;
 use crate::leads::row::LeadRow;
 
@@ -119,16 +120,19 @@ pub fn write_township_lists_from(
         lists,
         |key| list_title(county, &key.name, cycle),
         terms,
+        &Sheets::new(),
         earlier,
     )
 }
 
-/// [`write_township_lists_from`] with each list's title given by `title`.
+/// [`write_township_lists_from`] with each list's title given by `title`; a township with
+/// testing reminders in `reminders` gets them as its workbook's fourth sheet.
 pub fn write_lists(
     dir: &Path,
     lists: &[(TownshipKey, Vec<LeadRow>)],
     title: impl Fn(&TownshipKey) -> String + Sync,
     terms: &ListTerms,
+    reminders: &Sheets<'_>,
     earlier: &Earlier,
 ) -> Result<Vec<WrittenList>, DeliverError> {
     let mut seen = HashSet::new();
@@ -140,8 +144,9 @@ pub fn write_lists(
             return Err(DeliverError::DuplicateFile { path: xlsx });
         }
         let csv = dir.join(format!("{stem}.csv"));
-        // The layout's version, the terms and the rows: whatever changes the files.
-        let content = (LAYOUT_VERSION, terms, rows);
+        // The layout's version, the terms, the rows and the township's testing reminders:
+        // whatever changes the files.
+        let content = (LAYOUT_VERSION, terms, rows, reminders.get(&key.code));
         let digest = digest(&title(key), &content).map_err(|e| DeliverError::Json {
             path: xlsx.clone(),
             source: e,
@@ -161,7 +166,11 @@ pub fn write_lists(
         if earlier.reuse(&written.digest, &[&written.xlsx, &written.csv]) {
             return Ok(());
         }
-        write_lead_workbook(&written.xlsx, &title(key), rows, terms)?;
+        let sheet = reminders.get(&key.code).map(|(title, rows)| Reminders {
+            title,
+            rows: rows.as_slice(),
+        });
+        write_lead_workbook(&written.xlsx, &title(key), rows, terms, sheet)?;
         write_lead_csv(&written.csv, rows)
     };
     // Lists are independent files: written on every core, each taking the next list.

@@ -17,8 +17,10 @@ use super::columns::{
 };
 use super::list_settings::ListTerms;
 use super::sheet_text::SheetText;
+use super::testing_list::write_reminder_sheet;
 use super::DeliverError;
 use crate::leads::row::LeadRow;
+use crate::screen::testing_due::Reminder;
 
 /// Name of the printable sheet the township works on (one row per employer).
 pub const LIST_SHEET: &str = "线索清单";
@@ -99,16 +101,27 @@ const FILL_IN_FILL: u32 = 0xFFF2CC;
 /// The footer of every printed page: `第 1 页，共 3 页`.
 pub const PAGE_FOOTER: &str = "&C第 &P 页，共 &N 页";
 
+/// A township's periodic-testing reminders (`testing_list`), carried in its lead workbook as
+/// a fourth sheet so that they reach the township by every channel the list does.
+#[derive(Debug, Clone, Copy)]
+pub struct Reminders<'r> {
+    pub title: &'r str,
+    pub rows: &'r [&'r Reminder],
+}
+
 /// Builds the workbook for one list and writes it to `path`.
 pub fn write_lead_workbook(
     path: &Path,
     title: &str,
     rows: &[LeadRow],
     terms: &ListTerms,
+    reminders: Option<Reminders<'_>>,
 ) -> Result<(), DeliverError> {
-    let bytes = lead_workbook_bytes(title, rows, terms).map_err(|source| DeliverError::Xlsx {
-        path: path.to_path_buf(),
-        source,
+    let bytes = lead_workbook_bytes(title, rows, terms, reminders).map_err(|source| {
+        DeliverError::Xlsx {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     super::write_file_atomically(path, &bytes)
 }
@@ -118,11 +131,15 @@ pub fn lead_workbook_bytes(
     title: &str,
     rows: &[LeadRow],
     terms: &ListTerms,
+    reminders: Option<Reminders<'_>>,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     write_main_sheet(workbook.add_worksheet(), title, rows, terms)?;
     write_evidence_sheet(workbook.add_worksheet(), title, rows)?;
     write_notes_sheet(workbook.add_worksheet(), terms)?;
+    if let Some(r) = reminders.filter(|r| !r.rows.is_empty()) {
+        write_reminder_sheet(workbook.add_worksheet(), r.title, r.rows)?;
+    }
     workbook.save_to_buffer()
 }
 
