@@ -159,12 +159,7 @@ fn base_row(m: &MasterRecord, a: &Assessment, p: &Placement, locator: &Locator) 
         township: locator
             .township_label(p.township_code.as_deref())
             .to_string(),
-        village: p
-            .village_code
-            .as_deref()
-            .and_then(|c| locator.village_name(c))
-            .unwrap_or_default()
-            .to_string(),
+        village: locator.village_label(p.village_code.as_deref()).to_string(),
         industry_code: m
             .industry_code
             .as_ref()

@@ -543,6 +543,11 @@ impl Locator {
         code.and_then(|c| self.township_name(c))
             .unwrap_or("未能定位乡镇")
     }
+
+    /// The village's name as lists show it; empty when unplaced or unknown.
+    pub fn village_label(&self, code: Option<&str>) -> &str {
+        code.and_then(|c| self.village_name(c)).unwrap_or_default()
+    }
 }
 
 impl Foreign {

@@ -157,12 +157,7 @@ pub fn testing_due(
                 township: locator
                     .township_label(p.township_code.as_deref())
                     .to_string(),
-                village: p
-                    .village_code
-                    .as_deref()
-                    .and_then(|v| locator.village_name(v))
-                    .unwrap_or_default()
-                    .to_string(),
+                village: locator.village_label(p.village_code.as_deref()).to_string(),
                 risk_class: class,
                 last_test,
                 due_on,
