@@ -23,7 +23,15 @@ struct Portal {
 }
 
 async fn portal() -> Portal {
-    let site = common::site::start().await;
+    portal_over(common::site::start().await)
+}
+
+/// A portal whose sample run still waits for the operator's approval.
+async fn portal_waiting() -> Portal {
+    portal_over(common::site::start_waiting().await)
+}
+
+fn portal_over(site: common::site::Site) -> Portal {
     let http = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -882,7 +890,7 @@ impl Portal {
 
 #[tokio::test]
 async fn the_months_excel_list_downloads_only_to_its_township_and_the_operator() {
-    let p = portal().await;
+    let p = portal_waiting().await;
     let (own, other) = (p.lead_ids(SHUITOU).await, p.lead_ids(XIMEI).await);
     let st = p.login("st").await;
     let (_, page) = p.get(&st.cookie, "/leads").await;
@@ -1291,7 +1299,7 @@ async fn the_portal_shows_stored_times_in_the_county_zone() {
 
 #[tokio::test]
 async fn the_operator_approves_a_waiting_runs_lists_on_the_county_page() {
-    let p = portal().await;
+    let p = portal_waiting().await;
     let run = p
         .store
         .last_succeeded_run()
@@ -1306,8 +1314,32 @@ async fn the_operator_approves_a_waiting_runs_lists_on_the_county_page() {
         .expect("the sample's first run waits for approval");
     let path = format!("/county/approve/{}", run.id);
 
-    // A township account: neither the page nor the button.
+    // A township account: neither the page nor the button, and none of the waiting run's
+    // leads — nothing was ever released to it — with a notice saying why.
     let st = p.login("st").await;
+    let (_, own) = p.get(&st.cookie, "/leads").await;
+    assert!(own.contains("id=\"awaiting\""), "the notice");
+    assert!(own.contains("共 0 条"), "no lead before the release");
+    // Nor by API.
+    let token = auth::new_token();
+    p.store
+        .add_api_token(&auth::token_hash(&token), SHUITOU, "水头镇OA")
+        .await
+        .expect("token");
+    let api_leads = || async {
+        let v: serde_json::Value = p
+            .http
+            .get(format!("{}/api/v1/leads", p.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("api")
+            .json()
+            .await
+            .expect("json");
+        v["leads"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(api_leads().await, 0);
     assert_eq!(
         p.post(&st.cookie, &path, &[("csrf", st.csrf.as_str())])
             .await,
@@ -1357,6 +1389,12 @@ async fn the_operator_approves_a_waiting_runs_lists_on_the_county_page() {
     assert_eq!(audited[0].2, "approve_run");
     let (_, page) = p.get(&county.cookie, "/county").await;
     assert!(page.contains("没有等待批准的清单"), "nothing waits now");
+    // Released: the township sees its leads, and no notice.
+    let (_, own) = p.get(&st.cookie, "/leads").await;
+    assert!(!own.contains("id=\"awaiting\""));
+    assert!(!p.lead_ids(SHUITOU).await.is_empty());
+    assert!(!own.contains("共 0 条"), "the released leads");
+    assert_eq!(api_leads().await, p.lead_ids(SHUITOU).await.len());
     assert_eq!(
         p.post(&county.cookie, &path, &[("csrf", county.csrf.as_str())])
             .await,

@@ -61,10 +61,16 @@ pub async fn list(State(state): State<PortalState>, headers: HeaderMap) -> Respo
         Ok(t) => t,
         Err(r) => return r,
     };
+    // While a run's lists wait for approval, the township's list as last released to it.
+    let released = match super::listing::released_only(&state, Some(&township)).await {
+        Ok(r) => r,
+        Err(e) => return portal_error(e),
+    };
     match state.store.portal_leads(Some(&township)).await {
         Ok(leads) => {
             let items: Vec<serde_json::Value> = leads
                 .iter()
+                .filter(|l| released.as_ref().is_none_or(|ids| ids.contains(&l.lead_id)))
                 .map(|l| {
                     json!({
                         "lead_id": l.lead_id,

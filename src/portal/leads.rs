@@ -253,6 +253,9 @@ struct ListPage<'a> {
     /// When the last run saved these leads, in the county's time zone, and the zone's name.
     updated: Option<String>,
     zone: String,
+    /// A run's lists wait for the county's approval: the township sees the list last
+    /// released to it until then.
+    awaiting: bool,
     csrf: &'a str,
 }
 
@@ -335,6 +338,12 @@ pub async fn list(
     let v = viewer(&state, &headers).await?;
     let township = list_township(&v, &f.township)?;
     let leads = super::listing::items(&state, township.as_deref()).await?;
+    // A township sees what was released to it; the operator sees the run waiting too.
+    let released = if v.user.is_operator() {
+        None
+    } else {
+        super::listing::released_only(&state, township.as_deref()).await?
+    };
     let cfg = state.cfg();
     let overdue_days = cfg.settings.portal.overdue_days;
     let overdue_before =
@@ -342,6 +351,7 @@ pub async fn list(
     let (village, q, reason) = (f.village.trim(), f.q.trim(), f.reason.trim());
     let rows: Vec<&ListItem> = leads
         .iter()
+        .filter(|l| released.as_ref().is_none_or(|ids| ids.contains(&l.lead_id)))
         .filter(|l| {
             let status_ok = match f.status.as_str() {
                 "" => true,
@@ -428,6 +438,7 @@ pub async fn list(
         download,
         updated,
         zone: super::html::zone_label(tz),
+        awaiting: released.is_some(),
         csrf: &v.session.csrf,
     })?))
 }

@@ -1,7 +1,7 @@
 //! The lead lists the portal shows, parsed once per run and township and kept in memory:
 //! lead states change only when a run saves, so the last run's id is the cache key.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::{PortalError, PortalState};
@@ -84,4 +84,29 @@ pub async fn items(
         }
     }
     Ok(list)
+}
+
+/// What a township may see while a run's lists wait for the operator's approval: the lead
+/// ids of the list last released to it (none, before the first release). `None`: no run
+/// waits, so everything listed is released.
+pub async fn released_only(
+    state: &PortalState,
+    township: Option<&str>,
+) -> Result<Option<HashSet<String>>, PortalError> {
+    if state.store.waiting_runs().await?.is_empty() {
+        return Ok(None);
+    }
+    let ids = match state.store.released_list(township).await? {
+        Some(payload) => serde_json::from_str::<crate::deliver::outbox::ListPayload>(&payload)
+            .map_err(|e| {
+                tracing::error!(error = %e, "a released list's payload is unreadable");
+                PortalError::NotFound
+            })?
+            .leads
+            .into_iter()
+            .map(|r| r.lead_id)
+            .collect(),
+        None => HashSet::new(),
+    };
+    Ok(Some(ids))
 }

@@ -35,11 +35,31 @@ pub struct Site {
     pub project: Project,
 }
 
+/// A portal over the sample's first run, its lists approved (released to the townships).
 pub async fn start() -> Site {
+    start_with(true).await
+}
+
+/// A portal over the sample's first run, its lists still waiting for approval.
+pub async fn start_waiting() -> Site {
+    start_with(false).await
+}
+
+async fn start_with(approve: bool) -> Site {
     let project = Project::new();
     let store = project.sqlite().await;
     let cfg = project.config();
-    pipeline::run(&cfg, &store).await.expect("run");
+    let run = pipeline::run(&cfg, &store).await.expect("run");
+    if approve {
+        // Released and sent, as `yingbao approve` does (the sample's channels are folders).
+        store
+            .approve_run(run.run_id, "test")
+            .await
+            .expect("approve");
+        yingbao::deliver::outbox::deliver_due(&cfg.channels, &store, &|_| None)
+            .await
+            .expect("deliver");
+    }
     for (name, township, sign) in ACCOUNTS {
         let hash = auth::hash_password_with(&format!("{name}-password"), &CHEAP).expect("hash");
         let role = if township.is_some() {

@@ -145,6 +145,29 @@ impl Store {
         }))
     }
 
+    /// The payload of the township list last released to `township` (`None`: the county
+    /// list) — queued for sending, sent or given up; not one waiting or withdrawn.
+    pub async fn released_list(
+        &self,
+        township: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let filter = match township {
+            Some(_) => "township_code = $1",
+            None => "township_code IS NULL",
+        };
+        let sql = format!(
+            "SELECT payload FROM outbox WHERE kind = 'list' AND {filter} \
+             AND status IN ('pending', 'delivered', 'dead') ORDER BY id DESC LIMIT 1"
+        );
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar::<DB, String>(&sql);
+            if let Some(t) = township {
+                q = q.bind(t.to_string());
+            }
+            q.fetch_optional(pool).await?
+        }))
+    }
+
     /// Runs whose township lists wait for approval: (run, lists), oldest first.
     pub async fn waiting_runs(&self) -> Result<Vec<(i64, u64)>, StoreError> {
         let sql = "SELECT run_id, COUNT(*) FROM outbox WHERE status = 'waiting' \
