@@ -165,6 +165,8 @@ async fn first_run_waits_approve_sends_a_rerun_sends_corrections_and_a_dry_run_s
         .map(|(t, (k, b))| {
             assert!(!k.contains("-v"), "a first version has the plain key: {k}");
             assert_eq!(b["version"], 1);
+            // 反馈时限: the run's date (2025-06-30) + `[delivery.list] feedback_days` (15).
+            assert_eq!(b["deadline"], "2025年07月15日前");
             assert!(b["correction"].is_null());
             (t, b.clone())
         })

@@ -74,6 +74,7 @@ fn delivery(dir: &Path, key: &str) -> ListDelivery {
         xlsx_path,
         xlsx_url: Some("https://example.gov.cn/yingbao/水头镇_2025年06月.xlsx".into()),
         correction: None,
+        deadline: None,
     }
 }
 
@@ -923,6 +924,7 @@ fn summary_for_township_and_county_lists() {
         township_name: "未定位乡镇".into(),
         xlsx_url: None,
         correction: None,
+        deadline: None,
         ..d
     };
     let md = summary_markdown(&county);

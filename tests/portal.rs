@@ -1340,6 +1340,14 @@ async fn the_operator_approves_a_waiting_runs_lists_on_the_county_page() {
         v["leads"].as_array().map_or(0, Vec::len)
     };
     assert_eq!(api_leads().await, 0);
+    // Nor a lead's own page, though its id is known.
+    let unreleased = p.lead_ids(SHUITOU).await;
+    assert_eq!(
+        p.get(&st.cookie, &format!("/leads/{}", unreleased[0]))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         p.post(&st.cookie, &path, &[("csrf", st.csrf.as_str())])
             .await,
@@ -1395,6 +1403,12 @@ async fn the_operator_approves_a_waiting_runs_lists_on_the_county_page() {
     assert!(!p.lead_ids(SHUITOU).await.is_empty());
     assert!(!own.contains("共 0 条"), "the released leads");
     assert_eq!(api_leads().await, p.lead_ids(SHUITOU).await.len());
+    assert_eq!(
+        p.get(&st.cookie, &format!("/leads/{}", unreleased[0]))
+            .await
+            .0,
+        StatusCode::OK
+    );
     assert_eq!(
         p.post(&county.cookie, &path, &[("csrf", county.csrf.as_str())])
             .await,

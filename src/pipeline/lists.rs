@@ -203,8 +203,8 @@ pub fn correction_versions(
 }
 
 /// Outbox entries from the plans and the files written: every list queued as `status`
-/// (`waiting` or `pending`) under its version's key, and unsent versions a plan withdraws as
-/// `superseded`.
+/// (`waiting` or `pending`) under its version's key with the lists' 反馈时限 `deadline`, and
+/// unsent versions a plan withdraws as `superseded`.
 pub fn outbox_items(
     cfg: &Config,
     cycle: &Cycle,
@@ -212,6 +212,7 @@ pub fn outbox_items(
     lists: &[(TownshipKey, Vec<LeadRow>)],
     plans: &[ListPlan<'_>],
     status: &'static str,
+    deadline: &str,
 ) -> Result<Vec<NewOutbox>, PipelineError> {
     let delivery = &cfg.settings.delivery;
     let mut out = Vec::new();
@@ -266,6 +267,7 @@ pub fn outbox_items(
             xlsx_path: w.xlsx.clone(),
             xlsx_url: excel_link(&delivery.xlsx_base_url, &run_folder, &file_name),
             correction,
+            deadline: Some(deadline.to_string()),
         };
         out.push(NewOutbox {
             cycle: cycle.key.clone(),

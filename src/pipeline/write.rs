@@ -173,7 +173,8 @@ pub(super) async fn write(
         Approval::default()
     };
     let status = if approval.waits { "waiting" } else { "pending" };
-    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists, &plans, status)?;
+    let deadline = cfg.settings.delivery.list.terms(as_of).deadline_text();
+    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists, &plans, status, &deadline)?;
     let (listed_n, found_n) = (listed.len(), decision.leads.len());
     let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
     let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();

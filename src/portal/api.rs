@@ -110,6 +110,12 @@ pub async fn dispose(
         Ok(None) => return portal_error(PortalError::NotFound),
         Err(e) => return portal_error(e.into()),
     };
+    // While a run's lists wait for approval, only what was released to the township.
+    match super::leads::released(&state, &lead).await {
+        Ok(true) => {}
+        Ok(false) => return portal_error(PortalError::NotFound),
+        Err(e) => return portal_error(e),
+    }
     let actor = format!("api:{label}");
     match record(&state, &actor, false, actor.clone(), &lead, &input).await {
         Ok(id) => (

@@ -454,7 +454,20 @@ async fn scoped_lead(state: &PortalState, v: &Viewer, id: &str) -> Result<Portal
         tracing::warn!(user = %v.user.username, lead = %id, "refused: lead of another township");
         return Err(PortalError::Forbidden);
     }
+    // While a run's lists wait for approval, a township knows only what was released to it.
+    if !v.user.is_operator() && !released(state, &lead).await? {
+        return Err(PortalError::NotFound);
+    }
     Ok(lead)
+}
+
+/// Whether `lead` is on the list last released to its township, or no run waits.
+pub async fn released(state: &PortalState, lead: &PortalLead) -> Result<bool, PortalError> {
+    Ok(
+        super::listing::released_only(state, lead.township_code.as_deref())
+            .await?
+            .is_none_or(|ids| ids.contains(&lead.lead_id)),
+    )
 }
 
 pub async fn detail(

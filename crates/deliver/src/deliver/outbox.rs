@@ -31,6 +31,9 @@ pub struct ListPayload {
     /// What this version corrects (`None`: the cycle's first version).
     #[serde(default)]
     pub correction: Option<Correction>,
+    /// 反馈时限 as printed on the list (`2025年07月15日前`).
+    #[serde(default)]
+    pub deadline: Option<String>,
 }
 
 impl ListCounts {
@@ -253,6 +256,7 @@ async fn send_row(
             xlsx_path: p.xlsx_path,
             xlsx_url: p.xlsx_url,
             correction: p.correction,
+            deadline: p.deadline,
         };
         channel::send_resuming(spec, Payload::List(&d), env, progress).await
     };

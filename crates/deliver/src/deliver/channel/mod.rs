@@ -52,6 +52,8 @@ pub struct ListDelivery {
     pub xlsx_url: Option<String>,
     /// What this version corrects (`None`: the cycle's first version).
     pub correction: Option<super::correction::Correction>,
+    /// 反馈时限 as printed on the list (`2025年07月15日前`).
+    pub deadline: Option<String>,
 }
 
 /// A message to the county operator (a channel failed for good, etc.).
@@ -318,6 +320,7 @@ fn payload_json(channel: &str, payload: Payload<'_>) -> Result<serde_json::Value
             "xlsx_file_name": xlsx_file_name(channel, d)?,
             "version": d.correction.as_ref().map_or(1, |c| c.version),
             "correction": d.correction,
+            "deadline": d.deadline,
             "leads": d.leads,
         }),
         Payload::Alert(a) => serde_json::json!({

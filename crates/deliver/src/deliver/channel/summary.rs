@@ -15,6 +15,8 @@ struct Parts {
     title: String,
     counts: String,
     notes: Vec<&'static str>,
+    /// 反馈时限, when the list has leads.
+    deadline: Option<String>,
     /// A 更正版's headline and its added and removed leads (at most `CHANGES_SHOWN` each).
     correction: Vec<String>,
     link: Option<(String, String)>,
@@ -77,6 +79,11 @@ fn parts(d: &ListDelivery) -> Parts {
     } else {
         notes.push(INSTRUCTION);
     }
+    let deadline = d
+        .deadline
+        .as_ref()
+        .filter(|_| c.total > 0)
+        .map(|t| format!("反馈时限：{t}。"));
     let name = d
         .xlsx_path
         .file_name()
@@ -87,6 +94,7 @@ fn parts(d: &ListDelivery) -> Parts {
         title,
         counts,
         notes,
+        deadline,
         correction: correction_lines(d),
         link,
     }
@@ -105,6 +113,11 @@ pub fn summary_markdown(d: &ListDelivery) -> String {
     for note in &p.notes {
         out.push('\n');
         out.push_str(note);
+        out.push('\n');
+    }
+    if let Some(t) = &p.deadline {
+        out.push('\n');
+        out.push_str(t);
         out.push('\n');
     }
     if let Some((name, url)) = &p.link {
@@ -129,6 +142,11 @@ pub fn summary_plain(d: &ListDelivery) -> String {
         out.push_str(note);
         out.push('\n');
     }
+    if let Some(t) = &p.deadline {
+        out.push('\n');
+        out.push_str(t);
+        out.push('\n');
+    }
     if let Some((_, url)) = &p.link {
         out.push_str(&format!("\nExcel下载：{url}\n"));
     }
@@ -146,4 +164,71 @@ fn markdown_url(url: &str) -> String {
     url.replace(' ', "%20")
         .replace('(', "%28")
         .replace(')', "%29")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deliver::channel::ListCounts;
+    use crate::deliver::correction::{ChangedLead, Correction};
+
+    fn delivery() -> ListDelivery {
+        ListDelivery {
+            idempotency_key: "k-v2".into(),
+            county: "南安市".into(),
+            cycle: "2025年06月".into(),
+            township_code: Some("350583119".into()),
+            township_name: "水头镇".into(),
+            counts: ListCounts {
+                total: 3,
+                new: 1,
+                reopened: 0,
+                high_priority: 1,
+            },
+            leads: serde_json::json!([]),
+            xlsx_path: "out/350583119_水头镇.xlsx".into(),
+            xlsx_url: None,
+            correction: None,
+            deadline: Some("2025年07月15日前".into()),
+        }
+    }
+
+    #[test]
+    fn a_list_message_gives_its_deadline() {
+        let text = summary_plain(&delivery());
+        assert!(text.contains("反馈时限：2025年07月15日前。"), "{text}");
+        assert!(!text.contains("更正版"));
+        let mut empty = delivery();
+        empty.counts.total = 0;
+        assert!(!summary_plain(&empty).contains("反馈时限"));
+    }
+
+    #[test]
+    fn a_correction_says_so_first_and_names_what_changed() {
+        let mut d = delivery();
+        d.correction = Some(Correction {
+            version: 2,
+            replaces: 1,
+            added: vec![ChangedLead {
+                lead_id: "L1".into(),
+                name: "甲厂".into(),
+                why: "未申报".into(),
+            }],
+            removed: (0..25)
+                .map(|i| ChangedLead {
+                    lead_id: format!("L{i}x"),
+                    name: format!("乙厂{i}"),
+                    why: "已查到有效申报".into(),
+                })
+                .collect(),
+        });
+        let md = summary_markdown(&d);
+        assert!(md.starts_with("**【更正版】南安市 2025年06月"), "{md}");
+        assert!(md.contains("更正版（第2版，更正第1版）：新增1条、撤回25条"));
+        assert!(md.contains("- 新增：甲厂（L1）— 未申报"));
+        assert!(md.contains("- 撤回：乙厂0（L0x）— 已查到有效申报"));
+        // At most 20 named per side; the rest are counted.
+        assert!(!md.contains("乙厂20"));
+        assert!(md.contains("撤回另有5条，见Excel。"));
+    }
 }
