@@ -122,13 +122,7 @@ async fn receiver(plan: Plan) -> (String, Arc<Mutex<Seen>>) {
             plan,
             seen: seen.clone(),
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
+    let addr = common::listen(app).await;
     (format!("http://{addr}/hook"), seen)
 }
 

@@ -1082,20 +1082,7 @@ async fn paged(p: &Portal, size: usize) -> String {
         false,
     )
     .with_page_size(size);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            yingbao::portal::router(state)
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    format!("http://{addr}")
+    common::site::serve_state(state).await
 }
 
 /// The lead ids a list page shows, in order.

@@ -106,6 +106,8 @@ pub(super) async fn write(
         Vec::new()
     };
     let versions = lists::correction_versions(&plans, &lists);
+    // The run's 反馈时限 and 处置要求, printed on every list and given in every message.
+    let terms = cfg.settings.delivery.list.terms(as_of);
     let writer = {
         let (dir, county, label) = (
             out_dir.clone(),
@@ -115,7 +117,7 @@ pub(super) async fn write(
         let (lists, side) = (lists.clone(), decision.side.clone());
         let sme_title = format!("{county}{label}中小微企业职业健康帮扶候选名单");
         let earlier = warm.as_ref().map(|w| w.lists()).unwrap_or_default();
-        let terms = cfg.settings.delivery.list.terms(as_of);
+        let terms = terms.clone();
         tokio::task::spawn_blocking(move || -> Result<_, DeliverError> {
             if !open {
                 return Ok((Vec::new(), Vec::new(), None));
@@ -173,8 +175,15 @@ pub(super) async fn write(
         Approval::default()
     };
     let status = if approval.waits { "waiting" } else { "pending" };
-    let deadline = cfg.settings.delivery.list.terms(as_of).deadline_text();
-    let outbox = lists::outbox_items(cfg, &cycle, &written, &lists, &plans, status, &deadline)?;
+    let outbox = lists::outbox_items(
+        cfg,
+        &cycle,
+        &written,
+        &lists,
+        &plans,
+        status,
+        &terms.deadline_text(),
+    )?;
     let (listed_n, found_n) = (listed.len(), decision.leads.len());
     let unplaced = listed.iter().filter(|l| l.township_code.is_none()).count();
     let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
@@ -291,10 +300,7 @@ fn why_removed(
     for l in &decision.leads {
         if listed.contains(l.lead_id.as_str()) {
             // Still listed, maybe in another township: the old one reads where it went.
-            out.insert(
-                l.lead_id.to_string(),
-                format!("改属{}", l.row.township).trim_end().to_string(),
-            );
+            out.insert(l.lead_id.to_string(), format!("改属{}", l.row.township));
         } else if decision.withheld.contains(&l.lead_id) {
             out.insert(
                 l.lead_id.to_string(),

@@ -12,6 +12,18 @@ use std::str::FromStr;
 use yingbao::config::{self, Config};
 use yingbao::store::Store;
 
+/// Serves `app` on 127.0.0.1 (a free port) for the rest of the test; returns its address.
+pub async fn listen(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    addr
+}
+
 /// A copy of the project's config/ and connectors/ (with the sample) in a temp folder.
 pub struct Project {
     pub dir: tempfile::TempDir,

@@ -82,7 +82,11 @@ async fn start_with(approve: bool) -> Site {
 
 /// Serves a portal over `store` with `cfg` on 127.0.0.1; returns its base URL.
 pub async fn serve(cfg: Config, store: Store) -> String {
-    let state = PortalState::new(Arc::new(cfg), store, false);
+    serve_state(PortalState::new(Arc::new(cfg), store, false)).await
+}
+
+/// Serves the portal of `state` on 127.0.0.1; returns its base URL.
+pub async fn serve_state(state: PortalState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -73,5 +73,18 @@ pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), Del
     atomic::write(path, bytes).map_err(|e| DeliverError::io(path, e))
 }
 
+/// Writes the workbook `built` to `path` atomically; a workbook that could not be built is
+/// an error naming the path.
+pub(crate) fn write_workbook(
+    path: &Path,
+    built: Result<Vec<u8>, rust_xlsxwriter::XlsxError>,
+) -> Result<(), DeliverError> {
+    let bytes = built.map_err(|source| DeliverError::Xlsx {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_file_atomically(path, &bytes)
+}
+
 #[cfg(test)]
 mod tests;

@@ -84,11 +84,7 @@ pub fn write_sme_list_from(
     if earlier.reuse(&digest, &[&xlsx, &csv]) {
         return Ok((xlsx, files));
     }
-    let bytes = workbook_bytes(title, rows).map_err(|source| DeliverError::Xlsx {
-        path: xlsx.clone(),
-        source,
-    })?;
-    super::write_file_atomically(&xlsx, &bytes)?;
+    super::write_workbook(&xlsx, workbook_bytes(title, rows))?;
     write_excel_csv(
         &csv,
         &SME_HEADERS,

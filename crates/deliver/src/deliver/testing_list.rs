@@ -117,11 +117,7 @@ pub fn write_testing_lists(
         let xlsx = dir.join(format!("{stem}.xlsx"));
         let csv = dir.join(format!("{stem}.csv"));
         let title = testing_title(county, &key.name, cycle);
-        let bytes = workbook_bytes(&title, &rows).map_err(|source| DeliverError::Xlsx {
-            path: xlsx.clone(),
-            source,
-        })?;
-        super::write_file_atomically(&xlsx, &bytes)?;
+        super::write_workbook(&xlsx, workbook_bytes(&title, &rows))?;
         write_excel_csv(
             &csv,
             &TESTING_HEADERS,

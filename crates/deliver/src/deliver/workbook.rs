@@ -117,13 +117,7 @@ pub fn write_lead_workbook(
     terms: &ListTerms,
     reminders: Option<Reminders<'_>>,
 ) -> Result<(), DeliverError> {
-    let bytes = lead_workbook_bytes(title, rows, terms, reminders).map_err(|source| {
-        DeliverError::Xlsx {
-            path: path.to_path_buf(),
-            source,
-        }
-    })?;
-    super::write_file_atomically(path, &bytes)
+    super::write_workbook(path, lead_workbook_bytes(title, rows, terms, reminders))
 }
 
 /// Builds the workbook for one list, as the bytes of an `.xlsx` file.
